@@ -1,0 +1,184 @@
+//! The current session: a per-thread stack of contexts.
+//!
+//! Each thread has its own stack; nothing here is shared between threads, so a context can
+//! never leak into another thread. The id of the top frame is mirrored in a plain `Cell` so
+//! that [`current_id`] is one thread-local read, whatever the number of sessions.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::{Session, SessionError, SessionId};
+
+thread_local! {
+    /// The id of the top frame, read by `current_id` without touching the stack.
+    static CURRENT_ID: Cell<Option<SessionId>> = const { Cell::new(None) };
+    /// The frames, innermost last.
+    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// Tells frames apart, so a guard only ever removes the frame it pushed.
+    static NEXT_TOKEN: Cell<u64> = const { Cell::new(0) };
+}
+
+struct Frame {
+    token: u64,
+    session: Session,
+}
+
+/// The session current on this thread, if any.
+///
+/// It is `None` outside every context: in `main`, on a thread started with
+/// `std::thread::spawn`, in a task started with `tokio::spawn`. Use [`current_id`] when the
+/// id is enough: it does not touch the session's reference count.
+///
+/// ```
+/// use sessions_core::{current, Engine};
+///
+/// assert!(current().is_none());
+/// let engine = Engine::new();
+/// let session = engine.open()?;
+/// let _guard = session.enter()?;
+/// assert_eq!(current().map(|s| s.id()), Some(session.id()));
+/// # Ok::<(), sessions_core::SessionError>(())
+/// ```
+pub fn current() -> Option<Session> {
+    // Nothing is current on most threads: answer without touching the stack.
+    current_id()?;
+    STACK
+        .try_with(|stack| stack.borrow().last().map(|frame| frame.session.clone()))
+        .ok()
+        .flatten()
+}
+
+/// The id of the session current on this thread, if any: one thread-local read.
+#[inline]
+pub fn current_id() -> Option<SessionId> {
+    CURRENT_ID.with(Cell::get)
+}
+
+/// Calls `f` with the current session, if any, and returns what it returns.
+///
+/// `f` may enter other sessions or call [`current`] itself.
+pub fn with_current<R>(f: impl FnOnce(Option<&Session>) -> R) -> R {
+    let session = current();
+    f(session.as_ref())
+}
+
+/// The current session, or [`SessionError::NoContext`] when there is none.
+///
+/// ```
+/// use sessions_core::{require, SessionError};
+///
+/// assert_eq!(require().err(), Some(SessionError::NoContext));
+/// ```
+pub fn require() -> Result<Session, SessionError> {
+    current().ok_or(SessionError::NoContext)
+}
+
+/// Enters `session` under Xojo's `WebSessionContext` rules:
+/// 1. the same session is already current: `Ok`, and the guard changes nothing;
+/// 2. the session is closed: `NotFound`;
+/// 3. another session is current: `Mismatch`;
+/// 4. otherwise the session becomes current until the guard drops.
+pub(crate) fn enter(session: &Session) -> Result<SessionGuard, SessionError> {
+    let requested = session.id();
+    match current_id() {
+        Some(current) if current == requested => Ok(SessionGuard::unchanged()),
+        _ if !session.is_open() => Err(SessionError::NotFound(requested)),
+        Some(current) => Err(SessionError::Mismatch { current, requested }),
+        None => Ok(push(session.clone())),
+    }
+}
+
+/// Makes `session` current until the guard drops, whatever is current now.
+///
+/// This is impersonation, and what the carriers (threads, futures, timers, hooks) use:
+/// they run code that belongs to `session`, wherever it is polled or called from.
+pub(crate) fn push(session: Session) -> SessionGuard {
+    let id = session.id();
+    let token = NEXT_TOKEN.with(|next| {
+        let token = next.get();
+        next.set(token.wrapping_add(1));
+        token
+    });
+    let depth = STACK.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        stack.push(Frame { token, session });
+        stack.len() - 1
+    });
+    CURRENT_ID.with(|current| current.set(Some(id)));
+    SessionGuard {
+        frame: Some((depth, token)),
+        _not_send: PhantomData,
+    }
+}
+
+/// Removes the frame pushed with `token` at `depth`, and every frame above it.
+fn pop(depth: usize, token: u64) {
+    // `try_with`: a guard dropped by another thread-local's destructor may outlive STACK.
+    let removed = STACK.try_with(|stack| {
+        let mut stack = stack.borrow_mut();
+        if stack.get(depth).map(|frame| frame.token) != Some(token) {
+            // Already removed, with an outer guard that was dropped first.
+            return Vec::new();
+        }
+        let removed = stack.split_off(depth);
+        let top = stack.last().map(|frame| frame.session.id());
+        CURRENT_ID.with(|current| current.set(top));
+        removed
+    });
+    // Sessions are released after the stack is no longer borrowed.
+    drop(removed);
+}
+
+/// Keeps a session current on this thread until it is dropped.
+///
+/// Returned by [`Session::enter`], [`Engine::enter`](crate::Engine::enter) and
+/// [`Engine::impersonate_root`](crate::Engine::impersonate_root). Dropping it restores the
+/// context that was current before, also while a panic unwinds. Guards are meant to be
+/// dropped in the reverse order of their creation (as scopes do); if an outer guard is
+/// dropped first, it also ends every context entered after it.
+///
+/// A guard belongs to the thread that created it: it is not `Send`.
+///
+/// ```compile_fail
+/// let engine = sessions_core::Engine::new();
+/// let session = engine.open().unwrap();
+/// let guard = session.enter().unwrap();
+/// std::thread::spawn(move || drop(guard)); // error: `SessionGuard` cannot be sent
+/// ```
+#[must_use = "the session is current only until the guard is dropped: bind it with `let _guard = …`"]
+pub struct SessionGuard {
+    /// `None` when entering changed nothing (the session was already current).
+    frame: Option<(usize, u64)>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SessionGuard {
+    pub(crate) fn unchanged() -> SessionGuard {
+        SessionGuard {
+            frame: None,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Whether this guard changed the context: `false` when the session was already current.
+    pub fn changed_context(&self) -> bool {
+        self.frame.is_some()
+    }
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        if let Some((depth, token)) = self.frame.take() {
+            pop(depth, token);
+        }
+    }
+}
+
+impl fmt::Debug for SessionGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionGuard")
+            .field("changed_context", &self.changed_context())
+            .finish()
+    }
+}

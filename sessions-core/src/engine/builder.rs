@@ -1,0 +1,118 @@
+//! Settings for a new engine.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Engine, Hook};
+use crate::{Session, SessionError};
+
+/// The default capacity of each session's mailbox (see [`EngineBuilder::mailbox_capacity`]).
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
+
+/// Settings for a new [`Engine`]: made with [`Engine::builder`], finished with
+/// [`build`](EngineBuilder::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use sessions_core::{current_id, Engine};
+///
+/// let engine = Engine::builder()
+///     .name("builder-doc-example")
+///     .max_sessions(10_000)
+///     .idle_timeout(Duration::from_secs(30 * 60))
+///     .on_open(|session| assert_eq!(current_id(), Some(session.id())))
+///     .build()?;
+/// assert!(Engine::find("builder-doc-example").is_some());
+/// # drop(engine);
+/// # Ok::<(), sessions_core::SessionError>(())
+/// ```
+#[must_use = "an EngineBuilder does nothing until `build` is called"]
+pub struct EngineBuilder {
+    pub(super) name: Option<Arc<str>>,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) max_sessions: Option<usize>,
+    pub(super) mailbox_capacity: usize,
+    pub(super) on_open: Option<Hook>,
+    pub(super) on_close: Option<Hook>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> EngineBuilder {
+        EngineBuilder {
+            name: None,
+            idle_timeout: None,
+            max_sessions: None,
+            mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+            on_open: None,
+            on_close: None,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Names the engine, so [`Engine::find`] finds it while it lives. Two live engines
+    /// cannot share a name: [`build`](EngineBuilder::build) refuses the second.
+    pub fn name(mut self, name: impl Into<String>) -> EngineBuilder {
+        self.name = Some(Arc::from(name.into()));
+        self
+    }
+
+    /// How long a session may go without [`Session::touch`] before
+    /// [`Engine::expire_idle`] closes it. Without one, sessions never expire.
+    pub fn idle_timeout(mut self, timeout: Duration) -> EngineBuilder {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The most sessions open at once (the root session is not counted); opening one
+    /// more fails with [`SessionError::Capacity`]. Without one, there is no limit.
+    pub fn max_sessions(mut self, max: usize) -> EngineBuilder {
+        self.max_sessions = Some(max);
+        self
+    }
+
+    /// How many messages each session's mailbox holds before posting to it fails with
+    /// [`SessionError::MailboxFull`]. Defaults to [`DEFAULT_MAILBOX_CAPACITY`].
+    pub fn mailbox_capacity(mut self, capacity: usize) -> EngineBuilder {
+        self.mailbox_capacity = capacity;
+        self
+    }
+
+    /// Runs `hook` for each new session, inside that session's context (so
+    /// [`current_id`](crate::current_id) is the new session's id there). A panic in the
+    /// hook is caught and logged; the session stays open.
+    pub fn on_open(mut self, hook: impl Fn(&Session) + Send + Sync + 'static) -> EngineBuilder {
+        self.on_open = Some(Box::new(hook));
+        self
+    }
+
+    /// Runs `hook` for each session being closed, inside that session's context, before
+    /// it is marked closed. A panic in the hook is caught and logged; the session is
+    /// closed all the same.
+    pub fn on_close(mut self, hook: impl Fn(&Session) + Send + Sync + 'static) -> EngineBuilder {
+        self.on_close = Some(Box::new(hook));
+        self
+    }
+
+    /// Makes the engine.
+    ///
+    /// # Errors
+    /// [`SessionError::NameTaken`] when a live engine already has this name.
+    pub fn build(self) -> Result<Engine, SessionError> {
+        Engine::from_builder(self)
+    }
+}
+
+impl fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("name", &self.name)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_sessions", &self.max_sessions)
+            .field("mailbox_capacity", &self.mailbox_capacity)
+            .field("on_open", &self.on_open.is_some())
+            .field("on_close", &self.on_close.is_some())
+            .finish()
+    }
+}

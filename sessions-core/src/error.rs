@@ -1,0 +1,43 @@
+//! What can go wrong with sessions and engines.
+
+use crate::SessionId;
+
+/// Why a session operation failed.
+///
+/// Every message names what was asked for and what was found, so it can be logged as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Code that needs a current session ran where none is current (a plain thread, a
+    /// timer, start-up code). Enter one with [`Session::enter`](crate::Session::enter) or
+    /// [`Engine::impersonate_root`](crate::Engine::impersonate_root).
+    #[error("no session is current on this thread: enter a session or impersonate the root session first")]
+    NoContext,
+    /// No open session has this id: it never existed, or it has been closed.
+    #[error("no open session has id {0}")]
+    NotFound(SessionId),
+    /// Another session is current, and entering a different one would mix two users'
+    /// contexts on one thread.
+    #[error("cannot enter session {requested}: session {current} is current on this thread")]
+    Mismatch {
+        /// The session that is current.
+        current: SessionId,
+        /// The session that was asked for.
+        requested: SessionId,
+    },
+    /// The engine already has as many open sessions as its `max_sessions` allows.
+    #[error("cannot open a session: the engine's limit of {max} open sessions is reached")]
+    Capacity {
+        /// The engine's `max_sessions`.
+        max: usize,
+    },
+    /// The session's mailbox is full: the message was not queued.
+    #[error("the mailbox of session {0} is full: the message was not queued")]
+    MailboxFull(SessionId),
+    /// No live engine has this name.
+    #[error("no engine is named {0:?}")]
+    UnknownEngine(String),
+    /// A live engine already has this name.
+    #[error("an engine named {0:?} already exists")]
+    NameTaken(String),
+}

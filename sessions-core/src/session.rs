@@ -1,0 +1,311 @@
+//! Handles to one session: [`Session`] keeps it reachable, [`WeakSession`] does not.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::engine::EngineShared;
+use crate::{context, ClientId, Engine, SessionError, SessionGuard, SessionId, User};
+
+/// A cheap `Clone` handle to one session of an [`Engine`].
+///
+/// What a Xojo `Session` subclass keeps in properties is kept here as typed state
+/// ([`insert`](Session::insert), [`get`](Session::get)); what an Optix `UISession` says about
+/// its user is [`user`](Session::user).
+///
+/// Code that holds on to a session in the background (a struct field, a queue, a timer)
+/// should hold a [`WeakSession`] or the [`SessionId`] instead: a `Session` handle keeps the
+/// session's memory alive after it is closed, though a closed session can no longer be
+/// entered.
+///
+/// ```
+/// use sessions_core::{Engine, User};
+///
+/// struct Cart(Vec<String>);
+///
+/// let engine = Engine::new();
+/// let session = engine.open()?;
+/// session.set_user(Some(User::new("alice")));
+/// session.insert(Cart(vec!["apple".into()]));
+/// assert_eq!(session.get::<Cart>().map(|cart| cart.0.len()), Some(1));
+/// assert_eq!(engine.active_count(), 1);
+/// # Ok::<(), sessions_core::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) inner: Arc<SessionInner>,
+}
+
+pub(crate) struct SessionInner {
+    pub(crate) id: SessionId,
+    engine: Weak<EngineShared>,
+    client: Option<ClientId>,
+    created: Instant,
+    /// Nanoseconds from `created` to the last `touch`.
+    last_active: AtomicU64,
+    /// Also serialises log-in, log-out and close, so the engine's count of sessions with
+    /// a user is changed exactly once per transition.
+    user: Mutex<Option<User>>,
+    open: AtomicBool,
+    root: bool,
+    state: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+}
+
+/// Locks a mutex whatever happened to an earlier holder: every value guarded here is
+/// consistent between statements, so a panic elsewhere cannot leave it half-written.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Session {
+    pub(crate) fn new(
+        id: SessionId,
+        engine: Weak<EngineShared>,
+        client: Option<ClientId>,
+        root: bool,
+    ) -> Session {
+        Session {
+            inner: Arc::new(SessionInner {
+                id,
+                engine,
+                client,
+                created: Instant::now(),
+                last_active: AtomicU64::new(0),
+                user: Mutex::new(None),
+                open: AtomicBool::new(true),
+                root,
+                state: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The session's id.
+    #[inline]
+    pub fn id(&self) -> SessionId {
+        self.inner.id
+    }
+
+    /// The user logged in to this session, or `None` while it is anonymous.
+    pub fn user(&self) -> Option<User> {
+        lock(&self.inner.user).clone()
+    }
+
+    /// Logs a user in (`Some`) or out (`None`), and keeps the engine's
+    /// [`active_count`](Engine::active_count) in step.
+    pub fn set_user(&self, user: Option<User>) {
+        let mut slot = lock(&self.inner.user);
+        let was_active = slot.is_some();
+        let now_active = user.is_some();
+        let previous = std::mem::replace(&mut *slot, user);
+        if self.is_open() && !self.inner.root && was_active != now_active {
+            if let Some(engine) = self.inner.engine.upgrade() {
+                engine.user_changed(now_active);
+            }
+        }
+        drop(slot);
+        drop(previous);
+    }
+
+    /// Whether this is its engine's root session, the one used for impersonation.
+    pub fn is_root(&self) -> bool {
+        self.inner.root
+    }
+
+    /// Whether the session is still open: `false` once its engine closed it.
+    #[inline]
+    pub fn is_open(&self) -> bool {
+        self.inner.open.load(Ordering::Acquire)
+    }
+
+    /// The browser this session came from, when it was opened with
+    /// [`Engine::open_for_client`].
+    pub fn client(&self) -> Option<ClientId> {
+        self.inner.client.clone()
+    }
+
+    pub(crate) fn inner_client(&self) -> Option<&ClientId> {
+        self.inner.client.as_ref()
+    }
+
+    /// When the session was opened.
+    pub fn created(&self) -> Instant {
+        self.inner.created
+    }
+
+    /// When [`touch`](Session::touch) was last called (at first, when the session opened).
+    pub fn last_active(&self) -> Instant {
+        let nanos = self.inner.last_active.load(Ordering::Relaxed);
+        self.inner.created + Duration::from_nanos(nanos)
+    }
+
+    /// Marks the session as active now, so [`Engine::expire_idle`] leaves it open.
+    ///
+    /// A host calls this on every request from the session's browser;
+    /// [`Session::call`] calls it too. Entering a session does not: a timer or a background
+    /// thread working in a session does not keep it alive.
+    pub fn touch(&self) {
+        let nanos = self.inner.created.elapsed().as_nanos();
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
+        self.inner.last_active.fetch_max(nanos, Ordering::Relaxed);
+    }
+
+    /// How long the session has been idle.
+    pub fn idle_for(&self) -> Duration {
+        self.last_active().elapsed()
+    }
+
+    /// The engine this session belongs to, while that engine exists.
+    pub fn engine(&self) -> Option<Engine> {
+        self.inner.engine.upgrade().map(Engine::from_shared)
+    }
+
+    /// Makes this session current on this thread until the guard drops.
+    ///
+    /// The rules are Xojo's `WebSessionContext` rules:
+    /// 1. this session is already current: `Ok`, and the guard changes nothing;
+    /// 2. the session is closed: [`SessionError::NotFound`];
+    /// 3. another session is current: [`SessionError::Mismatch`] (use
+    ///    [`Engine::impersonate_root`] to step out of a session deliberately);
+    /// 4. otherwise this session is current until the guard drops.
+    ///
+    /// ```
+    /// use sessions_core::{current_id, Engine, SessionError};
+    ///
+    /// let engine = Engine::new();
+    /// let (a, b) = (engine.open()?, engine.open()?);
+    /// {
+    ///     let _in_a = a.enter()?;
+    ///     assert_eq!(current_id(), Some(a.id()));
+    ///     assert!(matches!(b.enter(), Err(SessionError::Mismatch { .. })));
+    /// }
+    /// assert_eq!(current_id(), None);
+    /// # Ok::<(), SessionError>(())
+    /// ```
+    pub fn enter(&self) -> Result<SessionGuard, SessionError> {
+        context::enter(self)
+    }
+
+    /// A handle that does not keep the session alive.
+    pub fn downgrade(&self) -> WeakSession {
+        WeakSession {
+            id: self.inner.id,
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Stores `value` as this session's state of type `T`, returning the value it replaces.
+    pub fn insert<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        let mut state = lock(&self.inner.state);
+        let previous = match state.iter_mut().find(|(ty, _)| *ty == TypeId::of::<T>()) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                state.push((TypeId::of::<T>(), value));
+                None
+            }
+        };
+        drop(state);
+        previous.and_then(|previous| previous.downcast::<T>().ok())
+    }
+
+    /// This session's state of type `T`, if any was inserted.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let state = lock(&self.inner.state);
+        let value = state.iter().find(|(ty, _)| *ty == TypeId::of::<T>())?.1.clone();
+        drop(state);
+        value.downcast::<T>().ok()
+    }
+
+    /// Removes and returns this session's state of type `T`.
+    pub fn remove<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let mut state = lock(&self.inner.state);
+        let index = state.iter().position(|(ty, _)| *ty == TypeId::of::<T>())?;
+        let (_, value) = state.swap_remove(index);
+        drop(state);
+        value.downcast::<T>().ok()
+    }
+
+    /// Marks the session closed; returns `false` if it already was. Keeps the engine's
+    /// count of sessions with a user in step.
+    pub(crate) fn mark_closed(&self, engine: &EngineShared) -> bool {
+        let user = lock(&self.inner.user);
+        if !self.inner.open.swap(false, Ordering::AcqRel) {
+            return false;
+        }
+        if user.is_some() && !self.inner.root {
+            engine.user_changed(false);
+        }
+        true
+    }
+
+    /// Marks the session closed without touching any engine (the engine is being dropped).
+    pub(crate) fn mark_closed_orphaned(&self) {
+        let _user = lock(&self.inner.user);
+        self.inner.open.store(false, Ordering::Release);
+    }
+}
+
+impl PartialEq for Session {
+    fn eq(&self, other: &Session) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Session {}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.inner.id)
+            .field("user", &self.user().as_ref().map(User::name))
+            .field("client", &self.inner.client)
+            .field("root", &self.inner.root)
+            .field("open", &self.is_open())
+            .finish()
+    }
+}
+
+/// A handle that does not keep its session alive.
+///
+/// This is what to keep in a struct field, a queue or a background job (Xojo's advice:
+/// "don't hold hard references to sessions"). [`upgrade`](WeakSession::upgrade) gives the
+/// session back while it is open.
+///
+/// ```
+/// use sessions_core::Engine;
+///
+/// let engine = Engine::new();
+/// let session = engine.open()?;
+/// let weak = session.downgrade();
+/// assert!(weak.upgrade().is_some());
+/// engine.close(session.id())?;
+/// assert!(weak.upgrade().is_none());
+/// # Ok::<(), sessions_core::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct WeakSession {
+    id: SessionId,
+    inner: Weak<SessionInner>,
+}
+
+impl WeakSession {
+    /// The session, while it is open; `None` once it is closed.
+    pub fn upgrade(&self) -> Option<Session> {
+        let inner = self.inner.upgrade()?;
+        let session = Session { inner };
+        session.is_open().then_some(session)
+    }
+
+    /// The id of the session, open or not.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+}
+
+impl fmt::Debug for WeakSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WeakSession").field(&self.id).finish()
+    }
+}
