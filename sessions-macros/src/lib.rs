@@ -1,1 +1,159 @@
-pub fn x(){}
+//! The `#[export_method]` attribute of [`sessions-core`](https://docs.rs/sessions-core).
+//!
+//! Depend on `sessions-core`, which re-exports it as `sessions_core::export_method`; the
+//! generated code names only `sessions_core::__private`, so nothing else is needed.
+//!
+//! The stages, one file each: `attr.rs` parses the attribute, `ast.rs` models the function,
+//! `valid.rs` refuses what a host cannot call, `expand.rs` wraps the body and `register.rs`
+//! emits the registration. Every error is collected and reported at its token, beside the
+//! unchanged function.
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod register;
+mod text;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Exports a function: hosts can list it and call it by name, and it runs under a session
+/// policy with failures logged and turned into out-parameter sentinels.
+///
+/// # Example
+///
+/// ```ignore
+/// use sessions_core::{export_method, Engine, SessionError};
+///
+/// /// Number of sessions with a logged-in user on the named engine.
+/// #[export_method(name = "GetActiveWebSessionsNumber", sentinel = -1)]
+/// pub fn get_active_web_sessions_number(
+///     engine: String,
+///     active: &mut i32,
+/// ) -> Result<(), SessionError> {
+///     let engine = Engine::find(&engine).ok_or(SessionError::UnknownEngine(engine))?;
+///     *active = engine.active_count() as i32;
+///     Ok(())
+/// }
+///
+/// // A host calls it by name, in the current session's context:
+/// let outcome = sessions_core::methods()
+///     .call("GetActiveWebSessionsNumber", vec!["main".into()])?;
+/// println!("{:?}", outcome.out("active"));
+/// ```
+///
+/// The function is still an ordinary Rust function (`get_active_web_sessions_number(...)`
+/// can be called directly) and keeps its name, visibility, attributes, docs, parameters and
+/// return type; only its body is wrapped. The runnable examples are in the `sessions_core`
+/// documentation (this crate cannot depend on it).
+///
+/// # Attribute arguments (all optional)
+///
+/// - `name = "..."`: the name hosts call; default: the function's own name.
+/// - `session = require | impersonate | none`: `require` (the default) fails when no session
+///   is current; `impersonate` runs in the current session, or else in the root session of
+///   `Engine::global()` for the duration of the call; `none` touches no session context.
+/// - `sentinel = EXPR`: written into every out parameter when the call fails. A parameter's
+///   own `#[out(sentinel = EXPR)]` overrides it. A sentinel of the wrong type is a compile
+///   error at the expression.
+/// - `crate = path`: where `sessions_core` is, for crates that re-export it.
+///
+/// # Parameters
+///
+/// - `&mut T` is an **out** parameter (`T: Default + IntoValue`: a host call starts it at
+///   `T::default()` and returns its final value in `CallOutcome::outs`);
+/// - `&Session` or `Session` is **injected**: a host call passes the current session (not
+///   allowed with `session = none`);
+/// - anything else is an **in** parameter converted from a host value with `FromValue`.
+///
+/// # Return types
+///
+/// `()`, any `T: IntoValue`, or `Result<T, E>` with `T: IntoValue` and `E: Display`.
+/// `session = require` must be able to report a missing session: it needs `()` or
+/// `Result<T, E>` with `E: From<SessionError>`.
+///
+/// # Refused
+///
+/// Generic functions, `self` receivers, `async`, `unsafe`, `extern` and `const fn`, patterns
+/// other than plain names, `impl Trait` and borrowed (`&T`) in parameters, return types
+/// other than the above. Each is a compile error at the offending token.
+///
+/// # Equivalent code without the macro
+///
+/// The example above expands to (paths shortened; `__` names are hidden from the body):
+///
+/// ```text
+/// /// Number of sessions with a logged-in user on the named engine.
+/// pub fn get_active_web_sessions_number(
+///     engine: String,
+///     active: &mut i32,
+/// ) -> Result<(), SessionError> {
+///     // 1. the policy: `require` fails without a current session
+///     if let Err(__error) = __private::require_session() {
+///         __private::log_failure("GetActiveWebSessionsNumber", &__error);
+///         { let __sentinel: i32 = -1; *active = __sentinel; }
+///         return <Result<(), SessionError> as __private::PolicyFailure>::policy_failure(__error);
+///     }
+///     // 2. the body, in a closure so `return` and `?` keep their meaning
+///     let __result: Result<(), SessionError> = (|| -> Result<(), SessionError> {
+///         let engine = Engine::find(&engine).ok_or(SessionError::UnknownEngine(engine))?;
+///         *active = engine.active_count() as i32;
+///         Ok(())
+///     })();
+///     // 3. on `Err`: one `tracing::error!` event (method, session id, error), sentinels
+///     if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn>::failure(&__result) {
+///         __private::log_failure("GetActiveWebSessionsNumber", __error);
+///         { let __sentinel: i32 = -1; *active = __sentinel; }
+///     }
+///     // 4. return
+///     __result
+/// }
+///
+/// const _: () = {
+///     // The host trampoline: arity and argument types are checked before anything runs.
+///     fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
+///         let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
+///         let engine = __args.next::<String>("engine", "String")?;
+///         let mut active = <i32 as __private::OutParam>::initial();
+///         let __ran = match __private::HostCall::enter("GetActiveWebSessionsNumber", Policy::Require) {
+///             // runs under `catch_unwind`: a panic is logged and becomes `Err("panicked: ...")`
+///             Ok(__host) => __host.run(|| get_active_web_sessions_number(engine, &mut active)),
+///             // no session: logged, and the function does not run
+///             Err(__error) => Err(__error),
+///         };
+///         if __ran.is_err() { { let __sentinel: i32 = -1; active = __sentinel; } }
+///         Ok(__private::outcome(
+///             __ran.map(<Result<(), SessionError> as __private::ExportReturn>::into_outcome),
+///             Vec::from([("active", <i32 as __private::OutParam>::into_out(active))]),
+///         ))
+///     }
+///
+///     __private::inventory::submit! {
+///         __private::method_info(__private::MethodSpec {
+///             name: "GetActiveWebSessionsNumber",
+///             rust_name: "get_active_web_sessions_number",
+///             module_path: module_path!(),
+///             file: file!(),
+///             line: line!(),
+///             doc: "Number of sessions with a logged-in user on the named engine.",
+///             policy: Policy::Require,
+///             params: &[
+///                 __private::param("engine", "String", Direction::In, None),
+///                 __private::param("active", "i32", Direction::Out, Some("-1")),
+///             ],
+///             returns: "Result<(), SessionError>",
+///             value_type: "()",
+///             is_async: false,
+///             call: __sessions_call,
+///         })
+///     }
+/// };
+/// ```
+#[proc_macro_attribute]
+pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    expand::export_method(args.into(), item.clone())
+        .unwrap_or_else(|errors| expand::fallback(item, &errors))
+        .into()
+}

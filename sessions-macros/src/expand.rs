@@ -1,0 +1,174 @@
+//! The pipeline (`parse → model → check → generate`) and the wrapper around the user's body.
+//! The registration (`MethodInfo` and the host trampoline) is in `register.rs`.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, ItemFn, Type};
+
+use crate::ast::Method;
+use crate::attr::{self, Policy};
+use crate::errors::Errors;
+use crate::{register, valid};
+
+/// The whole macro: the wrapped function and its registration, or every error found.
+pub(crate) fn export_method(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let attr = attr::parse(args, &mut errors);
+    let func: ItemFn = match syn::parse2(item) {
+        Ok(func) => func,
+        Err(err) => {
+            errors.push(syn::Error::new(
+                err.span(),
+                "#[export_method] goes on a free function, e.g. `fn add(a: i64, b: i64) -> i64`",
+            ));
+            // `finish` is an `Err` here: it holds the error just pushed.
+            return errors.finish().map(|()| TokenStream::new());
+        }
+    };
+    let method = Method::from_syn(&attr, &func, &mut errors);
+    valid::check(&method, &mut errors);
+    errors.finish()?;
+    Ok(expand(&method))
+}
+
+/// The user's function, unchanged but for its `#[out]` parameter attributes, emitted beside
+/// compile errors so the rest of the crate still type-checks (and IDEs keep working).
+pub(crate) fn fallback(item: TokenStream, errors: &syn::Error) -> TokenStream {
+    let errors = errors.to_compile_error();
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut func) => {
+            strip_out_attrs(&mut func.sig);
+            quote!(#func #errors)
+        }
+        Err(_) => quote!(#item #errors),
+    }
+}
+
+fn expand(method: &Method) -> TokenStream {
+    let wrapper = wrapper(method);
+    let registration = register::registration(method);
+    let cfgs = method
+        .func
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"));
+    quote! {
+        #wrapper
+        #(#cfgs)*
+        #[allow(deprecated)]
+        const _: () = { #registration };
+    }
+}
+
+/// `#krate::__private`, the only path generated code names in the runtime crate.
+pub(crate) fn private(method: &Method) -> TokenStream {
+    match &method.attr.krate {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::sessions_core::__private),
+    }
+}
+
+/// The return type as written, or `()`.
+pub(crate) fn ret_type(method: &Method) -> TokenStream {
+    match method.ret.ty {
+        Some(ty) => ty.to_token_stream(),
+        None => quote_spanned!(method.func.sig.ident.span()=> ()),
+    }
+}
+
+/// Where errors about the return type point: the type, or the function's name without one.
+pub(crate) fn ret_span(method: &Method) -> Span {
+    method
+        .ret
+        .ty
+        .map_or_else(|| method.func.sig.ident.span(), Spanned::span)
+}
+
+/// A local of the generated code that the user's body cannot see or shadow.
+pub(crate) fn hidden(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// `{ let __sentinel: T = EXPR; PLACE = __sentinel; }` for each out parameter that has a
+/// sentinel. The typed `let` makes a wrong-type sentinel an error at the expression, and it
+/// is written the same way in the wrapper and the trampoline so the compiler reports it once.
+pub(crate) fn write_sentinels(method: &Method, deref: bool) -> TokenStream {
+    let local = hidden("__sentinel");
+    let writes =
+        method
+            .outs()
+            .filter_map(|(ident, ty, sentinel): (&Ident, &Type, Option<&Expr>)| {
+                let sentinel = sentinel?;
+                let place = if deref {
+                    quote!(*#ident)
+                } else {
+                    quote!(#ident)
+                };
+                Some(quote! {
+                    {
+                        let #local: #ty = #sentinel;
+                        #place = #local;
+                    }
+                })
+            });
+    quote!(#(#writes)*)
+}
+
+/// The function with its body wrapped: policy, body, failure handling, return.
+fn wrapper(method: &Method) -> TokenStream {
+    let func = method.func;
+    let attrs = &func.attrs;
+    let vis = &func.vis;
+    let mut sig = func.sig.clone();
+    strip_out_attrs(&mut sig);
+    let body = &func.block;
+    let private = private(method);
+    let name = &method.export_name;
+    let ret = ret_type(method);
+    let ret_span = ret_span(method);
+    let sentinels = write_sentinels(method, true);
+    let (result, error, guard) = (hidden("__result"), hidden("__error"), hidden("__guard"));
+
+    let enter = match method.policy() {
+        Policy::Require => {
+            let policy_failure = quote_spanned! {ret_span=>
+                <#ret as #private::PolicyFailure>::policy_failure(#error)
+            };
+            quote! {
+                if let ::core::result::Result::Err(#error) = #private::require_session() {
+                    #private::log_failure(#name, &#error);
+                    #sentinels
+                    return #policy_failure;
+                }
+            }
+        }
+        Policy::Impersonate => quote!(let #guard = #private::impersonate();),
+        Policy::None => quote!(),
+    };
+    let failure = quote_spanned! {ret_span=>
+        <#ret as #private::ExportReturn>::failure(&#result)
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #enter
+            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
+            let #result: #ret = (|| -> #ret #body)();
+            if let ::core::option::Option::Some(#error) = #failure {
+                #private::log_failure(#name, #error);
+                #sentinels
+            }
+            #result
+        }
+    }
+}
+
+/// Removes `#[out]` from the parameters: it is this macro's, not the compiler's.
+fn strip_out_attrs(sig: &mut syn::Signature) {
+    for input in &mut sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            typed.attrs.retain(|attr| !attr.path().is_ident(attr::OUT));
+        }
+    }
+}

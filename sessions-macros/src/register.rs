@@ -1,0 +1,204 @@
+//! The registration emitted beside the function, inside `const _: () = { ... };`: the host
+//! trampoline (`Vec<Value>` in, `CallOutcome` out) and the `MethodInfo` submitted to
+//! `inventory`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericArgument, PathArguments, Type};
+
+use crate::ast::{self, Kind, Method};
+use crate::attr::Policy;
+use crate::expand::{hidden, private, ret_span, ret_type, write_sentinels};
+use crate::text::source_text;
+
+/// The trampoline and the `inventory::submit!` of the method's `MethodInfo`.
+pub(crate) fn registration(method: &Method) -> TokenStream {
+    let private = private(method);
+    let trampoline = trampoline(method);
+    let call = hidden("__sessions_call");
+    let name = &method.export_name;
+    let rust_name = method.func.sig.ident.to_string();
+    let doc = &method.doc;
+    let policy = policy_tokens(method);
+    let params = method.params.iter().map(|param| param_info(method, param));
+    let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
+    let value_type = value_type(method);
+    quote! {
+        #trampoline
+        #private::inventory::submit! {
+            #private::method_info(#private::MethodSpec {
+                name: #name,
+                rust_name: #rust_name,
+                module_path: #private::module_path!(),
+                file: #private::file!(),
+                line: #private::line!(),
+                doc: #doc,
+                policy: #policy,
+                params: &[#(#params),*],
+                returns: #returns,
+                value_type: #value_type,
+                is_async: false,
+                call: #call,
+            })
+        }
+    }
+}
+
+fn policy_tokens(method: &Method) -> TokenStream {
+    let private = private(method);
+    match method.policy() {
+        Policy::Require => quote!(#private::Policy::Require),
+        Policy::Impersonate => quote!(#private::Policy::Impersonate),
+        Policy::None => quote!(#private::Policy::None),
+    }
+}
+
+/// `ParamInfo` for one parameter: name, type text, direction, sentinel text.
+fn param_info(method: &Method, param: &ast::Param) -> TokenStream {
+    let private = private(method);
+    let name = param.ident.map(ToString::to_string).unwrap_or_default();
+    let (ty, direction) = match &param.kind {
+        Kind::Out { inner } => (source_text(inner), quote!(Out)),
+        Kind::Injected { .. } => (source_text(param.ty), quote!(Injected)),
+        _ => (source_text(param.ty), quote!(In)),
+    };
+    let sentinel = match (&param.kind, param.sentinel(method.attr)) {
+        (Kind::Out { .. }, Some(expr)) => {
+            let text = source_text(expr);
+            quote!(#private::Option::Some(#text))
+        }
+        _ => quote!(#private::Option::None),
+    };
+    quote!(#private::param(#name, #ty, #private::Direction::#direction, #sentinel))
+}
+
+/// The type of the value a host receives: `T` of `Result<T, E>` (or of a one-argument
+/// `Result<T>` alias), otherwise the return type; `()` without one. Display text only:
+/// what the call does with the type is decided by traits in the runtime crate.
+fn value_type(method: &Method) -> String {
+    let Some(ty) = method.ret.ty else {
+        return "()".to_owned();
+    };
+    if let Type::Path(path) = ast::strip(ty) {
+        if let Some(last) = path.path.segments.last() {
+            if last.ident == "Result" {
+                if let PathArguments::AngleBracketed(args) = &last.arguments {
+                    if let Some(GenericArgument::Type(ok)) = args.args.first() {
+                        return source_text(ok);
+                    }
+                }
+            }
+        }
+    }
+    source_text(ty)
+}
+
+/// `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`: checks the arguments,
+/// applies the policy, runs the function with panics caught, and collects the outs.
+fn trampoline(method: &Method) -> TokenStream {
+    let private = private(method);
+    let name = &method.export_name;
+    let func = &method.func.sig.ident;
+    let call = hidden("__sessions_call");
+    let (args, host, session, ran) = (
+        hidden("__args"),
+        hidden("__host"),
+        hidden("__session"),
+        hidden("__ran"),
+    );
+    let error = hidden("__error");
+
+    let in_count = method
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, Kind::In))
+        .count();
+    let arity = if in_count == 0 {
+        quote!(#private::Args::new(#name, 0, #args)?;)
+    } else {
+        quote!(let mut #args = #private::Args::new(#name, #in_count, #args)?;)
+    };
+
+    let mut locals = Vec::new();
+    let mut call_args = Vec::new();
+    let mut outs = Vec::new();
+    let mut injects = false;
+    for (index, param) in method.params.iter().enumerate() {
+        // Validation guarantees plain identifiers; the index keeps this total anyway.
+        let local = param
+            .ident
+            .cloned()
+            .unwrap_or_else(|| hidden(&format!("__arg{index}")));
+        let ty = param.ty;
+        match &param.kind {
+            Kind::In => {
+                let (pname, text) = (local.to_string(), source_text(ty));
+                locals.push(quote_spanned! {ty.span()=>
+                    let #local = #args.next::<#ty>(#pname, #text)?;
+                });
+                call_args.push(quote!(#local));
+            }
+            Kind::Out { inner } => {
+                locals.push(quote_spanned! {inner.span()=>
+                    let mut #local = <#inner as #private::OutParam>::initial();
+                });
+                call_args.push(quote!(&mut #local));
+                let pname = local.to_string();
+                outs.push(quote_spanned! {inner.span()=>
+                    (#pname, <#inner as #private::OutParam>::into_out(#local))
+                });
+            }
+            Kind::Injected { by_ref } => {
+                injects = true;
+                call_args.push(if *by_ref {
+                    quote!(&#session)
+                } else {
+                    quote!(#session.clone())
+                });
+            }
+            Kind::SessionMut | Kind::Borrowed | Kind::ImplTrait => {}
+        }
+    }
+
+    let policy = policy_tokens(method);
+    let enter = if injects {
+        quote! {
+            match #private::HostCall::enter_with_session(#name, #policy) {
+                ::core::result::Result::Ok((#host, #session)) => #host.run(|| #func(#(#call_args),*)),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+            }
+        }
+    } else {
+        quote! {
+            match #private::HostCall::enter(#name, #policy) {
+                ::core::result::Result::Ok(#host) => #host.run(|| #func(#(#call_args),*)),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+            }
+        }
+    };
+    let sentinels = write_sentinels(method, false);
+    let on_failure = if sentinels.is_empty() {
+        quote!()
+    } else {
+        quote!(if #ran.is_err() { #sentinels })
+    };
+    let ret = ret_type(method);
+    let into_outcome = quote_spanned! {ret_span(method)=>
+        <#ret as #private::ExportReturn>::into_outcome
+    };
+    quote! {
+        fn #call(
+            #args: #private::Vec<#private::Value>,
+        ) -> #private::Result<#private::CallOutcome, #private::CallError> {
+            #arity
+            #(#locals)*
+            let #ran = #enter;
+            #on_failure
+            ::core::result::Result::Ok(#private::outcome(
+                #ran.map(#into_outcome),
+                #private::Vec::from([#(#outs),*]),
+            ))
+        }
+    }
+}

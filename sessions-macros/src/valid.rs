@@ -1,0 +1,151 @@
+//! The refusals: everything a host could not call, each an error at the offending token
+//! that says what to write instead.
+
+use quote::ToTokens;
+use syn::Type;
+
+use crate::ast::{self, Kind, Method};
+use crate::attr::Policy;
+use crate::errors::Errors;
+
+/// Records in `errors` every reason `method` cannot be exported.
+pub(crate) fn check(method: &Method, errors: &mut Errors) {
+    check_signature(method, errors);
+    for receiver in &method.receivers {
+        errors.push(syn::Error::new_spanned(
+            receiver,
+            "an exported method cannot take `self`: a host calls it by name with no value to call it on; \
+             make it a free function and pass what it needs as parameters",
+        ));
+    }
+    for param in &method.params {
+        check_param(method, param, errors);
+    }
+    check_return(method, errors);
+    if let Some(sentinel) = &method.attr.sentinel {
+        if method.outs().next().is_none() {
+            errors.push(syn::Error::new_spanned(
+                sentinel,
+                "`sentinel` is written into out parameters, and this method has none; \
+                 add a `&mut T` parameter or remove `sentinel`",
+            ));
+        }
+    }
+}
+
+fn check_signature(method: &Method, errors: &mut Errors) {
+    let sig = &method.func.sig;
+    if let Some(token) = &sig.constness {
+        errors.push(syn::Error::new_spanned(
+            token,
+            "an exported method cannot be a `const fn`: it is called at run time through a table; remove `const`",
+        ));
+    }
+    if let Some(token) = &sig.asyncness {
+        // The async follow-up replaces this refusal with its own expansion.
+        errors.push(syn::Error::new_spanned(
+            token,
+            "async exported methods are not supported yet; remove `async` and block on the work inside, \
+             or export a synchronous function that starts it",
+        ));
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.push(syn::Error::new_spanned(
+            token,
+            "an exported method cannot be `unsafe`: a host calling it by name cannot uphold a safety contract; \
+             make the function safe and put `unsafe` blocks inside it",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(syn::Error::new_spanned(
+            abi,
+            "an exported method cannot have an `extern` ABI: hosts call it through the generated \
+             trampoline; remove the ABI, and write a separate `extern` function if foreign code needs one",
+        ));
+    }
+    let generics = &sig.generics;
+    if !generics.params.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &generics.params,
+            "an exported method cannot be generic: a host calls one concrete function by name; \
+             use concrete types (write one exported method per type if you need several)",
+        ));
+    } else if let Some(where_clause) = &generics.where_clause {
+        errors.push(syn::Error::new_spanned(
+            where_clause,
+            "an exported method cannot have a `where` clause; use concrete types",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "an exported method cannot be variadic; take a `Vec<T>` parameter instead",
+        ));
+    }
+}
+
+fn check_param(method: &Method, param: &ast::Param, errors: &mut Errors) {
+    if param.ident.is_none() {
+        errors.push(syn::Error::new_spanned(
+            param.pat,
+            "an exported method's parameters must be plain names, which hosts see; \
+             write `name: Type` and destructure inside the body",
+        ));
+    }
+    let ty_text = param.ty.to_token_stream();
+    match &param.kind {
+        Kind::In | Kind::Out { .. } => {}
+        Kind::Injected { .. } => {
+            if method.policy() == Policy::None {
+                errors.push(syn::Error::new_spanned(
+                    param.ty,
+                    "`session = none` touches no session context, so there is no session to inject here; \
+                     use `session = require` or `session = impersonate`, or remove this parameter",
+                ));
+            }
+        }
+        Kind::SessionMut => errors.push(syn::Error::new_spanned(
+            &ty_text,
+            "the session is injected, not written back; take it as `&Session` (or `Session`)",
+        )),
+        Kind::Borrowed => errors.push(syn::Error::new_spanned(
+            &ty_text,
+            "an in parameter is converted from a host value and owned by the call; take it by value \
+             (e.g. `String` for `&str`), or as `&mut T` for an out parameter",
+        )),
+        Kind::ImplTrait => errors.push(syn::Error::new_spanned(
+            &ty_text,
+            "an exported method cannot take `impl Trait`: a host calls one concrete function; \
+             use a concrete type that implements `FromValue`",
+        )),
+    }
+    if let Some(out) = &param.out_attr {
+        if !matches!(param.kind, Kind::Out { .. }) {
+            errors.push(syn::Error::new(
+                out.span,
+                "`#[out]` marks an out parameter, which must be a `&mut T`; \
+                 change this parameter's type to `&mut T` or remove `#[out]`",
+            ));
+        }
+    }
+}
+
+fn check_return(method: &Method, errors: &mut Errors) {
+    let Some(ty) = method.ret.ty else { return };
+    let refusal = match ast::strip(ty) {
+        Type::Path(_) => return,
+        Type::Tuple(tuple) if tuple.elems.is_empty() => return,
+        Type::ImplTrait(_) => "`impl Trait` cannot cross to a host",
+        Type::Reference(_) => "a borrowed value cannot outlive the call",
+        Type::Never(_) => "a method that never returns cannot report to a host",
+        Type::Tuple(_) => "a tuple is not a host value",
+        _ => "this type is not a host value",
+    };
+    errors.push(syn::Error::new_spanned(
+        ty,
+        format!(
+            "unsupported return type for an exported method: {refusal}; return `()`, a type that \
+             implements `IntoValue` (e.g. `i64`, `String`, `Vec<T>`), or `Result<T, E>` with `E: Display`"
+        ),
+    ));
+}
