@@ -1,0 +1,339 @@
+//! The dynamic [`Value`] that crosses the host boundary, and the two traits that convert
+//! Rust values from it ([`FromValue`]) and into it ([`IntoValue`]).
+//!
+//! The conversions themselves live in `from.rs` and `into.rs`, the error in `error.rs`,
+//! the text form in `display.rs` and, with the `serde` feature, JSON in `json.rs`.
+
+use std::collections::BTreeMap;
+
+mod display;
+mod error;
+mod from;
+mod into;
+#[cfg(feature = "serde")]
+mod json;
+
+pub use error::ValueError;
+
+/// A dynamic value: what a host passes to an exported method and gets back from it.
+///
+/// # Canonical integers
+/// Every conversion in this crate writes an integer as [`Value::Int`] when it fits in an
+/// `i64` (an `i32` of -1 is `Int(-1)`, a `u8` of 255 is `Int(255)`), and as
+/// [`Value::UInt`] only when it is larger than `i64::MAX`. Equality is structural, so a
+/// hand-built `UInt(1)` is not equal to `Int(1)`; reading either back with [`FromValue`]
+/// gives the same number.
+///
+/// # Text form
+/// [`Display`](std::fmt::Display) writes compact JSON-like text: `null`, `true`, `-3`,
+/// `1.5` (a float always shows a fraction or an exponent, so `1.0` stays apart from `1`),
+/// `"a \"quoted\" string"` with JSON escapes, `[1,2]`, `{"key":"value"}`. Two things are
+/// not JSON: bytes are written as `b"` + two lowercase hex digits per byte + `"` (so
+/// `Bytes(vec![0xca, 0xfe])` is `b"cafe"`), and non-finite floats as `NaN`, `inf`, `-inf`.
+/// For real JSON use `to_json_string` (feature `serde`).
+///
+/// ```
+/// use sessions_core::Value;
+///
+/// let value = Value::Array(vec![Value::from(1), Value::from("two"), Value::Float(3.0)]);
+/// assert_eq!(value.to_string(), r#"[1,"two",3.0]"#);
+/// assert_eq!(value.kind(), "array");
+/// assert_eq!(Value::from(u64::MAX), Value::UInt(u64::MAX));
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    /// No value: what `()` and `None` become.
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer; every integer that fits in an `i64` is written this way.
+    Int(i64),
+    /// An unsigned integer larger than `i64::MAX` (see "Canonical integers").
+    UInt(u64),
+    /// A floating-point number, possibly NaN or infinite.
+    Float(f64),
+    /// A UTF-8 string.
+    String(String),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+    /// An ordered list of values.
+    Array(Vec<Value>),
+    /// String keys to values, in key order.
+    Map(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// The name of this value's variant, in lowercase: `"null"`, `"bool"`, `"int"`,
+    /// `"uint"`, `"float"`, `"string"`, `"bytes"`, `"array"` or `"map"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::UInt(_) => "uint",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::Array(_) => "array",
+            Value::Map(_) => "map",
+        }
+    }
+
+    /// Whether this is [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The boolean, if this is a [`Value::Bool`].
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an `Int`, or a `UInt` of at most `i64::MAX`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(n) => Some(*n),
+            Value::UInt(n) => i64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is a `UInt`, or an `Int` that is not negative.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::UInt(n) => Some(*n),
+            Value::Int(n) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
+    /// The number as an `f64`, if this is a `Float`, `Int` or `UInt`; an integer beyond
+    /// 2^53 in magnitude is rounded to the nearest `f64`, as [`f64`'s `FromValue`](FromValue)
+    /// does.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(x) => Some(*x),
+            Value::Int(n) => Some(*n as f64),
+            Value::UInt(n) => Some(*n as f64),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a [`Value::String`].
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is a [`Value::Bytes`].
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a [`Value::Array`].
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a [`Value::Map`].
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// The entry under `key`, if this is a [`Value::Map`] that has one.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map()?.get(key)
+    }
+}
+
+/// Converts a [`Value`] that a host passed in into a Rust value.
+///
+/// Every *in* parameter of an `#[export_method]` function must implement it: the generated
+/// wrapper calls `T::from_value` on the host's argument, and a failure becomes
+/// `CallError::ArgType` before the function runs.
+///
+/// # What each type accepts
+/// - **Integers** (`i8` … `i128`, `u8` … `u128`, `isize`, `usize`): an `Int` or a `UInt`
+///   whose number is in the type's range. Anything out of range is an error (300 into a
+///   `u8`, -1 into a `u32`), never a wrap or a truncating cast. Floats are rejected, even
+///   integral ones, and so are strings, except that `i128` and `u128` also accept a
+///   decimal `String`, which is how [`IntoValue`] writes them beyond 64 bits.
+/// - **`f64`**: a `Float`, or an `Int`/`UInt`; an integer beyond 2^53 in magnitude is
+///   rounded to the nearest `f64`.
+/// - **`f32`**: the same, rounded to the nearest `f32`; a finite number beyond `f32`'s
+///   range is an error rather than an infinity. NaN and infinities pass through.
+/// - **`bool`**: a `Bool`. **`String`**: a `String`. **`char`**: a `String` of exactly one
+///   character. **`()`**: `Null`.
+/// - **`Option<T>`**: `Null` is `None`; anything else must be a `T`.
+/// - **`Vec<T>`**: an `Array` whose every element is a `T`, or `Bytes`, read as an array of
+///   the byte values (so a `Vec<u8>` accepts both). A bad element's error starts with its
+///   index: `expected u8, got element 3: int 300 (out of range for u8)`.
+/// - **`BTreeMap<String, T>`, `HashMap<String, T>`**: a `Map` whose every value is a `T`.
+/// - **`SessionId`**: a `String` holding its 32 lowercase hex digits.
+/// - **`Value`**: anything, unchanged.
+///
+/// # Implementing it for your own type
+/// Convert through a type that already implements it, then check what is left;
+/// [`ValueError::new`] describes the value that was refused.
+///
+/// ```
+/// use sessions_core::{FromValue, IntoValue, Value, ValueError};
+///
+/// /// A temperature, never below absolute zero.
+/// #[derive(Debug, PartialEq)]
+/// struct Celsius(f64);
+///
+/// impl FromValue for Celsius {
+///     fn from_value(value: Value) -> Result<Self, ValueError> {
+///         let degrees = f64::from_value(value)?;
+///         if degrees < -273.15 {
+///             return Err(ValueError::new("Celsius", &Value::Float(degrees))
+///                 .because("below absolute zero"));
+///         }
+///         Ok(Celsius(degrees))
+///     }
+/// }
+///
+/// impl IntoValue for Celsius {
+///     fn into_value(self) -> Value {
+///         Value::Float(self.0)
+///     }
+/// }
+///
+/// assert_eq!(Celsius::from_value(Value::Int(20)), Ok(Celsius(20.0)));
+/// let err = Celsius::from_value(Value::Float(-300.0)).unwrap_err();
+/// assert_eq!(err.to_string(), "expected Celsius, got float -300.0 (below absolute zero)");
+/// assert_eq!(Celsius(21.5).into_value(), Value::Float(21.5));
+/// ```
+///
+/// A parameter type without an implementation does not compile:
+///
+/// ```compile_fail
+/// use sessions_core::{FromValue, Value};
+///
+/// struct NotConvertible;
+/// let _ = NotConvertible::from_value(Value::Null);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be passed in by a host: it does not implement `sessions_core::FromValue`",
+    label = "a host's `Value` cannot be converted into `{Self}`",
+    note = "implement `sessions_core::FromValue` for `{Self}`, or take a type that already does (integers, floats, bool, char, String, SessionId, Option<T>, Vec<T>, BTreeMap<String, T>, HashMap<String, T>, Value)",
+    note = "a borrowed parameter such as `&str` or `&[T]` cannot come from a host: take `String` or `Vec<T>`; a `&mut T` parameter is an out parameter and needs `T: IntoValue` instead"
+)]
+pub trait FromValue: Sized {
+    /// Converts `value`, or says what was expected and what was found.
+    fn from_value(value: Value) -> Result<Self, ValueError>;
+}
+
+/// Converts a Rust value into a [`Value`] for a host.
+///
+/// The return value (or the `Ok` value) of an `#[export_method]` function and every out
+/// parameter (`&mut T`) must implement it. The conversion cannot fail and loses nothing:
+///
+/// - integers become `Int` when they fit in an `i64`, else `UInt` when they fit in a
+///   `u64`; an `i128`/`u128` that fits neither becomes a decimal `String` (which their
+///   [`FromValue`] reads back);
+/// - `f32` and `f64` become `Float`; `bool` becomes `Bool`;
+/// - `String`, `&str` and `char` become `String`; a `SessionId` becomes the `String` of its
+///   32 hex digits;
+/// - `()` and `None` become `Null`, `Some(x)` becomes `x`'s value;
+/// - `Vec<T>` becomes an `Array` (a `Vec<u8>` too: build `Value::Bytes` yourself for raw
+///   bytes); `BTreeMap<String, T>` and `HashMap<String, T>` become a `Map`;
+/// - a `Value` stays as it is.
+///
+/// `Value` also implements `From` for each of these types, so `Value::from(x)` and
+/// `x.into()` work too.
+///
+/// See [`FromValue`] for an implementation for a user type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be given back to a host (as a return value or an out parameter): it does not implement `sessions_core::IntoValue`",
+    label = "`{Self}` cannot be converted into a `Value`",
+    note = "implement `sessions_core::IntoValue` for `{Self}`, or use a type that already does (integers, floats, bool, char, String, &str, SessionId, (), Option<T>, Vec<T>, BTreeMap<String, T>, HashMap<String, T>, Value)"
+)]
+pub trait IntoValue {
+    /// Converts `self` into a [`Value`].
+    fn into_value(self) -> Value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_null() {
+        assert_eq!(Value::default(), Value::Null);
+        assert!(Value::default().is_null());
+        assert!(!Value::Bool(false).is_null());
+    }
+
+    #[test]
+    fn kind_names_each_variant() {
+        let all = [
+            (Value::Null, "null"),
+            (Value::Bool(true), "bool"),
+            (Value::Int(1), "int"),
+            (Value::UInt(u64::MAX), "uint"),
+            (Value::Float(1.0), "float"),
+            (Value::String("s".into()), "string"),
+            (Value::Bytes(vec![1]), "bytes"),
+            (Value::Array(vec![]), "array"),
+            (Value::Map(BTreeMap::new()), "map"),
+        ];
+        for (value, kind) in all {
+            assert_eq!(value.kind(), kind);
+        }
+    }
+
+    #[test]
+    fn accessors_read_only_their_variant() {
+        assert_eq!(Value::Bool(true).as_bool(), Some(true));
+        assert_eq!(Value::Int(1).as_bool(), None);
+
+        assert_eq!(Value::Int(-5).as_i64(), Some(-5));
+        assert_eq!(Value::UInt(7).as_i64(), Some(7));
+        assert_eq!(Value::UInt(u64::MAX).as_i64(), None);
+        assert_eq!(Value::Float(1.0).as_i64(), None);
+
+        assert_eq!(Value::Int(5).as_u64(), Some(5));
+        assert_eq!(Value::Int(-1).as_u64(), None);
+        assert_eq!(Value::UInt(u64::MAX).as_u64(), Some(u64::MAX));
+
+        assert_eq!(Value::Float(0.5).as_f64(), Some(0.5));
+        assert_eq!(Value::Int(-2).as_f64(), Some(-2.0));
+        assert_eq!(Value::String("1".into()).as_f64(), None);
+
+        assert_eq!(Value::String("hi".into()).as_str(), Some("hi"));
+        assert_eq!(Value::Bytes(b"hi".to_vec()).as_str(), None);
+        assert_eq!(Value::Bytes(vec![1, 2]).as_bytes(), Some(&[1u8, 2][..]));
+        assert_eq!(
+            Value::Array(vec![Value::Null]).as_array(),
+            Some(&[Value::Null][..])
+        );
+    }
+
+    #[test]
+    fn get_reads_a_map_entry() {
+        let mut map = BTreeMap::new();
+        map.insert("a".to_string(), Value::Int(1));
+        let value = Value::Map(map);
+        assert_eq!(value.get("a"), Some(&Value::Int(1)));
+        assert_eq!(value.get("b"), None);
+        assert_eq!(Value::Int(1).get("a"), None);
+        assert_eq!(value.as_map().map(BTreeMap::len), Some(1));
+    }
+}
