@@ -109,8 +109,8 @@ impl<'a> Param<'a> {
             if attr.path().is_ident(attr::OUT) {
                 let parsed = attr::parse_out(attr, errors);
                 if out_attr.is_some() {
-                    errors.push(syn::Error::new(
-                        parsed.span,
+                    errors.push(syn::Error::new_spanned(
+                        &parsed.tokens,
                         "`#[out]` is given twice on this parameter; keep one",
                     ));
                 } else {

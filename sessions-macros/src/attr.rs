@@ -1,6 +1,7 @@
 //! The arguments of `#[export_method(...)]` and of a parameter's `#[out(...)]`.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
@@ -110,9 +111,7 @@ fn parse_key(attr: &mut Attr, meta: &ParseNestedMeta, errors: &mut Errors) -> sy
         };
         set(&mut attr.krate, path, meta, errors);
     } else {
-        let key = quote::ToTokens::to_token_stream(&meta.path)
-            .to_string()
-            .replace(' ', "");
+        let key = meta.path.to_token_stream().to_string().replace(' ', "");
         errors.push(meta.error(format!(
             "unknown export_method attribute `{key}`; expected one of {KEYS}"
         )));
@@ -156,15 +155,15 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 
 /// The arguments of one `#[out]` / `#[out(sentinel = EXPR)]` parameter attribute.
 pub(crate) struct OutAttr {
-    /// The attribute, for errors that point at it.
-    pub span: Span,
+    /// The attribute's tokens, for errors that point at it.
+    pub tokens: TokenStream,
     pub sentinel: Option<Expr>,
 }
 
 /// Parses a parameter's `#[out]` attribute.
 pub(crate) fn parse_out(attr: &syn::Attribute, errors: &mut Errors) -> OutAttr {
     let mut out = OutAttr {
-        span: attr.span(),
+        tokens: attr.to_token_stream(),
         sentinel: None,
     };
     if let syn::Meta::Path(_) = attr.meta {
@@ -175,9 +174,7 @@ pub(crate) fn parse_out(attr: &syn::Attribute, errors: &mut Errors) -> OutAttr {
             let expr: Expr = meta.value()?.parse()?;
             set(&mut out.sentinel, expr, &meta, errors);
         } else {
-            let key = quote::ToTokens::to_token_stream(&meta.path)
-                .to_string()
-                .replace(' ', "");
+            let key = meta.path.to_token_stream().to_string().replace(' ', "");
             errors.push(meta.error(format!(
                 "unknown out attribute `{key}`; expected `#[out]` or `#[out(sentinel = EXPR)]`"
             )));

@@ -184,8 +184,11 @@ fn trampoline(method: &Method) -> TokenStream {
         quote!(if #ran.is_err() { #sentinels })
     };
     let ret = ret_type(method);
+    // Written like the wrapper's `failure` call, so a return type that is not a host value
+    // is reported once, at the type.
+    let value = hidden("__value");
     let into_outcome = quote_spanned! {ret_span(method)=>
-        <#ret as #private::ExportReturn>::into_outcome
+        |#value: #ret| <#ret as #private::ExportReturn>::into_outcome(#value)
     };
     quote! {
         fn #call(

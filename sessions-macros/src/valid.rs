@@ -121,8 +121,8 @@ fn check_param(method: &Method, param: &ast::Param, errors: &mut Errors) {
     }
     if let Some(out) = &param.out_attr {
         if !matches!(param.kind, Kind::Out { .. }) {
-            errors.push(syn::Error::new(
-                out.span,
+            errors.push(syn::Error::new_spanned(
+                &out.tokens,
                 "`#[out]` marks an out parameter, which must be a `&mut T`; \
                  change this parameter's type to `&mut T` or remove `#[out]`",
             ));

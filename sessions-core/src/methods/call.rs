@@ -1,0 +1,77 @@
+//! The result of a host call: [`CallOutcome`] when the method ran, [`CallError`] when it
+//! could not be called at all.
+
+use crate::{SessionError, Value};
+
+/// What a call that ran produced.
+///
+/// A call that ran may still have failed: the body returned `Err`, the session policy
+/// refused it, or it panicked. Then [`error`](Self::error) holds the message, `value` is
+/// [`Value::Null`] and the out parameters hold their sentinels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallOutcome {
+    /// The returned value: `Null` for `()` and on failure, the `T` of `Ok(T)` otherwise.
+    pub value: Value,
+    /// The final value of each out parameter, by name, in parameter order.
+    pub outs: Vec<(&'static str, Value)>,
+    /// Why the call failed, or `None` when it succeeded.
+    pub error: Option<String>,
+}
+
+impl CallOutcome {
+    /// The final value of the out parameter `name`.
+    pub fn out(&self, name: &str) -> Option<&Value> {
+        self.outs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Whether the call succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// Why a method could not be called. In every case the function did not run, so nothing
+/// it would have changed has changed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No exported method has this name.
+    #[error("no exported method named `{0}`")]
+    UnknownMethod(String),
+    /// Several exported methods share this name, so the call would be a guess.
+    #[error("{} exported methods are named `{name}`: {}; give them distinct `name = \"…\"`", locations.len(), locations.join(", "))]
+    Ambiguous {
+        /// The name that was called.
+        name: String,
+        /// Where each method is defined: `path at file:line`.
+        locations: Vec<String>,
+    },
+    /// The number of arguments is not the number of in parameters.
+    #[error("`{method}` takes {expected} argument{}, got {got}", if *expected == 1 { "" } else { "s" })]
+    Arity {
+        /// The method's name.
+        method: String,
+        /// Its number of in parameters.
+        expected: usize,
+        /// The number of arguments passed.
+        got: usize,
+    },
+    /// An argument could not be converted to its parameter's type.
+    #[error("argument `{param}` of `{method}` expects {expected}, got {got}")]
+    ArgType {
+        /// The method's name.
+        method: String,
+        /// The parameter's name.
+        param: String,
+        /// The parameter's Rust type.
+        expected: String,
+        /// What was passed (and why it was refused, e.g. out of range).
+        got: String,
+    },
+    /// The session could not be entered for the call (closed, or another is current).
+    #[error("cannot call in this session: {0}")]
+    Session(#[from] SessionError),
+}

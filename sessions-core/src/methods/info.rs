@@ -1,0 +1,241 @@
+//! What `#[export_method]` registers about each function: [`MethodInfo`], [`ParamInfo`],
+//! [`Policy`] and [`Direction`], and the readable signature they display as.
+
+use std::fmt;
+
+use super::{CallError, CallOutcome};
+use crate::Value;
+
+/// What an exported method does about the session context (`session = …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Policy {
+    /// The default: the call fails (and the function does not run) when no session is
+    /// current.
+    Require,
+    /// Runs in the current session, or else in the root session of
+    /// [`Engine::global()`](crate::Engine::global) for the duration of the call.
+    Impersonate,
+    /// Touches no session context.
+    None,
+}
+
+impl fmt::Display for Policy {
+    /// `require`, `impersonate` or `none`, as written in the attribute.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Policy::Require => "require",
+            Policy::Impersonate => "impersonate",
+            Policy::None => "none",
+        })
+    }
+}
+
+/// Which way a parameter's value travels in a host call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Direction {
+    /// Passed by the host and converted with [`FromValue`](crate::FromValue).
+    In,
+    /// A `&mut T` the function writes; returned in [`CallOutcome::outs`].
+    Out,
+    /// A `&Session` or `Session` the host call fills with the current session.
+    Injected,
+}
+
+impl fmt::Display for Direction {
+    /// `in`, `out` or `injected`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::Injected => "injected",
+        })
+    }
+}
+
+/// One parameter of an exported method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    pub(crate) name: &'static str,
+    pub(crate) ty: &'static str,
+    pub(crate) direction: Direction,
+    pub(crate) sentinel: Option<&'static str>,
+}
+
+impl ParamInfo {
+    /// The parameter's name, as hosts see it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its Rust type as written (`Vec<String>`; for an out parameter the `T` of `&mut T`).
+    pub fn ty(&self) -> &'static str {
+        self.ty
+    }
+
+    /// Which way its value travels.
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The source text of the sentinel written into it on failure (out parameters only).
+    pub fn sentinel(&self) -> Option<&'static str> {
+        self.sentinel
+    }
+}
+
+impl fmt::Display for ParamInfo {
+    /// `engine: String`, `out active: i32 = -1 on failure`, `session: &Session (injected)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.direction {
+            Direction::In => write!(f, "{}: {}", self.name, self.ty),
+            Direction::Out => {
+                write!(f, "out {}: {}", self.name, self.ty)?;
+                match self.sentinel {
+                    Some(sentinel) => write!(f, " = {sentinel} on failure"),
+                    None => Ok(()),
+                }
+            }
+            Direction::Injected => write!(f, "{}: {} (injected)", self.name, self.ty),
+        }
+    }
+}
+
+/// The host-call trampoline `#[export_method]` generates for a function.
+pub(crate) type CallFn = fn(Vec<Value>) -> Result<CallOutcome, CallError>;
+
+/// Everything registered about one exported method; listed by
+/// [`methods()`](crate::methods).
+///
+/// It displays as a signature a person can read:
+/// `GetActiveWebSessionsNumber(engine: String, out active: i32 = -1 on failure) [session: require]`
+/// (a method whose host-visible value is not `()` shows ` -> T` before the bracket).
+#[derive(Clone, Copy)]
+pub struct MethodInfo {
+    pub(crate) name: &'static str,
+    pub(crate) rust_name: &'static str,
+    pub(crate) module_path: &'static str,
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
+    pub(crate) doc: &'static str,
+    pub(crate) policy: Policy,
+    pub(crate) params: &'static [ParamInfo],
+    pub(crate) returns: &'static str,
+    pub(crate) value_type: &'static str,
+    pub(crate) is_async: bool,
+    pub(crate) call: CallFn,
+}
+
+impl MethodInfo {
+    /// The name hosts call (`name = "…"`, or the function's name).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The Rust function's own name.
+    pub fn rust_name(&self) -> &'static str {
+        self.rust_name
+    }
+
+    /// The module the function is defined in (`module_path!()`), e.g. `my_crate::api`.
+    pub fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
+    /// The function's full Rust path: `my_crate::api::get_count`.
+    pub fn path(&self) -> String {
+        format!("{}::{}", self.module_path, self.rust_name)
+    }
+
+    /// The source file of the definition (`file!()`).
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line of the `#[export_method]` attribute in [`file`](Self::file).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// Where the method is defined: `my_crate::api::get_count at src/api.rs:12`.
+    pub fn location(&self) -> String {
+        format!("{} at {}:{}", self.path(), self.file, self.line)
+    }
+
+    /// The doc comment: its `///` lines joined with `\n`, trimmed; empty without one.
+    pub fn doc(&self) -> &'static str {
+        self.doc
+    }
+
+    /// The session policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Every parameter, in order, including out and injected ones.
+    pub fn params(&self) -> &'static [ParamInfo] {
+        self.params
+    }
+
+    /// The parameters a host passes, in order (those with [`Direction::In`]).
+    pub fn inputs(&self) -> impl Iterator<Item = &'static ParamInfo> {
+        self.params.iter().filter(|p| p.direction == Direction::In)
+    }
+
+    /// The return type as written, `()` when there is none.
+    pub fn returns(&self) -> &'static str {
+        self.returns
+    }
+
+    /// The type of [`CallOutcome::value`] on success: the `T` of a `Result<T, E>`,
+    /// otherwise the return type.
+    pub fn value_type(&self) -> &'static str {
+        self.value_type
+    }
+
+    /// Whether the function is `async`.
+    pub fn is_async(&self) -> bool {
+        self.is_async
+    }
+
+    /// Calls this method with `args` in the current context, like
+    /// [`MethodTable::call`](crate::MethodTable::call) without the name lookup.
+    pub fn call(&self, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+        (self.call)(args)
+    }
+}
+
+impl fmt::Display for MethodInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.name)?;
+        for (index, param) in self.params.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{param}")?;
+        }
+        f.write_str(")")?;
+        if self.value_type != "()" {
+            write!(f, " -> {}", self.value_type)?;
+        }
+        write!(f, " [session: {}]", self.policy)
+    }
+}
+
+impl fmt::Debug for MethodInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MethodInfo")
+            .field("name", &self.name)
+            .field("path", &self.path())
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("policy", &self.policy)
+            .field("params", &self.params)
+            .field("returns", &self.returns)
+            .field("is_async", &self.is_async)
+            .finish_non_exhaustive()
+    }
+}
+
+inventory::collect!(MethodInfo);

@@ -1,0 +1,230 @@
+//! [`MethodTable`]: every exported method in the program, built once from `inventory`, looked
+//! up by name in a hash map with a cheap hasher.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use super::{CallError, CallOutcome, MethodInfo};
+use crate::Value;
+
+/// Every exported method linked into the program: the functions marked
+/// `#[export_method]` in this crate and in every crate it depends on.
+///
+/// Built once, on the first call to [`methods()`](crate::methods).
+pub struct MethodTable {
+    /// Sorted by name, then path: methods sharing a name are next to each other.
+    sorted: Vec<&'static MethodInfo>,
+    /// Name → the range of `sorted` holding the methods with that name.
+    by_name: HashMap<&'static str, Range<usize>, BuildHasherDefault<Fnv1a>>,
+}
+
+/// The table of every exported method, built on first use.
+///
+/// ```
+/// let table = sessions_core::methods();
+/// for method in table.iter() {
+///     println!("{method}\n    {}", method.doc());
+/// }
+/// ```
+pub fn methods() -> &'static MethodTable {
+    static TABLE: OnceLock<MethodTable> = OnceLock::new();
+    TABLE.get_or_init(|| MethodTable::new(inventory::iter::<MethodInfo>.into_iter().collect()))
+}
+
+impl MethodTable {
+    pub(crate) fn new(mut sorted: Vec<&'static MethodInfo>) -> Self {
+        sorted.sort_by(|a, b| {
+            (a.name, a.module_path, a.rust_name, a.file, a.line).cmp(&(
+                b.name,
+                b.module_path,
+                b.rust_name,
+                b.file,
+                b.line,
+            ))
+        });
+        let mut by_name: HashMap<_, Range<usize>, _> = HashMap::default();
+        for (index, method) in sorted.iter().enumerate() {
+            by_name
+                .entry(method.name)
+                .and_modify(|range: &mut Range<usize>| range.end = index + 1)
+                .or_insert(index..index + 1);
+        }
+        MethodTable { sorted, by_name }
+    }
+
+    /// The method named `name`; the first by path when several share it (see
+    /// [`duplicates`](Self::duplicates)).
+    pub fn get(&self, name: &str) -> Option<&'static MethodInfo> {
+        self.by_name
+            .get(name)
+            .and_then(|range| self.sorted.get(range.start).copied())
+    }
+
+    /// Every method, sorted by name, then by path.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'static MethodInfo> + '_ {
+        self.sorted.iter().copied()
+    }
+
+    /// The number of methods.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether no method is exported.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The names shared by several methods, each with those methods, sorted by name. Check
+    /// it at start-up: calling such a name is [`CallError::Ambiguous`].
+    pub fn duplicates(&self) -> Vec<(&'static str, Vec<&'static MethodInfo>)> {
+        let mut duplicates: Vec<_> = self
+            .by_name
+            .iter()
+            .filter(|(_, range)| range.len() > 1)
+            .map(|(name, range)| (*name, self.sorted[range.clone()].to_vec()))
+            .collect();
+        duplicates.sort_by_key(|(name, _)| *name);
+        duplicates
+    }
+
+    /// Calls the method `name` with `args`, in the current context (the caller's session,
+    /// if any). Use [`Session::call`](crate::Session::call) to call in a given session, and
+    /// [`Engine::call_as_root`](crate::Engine::call_as_root) to impersonate a root session.
+    ///
+    /// `Err` means the method was not run: unknown or ambiguous name, wrong number of
+    /// arguments, or an argument of the wrong type. A method that ran returns `Ok`, with
+    /// [`CallOutcome::error`] set if it failed.
+    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+        match self.by_name.get(name) {
+            Some(range) if range.len() == 1 => (self.sorted[range.start].call)(args),
+            Some(range) => Err(CallError::Ambiguous {
+                name: name.to_owned(),
+                locations: self.sorted[range.clone()]
+                    .iter()
+                    .map(|m| m.location())
+                    .collect(),
+            }),
+            None => Err(CallError::UnknownMethod(name.to_owned())),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a MethodTable {
+    type Item = &'static MethodInfo;
+    type IntoIter = std::iter::Copied<std::slice::Iter<'a, &'static MethodInfo>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.sorted.iter().copied()
+    }
+}
+
+impl std::fmt::Debug for MethodTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.sorted.iter().map(|m| m.to_string()))
+            .finish()
+    }
+}
+
+/// FNV-1a: a few multiplications for a short name, where SipHash costs tens of
+/// nanoseconds. Names come from the program's own code, not from an attacker, so
+/// hash flooding is not a concern.
+#[derive(Clone, Copy)]
+pub(crate) struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::{ParamInfo, Policy};
+
+    fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
+        fn call(_: Vec<Value>) -> Result<CallOutcome, CallError> {
+            Ok(CallOutcome {
+                value: Value::Int(7),
+                outs: Vec::new(),
+                error: None,
+            })
+        }
+        static NO_PARAMS: [ParamInfo; 0] = [];
+        Box::leak(Box::new(MethodInfo {
+            name,
+            rust_name: "f",
+            module_path,
+            file: "src/lib.rs",
+            line: 3,
+            doc: "",
+            policy: Policy::None,
+            params: &NO_PARAMS,
+            returns: "i64",
+            value_type: "i64",
+            is_async: false,
+            call,
+        }))
+    }
+
+    #[test]
+    fn lookup_sorting_and_duplicates() {
+        let table = MethodTable::new(vec![
+            info("b", "x"),
+            info("a", "z"),
+            info("b", "w"),
+            info("c", "y"),
+        ]);
+        assert_eq!(table.len(), 4);
+        let order: Vec<_> = table.iter().map(|m| (m.name(), m.module_path())).collect();
+        assert_eq!(order, [("a", "z"), ("b", "w"), ("b", "x"), ("c", "y")]);
+        assert_eq!(table.get("b").map(MethodInfo::module_path), Some("w"));
+        assert!(table.get("d").is_none());
+        let duplicates = table.duplicates();
+        assert_eq!(duplicates.len(), 1);
+        assert_eq!(duplicates[0].0, "b");
+        assert_eq!(duplicates[0].1.len(), 2);
+
+        assert_eq!(table.call("a", vec![]).map(|o| o.value), Ok(Value::Int(7)));
+        assert_eq!(
+            table.call("b", vec![]),
+            Err(CallError::Ambiguous {
+                name: "b".into(),
+                locations: vec!["w::f at src/lib.rs:3".into(), "x::f at src/lib.rs:3".into()],
+            })
+        );
+        assert_eq!(
+            table.call("nope", vec![]),
+            Err(CallError::UnknownMethod("nope".into()))
+        );
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        let hash = |bytes: &[u8]| {
+            let mut h = Fnv1a::default();
+            h.write(bytes);
+            h.finish()
+        };
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+}

@@ -1,0 +1,8 @@
+use sessions_core::export_method;
+
+#[export_method(nmae = "Add", session = none)]
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {}
