@@ -1,12 +1,14 @@
 //! Handles to one session: [`Session`] keeps it reachable, [`WeakSession`] does not.
 
 use std::any::{Any, TypeId};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::engine::EngineShared;
+use crate::messages::Message;
 use crate::{context, ClientId, Engine, SessionError, SessionGuard, SessionId, User};
 
 /// A cheap `Clone` handle to one session of an [`Engine`].
@@ -51,6 +53,8 @@ pub(crate) struct SessionInner {
     open: AtomicBool,
     root: bool,
     state: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+    /// Calls posted to this session and not yet dispatched, oldest first.
+    pub(crate) mailbox: Mutex<VecDeque<Message>>,
 }
 
 /// Locks a mutex whatever happened to an earlier holder: every value guarded here is
@@ -77,6 +81,7 @@ impl Session {
                 open: AtomicBool::new(true),
                 root,
                 state: Mutex::new(Vec::new()),
+                mailbox: Mutex::new(VecDeque::new()),
             }),
         }
     }
@@ -213,7 +218,11 @@ impl Session {
     /// This session's state of type `T`, if any was inserted.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         let state = lock(&self.inner.state);
-        let value = state.iter().find(|(ty, _)| *ty == TypeId::of::<T>())?.1.clone();
+        let value = state
+            .iter()
+            .find(|(ty, _)| *ty == TypeId::of::<T>())?
+            .1
+            .clone();
         drop(state);
         value.downcast::<T>().ok()
     }

@@ -41,7 +41,10 @@ fn the_root_session_is_never_counted() {
     root.set_user(Some(User::new("system")));
     assert_eq!((engine.len(), engine.active_count()), (0, 0));
     assert!(engine.get(root.id()).is_none());
-    assert_eq!(engine.close(root.id()), Err(SessionError::NotFound(root.id())));
+    assert_eq!(
+        engine.close(root.id()),
+        Err(SessionError::NotFound(root.id()))
+    );
     assert!(root.is_open(), "the root session is never closed");
 }
 
@@ -54,7 +57,11 @@ fn active_count_follows_log_in_log_out_and_close() {
     a.set_user(Some(User::new("alice")));
     assert_eq!(engine.active_count(), 1);
     a.set_user(Some(User::new("alice-again")));
-    assert_eq!(engine.active_count(), 1, "replacing a user is not a new log-in");
+    assert_eq!(
+        engine.active_count(),
+        1,
+        "replacing a user is not a new log-in"
+    );
     b.set_user(Some(User::new("bob")));
     assert_eq!(engine.active_count(), 2);
     b.set_user(None);
@@ -63,7 +70,11 @@ fn active_count_follows_log_in_log_out_and_close() {
     assert_eq!(engine.active_count(), 0);
     a.set_user(None);
     a.set_user(Some(User::new("ghost")));
-    assert_eq!(engine.active_count(), 0, "a closed session no longer counts");
+    assert_eq!(
+        engine.active_count(),
+        0,
+        "a closed session no longer counts"
+    );
 }
 
 /// A small deterministic generator, so a failure can be replayed.
@@ -166,11 +177,17 @@ fn hooks_run_inside_the_session_context() {
     let engine = Engine::builder()
         .on_open(move |s| {
             let current = current_id();
-            on_open.lock().expect("lock").push(("open", s.id(), current));
+            on_open
+                .lock()
+                .expect("lock")
+                .push(("open", s.id(), current));
         })
         .on_close(move |s| {
             let current = current_id();
-            on_close.lock().expect("lock").push(("close", s.id(), current));
+            on_close
+                .lock()
+                .expect("lock")
+                .push(("close", s.id(), current));
         })
         .build()
         .expect("build");
@@ -231,7 +248,10 @@ fn engines_are_found_by_name_and_names_are_unique_while_alive() {
         Some(SessionError::NameTaken(name.to_owned()))
     );
     drop(engine);
-    assert!(Engine::find(name).is_none(), "the name dies with the engine");
+    assert!(
+        Engine::find(name).is_none(),
+        "the name dies with the engine"
+    );
     let again = Engine::builder().name(name).build().expect("name is free");
     assert_eq!(Engine::find(name), Some(again));
     assert!(Engine::find("test_engine::never-built").is_none());
@@ -260,7 +280,9 @@ fn sessions_of_one_client_are_found_together() {
     let tabs: Vec<_> = (0..3)
         .map(|_| engine.open_for_client(browser.clone()).expect("open"))
         .collect();
-    engine.open_for_client(ClientId::new("cookie-2")).expect("open");
+    engine
+        .open_for_client(ClientId::new("cookie-2"))
+        .expect("open");
     engine.open().expect("open");
     let mut found: Vec<_> = engine
         .sessions_for_client(&browser)

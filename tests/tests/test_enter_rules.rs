@@ -9,7 +9,9 @@ fn rule_1_entering_the_current_session_changes_nothing() {
     let outer = session.enter().expect("enter");
     assert!(outer.changed_context());
 
-    let inner = session.enter().expect("entering the current session again is allowed");
+    let inner = session
+        .enter()
+        .expect("entering the current session again is allowed");
     assert!(!inner.changed_context());
     let by_id = engine.enter(session.id()).expect("by id too");
     assert!(!by_id.changed_context());
@@ -41,7 +43,11 @@ fn rule_2_unknown_or_closed_id_is_not_found() {
         engine.enter(session.id()).err(),
         Some(SessionError::NotFound(session.id()))
     );
-    assert_eq!(current_id(), None, "a failed enter leaves no context behind");
+    assert_eq!(
+        current_id(),
+        None,
+        "a failed enter leaves no context behind"
+    );
 }
 
 #[test]

@@ -71,7 +71,9 @@ fn one_hundred_thousand_ids_are_distinct() {
 #[test]
 fn ids_from_different_threads_are_distinct() {
     let handles: Vec<_> = (0..4)
-        .map(|_| std::thread::spawn(|| (0..10_000).map(|_| SessionId::random()).collect::<Vec<_>>()))
+        .map(|_| {
+            std::thread::spawn(|| (0..10_000).map(|_| SessionId::random()).collect::<Vec<_>>())
+        })
         .collect();
     let mut all = HashSet::new();
     for handle in handles {

@@ -13,6 +13,7 @@ use std::time::Duration;
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 use registry::Registry;
 
+use crate::messages::PostOffice;
 use crate::panic::panic_message;
 use crate::{context, current_id, ClientId, Session, SessionError, SessionGuard, SessionId};
 
@@ -55,6 +56,7 @@ pub(crate) struct EngineShared {
     /// Open sessions with a user: changed on each log-in, log-out and close.
     active: AtomicUsize,
     root: Session,
+    post_office: PostOffice,
 }
 
 impl EngineShared {
@@ -97,6 +99,10 @@ impl Engine {
         Engine { shared }
     }
 
+    pub(crate) fn post_office(&self) -> &PostOffice {
+        &self.shared.post_office
+    }
+
     pub(crate) fn downgrade(&self) -> Weak<EngineShared> {
         Arc::downgrade(&self.shared)
     }
@@ -113,6 +119,7 @@ impl Engine {
             len: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
             root: Session::new(SessionId::random(), weak.clone(), None, true),
+            post_office: PostOffice::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -170,7 +177,10 @@ impl Engine {
         let reserved = shared
             .len
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |len| {
-                shared.max_sessions.is_none_or(|max| len < max).then_some(len + 1)
+                shared
+                    .max_sessions
+                    .is_none_or(|max| len < max)
+                    .then_some(len + 1)
             });
         if reserved.is_err() {
             let max = shared.max_sessions.unwrap_or(usize::MAX);
@@ -219,6 +229,8 @@ impl Engine {
             self.run_hook("on_close", hook, &session);
         }
         session.mark_closed(&self.shared);
+        // After `mark_closed`: a post that sees the session open is counted here.
+        self.shared.post_office.session_closed(&session);
         self.shared.len.fetch_sub(1, Ordering::AcqRel);
         Ok(())
     }

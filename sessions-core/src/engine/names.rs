@@ -13,7 +13,10 @@ static NAMES: Mutex<Option<HashMap<Arc<str>, Weak<EngineShared>>>> = Mutex::new(
 pub(super) fn claim(name: &Arc<str>, engine: &Arc<EngineShared>) -> Result<(), SessionError> {
     let mut names = lock(&NAMES);
     let names = names.get_or_insert_with(HashMap::new);
-    if names.get(name).is_some_and(|other| other.strong_count() > 0) {
+    if names
+        .get(name)
+        .is_some_and(|other| other.strong_count() > 0)
+    {
         return Err(SessionError::NameTaken(name.to_string()));
     }
     names.insert(name.clone(), Arc::downgrade(engine));

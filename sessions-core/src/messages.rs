@@ -1,0 +1,195 @@
+//! Calls sent to another session: Xojo's push pattern (a queue of session id, method name
+//! and parameters, drained by a timer that enters each target session), built in.
+//!
+//! Each session has a bounded mailbox. The engine remembers which sessions have mail, so a
+//! dispatch costs time in proportion to the messages waiting, not to the sessions open.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::mem;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::session::lock;
+use crate::{context, methods, Engine, Session, SessionError, SessionId, Value};
+
+/// One posted call: an exported method's name and its arguments.
+pub(crate) struct Message {
+    method: Box<str>,
+    args: Vec<Value>,
+}
+
+/// What an engine keeps for its mailboxes.
+#[derive(Default)]
+pub(crate) struct PostOffice {
+    /// Sessions whose mailbox went from empty to non-empty since the last dispatch.
+    with_mail: Mutex<Vec<SessionId>>,
+    /// Messages left in mailboxes of sessions that closed since the last dispatch.
+    undelivered: AtomicUsize,
+    /// One dispatch at a time per engine, so each session's messages run in order.
+    dispatching: Mutex<()>,
+}
+
+thread_local! {
+    /// Set while this thread dispatches: a dispatched method that calls `dispatch` again
+    /// must not wait for itself.
+    static DISPATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+impl PostOffice {
+    /// Counts and logs the messages a closing session leaves behind.
+    pub(crate) fn session_closed(&self, session: &Session) {
+        let left = mem::take(&mut *lock(&session.inner.mailbox));
+        if !left.is_empty() {
+            self.undelivered.fetch_add(left.len(), Ordering::AcqRel);
+            tracing::warn!(
+                session = %session.id(),
+                messages = left.len(),
+                "session closed with messages not yet dispatched; they are counted as undelivered"
+            );
+        }
+    }
+}
+
+/// What one [`Engine::dispatch`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DispatchReport {
+    /// Messages whose method ran and succeeded.
+    pub delivered: usize,
+    /// Messages whose method failed, panicked, or could not be called (unknown method,
+    /// wrong arguments). Each was logged.
+    pub failed: usize,
+    /// Messages whose session closed before they could be delivered.
+    pub undelivered: usize,
+}
+
+impl DispatchReport {
+    /// Every message handled, whatever became of it.
+    pub fn total(&self) -> usize {
+        self.delivered + self.failed + self.undelivered
+    }
+
+    pub(crate) fn add(&mut self, other: DispatchReport) {
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.undelivered += other.undelivered;
+    }
+}
+
+impl Engine {
+    /// Queues a call of the exported method `method` with `args` in the mailbox of session
+    /// `id`. It runs in that session's context at the next [`dispatch`](Engine::dispatch),
+    /// after the messages posted to that session before it.
+    ///
+    /// ```
+    /// use sessions_core::{export_method, current_id, Engine, Value};
+    ///
+    /// /// Shows a notice to the user of the current session.
+    /// #[export_method(session = none)]
+    /// fn notify(text: String) {
+    ///     println!("{:?} gets {text}", current_id());
+    /// }
+    ///
+    /// let engine = Engine::new();
+    /// let bob = engine.open()?;
+    /// engine.post(bob.id(), "notify", vec![Value::from("the meeting moved")])?;
+    /// assert_eq!(engine.dispatch().delivered, 1);
+    /// # Ok::<(), sessions_core::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] when no open session has this id;
+    /// [`SessionError::MailboxFull`] when its mailbox holds
+    /// [`mailbox_capacity`](Engine::mailbox_capacity) messages already. A message is queued
+    /// or refused, never dropped.
+    pub fn post(&self, id: SessionId, method: &str, args: Vec<Value>) -> Result<(), SessionError> {
+        let session = self.get(id).ok_or(SessionError::NotFound(id))?;
+        let mut mailbox = lock(&session.inner.mailbox);
+        if mailbox.len() >= self.mailbox_capacity() {
+            return Err(SessionError::MailboxFull(id));
+        }
+        if !session.is_open() {
+            // Closed after the lookup; its mailbox was already counted.
+            return Err(SessionError::NotFound(id));
+        }
+        let was_empty = mailbox.is_empty();
+        mailbox.push_back(Message {
+            method: method.into(),
+            args,
+        });
+        drop(mailbox);
+        if was_empty {
+            lock(&self.post_office().with_mail).push(id);
+        }
+        Ok(())
+    }
+
+    /// Delivers every queued message: each runs its exported method (through
+    /// [`methods`](crate::methods)) inside its target session's context, in the order it
+    /// was posted to that session. Failures are logged and counted; messages for sessions
+    /// that closed are counted as undelivered.
+    ///
+    /// Messages posted while this runs are delivered by this dispatch if their session had
+    /// not been reached yet, else by the next one. One dispatch runs at a time per engine;
+    /// a dispatched method that calls `dispatch` on the same engine gets an empty report.
+    pub fn dispatch(&self) -> DispatchReport {
+        if DISPATCHING.with(Cell::get) {
+            return DispatchReport::default();
+        }
+        let office = self.post_office();
+        let _one_at_a_time = lock(&office.dispatching);
+        DISPATCHING.with(|flag| flag.set(true));
+        let _reset = ResetOnDrop;
+
+        let mut report = DispatchReport::default();
+        let with_mail = mem::take(&mut *lock(&office.with_mail));
+        for id in with_mail {
+            // A session that closed has had its mail counted as undelivered.
+            if let Some(session) = self.get(id) {
+                report.add(deliver(&session));
+            }
+        }
+        report.undelivered += office.undelivered.swap(0, Ordering::AcqRel);
+        report
+    }
+}
+
+/// Clears the thread's dispatching flag, also when a dispatch unwinds.
+struct ResetOnDrop;
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        DISPATCHING.with(|flag| flag.set(false));
+    }
+}
+
+/// Runs the messages in `session`'s mailbox, oldest first, in its context.
+fn deliver(session: &Session) -> DispatchReport {
+    let mut report = DispatchReport::default();
+    let batch: VecDeque<Message> = mem::take(&mut *lock(&session.inner.mailbox));
+    let _context = context::push(session.clone());
+    let mut batch = batch.into_iter();
+    while let Some(message) = batch.next() {
+        if !session.is_open() {
+            // A message before this one closed the session.
+            report.undelivered += 1 + batch.len();
+            break;
+        }
+        match methods().call(&message.method, message.args) {
+            Ok(outcome) if outcome.error.is_none() => report.delivered += 1,
+            // The method's own failure was logged where it happened.
+            Ok(_) => report.failed += 1,
+            Err(error) => {
+                tracing::error!(
+                    session = %session.id(),
+                    method = &*message.method,
+                    %error,
+                    "a posted message could not be delivered"
+                );
+                report.failed += 1;
+            }
+        }
+    }
+    report
+}
