@@ -114,7 +114,7 @@ use proc_macro::TokenStream;
 ///     // The host trampoline: arity and argument types are checked before anything runs.
 ///     fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
 ///         let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
-///         let engine = __args.next::<String>("engine", "String")?;
+///         let engine = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
 ///         let mut active = <i32 as __private::OutParam>::initial();
 ///         let __ran = match __private::HostCall::enter("GetActiveWebSessionsNumber", Policy::Require) {
 ///             // runs under `catch_unwind`: a panic is logged and becomes `Err("panicked: ...")`

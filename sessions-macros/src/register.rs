@@ -135,7 +135,7 @@ fn trampoline(method: &Method) -> TokenStream {
             Kind::In => {
                 let (pname, text) = (local.to_string(), source_text(ty));
                 locals.push(quote_spanned! {ty.span()=>
-                    let #local = #args.next::<#ty>(#pname, #text)?;
+                    let #local = #args.next(#pname, #text, <#ty as #private::InParam>::from_arg)?;
                 });
                 call_args.push(quote!(#local));
             }

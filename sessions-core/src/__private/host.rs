@@ -4,10 +4,9 @@
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::InParam;
 use crate::panic::panic_message;
 use crate::{current, current_id, CallError, CallOutcome, Engine, Policy, Session, SessionError};
-use crate::{SessionGuard, Value};
+use crate::{SessionGuard, Value, ValueError};
 
 /// The tracing target of the failure events.
 const TARGET: &str = "sessions_core::methods";
@@ -69,12 +68,15 @@ impl Args {
         })
     }
 
-    /// Converts the next argument for the parameter `param` of type `ty`.
+    /// Converts the next argument for the parameter `param` of type `ty` with `convert`
+    /// (the generated code passes `<T as InParam>::from_arg`, so a type without
+    /// `FromValue` is reported at the user's type, by `InParam`).
     #[inline]
-    pub fn next<T: InParam>(
+    pub fn next<T>(
         &mut self,
         param: &'static str,
         ty: &'static str,
+        convert: fn(Value) -> Result<T, ValueError>,
     ) -> Result<T, CallError> {
         let Some(value) = self.values.next() else {
             // `new` checked the count; a miscount in generated code is still no panic.
@@ -84,7 +86,7 @@ impl Args {
                 got: self.expected.saturating_sub(1),
             });
         };
-        T::from_arg(value).map_err(|error| CallError::ArgType {
+        convert(value).map_err(|error| CallError::ArgType {
             method: self.method.to_owned(),
             param: param.to_owned(),
             expected: ty.to_owned(),
