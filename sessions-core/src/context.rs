@@ -21,7 +21,8 @@ thread_local! {
 
 struct Frame {
     token: u64,
-    session: Session,
+    /// `None` for a frame that hides the sessions below it (see `push_none`).
+    session: Option<Session>,
 }
 
 /// The session current on this thread, if any.
@@ -44,7 +45,7 @@ pub fn current() -> Option<Session> {
     // Nothing is current on most threads: answer without touching the stack.
     current_id()?;
     STACK
-        .try_with(|stack| stack.borrow().last().map(|frame| frame.session.clone()))
+        .try_with(|stack| stack.borrow().last()?.session.clone())
         .ok()
         .flatten()
 }
@@ -94,7 +95,19 @@ pub(crate) fn enter(session: &Session) -> Result<SessionGuard, SessionError> {
 /// This is impersonation, and what the carriers (threads, futures, timers, hooks) use:
 /// they run code that belongs to `session`, wherever it is polled or called from.
 pub(crate) fn push(session: Session) -> SessionGuard {
-    let id = session.id();
+    push_frame(Some(session))
+}
+
+/// Makes no session current until the guard drops, whatever is current now.
+///
+/// Carriers that carry no session use it, so the code they run sees `None` even where it
+/// is polled or called from inside another session's context.
+pub(crate) fn push_none() -> SessionGuard {
+    push_frame(None)
+}
+
+fn push_frame(session: Option<Session>) -> SessionGuard {
+    let id = session.as_ref().map(Session::id);
     let token = NEXT_TOKEN.with(|next| {
         let token = next.get();
         next.set(token.wrapping_add(1));
@@ -105,7 +118,7 @@ pub(crate) fn push(session: Session) -> SessionGuard {
         stack.push(Frame { token, session });
         stack.len() - 1
     });
-    CURRENT_ID.with(|current| current.set(Some(id)));
+    CURRENT_ID.with(|current| current.set(id));
     SessionGuard {
         frame: Some((depth, token)),
         _not_send: PhantomData,
@@ -122,7 +135,9 @@ fn pop(depth: usize, token: u64) {
             return Vec::new();
         }
         let removed = stack.split_off(depth);
-        let top = stack.last().map(|frame| frame.session.id());
+        let top = stack
+            .last()
+            .and_then(|frame| frame.session.as_ref().map(Session::id));
         CURRENT_ID.with(|current| current.set(top));
         removed
     });

@@ -82,9 +82,9 @@ pub trait SessionFutureExt: Future + Sized {
 
     /// Runs this future at every poll in the context of the session current now.
     ///
-    /// With no current session, the wrapper carries nothing: it polls the future as it is,
-    /// in whatever context the polling thread has (on an executor's worker thread, none),
-    /// and never resolves to `Err`.
+    /// With no current session, the wrapper carries "no session": at every poll the future
+    /// sees `None`, even when the polling thread is inside a session (a `block_on` under a
+    /// guard), and it never resolves to `Err`.
     fn in_current_session(self) -> InSession<Self> {
         InSession::new(current().map(|session| session.downgrade()), self)
     }
@@ -117,7 +117,7 @@ impl<F: Future> SessionFutureExt for F {}
 /// `Ready(Err(_))` it answers the same error again.
 #[must_use = "futures do nothing unless polled"]
 pub struct InSession<F: Future> {
-    /// `None` when made with no current session: nothing to enter.
+    /// `None` when made with no current session: each poll hides the thread's context.
     session: Option<WeakSession>,
     state: State<F>,
 }
@@ -155,9 +155,10 @@ impl<F: Future> Future for InSession<F> {
             State::Done => panic!("an InSession future was polled after it completed"),
         };
         let guard = match &this.session {
-            None => None,
+            // Carries no session: it must not see one the polling thread has.
+            None => context::push_none(),
             Some(weak) => match weak.upgrade() {
-                Some(session) => Some(context::push(session)),
+                Some(session) => context::push(session),
                 None => {
                     let id = weak.id();
                     // Drops the inner future now: its session is gone for good.
@@ -179,11 +180,11 @@ impl<F: Future> Future for InSession<F> {
 impl<F: Future> Drop for InSession<F> {
     fn drop(&mut self) {
         if let State::Running(inner) = std::mem::replace(&mut self.state, State::Done) {
-            let _guard = self
-                .session
-                .as_ref()
-                .and_then(WeakSession::upgrade)
-                .map(context::push);
+            let _guard = match self.session.as_ref().map(WeakSession::upgrade) {
+                Some(Some(session)) => context::push(session),
+                // Its session is gone, or it never had one: it sees none.
+                _ => context::push_none(),
+            };
             drop(inner);
         }
     }

@@ -200,6 +200,26 @@ fn a_poll_on_a_thread_inside_another_session_sees_its_own_and_restores_the_other
 }
 
 #[test]
+fn a_future_made_outside_any_session_sees_none_even_when_polled_inside_one() {
+    let engine = Engine::new();
+    let a = engine.open().expect("open a");
+    let mut work = Box::pin(
+        async {
+            let first = current_id();
+            YieldOnce(false).await;
+            (first, current_id())
+        }
+        .in_current_session(),
+    );
+    assert_eq!(work.session_id(), None);
+    let _guard = a.enter().expect("enter a");
+    assert_eq!(poll_once(work.as_mut()), Poll::Pending);
+    assert_eq!(current_id(), Some(a.id()), "the poll restored a");
+    assert_eq!(poll_once(work.as_mut()), Poll::Ready(Ok((None, None))));
+    assert_eq!(current_id(), Some(a.id()));
+}
+
+#[test]
 fn in_session_futures_are_send_when_their_future_is() {
     fn assert_send<T: Send>(_: &T) {}
     let engine = Engine::new();

@@ -90,6 +90,10 @@ impl EngineBuilder {
     /// Runs `hook` for each session being closed, inside that session's context, before
     /// it is marked closed. A panic in the hook is caught and logged; the session is
     /// closed all the same.
+    ///
+    /// Work the hook hands to a carrier ([`thread::spawn`](crate::thread::spawn), a timer,
+    /// a posted message) finds the session closed by the time it runs, and does not run:
+    /// finish what the session needs inside the hook itself.
     pub fn on_close(mut self, hook: impl Fn(&Session) + Send + Sync + 'static) -> EngineBuilder {
         self.on_close = Some(Box::new(hook));
         self
