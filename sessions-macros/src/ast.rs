@@ -89,13 +89,15 @@ impl<'a> Method<'a> {
         self.attr.policy()
     }
 
-    /// The out parameters with the sentinel that applies to each (own, else method-wide).
-    pub(crate) fn outs(&self) -> impl Iterator<Item = (&Ident, &Type, Option<&Expr>)> {
+    /// The out parameters, each with its position among all parameters and the sentinel
+    /// that applies to it (its own, else the method-wide one).
+    pub(crate) fn outs(&self) -> impl Iterator<Item = (usize, &Ident, &Type, Option<&Expr>)> {
         self.params
             .iter()
-            .filter_map(move |param| match (&param.kind, param.ident) {
+            .enumerate()
+            .filter_map(move |(index, param)| match (&param.kind, param.ident) {
                 (Kind::Out { inner }, Some(ident)) => {
-                    Some((ident, *inner, param.sentinel(self.attr)))
+                    Some((index, ident, *inner, param.sentinel(self.attr)))
                 }
                 _ => None,
             })

@@ -4,7 +4,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, ItemFn, Type};
+use syn::{FnArg, ItemFn};
 
 use crate::ast::Method;
 use crate::attr::{self, Policy};
@@ -91,27 +91,24 @@ pub(crate) fn hidden(name: &str) -> Ident {
 }
 
 /// `{ let __sentinel: T = EXPR; PLACE = __sentinel; }` for each out parameter that has a
-/// sentinel. The typed `let` makes a wrong-type sentinel an error at the expression, and it
-/// is written the same way in the wrapper and the trampoline so the compiler reports it once.
-pub(crate) fn write_sentinels(method: &Method, deref: bool) -> TokenStream {
+/// sentinel, `PLACE` given by `place(position, name)`. The typed `let` makes a wrong-type
+/// sentinel an error at the expression, and it is written the same way in the wrapper and
+/// the trampoline so the compiler reports it once.
+pub(crate) fn write_sentinels(
+    method: &Method,
+    place: impl Fn(usize, &Ident) -> TokenStream,
+) -> TokenStream {
     let local = hidden("__sentinel");
-    let writes =
-        method
-            .outs()
-            .filter_map(|(ident, ty, sentinel): (&Ident, &Type, Option<&Expr>)| {
-                let sentinel = sentinel?;
-                let place = if deref {
-                    quote!(*#ident)
-                } else {
-                    quote!(#ident)
-                };
-                Some(quote! {
-                    {
-                        let #local: #ty = #sentinel;
-                        #place = #local;
-                    }
-                })
-            });
+    let writes = method.outs().filter_map(|(index, ident, ty, sentinel)| {
+        let sentinel = sentinel?;
+        let place = place(index, ident);
+        Some(quote! {
+            {
+                let #local: #ty = #sentinel;
+                #place = #local;
+            }
+        })
+    });
     quote!(#(#writes)*)
 }
 
@@ -127,7 +124,7 @@ fn wrapper(method: &Method) -> TokenStream {
     let name = &method.export_name;
     let ret = ret_type(method);
     let ret_span = ret_span(method);
-    let sentinels = write_sentinels(method, true);
+    let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
     let (result, error, guard) = (hidden("__result"), hidden("__error"), hidden("__guard"));
 
     let enter = match method.policy() {

@@ -114,18 +114,18 @@ use proc_macro::TokenStream;
 ///     // The host trampoline: arity and argument types are checked before anything runs.
 ///     fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
 ///         let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
-///         let engine = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
-///         let mut active = <i32 as __private::OutParam>::initial();
+///         let __param0 = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
+///         let mut __param1 = <i32 as __private::OutParam>::initial();
 ///         let __ran = match __private::HostCall::enter("GetActiveWebSessionsNumber", Policy::Require) {
 ///             // runs under `catch_unwind`: a panic is logged and becomes `Err("panicked: ...")`
-///             Ok(__host) => __host.run(|| get_active_web_sessions_number(engine, &mut active)),
+///             Ok(__host) => __host.run(|| get_active_web_sessions_number(__param0, &mut __param1)),
 ///             // no session: logged, and the function does not run
 ///             Err(__error) => Err(__error),
 ///         };
-///         if __ran.is_err() { { let __sentinel: i32 = -1; active = __sentinel; } }
+///         if __ran.is_err() { { let __sentinel: i32 = -1; __param1 = __sentinel; } }
 ///         Ok(__private::outcome(
 ///             __ran.map(<Result<(), SessionError> as __private::ExportReturn>::into_outcome),
-///             Vec::from([("active", <i32 as __private::OutParam>::into_out(active))]),
+///             Vec::from([("active", <i32 as __private::OutParam>::into_out(__param1))]),
 ///         ))
 ///     }
 ///

@@ -94,6 +94,11 @@ fn value_type(method: &Method) -> String {
     source_text(ty)
 }
 
+/// The trampoline's local for the parameter at `index`.
+fn local(index: usize) -> proc_macro2::Ident {
+    hidden(&format!("__param{index}"))
+}
+
 /// `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`: checks the arguments,
 /// applies the policy, runs the function with panics caught, and collects the outs.
 fn trampoline(method: &Method) -> TokenStream {
@@ -125,15 +130,14 @@ fn trampoline(method: &Method) -> TokenStream {
     let mut outs = Vec::new();
     let mut injects = false;
     for (index, param) in method.params.iter().enumerate() {
-        // Validation guarantees plain identifiers; the index keeps this total anyway.
-        let local = param
-            .ident
-            .cloned()
-            .unwrap_or_else(|| hidden(&format!("__arg{index}")));
+        // The trampoline's own names, not the parameters': a parameter may share the
+        // function's name (`fn total(total: &mut i32)`), which a local would shadow.
+        let local = local(index);
+        let pname = param.ident.map(ToString::to_string).unwrap_or_default();
         let ty = param.ty;
         match &param.kind {
             Kind::In => {
-                let (pname, text) = (local.to_string(), source_text(ty));
+                let text = source_text(ty);
                 locals.push(quote_spanned! {ty.span()=>
                     let #local = #args.next(#pname, #text, <#ty as #private::InParam>::from_arg)?;
                 });
@@ -144,7 +148,6 @@ fn trampoline(method: &Method) -> TokenStream {
                     let mut #local = <#inner as #private::OutParam>::initial();
                 });
                 call_args.push(quote!(&mut #local));
-                let pname = local.to_string();
                 outs.push(quote_spanned! {inner.span()=>
                     (#pname, <#inner as #private::OutParam>::into_out(#local))
                 });
@@ -177,7 +180,10 @@ fn trampoline(method: &Method) -> TokenStream {
             }
         }
     };
-    let sentinels = write_sentinels(method, false);
+    let sentinels = write_sentinels(method, |index, _| {
+        let local = local(index);
+        quote!(#local)
+    });
     let on_failure = if sentinels.is_empty() {
         quote!()
     } else {

@@ -8,6 +8,36 @@ use crate::{SessionError, Value};
 /// A call that ran may still have failed: the body returned `Err`, the session policy
 /// refused it, or it panicked. Then [`error`](Self::error) holds the message, `value` is
 /// [`Value::Null`] and the out parameters hold their sentinels.
+///
+/// ```
+/// use sessions_core::{export_method, methods, Engine, SessionError, Value};
+///
+/// /// Number of sessions with a logged-in user on the named engine.
+/// #[export_method(name = "GetActiveWebSessionsNumber", sentinel = -1)]
+/// pub fn get_active_web_sessions_number(
+///     engine: String,
+///     active: &mut i32,
+/// ) -> Result<(), SessionError> {
+///     let engine = Engine::find(&engine).ok_or(SessionError::UnknownEngine(engine))?;
+///     *active = engine.active_count() as i32;
+///     Ok(())
+/// }
+///
+/// let engine = Engine::builder().name("main").build()?;
+/// let session = engine.open()?;
+///
+/// // In a session: the count.
+/// let outcome = session.call("GetActiveWebSessionsNumber", vec![Value::from("main")])?;
+/// assert!(outcome.is_ok());
+/// assert_eq!(outcome.out("active"), Some(&Value::from(0)));
+///
+/// // Without one (`session = require` is the default): the sentinel, and the error,
+/// // which was also logged with `tracing::error!`.
+/// let outcome = methods().call("GetActiveWebSessionsNumber", vec![Value::from("main")])?;
+/// assert_eq!(outcome.out("active"), Some(&Value::from(-1)));
+/// assert_eq!(outcome.error, Some(SessionError::NoContext.to_string()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallOutcome {
     /// The returned value: `Null` for `()` and on failure, the `T` of `Ok(T)` otherwise.

@@ -12,6 +12,17 @@ use crate::Value;
 pub enum Policy {
     /// The default: the call fails (and the function does not run) when no session is
     /// current.
+    ///
+    /// The function must be able to report that: it returns `()` or `Result<T, E>` with
+    /// `E: From<SessionError>`. A plain value cannot carry the failure, so this does not
+    /// compile (use `session = impersonate` or `session = none` for such a function):
+    ///
+    /// ```compile_fail
+    /// #[sessions_core::export_method(session = require)]
+    /// fn count() -> i64 {
+    ///     1
+    /// }
+    /// ```
     Require,
     /// Runs in the current session, or else in the root session of
     /// [`Engine::global()`](crate::Engine::global) for the duration of the call.

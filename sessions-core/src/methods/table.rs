@@ -23,11 +23,35 @@ pub struct MethodTable {
 /// The table of every exported method, built on first use.
 ///
 /// ```
-/// let table = sessions_core::methods();
-/// for method in table.iter() {
+/// use sessions_core::{export_method, methods, CallError, Value};
+///
+/// /// Adds two numbers.
+/// #[export_method(session = none)]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// // What a host lists:
+/// for method in methods().iter() {
 ///     println!("{method}\n    {}", method.doc());
 /// }
+/// let add_info = methods().get("add").expect("registered");
+/// assert_eq!(add_info.to_string(), "add(a: i64, b: i64) -> i64 [session: none]");
+/// assert_eq!(add_info.doc(), "Adds two numbers.");
+///
+/// // What a host calls:
+/// let outcome = methods().call("add", vec![Value::from(2), Value::from(3)])?;
+/// assert_eq!(outcome.value, Value::from(5));
+///
+/// // Refused before anything runs:
+/// let wrong = methods().call("add", vec![Value::from(2), Value::from("three")]);
+/// assert_eq!(
+///     wrong.unwrap_err().to_string(),
+///     "argument `b` of `add` expects i64, got string \"three\""
+/// );
+/// # Ok::<(), CallError>(())
 /// ```
+#[inline]
 pub fn methods() -> &'static MethodTable {
     static TABLE: OnceLock<MethodTable> = OnceLock::new();
     TABLE.get_or_init(|| MethodTable::new(inventory::iter::<MethodInfo>.into_iter().collect()))
@@ -56,6 +80,7 @@ impl MethodTable {
 
     /// The method named `name`; the first by path when several share it (see
     /// [`duplicates`](Self::duplicates)).
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&'static MethodInfo> {
         self.by_name
             .get(name)
@@ -97,6 +122,7 @@ impl MethodTable {
     /// `Err` means the method was not run: unknown or ambiguous name, wrong number of
     /// arguments, or an argument of the wrong type. A method that ran returns `Ok`, with
     /// [`CallOutcome::error`] set if it failed.
+    #[inline]
     pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
         match self.by_name.get(name) {
             Some(range) if range.len() == 1 => (self.sorted[range.start].call)(args),

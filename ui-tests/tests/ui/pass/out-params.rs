@@ -51,7 +51,19 @@ fn main() {
             ("d", Value::Array(vec![Value::from(4)])),
         ])
     );
+    let outcome = methods().call("total", vec![Value::from(4)]).ok();
+    assert_eq!(
+        outcome.and_then(|o| o.out("total").cloned()),
+        Some(Value::from(4))
+    );
     let mut left_alone = 0;
     assert!(no_sentinel(&mut left_alone).is_err());
     assert_eq!(left_alone, 9);
+}
+
+/// A parameter named like its function: the trampoline's locals must not shadow the function.
+#[export_method(session = none, sentinel = -1)]
+pub fn total(total: &mut i32, count: i32) -> Result<(), String> {
+    *total = count;
+    Ok(())
 }
