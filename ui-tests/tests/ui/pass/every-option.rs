@@ -52,7 +52,23 @@ fn everything(
     Ok(a)
 }
 
+// `#[cfg]` on the function applies to its registration too.
+#[cfg(any())]
+#[export_method(session = none)]
+fn compiled_out() -> i64 {
+    0
+}
+
+#[cfg(all())]
+#[export_method(session = none)]
+fn compiled_in() -> i64 {
+    1
+}
+
 fn main() {
+    assert!(methods().get("compiled_out").is_none());
+    assert_eq!(compiled_in(), 1);
+    assert!(methods().get("compiled_in").is_some());
     let policy = |name: &str| methods().get(name).map(|m| m.policy());
     assert_eq!(policy("defaults"), Some(Policy::Require));
     assert!(methods().get("renamed").is_none());
