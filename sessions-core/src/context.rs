@@ -77,14 +77,15 @@ pub fn require() -> Result<Session, SessionError> {
 
 /// Enters `session` under Xojo's `WebSessionContext` rules:
 /// 1. the same session is already current: `Ok`, and the guard changes nothing;
-/// 2. the session is closed: `NotFound`;
+/// 2. the session is closed: `NotFound` (checked first: a closed session that is still
+///    current, until its guard drops, cannot be entered again);
 /// 3. another session is current: `Mismatch`;
 /// 4. otherwise the session becomes current until the guard drops.
 pub(crate) fn enter(session: &Session) -> Result<SessionGuard, SessionError> {
     let requested = session.id();
     match current_id() {
-        Some(current) if current == requested => Ok(SessionGuard::unchanged()),
         _ if !session.is_open() => Err(SessionError::NotFound(requested)),
+        Some(current) if current == requested => Ok(SessionGuard::unchanged()),
         Some(current) => Err(SessionError::Mismatch { current, requested }),
         None => Ok(push(session.clone())),
     }

@@ -170,7 +170,9 @@ impl Session {
     ///
     /// The rules are Xojo's `WebSessionContext` rules:
     /// 1. this session is already current: `Ok`, and the guard changes nothing;
-    /// 2. the session is closed: [`SessionError::NotFound`];
+    /// 2. the session is closed: [`SessionError::NotFound`], even while it is still current
+    ///    (a session closed while current stays current until its guard drops, but cannot
+    ///    be entered again);
     /// 3. another session is current: [`SessionError::Mismatch`] (use
     ///    [`Engine::impersonate_root`] to step out of a session deliberately);
     /// 4. otherwise this session is current until the guard drops.

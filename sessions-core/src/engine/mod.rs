@@ -15,7 +15,9 @@ use registry::Registry;
 
 use crate::messages::PostOffice;
 use crate::panic::panic_message;
-use crate::{context, current_id, ClientId, Session, SessionError, SessionGuard, SessionId};
+use crate::{
+    context, current, current_id, ClientId, Session, SessionError, SessionGuard, SessionId,
+};
 
 pub(crate) type Hook = Box<dyn Fn(&Session) + Send + Sync>;
 
@@ -300,7 +302,10 @@ impl Engine {
     /// This is Xojo's `New WebSessionContext(id)`.
     pub fn enter(&self, id: SessionId) -> Result<SessionGuard, SessionError> {
         if current_id() == Some(id) {
-            return Ok(SessionGuard::unchanged());
+            // The current session (closed or not) is judged by `Session::enter`'s rules.
+            if let Some(session) = current() {
+                return session.enter();
+            }
         }
         self.get(id).ok_or(SessionError::NotFound(id))?.enter()
     }
