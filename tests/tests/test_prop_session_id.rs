@@ -79,7 +79,10 @@ fn a_closed_sessions_id_is_never_issued_again() {
         let session = engine.open().expect("open");
         let theirs = other.open().expect("open");
         for id in [session.id(), theirs.id()] {
-            assert!(!closed.contains(&id), "round {round}: closed id {id} reissued");
+            assert!(
+                !closed.contains(&id),
+                "round {round}: closed id {id} reissued"
+            );
             assert!(issued.insert(id), "round {round}: id {id} issued twice");
         }
         engine.close(session.id()).expect("close");

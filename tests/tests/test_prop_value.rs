@@ -71,7 +71,9 @@ fn through_json(value: &Value) -> Value {
     match value {
         Value::Float(x) if !x.is_finite() => Value::Null,
         Value::UInt(n) => i64::try_from(*n).map_or(Value::UInt(*n), Value::Int),
-        Value::Bytes(bytes) => Value::Array(bytes.iter().map(|b| Value::Int((*b).into())).collect()),
+        Value::Bytes(bytes) => {
+            Value::Array(bytes.iter().map(|b| Value::Int((*b).into())).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(through_json).collect()),
         Value::Map(map) => Value::Map(
             map.iter()
@@ -272,8 +274,18 @@ fn deep_json_is_refused_not_a_stack_overflow() {
 fn a_float_reads_back_exactly_from_its_json_text() {
     // Found by `values_round_trip_through_json_text`: without serde_json's
     // `float_roundtrip`, this shortest-form decimal was read one ulp off.
-    for x in [-5.106042900483204e-59, 0.1, 5e-324, f64::MAX, 1.7976931348623155e308] {
+    for x in [
+        -5.106042900483204e-59,
+        0.1,
+        5e-324,
+        f64::MAX,
+        1.7976931348623155e308,
+    ] {
         let text = Value::Float(x).to_json_string();
-        assert_eq!(Value::from_json_str(&text).ok(), Some(Value::Float(x)), "{text}");
+        assert_eq!(
+            Value::from_json_str(&text).ok(),
+            Some(Value::Float(x)),
+            "{text}"
+        );
     }
 }
