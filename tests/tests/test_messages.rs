@@ -1,7 +1,8 @@
 //! Messages between sessions: post, dispatch, the background dispatcher.
 
+mod export_support;
+
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,9 +10,6 @@ use std::time::{Duration, Instant};
 use sessions_core::{
     current_id, export_method, require, DispatchReport, Engine, SessionError, SessionId, Value,
 };
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::Layer;
 
 /// What the `test_messages::record` method saw, kept as each session's state.
 #[derive(Default)]
@@ -210,34 +208,8 @@ fn queued_messages_do_not_keep_a_closed_session_alive() {
     assert_eq!(engine.dispatch().undelivered, 10);
 }
 
-/// Collects the text of every event logged while it is the default subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> Layer<S> for Captured {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        struct Text(String);
-        impl Visit for Text {
-            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-                let _ = write!(self.0, "{}={:?} ", field.name(), value);
-            }
-        }
-        let mut text = Text(format!("{} ", event.metadata().level()));
-        event.record(&mut text);
-        self.0.lock().expect("lock").push(text.0);
-    }
-}
-
-impl Captured {
-    fn events(&self) -> Vec<String> {
-        self.0.lock().expect("lock").clone()
-    }
-}
-
 #[test]
 fn failing_and_unknown_methods_are_counted_as_failed_and_logged() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry().with(captured.clone());
     let engine = Engine::new();
     let session = engine.open().expect("open");
     engine
@@ -246,23 +218,36 @@ fn failing_and_unknown_methods_are_counted_as_failed_and_logged() {
     engine
         .post(session.id(), "test_messages::no_such_method", vec![])
         .expect("post");
-    let report = tracing::subscriber::with_default(subscriber, || engine.dispatch());
+    let (report, events) = export_support::capture_all(|| engine.dispatch());
     assert_eq!(
         (report.delivered, report.failed, report.undelivered),
         (0, 2, 0)
     );
-    let events = captured.events();
-    let errors: Vec<_> = events.iter().filter(|e| e.starts_with("ERROR")).collect();
+    let errors: Vec<_> = events
+        .iter()
+        .filter(|e| e.level == tracing::Level::ERROR)
+        .collect();
     assert_eq!(
         errors.len(),
         2,
         "one error event per failed message: {events:#?}"
     );
-    assert!(errors[0].contains("refused on purpose"), "{events:#?}");
-    assert!(errors[1].contains("no_such_method"), "{events:#?}");
+    assert_eq!(errors[0].field("method"), Some("test_messages::fail"));
+    assert!(
+        errors[0]
+            .field("error")
+            .is_some_and(|e| e.contains("refused on purpose")),
+        "{events:#?}"
+    );
+    assert_eq!(
+        errors[1].field("method"),
+        Some("test_messages::no_such_method")
+    );
     let session_text = session.id().to_string();
     assert!(
-        errors.iter().all(|e| e.contains(&session_text)),
+        errors
+            .iter()
+            .all(|e| e.field("session") == Some(&session_text)),
         "each names the session: {events:#?}"
     );
 }

@@ -100,15 +100,21 @@ pub fn init() {
 /// Runs `f`, and returns what it returned with the error events exported methods logged
 /// on this thread meanwhile (target `sessions_core::methods`).
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Logged>) {
+    let (result, events) = capture_all(f);
+    let failures = events
+        .into_iter()
+        .filter(|e| e.level == Level::ERROR && e.target == "sessions_core::methods")
+        .collect();
+    (result, failures)
+}
+
+/// Runs `f`, and returns what it returned with every event logged on this thread meanwhile.
+pub fn capture_all<R>(f: impl FnOnce() -> R) -> (R, Vec<Logged>) {
     init();
     SINK.with(|sink| *sink.borrow_mut() = Some(Vec::new()));
     let result = f();
     let events = SINK
         .with(|sink| sink.borrow_mut().take())
         .unwrap_or_default();
-    let failures = events
-        .into_iter()
-        .filter(|e| e.level == Level::ERROR && e.target == "sessions_core::methods")
-        .collect();
-    (result, failures)
+    (result, events)
 }
