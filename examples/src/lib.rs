@@ -1,1 +1,24 @@
-//! placeholder
+//! The example application: the exported methods a host calls, ported from Optix NetLogic
+//! and Xojo Web.
+//!
+//! - [`optix`]: `GetActiveWebSessionsNumber`, the Optix cheat sheet's method;
+//! - [`accounts`]: `Login` and `Logout`, with the session injected;
+//! - [`notices`]: `NotifyUser` and `ShowNotice`, Xojo's push pattern;
+//! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
+//!   impersonates the root session.
+//!
+//! The programs that use them are in `src/bin/`: `web_sessions` (the tour) and
+//! `list_methods` (what a host sees). The methods of a second crate,
+//! [`sessions_examples_plugin`], are in the same table.
+
+pub mod accounts;
+mod error;
+pub mod model;
+pub mod notices;
+pub mod optix;
+
+pub use error::AppError;
+pub use sessions_examples_plugin as plugin;
+
+/// The name of the examples' engine, as Optix names its `WebPresentationEngine` node.
+pub const ENGINE_NAME: &str = "WebPresentationEngine";

@@ -1,0 +1,78 @@
+//! "The model", and the Optix background task that must impersonate a session to touch it.
+//!
+//! Optix: "Every operation being done on the Optix core must be done in the context of a
+//! session … If no session is impersonated, the code will likely cause the runtime to
+//! crash (even with simple operation like toggling a variable)."
+//!
+//! ```csharp
+//! public void DoSomethingAsynchronously()
+//! {
+//!     var sessionHandler = LogicObject.Context.Sessions.ImpersonateRootTemporary();
+//!     if (sessionHandler != null)
+//!     {
+//!         var someVariable = InformationModel.GetVariable("SomeVariable");
+//!         someVariable.Value = true;
+//!     }
+//!     sessionHandler?.Dispose();
+//! }
+//! ```
+//!
+//! The model here is a map of boolean variables that, like the Optix core, may only be
+//! touched in a session: outside one it answers [`SessionError::NoContext`] instead of
+//! crashing. [`do_something_asynchronously`] is the port.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use sessions_core::{export_method, require, Engine, SessionError};
+
+use crate::AppError;
+
+/// The variables of the model, by name.
+static VARIABLES: Mutex<BTreeMap<String, bool>> = Mutex::new(BTreeMap::new());
+
+/// Sets a variable of the model (Optix: `InformationModel.GetVariable(name).Value = value`).
+///
+/// # Errors
+/// [`SessionError::NoContext`] when no session is current.
+pub fn set_variable(name: &str, value: bool) -> Result<(), SessionError> {
+    require()?;
+    let mut variables = VARIABLES.lock().unwrap_or_else(PoisonError::into_inner);
+    variables.insert(name.to_owned(), value);
+    Ok(())
+}
+
+/// Reads a variable of the model; `None` when it was never set.
+///
+/// # Errors
+/// [`SessionError::NoContext`] when no session is current.
+pub fn variable(name: &str) -> Result<Option<bool>, SessionError> {
+    require()?;
+    let variables = VARIABLES.lock().unwrap_or_else(PoisonError::into_inner);
+    Ok(variables.get(name).copied())
+}
+
+/// The port of Optix's `DoSomethingAsynchronously`: background work that sets
+/// `SomeVariable`, impersonating `engine`'s root session while it touches the model.
+///
+/// # Errors
+/// None in practice: the write runs as root. The `Result` is the model's.
+pub fn do_something_asynchronously(engine: &Engine) -> Result<(), SessionError> {
+    // Optix: var sessionHandler = LogicObject.Context.Sessions.ImpersonateRootTemporary();
+    // There is always a root session, so there is no `null` to check.
+    let _root = engine.impersonate_root();
+    // Optix: InformationModel.GetVariable("SomeVariable").Value = true;
+    set_variable("SomeVariable", true)
+    // Optix: sessionHandler?.Dispose(); here the guard is dropped at the end of the scope,
+    // also on an early return or a panic, so it cannot be forgotten.
+}
+
+/// Reads a variable of the model.
+///
+/// `session = impersonate`: in a session it runs there; called where no session is current
+/// (start-up code, a plain thread, a script) it runs as the root session of
+/// `Engine::global()` for the call, so the model can be read.
+#[export_method(name = "GetVariable", session = impersonate)]
+pub fn get_variable(name: String) -> Result<bool, AppError> {
+    variable(&name)?.ok_or(AppError::UnknownVariable(name))
+}

@@ -1,0 +1,94 @@
+//! Sending a notice to every session of a user: Xojo's push pattern, built in.
+//!
+//! Xojo (Greg O'Lone, "Session Context / Reference"): "use a Timer (not a WebTimer) as a
+//! property on the App class … looking for messages to send to sessions … store a
+//! SessionID, a command and one or more parameters … In the Timer's Action event, pull the
+//! first item from the array, create a WebSessionContext using the SessionID and then call
+//! a method on the Session object".
+//!
+//! Here [`notify_user`] queues a call of `ShowNotice` for each target session with
+//! `Engine::post` (the array of JSONItems), and the engine's dispatcher (the App timer)
+//! runs each one in its target session's context, where [`show_notice`] stores it in that
+//! session's [`Inbox`] (a property of the Xojo `Session` subclass).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sessions_core::{export_method, Session, SessionError, Value};
+
+use crate::AppError;
+
+/// The notices a session has received: per-session state, like a property added to a Xojo
+/// `Session` subclass.
+#[derive(Debug, Default)]
+pub struct Inbox(Mutex<Vec<String>>);
+
+impl Inbox {
+    /// The inbox of `session`, created empty on first use.
+    pub fn of(session: &Session) -> Arc<Inbox> {
+        // `Session` has `get` and `insert` but no `get_or_insert_with`. A session's messages
+        // are dispatched one at a time, so no other notice can insert an inbox in between.
+        loop {
+            if let Some(inbox) = session.get::<Inbox>() {
+                return inbox;
+            }
+            session.insert(Inbox::default());
+        }
+    }
+
+    /// The notices received so far, oldest first.
+    pub fn notices(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn push(&self, notice: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(notice);
+    }
+}
+
+/// Posts a notice to every open session of `user` (each browser tab is one) and answers
+/// how many sessions it was posted to. Only an admin may.
+///
+/// The notices are shown when the engine's messages are dispatched
+/// (`Engine::dispatch`, or a background `Engine::spawn_dispatcher`).
+#[export_method(name = "NotifyUser", sentinel = 0)]
+pub fn notify_user(
+    sender: &Session,
+    user: String,
+    text: String,
+    sent: &mut u32,
+) -> Result<(), AppError> {
+    let admin = sender
+        .user()
+        .filter(|admin| admin.has_role("admin"))
+        .ok_or(AppError::Forbidden {
+            action: "notify other users",
+            role: "admin",
+        })?;
+    let engine = sender.engine().ok_or(SessionError::NotFound(sender.id()))?;
+    let mut targets: Vec<Session> = engine
+        .sessions()
+        .into_iter()
+        .filter(|session| session.user().is_some_and(|u| u.name() == user))
+        .collect();
+    // `sessions()` is in no particular order; post in the order the tabs were opened.
+    targets.sort_by_key(Session::created);
+    for target in &targets {
+        let args = vec![Value::from(admin.name()), Value::from(text.as_str())];
+        engine.post(target.id(), "ShowNotice", args)?;
+        *sent += 1;
+    }
+    Ok(())
+}
+
+/// Shows a notice from `from` in the calling session: the call that [`notify_user`] posts.
+#[export_method(name = "ShowNotice")]
+pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), SessionError> {
+    Inbox::of(session).push(format!("{from}: {text}"));
+    Ok(())
+}
