@@ -22,3 +22,11 @@ pub use sessions_examples_plugin as plugin;
 
 /// The name of the examples' engine, as Optix names its `WebPresentationEngine` node.
 pub const ENGINE_NAME: &str = "WebPresentationEngine";
+
+/// Links this crate, and the plugin it depends on, into a program that uses nothing else
+/// from them, so that their exported methods are in [`sessions_core::methods()`].
+///
+/// A program that calls any function of a crate links it; `list_methods` calls only this.
+pub fn link() {
+    plugin::link();
+}

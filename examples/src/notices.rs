@@ -51,10 +51,10 @@ impl Inbox {
     }
 }
 
-/// Posts a notice to every open session of `user` (each browser tab is one) and answers
-/// how many sessions it was posted to. Only an admin may.
+/// Posts a notice to every open session of `user`; only an admin may.
 ///
-/// The notices are shown when the engine's messages are dispatched
+/// Each browser tab is a session, so a user may have several; `sent` says how many
+/// sessions the notice was posted to. The notices are shown when the engine's messages are dispatched
 /// (`Engine::dispatch`, or a background `Engine::spawn_dispatcher`).
 #[export_method(name = "NotifyUser", sentinel = 0)]
 pub fn notify_user(
@@ -86,7 +86,9 @@ pub fn notify_user(
     Ok(())
 }
 
-/// Shows a notice from `from` in the calling session: the call that [`notify_user`] posts.
+/// Shows a notice from `from` in the calling session.
+///
+/// This is the call [`notify_user`] posts to each target session.
 #[export_method(name = "ShowNotice")]
 pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), SessionError> {
     Inbox::of(session).push(format!("{from}: {text}"));

@@ -1,0 +1,130 @@
+//! What a host sees: every exported method linked into this program, from every crate
+//! (here `sessions_examples` and `sessions_examples_plugin`), and a way to call one.
+//!
+//! ```sh
+//! cargo run -p sessions-examples --bin list_methods
+//! cargo run -p sessions-examples --bin list_methods -- --json
+//! cargo run -p sessions-examples --bin list_methods -- --call GetRecipe '["brioche"]'
+//! ```
+//!
+//! Optix builds this list from the `[ExportMethod]`s of each NetLogic, by reflection, for
+//! its method-call editor; here `#[export_method]` registers each function, with its
+//! signature and doc comment, and [`sessions_core::methods`] collects them at start-up.
+
+use std::process::ExitCode;
+
+use sessions_core::{methods, Engine};
+use sessions_examples::ENGINE_NAME;
+
+mod call;
+mod json;
+mod table;
+
+const USAGE: &str = "\
+Lists the exported methods a host can call, or calls one.
+
+Usage:
+  list_methods                     every exported method, as a table
+  list_methods --json              the same, as a JSON array, for a host to build its UI from
+  list_methods --call NAME [ARGS]  calls NAME as the root session of an engine named
+                                   \"WebPresentationEngine\" and prints the outcome as JSON
+                                   ({\"value\", \"outs\", \"error\"}); ARGS is a JSON array of
+                                   the in arguments, [] when left out
+  list_methods --help              this text
+
+Exit status:
+  0  success
+  1  the call failed: it could not be made (unknown method, wrong number or type of
+     arguments: the reason is on stderr), or the method ran and reported an error (the
+     outcome, with its sentinels and error, is still printed)
+  2  usage error: unknown option, missing NAME, ARGS not a JSON array";
+
+/// What the command line asks for.
+enum Command {
+    Table,
+    Json,
+    Call { name: String, args: String },
+    Help,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("error: {message}\n(`list_methods --help` shows the usage)");
+            return ExitCode::from(2);
+        }
+    };
+    // A crate's methods are in the table when the crate is linked into the program, and it
+    // is linked when the program uses something from it. `ENGINE_NAME` would do; `link()`
+    // says so, and links the plugin too (through `sessions_examples`).
+    sessions_examples::link();
+    match command {
+        Command::Help => println!("{USAGE}"),
+        Command::Table => table::print(methods()),
+        Command::Json => println!("{}", json::methods(methods())),
+        Command::Call { name, args } => return call(&name, &args),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Reads the command line by hand: four forms need no parser crate.
+fn parse(args: &[String]) -> Result<Command, String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] => Ok(Command::Table),
+        ["--json"] => Ok(Command::Json),
+        ["--help" | "-h"] => Ok(Command::Help),
+        ["--call", name] => Ok(call_command(name, "[]")),
+        ["--call", name, args] => Ok(call_command(name, args)),
+        ["--call"] => Err("--call needs the NAME of a method".to_owned()),
+        ["--call", ..] => Err(
+            "--call takes NAME and one JSON array of arguments: quote it, e.g. '[1, \"two\"]'"
+                .to_owned(),
+        ),
+        [option, ..] if option.starts_with('-') => Err(format!("unknown option {option:?}")),
+        [argument, ..] => Err(format!("unexpected argument {argument:?}")),
+    }
+}
+
+fn call_command(name: &str, args: &str) -> Command {
+    Command::Call {
+        name: name.to_owned(),
+        args: args.to_owned(),
+    }
+}
+
+/// `--call NAME ARGS`: exit status 0, 1 or 2 as the usage text says.
+fn call(name: &str, args: &str) -> ExitCode {
+    let args = match call::parse_args(args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    call::init_logging();
+    // The engine the example methods look for, so `GetActiveWebSessionsNumber` can be called.
+    let engine = match Engine::builder().name(ENGINE_NAME).build() {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match call::as_root(&engine, name, args) {
+        Ok(outcome) => {
+            println!("{}", json::outcome(&outcome));
+            if outcome.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

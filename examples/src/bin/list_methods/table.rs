@@ -1,0 +1,53 @@
+//! The method table as text: one row per method (name, session policy, where it is
+//! defined), then its signature and the first line of its doc comment.
+
+use std::collections::BTreeSet;
+
+use sessions_core::MethodTable;
+
+/// Prints every method of `table`, sorted by name.
+pub fn print(table: &MethodTable) {
+    let crates: BTreeSet<&str> = table
+        .iter()
+        .filter_map(|method| method.module_path().split("::").next())
+        .collect();
+    let crates: Vec<&str> = crates.into_iter().collect();
+    println!(
+        "{} exported methods from {} crates: {}\n",
+        table.len(),
+        crates.len(),
+        crates.join(", ")
+    );
+
+    let name_width = column_width("NAME", table.iter().map(|m| m.name().len()));
+    let policy_width = column_width("POLICY", table.iter().map(|m| m.policy().to_string().len()));
+    let at = |m: &sessions_core::MethodInfo| format!("{}:{}", m.file(), m.line());
+    let at_width = column_width("FILE:LINE", table.iter().map(|m| at(m).len()));
+    println!(
+        "{:name_width$}  {:policy_width$}  {:at_width$}  RUST PATH",
+        "NAME", "POLICY", "FILE:LINE"
+    );
+    for method in table.iter() {
+        let policy = method.policy().to_string();
+        println!(
+            "{:name_width$}  {policy:policy_width$}  {:at_width$}  {}",
+            method.name(),
+            at(method),
+            method.path()
+        );
+        println!("    {method}");
+        let doc = method.doc().lines().next().unwrap_or("(no doc comment)");
+        println!("    {doc}");
+    }
+
+    for (name, methods) in table.duplicates() {
+        println!(
+            "\nwarning: {} methods are named {name:?}; calling it fails until they are renamed",
+            methods.len()
+        );
+    }
+}
+
+fn column_width(header: &str, widths: impl Iterator<Item = usize>) -> usize {
+    widths.max().unwrap_or(0).max(header.len())
+}

@@ -1,0 +1,58 @@
+//! The `web_sessions` example, run as the README tells a newcomer to run it: it exits 0
+//! and its trace shows each step of the tour.
+
+use std::process::Command;
+
+#[test]
+fn the_tour_runs_and_prints_every_step() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "sessions-examples",
+            "--bin",
+            "web_sessions",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo starts");
+    let trace = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{trace}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    for expected in [
+        // 1. a dozen tabs, tabs of one browser found by their cookie, some logged in
+        "ada-laptop    3 tabs  logged in as ada",
+        "12 sessions open, 7 with a user",
+        // 2. the Optix method: the count, then -1 and the logged error
+        "  -> active = 7",
+        "ERROR sessions_core::methods: exported method failed method=\"GetActiveWebSessionsNumber\" session=carol-office error=no engine is named \"NoSuchEngine\"",
+        "  -> active = -1, error: no engine is named \"NoSuchEngine\"",
+        // 3. background work as root
+        "a plain thread sets SomeVariable: refused: no session is current",
+        "a plain thread runs DoSomethingAsynchronously: ok",
+        "GetVariable(\"SomeVariable\"): true",
+        // 4. WebThread vs Thread
+        "sessions_core::thread::spawn sees bob-desktop/1",
+        "std::thread::spawn sees no session",
+        // 5. the timer, until its session closes
+        "tick 3 runs in ada-phone",
+        "the timer is active: false",
+        "the timer dropped its closure by itself",
+        // 6. the push
+        "  -> sent = 0, error: only a user with the role \"admin\" may notify other users",
+        "  -> sent = 3",
+        "ada-laptop/3  inbox: [\"carol: The server restarts at 18:00\"]",
+        "bob-desktop/1 inbox: []",
+        // 7. everything closed
+        "0 sessions open, 0 with a user",
+    ] {
+        assert!(trace.contains(expected), "missing {expected:?} in\n{trace}");
+    }
+    let lines = trace.lines().count();
+    assert!((40..=70).contains(&lines), "{lines} lines:\n{trace}");
+}
