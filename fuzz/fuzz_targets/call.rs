@@ -1,0 +1,10 @@
+//! Fuzz target `call`: see `fuzz_body::call`.
+#![no_main]
+
+#[path = "../fuzz_body.rs"]
+#[allow(dead_code)]
+mod fuzz_body;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    fuzz_body::call(data);
+});
