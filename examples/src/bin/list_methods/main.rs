@@ -11,6 +11,7 @@
 //! its method-call editor; here `#[export_method]` registers each function, with its
 //! signature and doc comment, and [`sessions_core::methods`] collects them at start-up.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use sessions_core::{methods, Engine};
@@ -60,13 +61,26 @@ fn main() -> ExitCode {
     // is linked when the program uses something from it. `ENGINE_NAME` would do; `link()`
     // says so, and links the plugin too (through `sessions_examples`).
     sessions_examples::link();
-    match command {
-        Command::Help => println!("{USAGE}"),
-        Command::Table => table::print(methods()),
-        Command::Json => println!("{}", json::methods(methods())),
+    let mut out = io::stdout().lock();
+    let written = match command {
+        Command::Help => writeln!(out, "{USAGE}"),
+        Command::Table => table::write(&mut out, methods()),
+        Command::Json => writeln!(out, "{}", json::methods(methods())),
         Command::Call { name, args } => return call(&name, &args),
+    };
+    exit(written, ExitCode::SUCCESS)
+}
+
+/// `status`, unless the output could not be written. A reader that stops early
+/// (`list_methods | head`) is not an error.
+fn exit(written: io::Result<()>, status: ExitCode) -> ExitCode {
+    match written {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write the output: {error}");
+            ExitCode::from(1)
+        }
+        _ => status,
     }
-    ExitCode::SUCCESS
 }
 
 /// Reads the command line by hand: four forms need no parser crate.
@@ -115,12 +129,9 @@ fn call(name: &str, args: &str) -> ExitCode {
     };
     match call::as_root(&engine, name, args) {
         Ok(outcome) => {
-            println!("{}", json::outcome(&outcome));
-            if outcome.is_ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            let written = writeln!(io::stdout(), "{}", json::outcome(&outcome));
+            let status = if outcome.is_ok() { 0 } else { 1 };
+            exit(written, ExitCode::from(status))
         }
         Err(message) => {
             eprintln!("error: {message}");

@@ -2,50 +2,56 @@
 //! defined), then its signature and the first line of its doc comment.
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 
-use sessions_core::MethodTable;
+use sessions_core::{MethodInfo, MethodTable};
 
-/// Prints every method of `table`, sorted by name.
-pub fn print(table: &MethodTable) {
+/// Writes every method of `table` to `out`, sorted by name.
+pub fn write(out: &mut impl Write, table: &MethodTable) -> io::Result<()> {
     let crates: BTreeSet<&str> = table
         .iter()
         .filter_map(|method| method.module_path().split("::").next())
         .collect();
     let crates: Vec<&str> = crates.into_iter().collect();
-    println!(
+    writeln!(
+        out,
         "{} exported methods from {} crates: {}\n",
         table.len(),
         crates.len(),
         crates.join(", ")
-    );
+    )?;
 
     let name_width = column_width("NAME", table.iter().map(|m| m.name().len()));
     let policy_width = column_width("POLICY", table.iter().map(|m| m.policy().to_string().len()));
-    let at = |m: &sessions_core::MethodInfo| format!("{}:{}", m.file(), m.line());
+    let at = |m: &MethodInfo| format!("{}:{}", m.file(), m.line());
     let at_width = column_width("FILE:LINE", table.iter().map(|m| at(m).len()));
-    println!(
+    writeln!(
+        out,
         "{:name_width$}  {:policy_width$}  {:at_width$}  RUST PATH",
         "NAME", "POLICY", "FILE:LINE"
-    );
+    )?;
     for method in table.iter() {
         let policy = method.policy().to_string();
-        println!(
+        writeln!(
+            out,
             "{:name_width$}  {policy:policy_width$}  {:at_width$}  {}",
             method.name(),
             at(method),
             method.path()
-        );
-        println!("    {method}");
+        )?;
+        writeln!(out, "    {method}")?;
         let doc = method.doc().lines().next().unwrap_or("(no doc comment)");
-        println!("    {doc}");
+        writeln!(out, "    {doc}")?;
     }
 
     for (name, methods) in table.duplicates() {
-        println!(
+        writeln!(
+            out,
             "\nwarning: {} methods are named {name:?}; calling it fails until they are renamed",
             methods.len()
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn column_width(header: &str, widths: impl Iterator<Item = usize>) -> usize {
