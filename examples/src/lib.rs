@@ -26,7 +26,8 @@ pub const ENGINE_NAME: &str = "WebPresentationEngine";
 /// Links this crate, and the plugin it depends on, into a program that uses nothing else
 /// from them, so that their exported methods are in [`sessions_core::methods()`].
 ///
-/// A program that calls any function of a crate links it; `list_methods` calls only this.
+/// A program links every crate it uses something from; `list_methods` uses nothing else
+/// that is sure to stay, so it calls this.
 pub fn link() {
     plugin::link();
 }

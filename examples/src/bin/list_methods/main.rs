@@ -7,9 +7,9 @@
 //! cargo run -p sessions-examples --bin list_methods -- --call GetRecipe '["brioche"]'
 //! ```
 //!
-//! Optix builds this list from the `[ExportMethod]`s of each NetLogic, by reflection, for
-//! its method-call editor; here `#[export_method]` registers each function, with its
-//! signature and doc comment, and [`sessions_core::methods`] collects them at start-up.
+//! In Optix, the `[ExportMethod]`s of every NetLogic are what the UI can call; here
+//! `#[export_method]` registers each function, with its signature and doc comment, and
+//! [`sessions_core::methods`] collects them from every linked crate on first use.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
