@@ -385,3 +385,48 @@ fn a_panic_from_dropped_state_poisons_nothing() {
     assert_usable(&engine);
     engine.close(session.id()).expect("close");
 }
+
+/// A parameter type whose conversion panics on 13: a user's bug, outside the function
+/// body, so outside the panic catch of the generated wrapper.
+struct Picky;
+
+impl sessions_core::FromValue for Picky {
+    fn from_value(value: Value) -> Result<Picky, sessions_core::ValueError> {
+        if value == Value::from(13) {
+            panic!("panics-marker-conversion");
+        }
+        Ok(Picky)
+    }
+}
+
+/// Takes a `Picky`.
+#[export_method(name = "PanicsPicky", session = none)]
+fn panics_picky(_picky: Picky) {}
+
+#[test]
+fn a_message_whose_conversion_panics_loses_no_other_message() {
+    init();
+    let engine = Engine::new();
+    let (a, b) = (engine.open().expect("open"), engine.open().expect("open"));
+    engine
+        .post(a.id(), "PanicsPicky", vec![Value::from(13)])
+        .expect("post");
+    engine.post(a.id(), "PanicsWhoAmI", vec![]).expect("post");
+    engine.post(b.id(), "PanicsWhoAmI", vec![]).expect("post");
+
+    let report = catch_unwind(AssertUnwindSafe(|| engine.dispatch()))
+        .expect("a panicking message does not unwind out of dispatch");
+    assert_eq!(
+        (report.delivered, report.failed, report.undelivered),
+        (2, 1, 0)
+    );
+    let events = logged("panics-marker-conversion");
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert!(events[0].contains("PanicsPicky") && events[0].contains(&a.id().to_string()));
+    assert_eq!(current_id(), None);
+
+    // Both mailboxes still work.
+    engine.post(a.id(), "PanicsWhoAmI", vec![]).expect("post");
+    engine.post(b.id(), "PanicsWhoAmI", vec![]).expect("post");
+    assert_eq!(engine.dispatch().delivered, 2);
+}
