@@ -4,12 +4,18 @@
 //! - `traits.rs`: the traits that choose behaviour by type (return types, in and out
 //!   parameters, policy failures), each with a readable compile error;
 //! - `host.rs`: the policy, the failure log, and the host-call machinery of the trampoline;
+//! - `scope.rs`: the context of an async call, entered at every poll ([`Scoped`]);
+//! - `catch.rs`: [`CatchUnwind`], a panic while polling as a future's output;
 //! - here: the re-exports and the `const` constructors of `MethodInfo`.
 
+mod catch;
 mod host;
+mod scope;
 mod traits;
 
+pub use catch::CatchUnwind;
 pub use host::{impersonate, log_failure, outcome, require_session, Args, HostCall};
+pub use scope::{body, impersonated, in_session, require_current, CallScope, Scoped};
 pub use traits::{ExportReturn, InParam, OutParam, PolicyFailure};
 
 /// Generated code submits through this, so users never depend on `inventory` themselves.
