@@ -89,6 +89,11 @@ impl<'a> Method<'a> {
         self.attr.policy()
     }
 
+    /// Whether the function is an `async fn`.
+    pub(crate) fn is_async(&self) -> bool {
+        self.func.sig.asyncness.is_some()
+    }
+
     /// The out parameters, each with its position among all parameters and the sentinel
     /// that applies to it (its own, else the method-wide one).
     pub(crate) fn outs(&self) -> impl Iterator<Item = (usize, &Ident, &Type, Option<&Expr>)> {

@@ -119,44 +119,114 @@ fn wrapper(method: &Method) -> TokenStream {
     let vis = &func.vis;
     let mut sig = func.sig.clone();
     strip_out_attrs(&mut sig);
-    let body = &func.block;
-    let private = private(method);
-    let name = &method.export_name;
-    let ret = ret_type(method);
-    let ret_span = ret_span(method);
-    let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
-    let (result, error, guard) = (hidden("__result"), hidden("__error"), hidden("__guard"));
+    let body = if method.is_async() {
+        async_body(method)
+    } else {
+        sync_body(method)
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
 
+/// A plain `fn`: the policy (a guard for `impersonate`), then the body in a closure so
+/// `return` and `?` keep their meaning.
+fn sync_body(method: &Method) -> TokenStream {
+    let private = private(method);
+    let body = &method.func.block;
+    let ret = ret_type(method);
+    let (result, error, guard) = (hidden("__result"), hidden("__error"), hidden("__guard"));
     let enter = match method.policy() {
         Policy::Require => {
-            let policy_failure = quote_spanned! {ret_span=>
-                <#ret as #private::PolicyFailure>::policy_failure(#error)
-            };
+            let refuse = refuse(method, &error);
             quote! {
                 if let ::core::result::Result::Err(#error) = #private::require_session() {
-                    #private::log_failure(#name, &#error);
-                    #sentinels
-                    return #policy_failure;
+                    #refuse
                 }
             }
         }
         Policy::Impersonate => quote!(let #guard = #private::impersonate();),
         Policy::None => quote!(),
     };
-    let failure = quote_spanned! {ret_span=>
+    let on_failure = on_failure(method, &result);
+    quote! {
+        #enter
+        #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
+        let #result: #ret = (|| -> #ret #body)();
+        #on_failure
+        #result
+    }
+}
+
+/// An `async fn`: the policy is resolved once, at the first poll (in the caller's context
+/// when awaited directly), and the body, with its failure handling, then runs in that
+/// session at every poll. No guard is held across an `.await`. `session = none` runs the
+/// body as it is, in whatever context each poll has.
+fn async_body(method: &Method) -> TokenStream {
+    let private = private(method);
+    let body = &method.func.block;
+    let ret = ret_type(method);
+    let (result, error, session) = (hidden("__result"), hidden("__error"), hidden("__session"));
+    let on_failure = on_failure(method, &result);
+    let run = quote! {
+        #[allow(clippy::let_unit_value, clippy::redundant_async_block)]
+        let #result: #ret = #private::body::<#ret, _>(async #body).await;
+        #on_failure
+        #result
+    };
+    let resolve = match method.policy() {
+        Policy::Require => {
+            let refuse = refuse(method, &error);
+            quote! {
+                let #session = match #private::require_current() {
+                    ::core::result::Result::Ok(#session) => #session,
+                    ::core::result::Result::Err(#error) => { #refuse }
+                };
+            }
+        }
+        Policy::Impersonate => quote!(let #session = #private::impersonated();),
+        Policy::None => return run,
+    };
+    quote! {
+        #resolve
+        #private::in_session(#session, async { #run }).await
+    }
+}
+
+/// `session = require` without a session: log, write the sentinels, and return the
+/// policy failure built from `error` (the function's body does not run).
+fn refuse(method: &Method, error: &Ident) -> TokenStream {
+    let private = private(method);
+    let name = &method.export_name;
+    let ret = ret_type(method);
+    let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
+    let policy_failure = quote_spanned! {ret_span(method)=>
+        <#ret as #private::PolicyFailure>::policy_failure(#error)
+    };
+    quote! {
+        #private::log_failure(#name, &#error);
+        #sentinels
+        return #policy_failure;
+    }
+}
+
+/// When `result` is a failure: log it and write the sentinels.
+fn on_failure(method: &Method, result: &Ident) -> TokenStream {
+    let private = private(method);
+    let name = &method.export_name;
+    let ret = ret_type(method);
+    let error = hidden("__error");
+    let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
+    let failure = quote_spanned! {ret_span(method)=>
         <#ret as #private::ExportReturn>::failure(&#result)
     };
     quote! {
-        #(#attrs)*
-        #vis #sig {
-            #enter
-            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
-            let #result: #ret = (|| -> #ret #body)();
-            if let ::core::option::Option::Some(#error) = #failure {
-                #private::log_failure(#name, #error);
-                #sentinels
-            }
-            #result
+        if let ::core::option::Option::Some(#error) = #failure {
+            #private::log_failure(#name, #error);
+            #sentinels
         }
     }
 }

@@ -13,6 +13,7 @@ mod attr;
 mod errors;
 mod expand;
 mod register;
+mod register_async;
 mod text;
 mod valid;
 
@@ -73,11 +74,42 @@ use proc_macro::TokenStream;
 /// `session = require` must be able to report a missing session: it needs `()` or
 /// `Result<T, E>` with `E: From<SessionError>`.
 ///
+/// # `async fn`
+///
+/// An exported function may be `async`; the wrapper stays an `async fn` with the same
+/// signature. The policy is resolved once, when the future is first polled (in the caller's
+/// context when it is awaited directly), and the body then runs in that session at *every*
+/// poll, whichever executor thread polls it: `current()` is the same after each `.await`.
+/// No guard is held across an `.await`. `session = none` runs the body as it is.
+///
+/// ```ignore
+/// use sessions_core::{export_method, methods, Session, SessionError};
+///
+/// /// The caller's user name, once the profile service answered.
+/// #[export_method(name = "FetchUserName", sentinel = false)]
+/// pub async fn fetch_user_name(session: &Session, found: &mut bool) -> Result<String, SessionError> {
+///     profile_service_ready().await;             // any await: the session is still current
+///     let name = sessions_core::require()?.user().map(|user| user.name().to_owned());
+///     *found = name.is_some();
+///     Ok(name.unwrap_or_default())
+/// }
+///
+/// // A host awaits it in the caller's context, on any executor (tokio, here):
+/// let outcome = tokio::spawn(session.call_async("FetchUserName", vec![])).await??;
+/// ```
+///
+/// A host calls it with `MethodTable::call_async` or `Session::call_async` (`call` answers
+/// `CallError::NeedsAsync`); arguments are checked when the call is made, panics while
+/// polling are caught, logged once and turned into sentinels. Its future must be `Send`
+/// (hosts poll on multi-thread executors): a value that is not `Send` held across an
+/// `.await` is a compile error at `async fn`. Out parameters are supported: the future
+/// borrows them, and the sentinels are written when the body's future has resolved.
+///
 /// # Refused
 ///
-/// Generic functions, `self` receivers, `async`, `unsafe`, `extern` and `const fn`, patterns
-/// other than plain names, `impl Trait` and borrowed (`&T`) in parameters, return types
-/// other than the above. Each is a compile error at the offending token.
+/// Generic functions, `self` receivers, `unsafe`, `extern` and `const fn`, patterns other
+/// than plain names, `impl Trait` and borrowed (`&T`) in parameters, return types other than
+/// the above. Each is a compile error at the offending token.
 ///
 /// # Equivalent code without the macro
 ///
@@ -144,12 +176,35 @@ use proc_macro::TokenStream;
 ///             ],
 ///             returns: "Result<(), SessionError>",
 ///             value_type: "()",
-///             is_async: false,
-///             call: __sessions_call,
+///             // `Trampoline::Async(__sessions_call_async)` for an `async fn`
+///             call: __private::Trampoline::Sync(__sessions_call),
 ///         })
 ///     }
 /// };
 /// ```
+///
+/// An `async fn` is wrapped the same way, with the policy resolved once and the body's
+/// future run in that session at every poll:
+///
+/// ```text
+/// pub async fn fetch_user_name(session: &Session, found: &mut bool) -> Result<String, SessionError> {
+///     let __session = match __private::require_current() {
+///         Ok(__session) => __session,
+///         Err(__error) => { /* logged, sentinels written */ return /* policy failure */; }
+///     };
+///     __private::in_session(__session, async {
+///         let __result: Result<String, SessionError> =
+///             __private::body::<Result<String, SessionError>, _>(async { /* the body */ }).await;
+///         if let Some(__error) = /* failure(&__result) */ { /* logged, sentinels written */ }
+///         __result
+///     })
+///     .await
+/// }
+/// ```
+///
+/// Its trampoline, `fn(Vec<Value>) -> Result<CallFuture, CallError>`, converts the
+/// arguments first and returns a boxed `Send` future that applies the policy at its first
+/// poll and awaits the function under `catch_unwind`.
 #[proc_macro_attribute]
 pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);

@@ -1,6 +1,6 @@
 //! The registration emitted beside the function, inside `const _: () = { ... };`: the host
 //! trampoline (`Vec<Value>` in, `CallOutcome` out) and the `MethodInfo` submitted to
-//! `inventory`.
+//! `inventory`. The trampoline of an `async fn` is in `register_async.rs`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -10,13 +10,25 @@ use syn::{GenericArgument, PathArguments, Type};
 use crate::ast::{self, Kind, Method};
 use crate::attr::Policy;
 use crate::expand::{hidden, private, ret_span, ret_type, write_sentinels};
+use crate::register_async;
 use crate::text::source_text;
 
 /// The trampoline and the `inventory::submit!` of the method's `MethodInfo`.
 pub(crate) fn registration(method: &Method) -> TokenStream {
     let private = private(method);
-    let trampoline = trampoline(method);
-    let call = hidden("__sessions_call");
+    let (trampoline, call) = if method.is_async() {
+        let call = hidden("__sessions_call_async");
+        (
+            register_async::trampoline(method),
+            quote!(#private::Trampoline::Async(#call)),
+        )
+    } else {
+        let call = hidden("__sessions_call");
+        (
+            trampoline(method),
+            quote!(#private::Trampoline::Sync(#call)),
+        )
+    };
     let name = &method.export_name;
     let rust_name = method.func.sig.ident.to_string();
     let doc = &method.doc;
@@ -38,14 +50,13 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 params: &[#(#params),*],
                 returns: #returns,
                 value_type: #value_type,
-                is_async: false,
                 call: #call,
             })
         }
     }
 }
 
-fn policy_tokens(method: &Method) -> TokenStream {
+pub(crate) fn policy_tokens(method: &Method) -> TokenStream {
     let private = private(method);
     match method.policy() {
         Policy::Require => quote!(#private::Policy::Require),
@@ -99,20 +110,29 @@ fn local(index: usize) -> proc_macro2::Ident {
     hidden(&format!("__param{index}"))
 }
 
-/// `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`: checks the arguments,
-/// applies the policy, runs the function with panics caught, and collects the outs.
-fn trampoline(method: &Method) -> TokenStream {
+/// What both trampolines do with the parameters: the arity check, one local per in and
+/// out parameter, the call's arguments, and the outs collected afterwards.
+pub(crate) struct HostArgs {
+    /// `Args::new(...)?`: the count of in parameters, checked first.
+    pub arity: TokenStream,
+    /// `let __paramN = ...;`: in parameters converted, out parameters at their initial value.
+    pub locals: Vec<TokenStream>,
+    /// The arguments of the call of the function.
+    pub call_args: Vec<TokenStream>,
+    /// `(name, value)` of each out parameter, after the call.
+    pub outs: Vec<TokenStream>,
+    /// Whether a parameter is the injected session (`__session`).
+    pub injects: bool,
+    /// `if __ran.is_err() { sentinels }`: a call that did not run to the end.
+    pub on_failure: TokenStream,
+    /// `|__value: Ret| ExportReturn::into_outcome(__value)`.
+    pub into_outcome: TokenStream,
+}
+
+pub(crate) fn host_args(method: &Method) -> HostArgs {
     let private = private(method);
     let name = &method.export_name;
-    let func = &method.func.sig.ident;
-    let call = hidden("__sessions_call");
-    let (args, host, session, ran) = (
-        hidden("__args"),
-        hidden("__host"),
-        hidden("__session"),
-        hidden("__ran"),
-    );
-    let error = hidden("__error");
+    let (args, session, ran) = (hidden("__args"), hidden("__session"), hidden("__ran"));
 
     let in_count = method
         .params
@@ -164,22 +184,6 @@ fn trampoline(method: &Method) -> TokenStream {
         }
     }
 
-    let policy = policy_tokens(method);
-    let enter = if injects {
-        quote! {
-            match #private::HostCall::enter_with_session(#name, #policy) {
-                ::core::result::Result::Ok((#host, #session)) => #host.run(|| #func(#(#call_args),*)),
-                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
-            }
-        }
-    } else {
-        quote! {
-            match #private::HostCall::enter(#name, #policy) {
-                ::core::result::Result::Ok(#host) => #host.run(|| #func(#(#call_args),*)),
-                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
-            }
-        }
-    };
     let sentinels = write_sentinels(method, |index, _| {
         let local = local(index);
         quote!(#local)
@@ -195,6 +199,57 @@ fn trampoline(method: &Method) -> TokenStream {
     let value = hidden("__value");
     let into_outcome = quote_spanned! {ret_span(method)=>
         |#value: #ret| <#ret as #private::ExportReturn>::into_outcome(#value)
+    };
+    HostArgs {
+        arity,
+        locals,
+        call_args,
+        outs,
+        injects,
+        on_failure,
+        into_outcome,
+    }
+}
+
+/// `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`: checks the arguments,
+/// applies the policy, runs the function with panics caught, and collects the outs.
+fn trampoline(method: &Method) -> TokenStream {
+    let private = private(method);
+    let name = &method.export_name;
+    let func = &method.func.sig.ident;
+    let call = hidden("__sessions_call");
+    let (args, host, session, ran, error) = (
+        hidden("__args"),
+        hidden("__host"),
+        hidden("__session"),
+        hidden("__ran"),
+        hidden("__error"),
+    );
+    let HostArgs {
+        arity,
+        locals,
+        call_args,
+        outs,
+        injects,
+        on_failure,
+        into_outcome,
+    } = host_args(method);
+
+    let policy = policy_tokens(method);
+    let enter = if injects {
+        quote! {
+            match #private::HostCall::enter_with_session(#name, #policy) {
+                ::core::result::Result::Ok((#host, #session)) => #host.run(|| #func(#(#call_args),*)),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+            }
+        }
+    } else {
+        quote! {
+            match #private::HostCall::enter(#name, #policy) {
+                ::core::result::Result::Ok(#host) => #host.run(|| #func(#(#call_args),*)),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+            }
+        }
     };
     quote! {
         fn #call(

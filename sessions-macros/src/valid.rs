@@ -41,14 +41,6 @@ fn check_signature(method: &Method, errors: &mut Errors) {
             "an exported method cannot be a `const fn`: it is called at run time through a table; remove `const`",
         ));
     }
-    if let Some(token) = &sig.asyncness {
-        // The async follow-up replaces this refusal with its own expansion.
-        errors.push(syn::Error::new_spanned(
-            token,
-            "async exported methods are not supported yet; remove `async` and block on the work inside, \
-             or export a synchronous function that starts it",
-        ));
-    }
     if let Some(token) = &sig.unsafety {
         errors.push(syn::Error::new_spanned(
             token,

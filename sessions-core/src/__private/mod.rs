@@ -6,15 +6,18 @@
 //! - `host.rs`: the policy, the failure log, and the host-call machinery of the trampoline;
 //! - `scope.rs`: the context of an async call, entered at every poll ([`Scoped`]);
 //! - `catch.rs`: [`CatchUnwind`], a panic while polling as a future's output;
+//! - `host_async.rs`: the host-call machinery of an `async fn`'s trampoline;
 //! - here: the re-exports and the `const` constructors of `MethodInfo`.
 
 mod catch;
 mod host;
+mod host_async;
 mod scope;
 mod traits;
 
 pub use catch::CatchUnwind;
 pub use host::{impersonate, log_failure, outcome, require_session, Args, HostCall};
+pub use host_async::{call_future, exported_async_fn_must_be_send, AsyncHostCall};
 pub use scope::{body, impersonated, in_session, require_current, CallScope, Scoped};
 pub use traits::{ExportReturn, InParam, OutParam, PolicyFailure};
 
@@ -26,10 +29,10 @@ pub use std::option::Option;
 pub use std::result::Result;
 pub use std::vec::Vec;
 
-pub use crate::methods::{CallError, CallOutcome, Direction, MethodInfo, ParamInfo, Policy};
+pub use crate::methods::{
+    CallError, CallFuture, CallOutcome, Direction, MethodInfo, ParamInfo, Policy, Trampoline,
+};
 pub use crate::Value;
-
-use crate::methods::CallFn;
 
 /// Every field of a [`MethodInfo`], as the macro writes them.
 #[derive(Clone, Copy)]
@@ -54,10 +57,8 @@ pub struct MethodSpec {
     pub returns: &'static str,
     /// The type of the value a host receives on success.
     pub value_type: &'static str,
-    /// Whether the function is `async`.
-    pub is_async: bool,
-    /// The generated host trampoline.
-    pub call: CallFn,
+    /// The generated host trampoline: `Trampoline::Async` for an `async fn`.
+    pub call: Trampoline,
 }
 
 /// Builds a `MethodInfo` in const context (for `inventory::submit!`).
@@ -73,7 +74,6 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         params: spec.params,
         returns: spec.returns,
         value_type: spec.value_type,
-        is_async: spec.is_async,
         call: spec.call,
     }
 }

@@ -104,4 +104,14 @@ pub enum CallError {
     /// The session could not be entered for the call (closed, or another is current).
     #[error("cannot call in this session: {0}")]
     Session(#[from] SessionError),
+    /// The method is an `async fn`, and was called where nothing can await it
+    /// ([`MethodTable::call`](crate::MethodTable::call), [`Session::call`](crate::Session::call),
+    /// [`MethodInfo::call`](crate::MethodInfo::call)). Call it with
+    /// [`MethodTable::call_async`](crate::MethodTable::call_async) or
+    /// [`Session::call_async`](crate::Session::call_async).
+    #[error("`{method}` is async: call it with `call_async`")]
+    NeedsAsync {
+        /// The method's name.
+        method: String,
+    },
 }

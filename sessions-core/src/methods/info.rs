@@ -2,6 +2,8 @@
 //! [`Policy`] and [`Direction`], and the readable signature they display as.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use super::{CallError, CallOutcome};
 use crate::Value;
@@ -116,12 +118,30 @@ impl fmt::Display for ParamInfo {
 /// The host-call trampoline `#[export_method]` generates for a function.
 pub(crate) type CallFn = fn(Vec<Value>) -> Result<CallOutcome, CallError>;
 
+/// A started call of an `async` exported method: its arguments already converted, its
+/// policy not yet applied (that happens at the first poll).
+pub type CallFuture = Pin<Box<dyn Future<Output = CallOutcome> + Send + 'static>>;
+
+/// The host-call trampoline of an `async fn`: converts the arguments (`Err` when they do
+/// not fit, and nothing was started) and returns the call as a future.
+pub(crate) type AsyncCallFn = fn(Vec<Value>) -> Result<CallFuture, CallError>;
+
+/// How a method is called by a host: the one trampoline the macro generated for it.
+#[derive(Clone, Copy)]
+pub enum Trampoline {
+    /// A plain `fn`: runs to completion in the caller's context.
+    Sync(CallFn),
+    /// An `async fn`: a future, run by [`MethodTable::call_async`](crate::MethodTable::call_async).
+    Async(AsyncCallFn),
+}
+
 /// Everything registered about one exported method; listed by
 /// [`methods()`](crate::methods).
 ///
 /// It displays as a signature a person can read:
 /// `GetActiveWebSessionsNumber(engine: String, out active: i32 = -1 on failure) [session: require]`
-/// (a method whose host-visible value is not `()` shows ` -> T` before the bracket).
+/// (a method whose host-visible value is not `()` shows ` -> T` before the bracket, and an
+/// `async fn` starts with `async `).
 #[derive(Clone, Copy)]
 pub struct MethodInfo {
     pub(crate) name: &'static str,
@@ -134,8 +154,7 @@ pub struct MethodInfo {
     pub(crate) params: &'static [ParamInfo],
     pub(crate) returns: &'static str,
     pub(crate) value_type: &'static str,
-    pub(crate) is_async: bool,
-    pub(crate) call: CallFn,
+    pub(crate) call: Trampoline,
 }
 
 impl MethodInfo {
@@ -205,20 +224,35 @@ impl MethodInfo {
         self.value_type
     }
 
-    /// Whether the function is `async`.
+    /// Whether the function is `async`: a host calls it with
+    /// [`call_async`](Self::call_async) (or [`MethodTable::call_async`](crate::MethodTable::call_async)).
     pub fn is_async(&self) -> bool {
-        self.is_async
+        matches!(self.call, Trampoline::Async(_))
     }
 
     /// Calls this method with `args` in the current context, like
     /// [`MethodTable::call`](crate::MethodTable::call) without the name lookup.
+    ///
+    /// An `async` method cannot run here: the answer is [`CallError::NeedsAsync`], and it
+    /// did not run.
+    #[inline]
     pub fn call(&self, args: Vec<Value>) -> Result<CallOutcome, CallError> {
-        (self.call)(args)
+        match self.call {
+            Trampoline::Sync(call) => call(args),
+            Trampoline::Async(_) => Err(CallError::NeedsAsync {
+                method: self.name.to_owned(),
+            }),
+        }
     }
 }
 
 impl fmt::Display for MethodInfo {
+    /// `GetCount(engine: String) -> i64 [session: require]`, with `async ` in front for an
+    /// `async fn`: `async fetch(id: u64) -> String [session: require]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_async() {
+            f.write_str("async ")?;
+        }
         write!(f, "{}(", self.name)?;
         for (index, param) in self.params.iter().enumerate() {
             if index > 0 {
@@ -244,7 +278,7 @@ impl fmt::Debug for MethodInfo {
             .field("policy", &self.policy)
             .field("params", &self.params)
             .field("returns", &self.returns)
-            .field("is_async", &self.is_async)
+            .field("is_async", &self.is_async())
             .finish_non_exhaustive()
     }
 }

@@ -122,10 +122,19 @@ impl MethodTable {
     /// `Err` means the method was not run: unknown or ambiguous name, wrong number of
     /// arguments, or an argument of the wrong type. A method that ran returns `Ok`, with
     /// [`CallOutcome::error`] set if it failed.
+    ///
+    /// An `async fn` cannot run here: it is [`CallError::NeedsAsync`] (call it with
+    /// [`call_async`](Self::call_async)).
     #[inline]
     pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+        self.lookup(name)?.call(args)
+    }
+
+    /// The one method named `name`, or why there is none to call.
+    #[inline]
+    pub(crate) fn lookup(&self, name: &str) -> Result<&'static MethodInfo, CallError> {
         match self.by_name.get(name) {
-            Some(range) if range.len() == 1 => (self.sorted[range.start].call)(args),
+            Some(range) if range.len() == 1 => Ok(self.sorted[range.start]),
             Some(range) => Err(CallError::Ambiguous {
                 name: name.to_owned(),
                 locations: self.sorted[range.clone()]
@@ -183,7 +192,7 @@ impl Hasher for Fnv1a {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::methods::{ParamInfo, Policy};
+    use crate::methods::{ParamInfo, Policy, Trampoline};
 
     fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
         fn call(_: Vec<Value>) -> Result<CallOutcome, CallError> {
@@ -205,8 +214,7 @@ mod tests {
             params: &NO_PARAMS,
             returns: "i64",
             value_type: "i64",
-            is_async: false,
-            call,
+            call: Trampoline::Sync(call),
         }))
     }
 
