@@ -11,12 +11,19 @@ use std::marker::PhantomData;
 use crate::{Session, SessionError, SessionId};
 
 thread_local! {
-    /// The id of the top frame, read by `current_id` without touching the stack.
-    static CURRENT_ID: Cell<Option<SessionId>> = const { Cell::new(None) };
+    /// The bits of the top frame's session id (0: none), read by `current_id` without
+    /// touching the stack. No session has id 0 (see `SessionId::random`).
+    static CURRENT_ID: Cell<u128> = const { Cell::new(0) };
     /// The frames, innermost last.
-    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    static STACK: RefCell<Stack> = const {
+        RefCell::new(Stack { frames: Vec::new(), next_token: 0 })
+    };
+}
+
+struct Stack {
+    frames: Vec<Frame>,
     /// Tells frames apart, so a guard only ever removes the frame it pushed.
-    static NEXT_TOKEN: Cell<u64> = const { Cell::new(0) };
+    next_token: u64,
 }
 
 struct Frame {
@@ -45,7 +52,7 @@ pub fn current() -> Option<Session> {
     // Nothing is current on most threads: answer without touching the stack.
     current_id()?;
     STACK
-        .try_with(|stack| stack.borrow().last()?.session.clone())
+        .try_with(|stack| stack.borrow().frames.last()?.session.clone())
         .ok()
         .flatten()
 }
@@ -53,7 +60,7 @@ pub fn current() -> Option<Session> {
 /// The id of the session current on this thread, if any: one thread-local read.
 #[inline]
 pub fn current_id() -> Option<SessionId> {
-    CURRENT_ID.with(Cell::get)
+    SessionId::from_raw(CURRENT_ID.with(Cell::get))
 }
 
 /// Calls `f` with the current session, if any, and returns what it returns.
@@ -81,6 +88,7 @@ pub fn require() -> Result<Session, SessionError> {
 ///    current, until its guard drops, cannot be entered again);
 /// 3. another session is current: `Mismatch`;
 /// 4. otherwise the session becomes current until the guard drops.
+#[inline]
 pub(crate) fn enter(session: &Session) -> Result<SessionGuard, SessionError> {
     let requested = session.id();
     match current_id() {
@@ -95,6 +103,7 @@ pub(crate) fn enter(session: &Session) -> Result<SessionGuard, SessionError> {
 ///
 /// This is impersonation, and what the carriers (threads, futures, timers, hooks) use:
 /// they run code that belongs to `session`, wherever it is polled or called from.
+#[inline]
 pub(crate) fn push(session: Session) -> SessionGuard {
     push_frame(Some(session))
 }
@@ -107,43 +116,60 @@ pub(crate) fn push_none() -> SessionGuard {
     push_frame(None)
 }
 
+#[inline]
 fn push_frame(session: Option<Session>) -> SessionGuard {
-    let id = session.as_ref().map(Session::id);
-    let token = NEXT_TOKEN.with(|next| {
-        let token = next.get();
-        next.set(token.wrapping_add(1));
-        token
-    });
-    let depth = STACK.with(|stack| {
+    let raw = session.as_ref().map_or(0, |session| session.id().as_u128());
+    let frame = STACK.with(|stack| {
         let mut stack = stack.borrow_mut();
-        stack.push(Frame { token, session });
-        stack.len() - 1
+        let token = stack.next_token;
+        stack.next_token = token.wrapping_add(1);
+        stack.frames.push(Frame { token, session });
+        (stack.frames.len() - 1, token)
     });
-    CURRENT_ID.with(|current| current.set(id));
+    CURRENT_ID.with(|current| current.set(raw));
     SessionGuard {
-        frame: Some((depth, token)),
+        frame: Some(frame),
         _not_send: PhantomData,
     }
 }
 
 /// Removes the frame pushed with `token` at `depth`, and every frame above it.
+#[inline]
 fn pop(depth: usize, token: u64) {
     // `try_with`: a guard dropped by another thread-local's destructor may outlive STACK.
     let removed = STACK.try_with(|stack| {
         let mut stack = stack.borrow_mut();
-        if stack.get(depth).map(|frame| frame.token) != Some(token) {
+        let frames = &mut stack.frames;
+        if frames.get(depth).map(|frame| frame.token) != Some(token) {
             // Already removed, with an outer guard that was dropped first.
-            return Vec::new();
+            return None;
         }
-        let removed = stack.split_off(depth);
-        let top = stack
+        let removed = if depth + 1 == frames.len() {
+            // The usual case, guards dropped in scope order: no allocation.
+            Removed::Top(frames.pop())
+        } else {
+            Removed::Above(frames.split_off(depth))
+        };
+        let top = frames
             .last()
-            .and_then(|frame| frame.session.as_ref().map(Session::id));
+            .and_then(|frame| frame.session.as_ref())
+            .map_or(0, |session| session.id().as_u128());
         CURRENT_ID.with(|current| current.set(top));
-        removed
+        Some(removed)
     });
-    // Sessions are released after the stack is no longer borrowed.
-    drop(removed);
+    // Sessions are released after the stack is no longer borrowed: dropping one runs the
+    // destructors of its state, which may look at the current session.
+    match removed {
+        Ok(Some(Removed::Top(frame))) => drop(frame),
+        Ok(Some(Removed::Above(frames))) => drop(frames),
+        Ok(None) | Err(_) => {}
+    }
+}
+
+/// What `pop` took off the stack.
+enum Removed {
+    Top(Option<Frame>),
+    Above(Vec<Frame>),
 }
 
 /// Keeps a session current on this thread until it is dropped.
@@ -184,6 +210,7 @@ impl SessionGuard {
 }
 
 impl Drop for SessionGuard {
+    #[inline]
     fn drop(&mut self) {
         if let Some((depth, token)) = self.frame.take() {
             pop(depth, token);

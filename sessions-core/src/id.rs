@@ -44,6 +44,16 @@ impl SessionId {
     /// Panics only if the operating system cannot provide random bytes at all. A session
     /// framework without a source of unguessable ids must not go on silently.
     pub fn random() -> SessionId {
+        loop {
+            let id = SessionId::draw();
+            // 0 marks "no session" in the current-session cell; it comes up once in 2^128.
+            if id.0 != 0 {
+                return id;
+            }
+        }
+    }
+
+    fn draw() -> SessionId {
         POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             let (bytes, used) = &mut *pool;
@@ -61,7 +71,14 @@ impl SessionId {
         })
     }
 
+    /// The id whose bits are `raw`, or `None` for 0, which no session has.
+    #[inline]
+    pub(crate) fn from_raw(raw: u128) -> Option<SessionId> {
+        (raw != 0).then_some(SessionId(raw))
+    }
+
     /// The 128 bits of the identifier.
+    #[inline]
     pub fn as_u128(self) -> u128 {
         self.0
     }

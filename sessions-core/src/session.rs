@@ -190,6 +190,7 @@ impl Session {
     /// assert_eq!(current_id(), None);
     /// # Ok::<(), SessionError>(())
     /// ```
+    #[inline]
     pub fn enter(&self) -> Result<SessionGuard, SessionError> {
         context::enter(self)
     }

@@ -326,6 +326,7 @@ impl Engine {
     /// .join()
     /// .unwrap();
     /// ```
+    #[inline]
     pub fn impersonate_root(&self) -> SessionGuard {
         context::push(self.shared.root.clone())
     }
