@@ -7,11 +7,9 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::panic::panic_message;
 use crate::session::lock;
 use crate::{context, methods, Engine, Session, SessionError, SessionId, Value};
 
@@ -179,28 +177,18 @@ fn deliver(session: &Session) -> DispatchReport {
             break;
         }
         let Message { method, args } = message;
-        // The wrapper catches a panic in the function's body, not one in a user type's
-        // argument or return conversion: catch that here, or it would unwind out of
-        // `dispatch` and lose this batch and every mailbox not yet reached.
-        match catch_unwind(AssertUnwindSafe(|| methods().call(&method, args))) {
-            Ok(Ok(outcome)) if outcome.error.is_none() => report.delivered += 1,
+        // `call` never unwinds (a panic anywhere in a host call becomes its outcome), so one
+        // bad message cannot end this loop and lose the rest of the batch.
+        match methods().call(&method, args) {
+            Ok(outcome) if outcome.error.is_none() => report.delivered += 1,
             // The method's own failure was logged where it happened.
-            Ok(Ok(_)) => report.failed += 1,
-            Ok(Err(error)) => {
+            Ok(_) => report.failed += 1,
+            Err(error) => {
                 tracing::error!(
                     session = %session.id(),
                     method = &*method,
                     %error,
                     "a posted message could not be delivered"
-                );
-                report.failed += 1;
-            }
-            Err(payload) => {
-                tracing::error!(
-                    session = %session.id(),
-                    method = &*method,
-                    "a posted message panicked outside its method's body: {}",
-                    panic_message(&*payload)
                 );
                 report.failed += 1;
             }

@@ -386,16 +386,17 @@ fn a_panic_from_dropped_state_poisons_nothing() {
     engine.close(session.id()).expect("close");
 }
 
-/// A parameter type whose conversion panics on 13: a user's bug, outside the function
-/// body, so outside the panic catch of the generated wrapper.
+/// A parameter type whose conversion panics on an integer from 13 up: a user's bug,
+/// outside the function body, so outside the panic catch of the generated wrapper. The
+/// message names the value, so each test looks for its own.
 struct Picky;
 
 impl sessions_core::FromValue for Picky {
     fn from_value(value: Value) -> Result<Picky, sessions_core::ValueError> {
-        if value == Value::from(13) {
-            panic!("panics-marker-conversion");
+        match value.as_i64() {
+            Some(n) if n >= 13 => panic!("panics-marker-conversion-{n}"),
+            _ => Ok(Picky),
         }
-        Ok(Picky)
     }
 }
 
@@ -420,7 +421,7 @@ fn a_message_whose_conversion_panics_loses_no_other_message() {
         (report.delivered, report.failed, report.undelivered),
         (2, 1, 0)
     );
-    let events = logged("panics-marker-conversion");
+    let events = logged("panics-marker-conversion-13");
     assert_eq!(events.len(), 1, "{events:#?}");
     assert!(events[0].contains("PanicsPicky") && events[0].contains(&a.id().to_string()));
     assert_eq!(current_id(), None);
@@ -429,4 +430,84 @@ fn a_message_whose_conversion_panics_loses_no_other_message() {
     engine.post(a.id(), "PanicsWhoAmI", vec![]).expect("post");
     engine.post(b.id(), "PanicsWhoAmI", vec![]).expect("post");
     assert_eq!(engine.dispatch().delivered, 2);
+}
+
+/// A return type whose conversion to a `Value` panics: a user's bug, run by the trampoline
+/// after the function returned.
+struct Loud;
+
+impl sessions_core::IntoValue for Loud {
+    fn into_value(self) -> Value {
+        panic!("panics-marker-into-value")
+    }
+}
+
+/// Returns a `Loud`.
+#[export_method(name = "PanicsLoud", session = none)]
+fn panics_loud() -> Loud {
+    Loud
+}
+
+/// Takes a `Picky`, asynchronously.
+#[export_method(name = "PanicsPickyAsync", session = none)]
+async fn panics_picky_async(_picky: Picky) {}
+
+/// Polls a future to completion on this thread (the methods here never wait).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+#[test]
+fn a_panic_in_a_user_types_conversion_is_an_outcome_not_an_unwind() {
+    init();
+    let engine = Engine::new();
+    let session = engine.open().expect("open");
+    let _guard = session.enter().expect("enter");
+    let cases: [(&str, Vec<Value>, &str); 2] = [
+        (
+            "PanicsPicky",
+            vec![Value::from(14)],
+            "panics-marker-conversion-14",
+        ),
+        ("PanicsLoud", vec![], "panics-marker-into-value"),
+    ];
+    for (method, args, marker) in cases {
+        let before = logged(marker).len();
+        let outcome = catch_unwind(AssertUnwindSafe(|| methods().call(method, args)))
+            .expect("the panic does not reach the host")
+            .expect("the call was made");
+        let error = outcome.error.expect("the outcome reports the panic");
+        assert!(
+            error.starts_with("panicked: ") && error.contains(marker),
+            "{error}"
+        );
+        assert_eq!(logged(marker).len(), before + 1, "logged once");
+        assert_eq!(current_id(), Some(session.id()), "the context is intact");
+    }
+}
+
+#[test]
+fn a_panic_in_an_async_calls_conversion_is_an_outcome_not_an_unwind() {
+    init();
+    let marker = "panics-marker-conversion-15";
+    let before = logged(marker).len();
+    let call = catch_unwind(AssertUnwindSafe(|| {
+        methods().call_async("PanicsPickyAsync", vec![Value::from(15)])
+    }))
+    .expect("making the call does not unwind");
+    let outcome = block_on(call).expect("the call was made");
+    assert!(
+        outcome.error.as_deref().is_some_and(|e| e.contains(marker)),
+        "{outcome:?}"
+    );
+    assert_eq!(logged(marker).len(), before + 1, "logged once");
+    let fine = block_on(methods().call_async("PanicsPickyAsync", vec![Value::from(1)]))
+        .expect("the call was made");
+    assert_eq!(fine.error, None);
 }

@@ -3,9 +3,11 @@
 //! [`MethodInfo::call_async`], `Session::call_async` and `Engine::call_as_root_async`.
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::boundary::{escaped_panic, guarded};
 use super::info::Trampoline;
 use super::{CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable};
 use crate::__private::{CallScope, Scoped};
@@ -16,19 +18,43 @@ pub(crate) enum Pending {
     /// Refused before anything ran (unknown name, arity, argument type, session).
     Failed(CallError),
     /// A plain `fn`: its trampoline runs at the first poll, inside the scope.
-    Sync { call: CallFn, args: Vec<Value> },
+    Sync {
+        method: &'static str,
+        call: CallFn,
+        args: Vec<Value>,
+    },
     /// An `async fn`, arguments converted; its policy is applied at its first poll.
-    Async(CallFuture),
+    Async {
+        method: &'static str,
+        future: CallFuture,
+    },
+    /// Ended by a panic that escaped the method's own catch: the outcome reporting it.
+    Panicked(CallOutcome),
 }
 
 impl Future for Pending {
     type Output = Result<CallOutcome, CallError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
+        let this = self.get_mut();
+        match this {
             Pending::Failed(error) => Poll::Ready(Err(error.clone())),
-            Pending::Sync { call, args } => Poll::Ready(call(std::mem::take(args))),
-            Pending::Async(call) => call.as_mut().poll(cx).map(Ok),
+            Pending::Panicked(outcome) => Poll::Ready(Ok(outcome.clone())),
+            Pending::Sync { method, call, args } => {
+                let args = std::mem::take(args);
+                Poll::Ready(guarded(method, || call(args)))
+            }
+            Pending::Async { method, future } => {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(poll) => poll.map(Ok),
+                    Err(payload) => {
+                        // Not polled again: the future is dropped here, replaced by the report.
+                        let outcome = escaped_panic(method, payload);
+                        *this = Pending::Panicked(outcome.clone());
+                        Poll::Ready(Ok(outcome))
+                    }
+                }
+            }
         }
     }
 }
@@ -121,11 +147,14 @@ impl MethodInfo {
 
     /// The call of this method with `args`, run in `scope` at every poll.
     pub(crate) fn start(&self, args: Vec<Value>, scope: CallScope) -> Scoped<Pending> {
+        let method = self.name;
         let pending = match self.call {
-            Trampoline::Sync(call) => Pending::Sync { call, args },
-            Trampoline::Async(call) => match call(args) {
-                Ok(future) => Pending::Async(future),
-                Err(error) => Pending::Failed(error),
+            Trampoline::Sync(call) => Pending::Sync { method, call, args },
+            // The arguments are converted now, by the user's `FromValue` impls: guarded too.
+            Trampoline::Async(call) => match catch_unwind(AssertUnwindSafe(|| call(args))) {
+                Ok(Ok(future)) => Pending::Async { method, future },
+                Ok(Err(error)) => Pending::Failed(error),
+                Err(payload) => Pending::Panicked(escaped_panic(method, payload)),
             },
         };
         scope.run(pending)

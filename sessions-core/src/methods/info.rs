@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use super::boundary::guarded;
 use super::{CallError, CallOutcome};
 use crate::Value;
 
@@ -238,7 +239,7 @@ impl MethodInfo {
     #[inline]
     pub fn call(&self, args: Vec<Value>) -> Result<CallOutcome, CallError> {
         match self.call {
-            Trampoline::Sync(call) => call(args),
+            Trampoline::Sync(call) => guarded(self.name, || call(args)),
             Trampoline::Async(_) => Err(CallError::NeedsAsync {
                 method: self.name.to_owned(),
             }),

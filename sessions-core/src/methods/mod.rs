@@ -4,11 +4,13 @@
 //! - `info.rs`: [`MethodInfo`], [`ParamInfo`], [`Policy`], [`Direction`];
 //! - `table.rs`: [`MethodTable`] and [`methods()`];
 //! - `call.rs`: [`CallOutcome`] and [`CallError`];
+//! - `boundary.rs`: panics that escape a trampoline become outcomes;
 //! - `call_async.rs`: the future of a call from async code (`MethodTable::call_async`);
 //! - `host.rs`: `Session::call{,_async}` and `Engine::call_as_root{,_async}`.
 //!
 //! What the generated code calls at run time is in `crate::__private`.
 
+mod boundary;
 mod call;
 mod call_async;
 mod host;
