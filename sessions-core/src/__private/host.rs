@@ -80,18 +80,34 @@ impl Args {
     ) -> Result<T, CallError> {
         let Some(value) = self.values.next() else {
             // `new` checked the count; a miscount in generated code is still no panic.
-            return Err(CallError::Arity {
-                method: self.method.to_owned(),
-                expected: self.expected,
-                got: self.expected.saturating_sub(1),
-            });
+            return Err(self.miscounted());
         };
-        convert(value).map_err(|error| CallError::ArgType {
+        match convert(value) {
+            Ok(converted) => Ok(converted),
+            Err(error) => Err(self.wrong_type(param, ty, &error)),
+        }
+    }
+
+    // The error paths are out of line, so the conversions of a good call stay small.
+    #[cold]
+    #[inline(never)]
+    fn miscounted(&self) -> CallError {
+        CallError::Arity {
+            method: self.method.to_owned(),
+            expected: self.expected,
+            got: self.expected.saturating_sub(1),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wrong_type(&self, param: &str, ty: &str, error: &ValueError) -> CallError {
+        CallError::ArgType {
             method: self.method.to_owned(),
             param: param.to_owned(),
             expected: ty.to_owned(),
             got: error.got().to_owned(),
-        })
+        }
     }
 }
 

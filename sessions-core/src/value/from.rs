@@ -14,6 +14,7 @@ fn out_of_range(expected: &'static str, value: &Value) -> ValueError {
 macro_rules! from_value_int {
     ($($t:ident)*) => {$(
         impl FromValue for $t {
+            #[inline]
             fn from_value(value: Value) -> Result<Self, ValueError> {
                 let converted = match &value {
                     Value::Int(n) => $t::try_from(*n).ok(),
@@ -51,6 +52,7 @@ fn parse_wide(text: &str) -> Result<Wide, &'static str> {
 macro_rules! from_value_wide_int {
     ($($t:ident)*) => {$(
         impl FromValue for $t {
+            #[inline]
             fn from_value(value: Value) -> Result<Self, ValueError> {
                 let converted = match &value {
                     Value::Int(n) => $t::try_from(*n).ok(),
