@@ -39,6 +39,7 @@
 //! - `tokio`: `task::spawn` runs a future in the current session on tokio.
 #![forbid(unsafe_code)]
 
+mod block_on;
 mod client;
 mod context;
 mod engine;

@@ -10,6 +10,7 @@ use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::block_on::block_on;
 use crate::session::lock;
 use crate::{context, methods, Engine, Session, SessionError, SessionId, Value};
 
@@ -127,7 +128,9 @@ impl Engine {
 
     /// Delivers every queued message: each runs its exported method (through
     /// [`methods`](crate::methods)) inside its target session's context, in the order it
-    /// was posted to that session. Failures are logged and counted; messages for sessions
+    /// was posted to that session. An `async` method is run to completion on this thread
+    /// before the next message (so it must not need a particular runtime: a method that
+    /// awaits a tokio timer fails here, and is counted and logged as failed). Failures are logged and counted; messages for sessions
     /// that closed are counted as undelivered.
     ///
     /// Messages posted while this runs are delivered by this dispatch if their session had
@@ -177,9 +180,10 @@ fn deliver(session: &Session) -> DispatchReport {
             break;
         }
         let Message { method, args } = message;
-        // `call` never unwinds (a panic anywhere in a host call becomes its outcome), so one
-        // bad message cannot end this loop and lose the rest of the batch.
-        match methods().call(&method, args) {
+        // `call_async` runs plain and `async` methods alike, in this session (pushed above);
+        // an `async` one blocks this thread until it is done. A host call never unwinds (a
+        // panic becomes its outcome), so one bad message cannot lose the rest of the batch.
+        match block_on(methods().call_async(&method, args)) {
             Ok(outcome) if outcome.error.is_none() => report.delivered += 1,
             // The method's own failure was logged where it happened.
             Ok(_) => report.failed += 1,

@@ -50,6 +50,37 @@ fn dispatch_again() -> Result<(), String> {
     }
 }
 
+/// Pending until another thread wakes it, a millisecond later.
+struct WokenLater(bool);
+
+impl std::future::Future for WokenLater {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        let waker = cx.waker().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1));
+            waker.wake();
+        });
+        std::task::Poll::Pending
+    }
+}
+
+/// Waits, then records the message like `test_messages::record`, in the session it still
+/// runs in after the await.
+#[export_method(name = "test_messages::record_async")]
+async fn record_async(target: SessionId, thread: u64, seq: u64) -> Result<(), SessionError> {
+    WokenLater(false).await;
+    record(target, thread, seq)
+}
+
 fn args(target: SessionId, thread: u64, seq: u64) -> Vec<Value> {
     vec![
         Value::from(target.to_string()),
@@ -327,4 +358,29 @@ fn the_dispatcher_ends_when_the_engine_is_dropped() {
         "no rounds after the engine is gone"
     );
     drop(dispatcher);
+}
+
+#[test]
+fn an_async_method_is_delivered_in_its_session_after_it_awaits() {
+    let engine = Engine::new();
+    let sessions: Vec<_> = (0..3).map(|_| engine.open().expect("open")).collect();
+    for session in &sessions {
+        session.insert(Received::default());
+        let id = session.id();
+        for seq in 0..3 {
+            engine
+                .post(id, "test_messages::record_async", args(id, 0, seq))
+                .expect("post");
+        }
+    }
+    let report = engine.dispatch();
+    assert_eq!((report.delivered, report.failed), (9, 0), "{report:?}");
+    for session in &sessions {
+        let received = session.get::<Received>().expect("state");
+        assert_eq!(
+            *received.0.lock().expect("lock"),
+            vec![(0, 0), (0, 1), (0, 2)]
+        );
+    }
+    assert_eq!(current_id(), None);
 }
