@@ -24,7 +24,7 @@ use proc_macro::TokenStream;
 ///
 /// # Example
 ///
-/// ```ignore
+/// ```
 /// use sessions_core::{export_method, Engine, SessionError};
 ///
 /// /// Number of sessions with a logged-in user on the named engine.
@@ -38,16 +38,24 @@ use proc_macro::TokenStream;
 ///     Ok(())
 /// }
 ///
-/// // A host calls it by name, in the current session's context:
+/// let engine = Engine::builder().name("main").build()?;
+/// let session = engine.open()?;
+/// session.set_user(Some(sessions_core::User::new("alice")));
+///
+/// // A host calls it by name, in a session's context:
+/// let outcome = session.call("GetActiveWebSessionsNumber", vec!["main".into()])?;
+/// assert_eq!(outcome.out("active"), Some(&1.into()));
+///
+/// // Outside any session, `session = require` fails: -1 is written and the error logged.
 /// let outcome = sessions_core::methods()
 ///     .call("GetActiveWebSessionsNumber", vec!["main".into()])?;
-/// println!("{:?}", outcome.out("active"));
+/// assert_eq!(outcome.out("active"), Some(&(-1).into()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// The function is still an ordinary Rust function (`get_active_web_sessions_number(...)`
 /// can be called directly) and keeps its name, visibility, attributes, docs, parameters and
-/// return type; only its body is wrapped. The runnable examples are in the `sessions_core`
-/// documentation (this crate cannot depend on it).
+/// return type; only its body is wrapped.
 ///
 /// # Attribute arguments (all optional)
 ///
@@ -82,20 +90,38 @@ use proc_macro::TokenStream;
 /// poll, whichever executor thread polls it: `current()` is the same after each `.await`.
 /// No guard is held across an `.await`. `session = none` runs the body as it is.
 ///
-/// ```ignore
-/// use sessions_core::{export_method, methods, Session, SessionError};
+/// ```
+/// use sessions_core::{export_method, Engine, Session, SessionError, User, Value};
 ///
 /// /// The caller's user name, once the profile service answered.
 /// #[export_method(name = "FetchUserName", sentinel = false)]
 /// pub async fn fetch_user_name(session: &Session, found: &mut bool) -> Result<String, SessionError> {
-///     profile_service_ready().await;             // any await: the session is still current
-///     let name = sessions_core::require()?.user().map(|user| user.name().to_owned());
+///     profile_service_ready().await; // any await: the session is still current after it
+///     assert_eq!(sessions_core::current_id(), Some(session.id()));
+///     let name = session.user().map(|user| user.name().to_owned());
 ///     *found = name.is_some();
 ///     Ok(name.unwrap_or_default())
 /// }
+/// # async fn profile_service_ready() {}
 ///
-/// // A host awaits it in the caller's context, on any executor (tokio, here):
-/// let outcome = tokio::spawn(session.call_async("FetchUserName", vec![])).await??;
+/// let engine = Engine::new();
+/// let session = engine.open()?;
+/// session.set_user(Some(User::new("ada")));
+/// // A host awaits it in the session's context, on any executor (tokio, a UI loop…):
+/// let call = session.call_async("FetchUserName", vec![]);
+/// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     let mut future = std::pin::pin!(future);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop {
+/// #         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+/// #             return output;
+/// #         }
+/// #     }
+/// # }
+/// let outcome = block_on(call)?;
+/// assert_eq!(outcome.value, Value::from("ada"));
+/// assert_eq!(outcome.out("found"), Some(&Value::Bool(true)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// A host calls it with `MethodTable::call_async` or `Session::call_async` (`call` answers
