@@ -16,8 +16,12 @@ impl Session {
     /// and when another session is current it is `CallError::Session(Mismatch { .. })`. In
     /// both cases the method does not run. An `async fn` is
     /// [`CallError::NeedsAsync`]: use [`call_async`](Self::call_async).
+    ///
+    /// A call is activity: it [`touch`](Session::touch)es the session, so
+    /// [`Engine::expire_idle`] leaves it open.
     pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
         let _guard = self.enter()?;
+        self.touch();
         methods().call(name, args)
     }
 
@@ -28,7 +32,7 @@ impl Session {
     /// The rules of [`call`](Self::call) are checked now, when the call is made: a closed
     /// session is `Err(CallError::Session(NotFound))` and another current session
     /// `Err(CallError::Session(Mismatch { .. }))`, as the future's output, and the method
-    /// does not run.
+    /// does not run. Like `call`, it [`touch`](Session::touch)es the session.
     pub fn call_async(
         &self,
         name: &str,
@@ -37,6 +41,7 @@ impl Session {
         if let Err(error) = self.enter() {
             return failed(error.into());
         }
+        self.touch();
         match methods().lookup(name) {
             Ok(method) => method.start(args, CallScope::Session(self.clone())),
             Err(error) => failed(error),
