@@ -53,7 +53,6 @@ mod methods;
 mod value;
 
 mod dispatcher;
-mod future;
 mod messages;
 #[cfg(feature = "tokio")]
 pub mod task;
@@ -66,9 +65,9 @@ pub mod __private;
 pub use client::ClientId;
 pub use context::{current, current_id, require, with_current, SessionGuard};
 pub use dispatcher::Dispatcher;
+pub use engine::carrier::{InSession, SessionClosed, SessionFutureExt};
 pub use engine::{Engine, EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use error::SessionError;
-pub use future::{InSession, SessionClosed, SessionFutureExt};
 pub use id::{ParseSessionIdError, SessionId};
 pub use messages::DispatchReport;
 pub use session::{Session, WeakSession};

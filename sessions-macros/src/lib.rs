@@ -4,18 +4,23 @@
 //! generated code names only `sessions_core::__private`, so nothing else is needed.
 //!
 //! The stages, one file each: `attr.rs` parses the attribute, `ast.rs` models the function,
-//! `valid.rs` refuses what a host cannot call, `expand.rs` wraps the body and `register.rs`
-//! emits the registration. Every error is collected and reported at its token, beside the
-//! unchanged function.
+//! `valid.rs` refuses what a host cannot call, and `expand.rs` runs them and generates:
+//! `wrapper.rs` the function as Rust calls it, `body.rs` the body with its failure
+//! handling, `trampoline.rs` the host call (plain and `async`), `register.rs` the
+//! `MethodInfo`; `tokens.rs` holds the helpers they share. Every error is collected and
+//! reported at its token, beside the unchanged function.
 
 mod ast;
 mod attr;
+mod body;
 mod errors;
 mod expand;
 mod register;
-mod register_async;
 mod text;
+mod tokens;
+mod trampoline;
 mod valid;
+mod wrapper;
 
 use proc_macro::TokenStream;
 

@@ -1,6 +1,9 @@
 //! The engine: a registry of open sessions (Optix's `PresentationEngine`, Xojo's `App`).
 
+pub(crate) mod boundary;
 mod builder;
+mod call;
+pub(crate) mod carrier;
 mod names;
 mod registry;
 

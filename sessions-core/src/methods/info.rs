@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use super::boundary::guarded;
 use super::{CallError, CallOutcome};
 use crate::Value;
 
@@ -234,12 +233,15 @@ impl MethodInfo {
     /// Calls this method with `args` in the current context, like
     /// [`MethodTable::call`](crate::MethodTable::call) without the name lookup.
     ///
+    /// No panic reaches the caller: the trampoline catches it once, logs it once, and
+    /// reports it as [`CallOutcome::error`].
+    ///
     /// An `async` method cannot run here: the answer is [`CallError::NeedsAsync`], and it
     /// did not run.
     #[inline]
     pub fn call(&self, args: Vec<Value>) -> Result<CallOutcome, CallError> {
         match self.call {
-            Trampoline::Sync(call) => guarded(self.name, || call(args)),
+            Trampoline::Sync(call) => call(args),
             Trampoline::Async(_) => Err(CallError::NeedsAsync {
                 method: self.name.to_owned(),
             }),
@@ -281,6 +283,65 @@ impl fmt::Debug for MethodInfo {
             .field("returns", &self.returns)
             .field("is_async", &self.is_async())
             .finish_non_exhaustive()
+    }
+}
+
+/// Every field of a [`MethodInfo`], as the macro writes them.
+#[derive(Clone, Copy)]
+pub struct MethodSpec {
+    /// The name hosts call.
+    pub name: &'static str,
+    /// The function's own name.
+    pub rust_name: &'static str,
+    /// `module_path!()` at the definition.
+    pub module_path: &'static str,
+    /// `file!()` at the definition.
+    pub file: &'static str,
+    /// `line!()` at the definition.
+    pub line: u32,
+    /// The doc comment, joined and trimmed.
+    pub doc: &'static str,
+    /// `session = …`.
+    pub policy: Policy,
+    /// The parameters, in order.
+    pub params: &'static [ParamInfo],
+    /// The return type as written.
+    pub returns: &'static str,
+    /// The type of the value a host receives on success.
+    pub value_type: &'static str,
+    /// The generated host trampoline: `Trampoline::Async` for an `async fn`.
+    pub call: Trampoline,
+}
+
+/// Builds a `MethodInfo` in const context (for `inventory::submit!`).
+pub const fn method_info(spec: MethodSpec) -> MethodInfo {
+    MethodInfo {
+        name: spec.name,
+        rust_name: spec.rust_name,
+        module_path: spec.module_path,
+        file: spec.file,
+        line: spec.line,
+        doc: spec.doc,
+        policy: spec.policy,
+        params: spec.params,
+        returns: spec.returns,
+        value_type: spec.value_type,
+        call: spec.call,
+    }
+}
+
+/// Builds a `ParamInfo` in const context.
+pub const fn param(
+    name: &'static str,
+    ty: &'static str,
+    direction: Direction,
+    sentinel: Option<&'static str>,
+) -> ParamInfo {
+    ParamInfo {
+        name,
+        ty,
+        direction,
+        sentinel,
     }
 }
 

@@ -1,23 +1,32 @@
-//! Exported methods: what `#[export_method]` registers, the table hosts list and call them
-//! from, and the results of a call.
+//! Exported methods as a registry: what `#[export_method]` registers, the table hosts list
+//! and call them from, the shape of a call (arguments in, outcome or error out), and the
+//! type rules generated code is checked against.
 //!
-//! - `info.rs`: [`MethodInfo`], [`ParamInfo`], [`Policy`], [`Direction`];
+//! - `info.rs`: [`MethodInfo`], [`ParamInfo`], [`Policy`], [`Direction`], and the
+//!   trampoline types;
 //! - `table.rs`: [`MethodTable`] and [`methods()`];
-//! - `call.rs`: [`CallOutcome`] and [`CallError`];
-//! - `boundary.rs`: panics that escape a trampoline become outcomes;
-//! - `call_async.rs`: the future of a call from async code (`MethodTable::call_async`);
-//! - `host.rs`: `Session::call{,_async}` and `Engine::call_as_root{,_async}`.
+//! - `args.rs`: [`Args`], a host's arguments taken one parameter at a time;
+//! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
+//! - `traits.rs`: behaviour chosen by type (return values, in and out parameters).
 //!
-//! What the generated code calls at run time is in `crate::__private`.
+//! This module knows functions, not sessions: running a call in a session (the session
+//! policy, `Session::call`, `call_async`) belongs to the session graph, `crate::engine`.
 
-mod boundary;
-mod call;
-mod call_async;
-mod host;
+mod args;
 mod info;
+mod outcome;
 mod table;
+mod traits;
 
-pub use call::{CallError, CallOutcome};
+pub use args::Args;
 pub(crate) use info::CallFn;
-pub use info::{CallFuture, Direction, MethodInfo, ParamInfo, Policy, Trampoline};
+pub use info::{
+    method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, Policy,
+    Trampoline,
+};
+pub(crate) use outcome::panicked;
+pub use outcome::{outcome, CallError, CallOutcome};
 pub use table::{methods, MethodTable};
+pub use traits::{
+    body, exported_async_fn_must_be_send, ExportReturn, InParam, OutParam, PolicyFailure,
+};

@@ -78,13 +78,14 @@ impl MethodTable {
         MethodTable { sorted, by_name }
     }
 
-    /// The method named `name`; the first by path when several share it (see
-    /// [`duplicates`](Self::duplicates)).
+    /// The method named `name`, or `None` when no method, or more than one, has that name.
+    ///
+    /// It agrees with [`call`](Self::call): a name that several methods share is refused by
+    /// both (`call` says [`CallError::Ambiguous`] with their locations), and
+    /// [`duplicates`](Self::duplicates) lists them.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&'static MethodInfo> {
-        self.by_name
-            .get(name)
-            .and_then(|range| self.sorted.get(range.start).copied())
+        self.lookup(name).ok()
     }
 
     /// Every method, sorted by name, then by path.
@@ -229,7 +230,9 @@ mod tests {
         assert_eq!(table.len(), 4);
         let order: Vec<_> = table.iter().map(|m| (m.name(), m.module_path())).collect();
         assert_eq!(order, [("a", "z"), ("b", "w"), ("b", "x"), ("c", "y")]);
-        assert_eq!(table.get("b").map(MethodInfo::module_path), Some("w"));
+        // A shared name is refused by `get` as by `call`; `duplicates` lists both.
+        assert!(table.get("b").is_none());
+        assert_eq!(table.get("a").map(MethodInfo::module_path), Some("z"));
         assert!(table.get("d").is_none());
         let duplicates = table.duplicates();
         assert_eq!(duplicates.len(), 1);

@@ -1,6 +1,8 @@
 //! The result of a host call: [`CallOutcome`] when the method ran, [`CallError`] when it
 //! could not be called at all.
 
+use std::any::Any;
+
 use crate::{SessionError, Value};
 
 /// What a call that ran produced.
@@ -114,4 +116,23 @@ pub enum CallError {
         /// The method's name.
         method: String,
     },
+}
+
+/// The outcome of a call that ran to its end (`Ok((value, error))`: the function's result
+/// as a host sees it) or was stopped before or while running (`Err(message)`: the policy
+/// refused it, or it panicked), with the out parameters' final values. Generated
+/// trampolines build their outcome with it.
+#[inline]
+pub fn outcome(
+    ran: Result<(Value, Option<String>), String>,
+    outs: Vec<(&'static str, Value)>,
+) -> CallOutcome {
+    let (value, error) = ran.unwrap_or_else(|message| (Value::Null, Some(message)));
+    CallOutcome { value, outs, error }
+}
+
+/// The text of a call's error when the function panicked: `panicked: MESSAGE`. Every host
+/// call reports a panic with this one text.
+pub(crate) fn panicked(payload: &(dyn Any + Send)) -> String {
+    format!("panicked: {}", crate::panic::panic_message(payload))
 }

@@ -1,9 +1,11 @@
 //! Behaviour chosen by type, not by the macro reading tokens: what a return type does on
 //! success and failure, how parameters cross the host boundary, and what a `require`
 //! method returns without a session. Each trait's `on_unimplemented` turns a rule into an
-//! instruction at the user's own type.
+//! instruction at the user's own type. Beside them, the identity functions through which
+//! generated code states a type rule of an `async fn` (its output type, `Send`).
 
 use std::fmt::Display;
+use std::future::Future;
 
 use crate::{FromValue, IntoValue, SessionError, Value, ValueError};
 
@@ -121,4 +123,20 @@ impl<T: FromValue> InParam for T {
     fn from_arg(value: Value) -> Result<Self, ValueError> {
         T::from_value(value)
     }
+}
+
+/// Returns `body`; its only job is to give the body's `async` block its output type, so
+/// that `?` and `return` inside it are checked against the function's return type.
+#[inline(always)]
+pub fn body<R, F: Future<Output = R>>(body: F) -> F {
+    body
+}
+
+/// Returns `future`; the generated trampoline passes an exported `async fn`'s future
+/// through it, so that a future that is not `Send` is reported at the function, with the
+/// value the compiler found held across an `.await`. Exported `async fn`s must be `Send`:
+/// hosts poll them on multi-thread executors.
+#[inline(always)]
+pub fn exported_async_fn_must_be_send<F: Future + Send>(future: F) -> F {
+    future
 }

@@ -1,0 +1,294 @@
+//! The method boundary: where an exported method's session policy is resolved, once per
+//! call, by the one implementation that a direct Rust call (the generated wrapper) and a host
+//! call (the generated trampoline) share; the one failure event; and the one place a host
+//! call catches a panic.
+//!
+//! A host call runs: table → trampoline → [`HostCall::run`] (or [`HostCall::start`] for an
+//! `async fn`); inside it the trampoline converts the arguments and calls the function's
+//! body through [`HostCall::call`] (or [`AsyncCall::call`]), which applies the policy and
+//! calls the body directly, not its wrapper, so the policy is not applied twice. A direct
+//! call runs the wrapper: [`enter`] (or [`resolve`] for an `async fn`), then the same body.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::carrier::{Carrier, InSession};
+use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Policy};
+use crate::{current, current_id, Engine, Session, SessionError, SessionGuard, Value};
+
+/// The tracing target of the failure events.
+const TARGET: &str = "sessions_core::methods";
+
+/// Logs the failure of the exported method `method`: one `tracing::error!` event with the
+/// fields `method`, `session` (the current session's id, absent when there is none) and
+/// `error`.
+pub fn log_failure(method: &str, error: &dyn Display) {
+    tracing::error!(
+        target: TARGET,
+        method,
+        session = current_id().map(tracing::field::display),
+        error = %error,
+        "exported method failed",
+    );
+}
+
+/// What a session policy decides for one call, in the context current now.
+enum Decision {
+    /// A session is current: the call runs in it.
+    Current,
+    /// None is current and the policy impersonates: the call runs in this engine's root.
+    Root(&'static Engine),
+    /// The policy touches no context.
+    Untouched,
+    /// None is current and the policy requires one: the call must not run.
+    Refused,
+}
+
+/// The one implementation of the session policies.
+#[inline]
+fn decide(policy: Policy) -> Decision {
+    match (policy, current_id().is_some()) {
+        (Policy::Require | Policy::Impersonate, true) => Decision::Current,
+        (Policy::Require, false) => Decision::Refused,
+        (Policy::Impersonate, false) => Decision::Root(Engine::global()),
+        (Policy::None, _) => Decision::Untouched,
+    }
+}
+
+/// A refused call: logged once, here.
+#[cold]
+#[inline(never)]
+fn refused(method: &str) -> SessionError {
+    let error = SessionError::NoContext;
+    log_failure(method, &error);
+    error
+}
+
+/// The policy of a synchronous call, applied: impersonation holds the root session current
+/// until this drops.
+#[derive(Debug)]
+#[must_use = "the policy holds only while the boundary is alive"]
+pub struct Boundary {
+    _guard: Option<SessionGuard>,
+}
+
+/// Applies `policy` for a synchronous call of `method`. `Err` (logged once) only for
+/// `Policy::Require` with no current session: the function must not run.
+#[inline]
+pub fn enter(method: &'static str, policy: Policy) -> Result<Boundary, SessionError> {
+    let guard = match decide(policy) {
+        Decision::Current | Decision::Untouched => None,
+        Decision::Root(engine) => Some(engine.impersonate_root()),
+        Decision::Refused => return Err(refused(method)),
+    };
+    Ok(Boundary { _guard: guard })
+}
+
+/// Resolves `policy` for an `async` call of `method`, once, in the context current now (its
+/// first poll): the session its body then runs in at every poll ([`run_in`]), or `None` to
+/// leave each poll's context untouched (`Policy::None`). `Err` (logged once) only for
+/// `Policy::Require` with no current session.
+#[inline]
+pub fn resolve(method: &'static str, policy: Policy) -> Result<Option<Session>, SessionError> {
+    match decide(policy) {
+        Decision::Current => current().map(Some).ok_or_else(|| refused(method)),
+        Decision::Root(engine) => Ok(Some(engine.root())),
+        Decision::Untouched => Ok(None),
+        Decision::Refused => Err(refused(method)),
+    }
+}
+
+/// Runs `body` in `session` at every poll (as [`resolve`] decided), or as it is with `None`.
+///
+/// The session is held strongly, as a synchronous call holds its guard: if it is closed
+/// while the call is pending, the call still finishes in it.
+pub async fn run_in<F: Future>(session: Option<Session>, body: F) -> F::Output {
+    let Some(session) = session else {
+        return body.await;
+    };
+    match InSession::carrying(Carrier::Session(session), body).await {
+        Ok(output) => output,
+        // A strongly held session is entered at every poll, closed or not: the carrier
+        // reports a closed session only for a weak one.
+        Err(closed) => unreachable!("a session held strongly was reported closed: {closed}"),
+    }
+}
+
+/// One host call of an exported method, made by its trampoline: the policy applied once
+/// and held until the call returns.
+///
+/// Every panic of a host call is caught once, by `catch` or `CatchUnwind` here, logged once
+/// and reported as the outcome's error: a panic in the function by [`call`](Self::call), in
+/// its context and with its out parameters kept (and their sentinels written); a panic in a
+/// user type's conversion around it (`FromValue`, `Default`, `IntoValue`) by
+/// [`run`](Self::run) or [`start`](Self::start), with no out parameter reported, since the
+/// function may or may not have run.
+#[derive(Debug)]
+pub struct HostCall {
+    method: &'static str,
+    policy: Policy,
+    boundary: Option<Boundary>,
+}
+
+impl HostCall {
+    /// Runs a synchronous trampoline's `call`: it converts the arguments, calls the function
+    /// through [`call`](Self::call) and builds the outcome.
+    #[inline]
+    pub fn run(
+        method: &'static str,
+        policy: Policy,
+        call: impl FnOnce(&mut HostCall) -> Result<CallOutcome, CallError>,
+    ) -> Result<CallOutcome, CallError> {
+        let mut host = HostCall {
+            method,
+            policy,
+            boundary: None,
+        };
+        catch(method, || call(&mut host)).unwrap_or_else(|error| Ok(failed(error)))
+    }
+
+    /// Starts an `async` trampoline's `call`: it converts the arguments now (a wrong count
+    /// or type is `Err`, and nothing started) and returns the call's future, which calls the
+    /// function through [`AsyncCall::resolve`] and [`AsyncCall::run`].
+    pub fn start<F>(
+        method: &'static str,
+        policy: Policy,
+        call: impl FnOnce(AsyncCall) -> Result<F, CallError>,
+    ) -> Result<CallFuture, CallError>
+    where
+        F: Future<Output = CallOutcome> + Send + 'static,
+    {
+        match catch(method, || call(AsyncCall { method, policy })) {
+            Ok(Ok(future)) => Ok(Box::pin(async move {
+                CatchUnwind::new(method, future)
+                    .await
+                    .unwrap_or_else(failed)
+            })),
+            Ok(Err(error)) => Err(error),
+            Err(error) => Ok(Box::pin(std::future::ready(failed(error)))),
+        }
+    }
+
+    /// Applies the session policy ([`enter`], held until the call returns) and runs `f`, the
+    /// function. `Err` with the message when the policy refused the call (the function did
+    /// not run) or the function panicked; logged once either way.
+    #[inline]
+    pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, String> {
+        self.enter()?;
+        catch(self.method, f)
+    }
+
+    /// [`call`](Self::call) for a function with an injected session: `f` gets the session
+    /// the policy made current.
+    pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, String> {
+        self.enter()?;
+        let session = current().ok_or_else(|| refused(self.method).to_string())?;
+        catch(self.method, || f(session))
+    }
+
+    fn enter(&mut self) -> Result<(), String> {
+        match enter(self.method, self.policy) {
+            Ok(boundary) => {
+                self.boundary = Some(boundary);
+                Ok(())
+            }
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}
+
+/// The policy of one `async` host call, resolved at the call's first poll: what the future
+/// made by [`HostCall::start`] holds (it is `Send`; a guard would not be).
+#[derive(Clone, Copy, Debug)]
+pub struct AsyncCall {
+    method: &'static str,
+    policy: Policy,
+}
+
+impl AsyncCall {
+    /// Resolves the session policy ([`resolve`]) at the call's first poll: the session the
+    /// function runs in, or `None` for `Policy::None`. `Err` with the message (logged once)
+    /// when it refused the call: the function must not run.
+    pub fn resolve(&self) -> Result<Option<Session>, String> {
+        resolve(self.method, self.policy).map_err(|error| error.to_string())
+    }
+
+    /// [`resolve`](Self::resolve), and the session to inject into a `&Session` parameter.
+    pub fn resolve_session(&self) -> Result<Session, String> {
+        self.resolve()?
+            .ok_or_else(|| refused(self.method).to_string())
+    }
+
+    /// Runs `body`, the function's future, in `session` (as resolved) at every poll. `Err`
+    /// with the message when it panicked, logged once in that session.
+    pub async fn run<F: Future>(
+        self,
+        session: Option<Session>,
+        body: F,
+    ) -> Result<F::Output, String> {
+        run_in(session, CatchUnwind::new(self.method, body)).await
+    }
+}
+
+/// Runs `f`; a panic is caught, logged once (in the current context) and returned as
+/// `Err("panicked: …")`. The guards it unwound through have restored the context.
+#[inline]
+fn catch<R>(method: &str, f: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let error = panicked(&*payload);
+        log_failure(method, &error);
+        error
+    })
+}
+
+/// The outcome of a call stopped by a panic outside the function (already logged).
+#[cold]
+fn failed(error: String) -> CallOutcome {
+    CallOutcome {
+        value: Value::Null,
+        outs: Vec::new(),
+        error: Some(error),
+    }
+}
+
+pin_project! {
+    /// [`catch`] for a future: a panic while polling is logged once and becomes the output
+    /// `Err("panicked: …")`; the future is dropped then, and not polled again.
+    struct CatchUnwind<F> {
+        method: &'static str,
+        #[pin]
+        inner: Option<F>,
+    }
+}
+
+impl<F: Future> CatchUnwind<F> {
+    fn new(method: &'static str, inner: F) -> Self {
+        CatchUnwind {
+            method,
+            inner: Some(inner),
+        }
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            panic!("an exported method's call was polled after it completed");
+        };
+        let poll = match catch(this.method, || inner.poll(cx)) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(error) => Err(error),
+        };
+        this.inner.set(None);
+        Poll::Ready(poll)
+    }
+}

@@ -1,0 +1,231 @@
+//! Calling an exported method in a session: [`Session::call`], [`Engine::call_as_root`],
+//! and from async code, in the caller's context at every poll: [`Session::call_async`],
+//! [`Engine::call_as_root_async`], [`MethodTable::call_async`], [`MethodInfo::call_async`].
+//!
+//! The method table knows functions, not sessions; what a call needs of the session graph
+//! (entering a session, carrying the caller's context through `.await`) is here.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::carrier::{Carrier, InSession};
+use crate::methods::{
+    methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
+};
+use crate::{Engine, Session, Value};
+
+impl Session {
+    /// Calls the exported method `name` with `args` in this session's context.
+    ///
+    /// The session is entered first, under the usual rules: when it is closed the call is
+    /// [`CallError::Session`]`(`[`SessionError::NotFound`](crate::SessionError::NotFound)`)`,
+    /// and when another session is current it is `CallError::Session(Mismatch { .. })`. In
+    /// both cases the method does not run. An `async fn` is
+    /// [`CallError::NeedsAsync`]: use [`call_async`](Self::call_async).
+    ///
+    /// A call is activity: it [`touch`](Session::touch)es the session, so
+    /// [`Engine::expire_idle`] leaves it open.
+    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+        let _guard = self.enter()?;
+        self.touch();
+        methods().call(name, args)
+    }
+
+    /// Calls the exported method `name` with `args` from async code, in this session's
+    /// context at every poll of the call, whichever thread polls it; any method, `async fn`
+    /// or not. See [`MethodTable::call_async`](crate::MethodTable::call_async).
+    ///
+    /// The rules of [`call`](Self::call) are checked now, when the call is made: a closed
+    /// session is `Err(CallError::Session(NotFound))` and another current session
+    /// `Err(CallError::Session(Mismatch { .. }))`, as the future's output, and the method
+    /// does not run. Like `call`, it [`touch`](Session::touch)es the session.
+    pub fn call_async(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        if let Err(error) = self.enter() {
+            return refused(error.into());
+        }
+        self.touch();
+        match methods().lookup(name) {
+            Ok(method) => method.start(args, Carrier::Session(self.clone())),
+            Err(error) => refused(error),
+        }
+    }
+}
+
+impl Engine {
+    /// Calls the exported method `name` with `args` as this engine's root session, even
+    /// on top of another session (Optix's `ImpersonateRootTemporary`).
+    pub fn call_as_root(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+        let _guard = self.impersonate_root();
+        methods().call(name, args)
+    }
+
+    /// Calls the exported method `name` with `args` from async code as this engine's root
+    /// session: the root is current at every poll of the call, whatever the polling thread
+    /// has. See [`MethodTable::call_async`](crate::MethodTable::call_async).
+    pub fn call_as_root_async(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        match methods().lookup(name) {
+            Ok(method) => method.start(args, Carrier::Session(self.root())),
+            Err(error) => refused(error),
+        }
+    }
+}
+
+impl MethodTable {
+    /// Calls the method `name` with `args` from async code, in the caller's context: the
+    /// session current now (or no session, when none is) is current at every poll of the
+    /// call, on whichever executor thread polls it, and the method's session policy is
+    /// applied at the first poll, in that context. Works for every method, `async fn` or
+    /// not. Nothing runs until the future is polled.
+    ///
+    /// The future is `Send` and `'static`: it can be spawned. Its output is what
+    /// [`call`](Self::call) returns: `Err` when the method was not run (unknown or ambiguous
+    /// name; for an `async fn`, the arguments are checked now, before anything is started),
+    /// `Ok` with [`CallOutcome::error`] set when it ran and failed, returned `Err`, or
+    /// panicked (sentinels written, one event logged).
+    ///
+    /// The call holds its session until it completes or is dropped, as a synchronous call
+    /// holds its guard: if the session is closed meanwhile, the call still finishes in it.
+    /// Drop the future to cancel the call.
+    ///
+    /// ```
+    /// use sessions_core::{current_id, export_method, methods, Engine, SessionError, Value};
+    ///
+    /// /// The id of the caller's session, after waiting for something.
+    /// #[export_method]
+    /// async fn whoami() -> Result<String, SessionError> {
+    ///     std::future::ready(()).await; // a real method awaits I/O
+    ///     Ok(sessions_core::require()?.id().to_string())
+    /// }
+    ///
+    /// let engine = Engine::new();
+    /// let session = engine.open()?;
+    /// let call = {
+    ///     let _guard = session.enter()?;
+    ///     methods().call_async("whoami", vec![]) // captures the session
+    /// };
+    /// // Poll it anywhere: a tokio runtime, or here, a trivial executor.
+    /// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// #     let mut future = std::pin::pin!(future);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+    /// #             return output;
+    /// #         }
+    /// #     }
+    /// # }
+    /// let outcome = block_on(call)?;
+    /// assert_eq!(outcome.value, Value::from(session.id().to_string()));
+    /// assert_eq!(current_id(), None);
+    ///
+    /// // `call` cannot run an `async fn`:
+    /// assert_eq!(
+    ///     methods().call("whoami", vec![]).unwrap_err().to_string(),
+    ///     "`whoami` is async: call it with `call_async`"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn call_async(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        match self.lookup(name) {
+            Ok(method) => method.start(args, Carrier::current_strong()),
+            Err(error) => refused(error),
+        }
+    }
+}
+
+impl MethodInfo {
+    /// Calls this method with `args` from async code, in the context current now: that
+    /// session (or no session, when none is current) is current at every poll of the call,
+    /// on whichever thread polls it, and the session policy is applied at the first poll.
+    /// Works for every method: a plain `fn` runs at the first poll.
+    ///
+    /// The arguments of an `async fn` are converted now: a wrong count or type is the
+    /// future's `Err` and nothing ran. See [`MethodTable::call_async`](crate::MethodTable::call_async).
+    pub fn call_async(
+        &self,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        self.start(args, Carrier::current_strong())
+    }
+
+    /// The call of this method with `args`, run in `carrier`'s context at every poll.
+    pub(crate) fn start(&self, args: Vec<Value>, carrier: Carrier) -> CallInSession {
+        let call = match self.call {
+            Trampoline::Sync(call) => Call::Sync { call, args },
+            // The arguments are converted now; the trampoline catches a panic there.
+            Trampoline::Async(call) => match call(args) {
+                Ok(future) => Call::Async(future),
+                Err(error) => Call::Refused(error),
+            },
+        };
+        CallInSession {
+            inner: InSession::carrying(carrier, call),
+        }
+    }
+}
+
+/// A call of an exported method, before it runs in its session.
+enum Call {
+    /// Refused before anything ran (unknown name, arity, argument type, session).
+    Refused(CallError),
+    /// A plain `fn`: its trampoline runs at the first poll, in the carried context.
+    Sync { call: CallFn, args: Vec<Value> },
+    /// An `async fn`, its arguments converted; its policy is resolved at its first poll.
+    Async(CallFuture),
+}
+
+impl Future for Call {
+    type Output = Result<CallOutcome, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Call::Refused(error) => Poll::Ready(Err(error.clone())),
+            Call::Sync { call, args } => Poll::Ready(call(std::mem::take(args))),
+            Call::Async(future) => future.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a call made from async code: the call, in the caller's context (or
+    /// the session it was made through) at every poll.
+    #[must_use = "futures do nothing unless polled"]
+    pub(crate) struct CallInSession {
+        #[pin]
+        inner: InSession<Call>,
+    }
+}
+
+impl Future for CallInSession {
+    type Output = Result<CallOutcome, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A call carries its session strongly; a weakly carried one closed is refused like
+        // a closed session at `Session::call`.
+        self.project()
+            .inner
+            .poll(cx)
+            .map(|result| result.unwrap_or_else(|closed| Err(CallError::Session(closed.into()))))
+    }
+}
+
+/// A call refused before it started, as the same kind of future as the others.
+fn refused(error: CallError) -> CallInSession {
+    CallInSession {
+        inner: InSession::carrying(Carrier::Hidden, Call::Refused(error)),
+    }
+}

@@ -1,0 +1,68 @@
+//! The body function: the user's body with its failure handling (one log event, sentinels),
+//! and no session policy. Both paths into a method call it after resolving the policy once:
+//! the wrapper (a direct Rust call) and the trampoline (a host call). It is nested in the
+//! wrapper under the function's own name, so it adds no name to the user's module, the
+//! compiler names the user's function in errors about it (an `async fn` that is not `Send`),
+//! and a recursive call in the body calls the body, the policy being resolved already.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+use crate::ast::Method;
+use crate::tokens::{hidden, private, ret_span, ret_type, strip_out_attrs, write_sentinels};
+
+/// The name of the nested body function: the function's own.
+pub(crate) fn name(method: &Method) -> proc_macro2::Ident {
+    method.func.sig.ident.clone()
+}
+
+/// `fn NAME(<the parameters>) -> <the return type> { body; on failure: log, sentinels }`,
+/// `async` for an `async fn`.
+pub(crate) fn run_fn(method: &Method) -> TokenStream {
+    let private = private(method);
+    let user_body = &method.func.block;
+    let ret = ret_type(method);
+    let result = hidden("__result");
+    let mut sig = method.func.sig.clone();
+    strip_out_attrs(&mut sig);
+    // `return` and `?` in the body keep their meaning: the body is a closure (or an async
+    // block), so its failure is still handled below.
+    let run = if method.is_async() {
+        quote! {
+            #[allow(clippy::let_unit_value, clippy::redundant_async_block)]
+            let #result: #ret = #private::body::<#ret, _>(async #user_body).await;
+        }
+    } else {
+        quote! {
+            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
+            let #result: #ret = (|| -> #ret #user_body)();
+        }
+    };
+    let on_failure = on_failure(method, &result);
+    quote! {
+        #[inline]
+        #sig {
+            #run
+            #on_failure
+            #result
+        }
+    }
+}
+
+/// When `result` is a failure: log it and write the sentinels.
+fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
+    let private = private(method);
+    let name = &method.export_name;
+    let ret = ret_type(method);
+    let error = hidden("__error");
+    let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
+    let failure = quote_spanned! {ret_span(method)=>
+        <#ret as #private::ExportReturn>::failure(&#result)
+    };
+    quote! {
+        if let ::core::option::Option::Some(#error) = #failure {
+            #private::log_failure(#name, #error);
+            #sentinels
+        }
+    }
+}

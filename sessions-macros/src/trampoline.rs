@@ -1,0 +1,197 @@
+//! The host trampoline, one generator for plain and `async` functions: the arguments
+//! checked and converted, the policy applied once by the runtime's `HostCall`, the nested
+//! body function called directly (not the wrapper, which would apply the policy again), and
+//! the outcome built with the out parameters. The runtime catches each panic once: in the
+//! function (out parameters kept, sentinels written), or in a conversion around it.
+//!
+//! - plain: `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`;
+//! - `async`: `fn __sessions_call(Vec<Value>) -> Result<CallFuture, CallError>`: the
+//!   arguments are converted now, and the future resolves the policy at its first poll.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Kind, Method};
+use crate::body;
+use crate::text::source_text;
+use crate::tokens::{hidden, local, policy, private, ret_span, ret_type, write_sentinels};
+
+/// The name of the nested trampoline.
+pub(crate) fn name() -> proc_macro2::Ident {
+    hidden("__sessions_call")
+}
+
+/// `fn __sessions_call(...)`, for a plain or an `async` function.
+pub(crate) fn trampoline(method: &Method) -> TokenStream {
+    let private = private(method);
+    let (export_name, policy) = (&method.export_name, policy(method));
+    let (args, host, ran, session, error) = (
+        hidden("__args"),
+        hidden("__host"),
+        hidden("__ran"),
+        hidden("__session"),
+        hidden("__error"),
+    );
+    let params = Params::of(method);
+    let Params {
+        in_count,
+        locals,
+        call_args,
+        outs,
+        injects,
+    } = &params;
+    let arity = if *in_count == 0 {
+        quote!(#private::Args::new(#export_name, 0, #args)?;)
+    } else {
+        quote!(let mut #args = #private::Args::new(#export_name, #in_count, #args)?;)
+    };
+    let run = body::name(method);
+    let call = quote!(#run(#(#call_args),*));
+    let sentinels = write_sentinels(method, |index, _| {
+        let local = local(index);
+        quote!(#local)
+    });
+    let on_failure = if sentinels.is_empty() {
+        quote!()
+    } else {
+        quote!(if #ran.is_err() { #sentinels })
+    };
+    // Written like the body's `failure` call, so a return type that is not a host value is
+    // reported once, at the type.
+    let ret = ret_type(method);
+    let value = hidden("__value");
+    let into_outcome = quote_spanned! {ret_span(method)=>
+        |#value: #ret| <#ret as #private::ExportReturn>::into_outcome(#value)
+    };
+    let outcome = quote! {
+        #private::outcome(#ran.map(#into_outcome), #private::Vec::from([#(#outs),*]))
+    };
+    let trampoline = name();
+
+    if method.is_async() {
+        // A future that is not `Send` is reported at `async`, with the value held across
+        // an `.await` that makes it so.
+        let send_span = method
+            .func
+            .sig
+            .asyncness
+            .map_or_else(|| method.func.sig.ident.span(), |token| token.span);
+        let future = quote_spanned! {send_span=>
+            #private::exported_async_fn_must_be_send(#run(#(#call_args),*))
+        };
+        let resolve = if *injects {
+            quote! {
+                match #host.resolve_session() {
+                    ::core::result::Result::Ok(#session) => {
+                        #host.run(::core::option::Option::Some(#session.clone()), #future).await
+                    }
+                    ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+                }
+            }
+        } else {
+            quote! {
+                match #host.resolve() {
+                    ::core::result::Result::Ok(#session) => #host.run(#session, #future).await,
+                    ::core::result::Result::Err(#error) => ::core::result::Result::Err(#error),
+                }
+            }
+        };
+        quote! {
+            fn #trampoline(
+                #args: #private::Vec<#private::Value>,
+            ) -> #private::Result<#private::CallFuture, #private::CallError> {
+                #arity
+                #private::HostCall::start(#export_name, #policy, |#host| {
+                    #(#locals)*
+                    ::core::result::Result::Ok(async move {
+                        let #ran = #resolve;
+                        #on_failure
+                        #outcome
+                    })
+                })
+            }
+        }
+    } else {
+        let enter = if *injects {
+            quote!(#host.call_injected(|#session| #call))
+        } else {
+            quote!(#host.call(|| #call))
+        };
+        quote! {
+            fn #trampoline(
+                #args: #private::Vec<#private::Value>,
+            ) -> #private::Result<#private::CallOutcome, #private::CallError> {
+                #arity
+                #private::HostCall::run(#export_name, #policy, |#host| {
+                    #(#locals)*
+                    let #ran = #enter;
+                    #on_failure
+                    ::core::result::Result::Ok(#outcome)
+                })
+            }
+        }
+    }
+}
+
+/// What the trampoline does with each parameter.
+struct Params {
+    /// The number of in parameters: the arguments a host passes.
+    in_count: usize,
+    /// `let __paramN = ...;`: in parameters converted, out parameters at their initial value.
+    locals: Vec<TokenStream>,
+    /// The arguments of the call of the body function.
+    call_args: Vec<TokenStream>,
+    /// `(name, value)` of each out parameter, after the call.
+    outs: Vec<TokenStream>,
+    /// Whether a parameter is the injected session (`__session`).
+    injects: bool,
+}
+
+impl Params {
+    fn of(method: &Method) -> Params {
+        let private = private(method);
+        let (args, session) = (hidden("__args"), hidden("__session"));
+        let mut params = Params {
+            in_count: 0,
+            locals: Vec::new(),
+            call_args: Vec::new(),
+            outs: Vec::new(),
+            injects: false,
+        };
+        for (index, param) in method.params.iter().enumerate() {
+            let local = local(index);
+            let pname = param.ident.map(ToString::to_string).unwrap_or_default();
+            let ty = param.ty;
+            match &param.kind {
+                Kind::In => {
+                    params.in_count += 1;
+                    let text = source_text(ty);
+                    params.locals.push(quote_spanned! {ty.span()=>
+                        let #local = #args.next(#pname, #text, <#ty as #private::InParam>::from_arg)?;
+                    });
+                    params.call_args.push(quote!(#local));
+                }
+                Kind::Out { inner } => {
+                    params.locals.push(quote_spanned! {inner.span()=>
+                        let mut #local = <#inner as #private::OutParam>::initial();
+                    });
+                    params.call_args.push(quote!(&mut #local));
+                    params.outs.push(quote_spanned! {inner.span()=>
+                        (#pname, <#inner as #private::OutParam>::into_out(#local))
+                    });
+                }
+                Kind::Injected { by_ref } => {
+                    params.injects = true;
+                    params.call_args.push(if *by_ref {
+                        quote!(&#session)
+                    } else {
+                        quote!(#session.clone())
+                    });
+                }
+                Kind::SessionMut | Kind::Borrowed | Kind::ImplTrait => {}
+            }
+        }
+        params
+    }
+}
