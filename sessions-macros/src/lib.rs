@@ -152,90 +152,89 @@ use proc_macro::TokenStream;
 ///     engine: String,
 ///     active: &mut i32,
 /// ) -> Result<(), SessionError> {
-///     // 1. the policy: `require` fails without a current session
-///     if let Err(__error) = __private::require_session() {
-///         __private::log_failure("GetActiveWebSessionsNumber", &__error);
-///         { let __sentinel: i32 = -1; *active = __sentinel; }
-///         return <Result<(), SessionError> as __private::PolicyFailure>::policy_failure(__error);
-///     }
-///     // 2. the body, in a closure so `return` and `?` keep their meaning
-///     let __result: Result<(), SessionError> = (|| -> Result<(), SessionError> {
-///         let engine = Engine::find(&engine).ok_or(SessionError::UnknownEngine(engine))?;
-///         *active = engine.active_count() as i32;
-///         Ok(())
-///     })();
-///     // 3. on `Err`: one `tracing::error!` event (method, session id, error), sentinels
-///     if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn>::failure(&__result) {
-///         __private::log_failure("GetActiveWebSessionsNumber", __error);
-///         { let __sentinel: i32 = -1; *active = __sentinel; }
-///     }
-///     // 4. return
-///     __result
-/// }
+///     // The parameters in the generated code's own names: in the block below, the
+///     // function's name is the body function's.
+///     let __param0 = engine;
+///     let __param1 = active;
+///     {
+///         // 1. The body function: the body, in a closure so `return` and `?` keep their
+///         //    meaning; on `Err`, one `tracing::error!` event (method, session id, error)
+///         //    and the sentinels. No session policy: its callers resolve it first.
+///         fn get_active_web_sessions_number(engine: String, active: &mut i32) -> Result<(), SessionError> {
+///             let __result: Result<(), SessionError> = (|| -> Result<(), SessionError> {
+///                 let engine = Engine::find(&engine).ok_or(SessionError::UnknownEngine(engine))?;
+///                 *active = engine.active_count() as i32;
+///                 Ok(())
+///             })();
+///             if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn>::failure(&__result) {
+///                 __private::log_failure("GetActiveWebSessionsNumber", __error);
+///                 { let __sentinel: i32 = -1; *active = __sentinel; }
+///             }
+///             __result
+///         }
 ///
-/// const _: () = {
-///     // The host trampoline: arity and argument types are checked before anything runs.
-///     fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
-///         let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
-///         let __param0 = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
-///         let mut __param1 = <i32 as __private::OutParam>::initial();
-///         let __ran = match __private::HostCall::enter("GetActiveWebSessionsNumber", Policy::Require) {
-///             // runs under `catch_unwind`: a panic is logged and becomes `Err("panicked: ...")`
-///             Ok(__host) => __host.run(|| get_active_web_sessions_number(__param0, &mut __param1)),
-///             // no session: logged, and the function does not run
-///             Err(__error) => Err(__error),
+///         // 2. The host trampoline: arity and argument types are checked before anything
+///         //    runs; `HostCall::call` resolves the policy once and calls the body function
+///         //    (a panic there is caught once, logged in the call's session, and reported).
+///         fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
+///             let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
+///             __private::HostCall::run("GetActiveWebSessionsNumber", Policy::Require, |__host| {
+///                 let __param0 = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
+///                 let mut __param1 = <i32 as __private::OutParam>::initial();
+///                 let __ran = __host.call(|| get_active_web_sessions_number(__param0, &mut __param1));
+///                 if __ran.is_err() { { let __sentinel: i32 = -1; __param1 = __sentinel; } }
+///                 Ok(__private::outcome(
+///                     __ran.map(<Result<(), SessionError> as __private::ExportReturn>::into_outcome),
+///                     Vec::from([("active", <i32 as __private::OutParam>::into_out(__param1))]),
+///                 ))
+///             })
+///         }
+///
+///         // 3. The registration.
+///         __private::inventory::submit! {
+///             __private::method_info(__private::MethodSpec {
+///                 name: "GetActiveWebSessionsNumber",
+///                 rust_name: "get_active_web_sessions_number",
+///                 module_path: module_path!(),
+///                 file: file!(),
+///                 line: line!(),
+///                 doc: "Number of sessions with a logged-in user on the named engine.",
+///                 policy: __private::Policy::Require,
+///                 params: &[
+///                     __private::param("engine", "String", Direction::In, None),
+///                     __private::param("active", "i32", Direction::Out, Some("-1")),
+///                 ],
+///                 returns: "Result<(), SessionError>",
+///                 value_type: "()",
+///                 // `Trampoline::Async(__sessions_call)` for an `async fn`
+///                 call: __private::Trampoline::Sync(__sessions_call),
+///             })
+///         }
+///
+///         // 4. A direct Rust call: the policy, resolved once by the same implementation
+///         //    (`require` fails without a current session: logged there, sentinels
+///         //    written, the body not run), then the body function.
+///         let __boundary = match __private::enter("GetActiveWebSessionsNumber", Policy::Require) {
+///             Ok(__boundary) => __boundary,
+///             Err(__error) => {
+///                 { let __sentinel: i32 = -1; *__param1 = __sentinel; }
+///                 return <Result<(), SessionError> as __private::PolicyFailure>::policy_failure(__error);
+///             }
 ///         };
-///         if __ran.is_err() { { let __sentinel: i32 = -1; __param1 = __sentinel; } }
-///         Ok(__private::outcome(
-///             __ran.map(<Result<(), SessionError> as __private::ExportReturn>::into_outcome),
-///             Vec::from([("active", <i32 as __private::OutParam>::into_out(__param1))]),
-///         ))
+///         get_active_web_sessions_number(__param0, __param1)
 ///     }
-///
-///     __private::inventory::submit! {
-///         __private::method_info(__private::MethodSpec {
-///             name: "GetActiveWebSessionsNumber",
-///             rust_name: "get_active_web_sessions_number",
-///             module_path: module_path!(),
-///             file: file!(),
-///             line: line!(),
-///             doc: "Number of sessions with a logged-in user on the named engine.",
-///             policy: Policy::Require,
-///             params: &[
-///                 __private::param("engine", "String", Direction::In, None),
-///                 __private::param("active", "i32", Direction::Out, Some("-1")),
-///             ],
-///             returns: "Result<(), SessionError>",
-///             value_type: "()",
-///             // `Trampoline::Async(__sessions_call_async)` for an `async fn`
-///             call: __private::Trampoline::Sync(__sessions_call),
-///         })
-///     }
-/// };
-/// ```
-///
-/// An `async fn` is wrapped the same way, with the policy resolved once and the body's
-/// future run in that session at every poll:
-///
-/// ```text
-/// pub async fn fetch_user_name(session: &Session, found: &mut bool) -> Result<String, SessionError> {
-///     let __session = match __private::require_current() {
-///         Ok(__session) => __session,
-///         Err(__error) => { /* logged, sentinels written */ return /* policy failure */; }
-///     };
-///     __private::in_session(__session, async {
-///         let __result: Result<String, SessionError> =
-///             __private::body::<Result<String, SessionError>, _>(async { /* the body */ }).await;
-///         if let Some(__error) = /* failure(&__result) */ { /* logged, sentinels written */ }
-///         __result
-///     })
-///     .await
 /// }
+///
+/// // A method only hosts call is not dead code.
+/// const _: () = { let _ = get_active_web_sessions_number; };
 /// ```
 ///
-/// Its trampoline, `fn(Vec<Value>) -> Result<CallFuture, CallError>`, converts the
-/// arguments first and returns a boxed `Send` future that applies the policy at its first
-/// poll and awaits the function under `catch_unwind`.
+/// An `async fn` is wrapped the same way: its body function is an `async fn`; the wrapper
+/// resolves the policy once (`__private::resolve`, at the first poll) and runs the body
+/// function's future in that session at every poll (`__private::run_in`); its trampoline,
+/// `fn(Vec<Value>) -> Result<CallFuture, CallError>`, converts the arguments first and
+/// returns a boxed `Send` future that resolves the policy at its first poll
+/// (`AsyncCall::resolve`) and runs the body function there (`AsyncCall::run`).
 #[proc_macro_attribute]
 pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
