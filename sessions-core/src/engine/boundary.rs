@@ -52,11 +52,13 @@ enum Decision {
 /// The one implementation of the session policies.
 #[inline]
 fn decide(policy: Policy) -> Decision {
-    match (policy, current_id().is_some()) {
-        (Policy::Require | Policy::Impersonate, true) => Decision::Current,
-        (Policy::Require, false) => Decision::Refused,
-        (Policy::Impersonate, false) => Decision::Root(Engine::global()),
-        (Policy::None, _) => Decision::Untouched,
+    // `none` reads no context at all.
+    let current = || current_id().is_some();
+    match policy {
+        Policy::None => Decision::Untouched,
+        Policy::Require | Policy::Impersonate if current() => Decision::Current,
+        Policy::Require => Decision::Refused,
+        Policy::Impersonate => Decision::Root(Engine::global()),
     }
 }
 
@@ -191,6 +193,7 @@ impl HostCall {
         catch(self.method, || f(session))
     }
 
+    #[inline(always)]
     fn enter(&mut self) -> Result<(), String> {
         match enter(self.method, self.policy) {
             Ok(boundary) => {
