@@ -64,15 +64,18 @@ fn a_required_session_missing_from_a_host_call_is_one_event() {
         "the outcome reports it once too"
     );
     assert_eq!(outcome.out("doubled"), Some(&Value::from(-1)));
-    assert_eq!(REQUIRED_RUNS.load(Ordering::SeqCst), before, "the body did not run");
+    assert_eq!(
+        REQUIRED_RUNS.load(Ordering::SeqCst),
+        before,
+        "the body did not run"
+    );
 }
 
 #[test]
 fn a_required_session_missing_from_an_async_host_call_is_one_event() {
     export_support::init();
-    let (outcome, events) = capture_all(|| {
-        block_on(methods().call_async("OnceRequiredAsync", vec![Value::from(4)]))
-    });
+    let (outcome, events) =
+        capture_all(|| block_on(methods().call_async("OnceRequiredAsync", vec![Value::from(4)])));
     let outcome = outcome.expect("the call was made");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(outcome.error, Some(SessionError::NoContext.to_string()));

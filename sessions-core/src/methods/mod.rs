@@ -7,7 +7,8 @@
 //! - `table.rs`: [`MethodTable`] and [`methods()`];
 //! - `args.rs`: [`Args`], a host's arguments taken one parameter at a time;
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
-//! - `traits.rs`: behaviour chosen by type (return values, in and out parameters).
+//! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
+//! - `serialize.rs`: the registry and a call's results as serde data.
 //!
 //! This module knows functions, not sessions: running a call in a session (the session
 //! policy, `Session::call`, `call_async`) belongs to the session graph, `crate::engine`.
@@ -15,6 +16,8 @@
 mod args;
 mod info;
 mod outcome;
+#[cfg(feature = "serde")]
+mod serialize;
 mod table;
 mod traits;
 

@@ -67,6 +67,11 @@ impl CallOutcome {
 
 /// Why a method could not be called. In every case the function did not run, so nothing
 /// it would have changed has changed.
+///
+/// Each error has a JSON-RPC 2.0 error code ([`code`](Self::code)), so a host answers with
+/// the code its clients expect; it serializes (feature `serde`) as
+/// `{"code": -32601, "kind": "UnknownMethod", "message": "no exported method named `x`", ...}`
+/// with the variant's fields beside those three.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallError {
@@ -129,6 +134,50 @@ pub fn outcome(
 ) -> CallOutcome {
     let (value, error) = ran.unwrap_or_else(|message| (Value::Null, Some(message)));
     CallOutcome { value, outs, error }
+}
+
+impl CallError {
+    /// The JSON-RPC 2.0 error code of this error:
+    ///
+    /// | error | code | meaning in JSON-RPC |
+    /// | --- | --- | --- |
+    /// | [`UnknownMethod`](Self::UnknownMethod) | -32601 | method not found |
+    /// | [`Arity`](Self::Arity), [`ArgType`](Self::ArgType) | -32602 | invalid params |
+    /// | [`Session`](Self::Session) | -32001 | the session is gone (closed, or another is current) |
+    /// | [`Ambiguous`](Self::Ambiguous) | -32002 | several methods share the name: the server's fault |
+    /// | [`NeedsAsync`](Self::NeedsAsync) | -32003 | an `async fn` called where nothing awaits it: the host's fault |
+    ///
+    /// -32000 is left for a method that ran and failed (a [`CallOutcome`] with an error),
+    /// which a host reports itself.
+    ///
+    /// ```
+    /// use sessions_core::{methods, CallError};
+    ///
+    /// let error = methods().call("no_such_method", vec![]).unwrap_err();
+    /// assert_eq!(error.code(), -32601);
+    /// ```
+    pub fn code(&self) -> i32 {
+        match self {
+            CallError::UnknownMethod(_) => -32601,
+            CallError::Arity { .. } | CallError::ArgType { .. } => -32602,
+            CallError::Session(_) => -32001,
+            CallError::Ambiguous { .. } => -32002,
+            CallError::NeedsAsync { .. } => -32003,
+        }
+    }
+
+    /// The variant's name: `"UnknownMethod"`, `"Ambiguous"`, `"Arity"`, `"ArgType"`,
+    /// `"Session"` or `"NeedsAsync"`, as the error serializes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::UnknownMethod(_) => "UnknownMethod",
+            CallError::Ambiguous { .. } => "Ambiguous",
+            CallError::Arity { .. } => "Arity",
+            CallError::ArgType { .. } => "ArgType",
+            CallError::Session(_) => "Session",
+            CallError::NeedsAsync { .. } => "NeedsAsync",
+        }
+    }
 }
 
 /// The text of a call's error when the function panicked: `panicked: MESSAGE`. Every host

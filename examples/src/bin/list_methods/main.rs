@@ -65,7 +65,9 @@ fn main() -> ExitCode {
     let written = match command {
         Command::Help => writeln!(out, "{USAGE}"),
         Command::Table => table::write(&mut out, methods()),
-        Command::Json => writeln!(out, "{}", json::methods(methods())),
+        Command::Json => json::methods(methods())
+            .map_err(io::Error::other)
+            .and_then(|text| writeln!(out, "{text}")),
         Command::Call { name, args } => return call(&name, &args),
     };
     exit(written, ExitCode::SUCCESS)
@@ -129,7 +131,9 @@ fn call(name: &str, args: &str) -> ExitCode {
     };
     match call::as_root(&engine, name, args) {
         Ok(outcome) => {
-            let written = writeln!(io::stdout(), "{}", json::outcome(&outcome));
+            let written = json::outcome(&outcome)
+                .map_err(io::Error::other)
+                .and_then(|json| writeln!(io::stdout(), "{json}"));
             let status = if outcome.is_ok() { 0 } else { 1 };
             exit(written, ExitCode::from(status))
         }
