@@ -41,19 +41,18 @@
 
 mod block_on;
 mod client;
-mod context;
-mod engine;
 mod error;
+mod hash;
 mod id;
+mod lock;
 mod panic;
-mod session;
 mod user;
-
-mod methods;
 mod value;
 
-mod dispatcher;
-mod messages;
+mod methods;
+
+mod engine;
+
 #[cfg(feature = "tokio")]
 pub mod task;
 pub mod thread;
@@ -63,14 +62,12 @@ pub mod timer;
 pub mod __private;
 
 pub use client::ClientId;
-pub use context::{current, current_id, require, with_current, SessionGuard};
-pub use dispatcher::Dispatcher;
 pub use engine::carrier::{InSession, SessionClosed, SessionFutureExt};
+pub use engine::{current, current_id, require, with_current, SessionGuard};
+pub use engine::{DispatchReport, Dispatcher, Session, WeakSession};
 pub use engine::{Engine, EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
-pub use messages::DispatchReport;
-pub use session::{Session, WeakSession};
 pub use user::User;
 
 pub use methods::{

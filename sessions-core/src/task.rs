@@ -1,6 +1,6 @@
 //! tokio tasks that run in a session's context (with the `tokio` feature).
 //!
-//! `tokio::spawn` carries no session: inside the task, [`current`] is
+//! `tokio::spawn` carries no session: inside the task, [`current`](crate::current) is
 //! `None`. [`spawn`] starts a task that runs in the caller's session at every poll,
 //! whichever worker thread polls it; it is `tokio::spawn(future.in_current_session())`
 //! (see [`InSession`](crate::InSession)). A task whose session closes while it is pending
@@ -31,12 +31,13 @@ use std::future::Future;
 
 use tokio::task::JoinHandle;
 
-use crate::{context, current, Session, SessionClosed, SessionFutureExt, WeakSession};
+use crate::engine::carrier::Carrier;
+use crate::{Session, SessionClosed, SessionFutureExt};
 
 /// Spawns `future` on the current tokio runtime, running in the caller's session context at
 /// every poll.
 ///
-/// The task holds only a [`WeakSession`]. Its output is `Ok` with the
+/// The task holds only a [`WeakSession`](crate::WeakSession). Its output is `Ok` with the
 /// future's output, or `Err(`[`SessionClosed`]`)` when the session was closed before the
 /// future completed (the future was then dropped at its next poll). With no current session,
 /// it behaves like `tokio::spawn` and its output is always `Ok`.
@@ -78,19 +79,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let carried = current().map(|session| session.downgrade());
-    tokio::task::spawn_blocking(move || run_blocking(carried, f))
-}
-
-fn run_blocking<F, T>(carried: Option<WeakSession>, f: F) -> Result<T, SessionClosed>
-where
-    F: FnOnce() -> T,
-{
-    let Some(weak) = carried else {
-        return Ok(f());
-    };
-    let session = weak.upgrade().ok_or(SessionClosed(weak.id()))?;
-    // Popped when `f` returns or unwinds: the pool thread goes back clean.
-    let _guard = context::push(session);
-    Ok(f())
+    let carried = Carrier::current_weak();
+    // The context is left when `f` returns or unwinds: the pool thread goes back clean.
+    tokio::task::spawn_blocking(move || carried.run(f))
 }

@@ -1,9 +1,9 @@
 //! Threads that run in a session's context: Xojo's `WebThread`.
 //!
-//! A thread started with `std::thread::spawn` has no session: [`current`] is
+//! A thread started with `std::thread::spawn` has no session: [`current`](crate::current) is
 //! `None` there. [`spawn`] starts a thread that runs in the caller's session instead, and
 //! [`spawn_in`] one that runs in a given session. The thread holds only a
-//! [`WeakSession`] until it starts: if the session is closed by then, the closure does not
+//! [`WeakSession`](crate::WeakSession) until it starts: if the session is closed by then, the closure does not
 //! run, and [`JoinHandle::join`] says so with [`JoinError::SessionClosed`].
 //!
 //! ```
@@ -24,12 +24,13 @@ use std::fmt;
 use std::io;
 use std::thread::Thread;
 
+use crate::engine::carrier::Carrier;
 use crate::panic::panic_message;
-use crate::{context, current, Session, SessionClosed, SessionId, WeakSession};
+use crate::{Session, SessionClosed, SessionId};
 
 /// Starts a thread that runs `f` in the caller's session context.
 ///
-/// The thread captures the current session as a [`WeakSession`], so it does not keep the
+/// The thread captures the current session as a [`WeakSession`](crate::WeakSession), so it does not keep the
 /// session alive. When it starts, it upgrades it: if the session is closed by then, `f` does
 /// not run and [`join`](JoinHandle::join) returns [`JoinError::SessionClosed`]; otherwise
 /// the session is current while `f` runs (whatever thread started it) and released when `f`
@@ -52,7 +53,7 @@ where
 
 /// Starts a thread that runs `f` in `session`'s context, whatever is current here.
 ///
-/// As with [`spawn`], the thread holds only a [`WeakSession`] until it starts, and `f` does
+/// As with [`spawn`], the thread holds only a [`WeakSession`](crate::WeakSession) until it starts, and `f` does
 /// not run if the session is closed by then (or already was).
 ///
 /// # Panics
@@ -120,7 +121,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.start(current().map(|session| session.downgrade()), f)
+        self.start(Carrier::current_weak(), f)
     }
 
     /// Starts a thread that runs `f` in `session`'s context, as [`spawn_in`] does.
@@ -132,16 +133,22 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.start(Some(session.downgrade()), f)
+        self.start(Carrier::Weak(session.downgrade()), f)
     }
 
-    fn start<F, T>(self, carried: Option<WeakSession>, f: F) -> io::Result<JoinHandle<T>>
+    fn start<F, T>(self, carried: Carrier, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let session = carried.as_ref().map(WeakSession::id);
-        let inner = self.inner.spawn(move || run(carried, f))?;
+        let session = carried.session_id();
+        let inner = self.inner.spawn(move || {
+            // The carrier holds the only reference to the session this thread has; the
+            // context is left when `f` returns or unwinds.
+            carried
+                .run(f)
+                .map_err(|closed| JoinError::SessionClosed(closed.id()))
+        })?;
         Ok(JoinHandle { inner, session })
     }
 }
@@ -150,21 +157,6 @@ impl Default for Builder {
     fn default() -> Builder {
         Builder::new()
     }
-}
-
-/// The body of every carrier thread: enter, run, leave.
-fn run<F, T>(carried: Option<WeakSession>, f: F) -> Result<T, JoinError>
-where
-    F: FnOnce() -> T,
-{
-    let Some(weak) = carried else {
-        return Ok(f());
-    };
-    let session = weak.upgrade().ok_or(JoinError::SessionClosed(weak.id()))?;
-    // The stack frame owns the only `Session` this thread holds; the guard releases it when
-    // `f` returns or unwinds.
-    let _guard = context::push(session);
-    Ok(f())
 }
 
 /// An owned permission to join a thread started by [`spawn`], [`spawn_in`] or [`Builder`].

@@ -1,6 +1,7 @@
-//! Calling an exported method in a session: [`Session::call`], [`Engine::call_as_root`],
-//! and from async code, in the caller's context at every poll: [`Session::call_async`],
-//! [`Engine::call_as_root_async`], [`MethodTable::call_async`], [`MethodInfo::call_async`].
+//! Calling an exported method in a session: [`Engine::call_as_root`], and from async code,
+//! in the caller's context at every poll: [`Engine::call_as_root_async`],
+//! [`MethodTable::call_async`], [`MethodInfo::call_async`]; the future they (and
+//! `Session::call_async`, in `session/call.rs`) return.
 //!
 //! The method table knows functions, not sessions; what a call needs of the session graph
 //! (entering a session, carrying the caller's context through `.await`) is here.
@@ -15,48 +16,7 @@ use super::carrier::{Carrier, InSession};
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
 };
-use crate::{Engine, Session, Value};
-
-impl Session {
-    /// Calls the exported method `name` with `args` in this session's context.
-    ///
-    /// The session is entered first, under the usual rules: when it is closed the call is
-    /// [`CallError::Session`]`(`[`SessionError::NotFound`](crate::SessionError::NotFound)`)`,
-    /// and when another session is current it is `CallError::Session(Mismatch { .. })`. In
-    /// both cases the method does not run. An `async fn` is
-    /// [`CallError::NeedsAsync`]: use [`call_async`](Self::call_async).
-    ///
-    /// A call is activity: it [`touch`](Session::touch)es the session, so
-    /// [`Engine::expire_idle`] leaves it open.
-    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
-        let _guard = self.enter()?;
-        self.touch();
-        methods().call(name, args)
-    }
-
-    /// Calls the exported method `name` with `args` from async code, in this session's
-    /// context at every poll of the call, whichever thread polls it; any method, `async fn`
-    /// or not. See [`MethodTable::call_async`](crate::MethodTable::call_async).
-    ///
-    /// The rules of [`call`](Self::call) are checked now, when the call is made: a closed
-    /// session is `Err(CallError::Session(NotFound))` and another current session
-    /// `Err(CallError::Session(Mismatch { .. }))`, as the future's output, and the method
-    /// does not run. Like `call`, it [`touch`](Session::touch)es the session.
-    pub fn call_async(
-        &self,
-        name: &str,
-        args: Vec<Value>,
-    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
-        if let Err(error) = self.enter() {
-            return refused(error.into());
-        }
-        self.touch();
-        match methods().lookup(name) {
-            Ok(method) => method.start(args, Carrier::Session(self.clone())),
-            Err(error) => refused(error),
-        }
-    }
-}
+use crate::{Engine, Value};
 
 impl Engine {
     /// Calls the exported method `name` with `args` as this engine's root session, even
@@ -224,7 +184,7 @@ impl Future for CallInSession {
 }
 
 /// A call refused before it started, as the same kind of future as the others.
-fn refused(error: CallError) -> CallInSession {
+pub(crate) fn refused(error: CallError) -> CallInSession {
     CallInSession {
         inner: InSession::carrying(Carrier::Hidden, Call::Refused(error)),
     }

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::context::{self, SessionGuard};
+use super::context::{self, SessionGuard};
 use crate::{current, Session, SessionError, SessionId, WeakSession};
 
 /// What a carrier takes along: the context its work runs in.
@@ -56,6 +56,13 @@ impl Carrier {
             },
             Carrier::Hidden => Ok(context::push_none()),
         }
+    }
+
+    /// Runs `f` in this context; `Err` (and `f` not run) when its weakly held session was
+    /// closed. The context is left when `f` returns or unwinds.
+    pub(crate) fn run<T>(&self, f: impl FnOnce() -> T) -> Result<T, SessionClosed> {
+        let _guard = self.enter()?;
+        Ok(f())
     }
 
     /// The id of the session carried, if one is.

@@ -1,11 +1,22 @@
 //! The engine: a registry of open sessions (Optix's `PresentationEngine`, Xojo's `App`).
 
+//!
+//! The engine owns the session graph: the sessions (`session/`), the context stack of each
+//! thread (`context.rs`), the registry and names of engines, mailboxes and their dispatch
+//! (`mailbox.rs`, `messages.rs`, `dispatcher.rs`), and what running code in a session needs
+//! (the method boundary `boundary.rs`, the carrier of context `carrier.rs`, calls `call.rs`).
+
 pub(crate) mod boundary;
 mod builder;
-mod call;
+pub(crate) mod call;
 pub(crate) mod carrier;
+pub(crate) mod context;
+mod dispatcher;
+mod mailbox;
+mod messages;
 mod names;
 mod registry;
+mod session;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -14,13 +25,15 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
+pub use context::{current, current_id, require, with_current, SessionGuard};
+pub use dispatcher::{Dispatcher, MIN_INTERVAL};
+pub use messages::DispatchReport;
+use messages::PostOffice;
 use registry::Registry;
+pub use session::{Session, WeakSession};
 
-use crate::messages::PostOffice;
 use crate::panic::panic_message;
-use crate::{
-    context, current, current_id, ClientId, Session, SessionError, SessionGuard, SessionId,
-};
+use crate::{ClientId, SessionError, SessionId};
 
 pub(crate) type Hook = Box<dyn Fn(&Session) + Send + Sync>;
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use super::EngineShared;
-use crate::session::lock;
+use crate::lock::lock;
 use crate::SessionError;
 
 static NAMES: Mutex<Option<HashMap<Arc<str>, Weak<EngineShared>>>> = Mutex::new(None);

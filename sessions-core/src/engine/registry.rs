@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::hash::Fnv1a;
 use crate::{Session, SessionId};
 
 const SHARD_BITS: u32 = 6;
@@ -82,21 +83,20 @@ impl Registry {
 
 /// Hashes a `SessionId` to its low 64 bits, which are already uniformly random.
 #[derive(Default)]
-pub(crate) struct IdHasher(u64);
+pub(crate) struct IdHasher(Fnv1a);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
-        self.0
+        self.0.finish()
     }
 
     fn write(&mut self, bytes: &[u8]) {
         // Only reached if `SessionId`'s `Hash` changes; stay correct, if slower.
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0.write(bytes);
     }
 
     fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
+        // The low 64 bits, as they are (truncation intended).
+        self.0 = Fnv1a::with_state(value as u64);
     }
 }

@@ -45,8 +45,9 @@ use scheduler::{Job, Timer};
 use crate::{current, Session, SessionError, SessionId};
 
 /// The shortest interval of an [`every`] timer: shorter ones (zero included) are raised to
-/// it, so that a timer cannot keep the timer thread spinning.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+/// it, so that a timer cannot keep the timer thread spinning. The engine's dispatcher uses
+/// the same floor.
+pub use crate::engine::MIN_INTERVAL;
 
 /// Runs `f` every `interval` in the current session's context, until the handle is
 /// dropped or the session closes.

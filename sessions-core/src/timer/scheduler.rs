@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::context;
+use crate::engine::context;
+use crate::lock::lock;
 use crate::panic::panic_message;
-use crate::session::lock;
 use crate::WeakSession;
 
 /// The longest delay honoured: longer ones are clamped, so a deadline never overflows.

@@ -5,13 +5,13 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crate::engine::EngineShared;
-use crate::messages::DispatchReport;
-use crate::session::lock;
-use crate::Engine;
+use super::messages::DispatchReport;
+use super::{Engine, EngineShared};
+use crate::lock::lock;
 
-/// The shortest interval a dispatcher waits between rounds.
-const MIN_INTERVAL: Duration = Duration::from_millis(1);
+/// The shortest interval between two rounds of a background loop, a dispatcher's or a
+/// timer's: shorter intervals (zero included) are raised to it, so that no loop spins.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 /// A running background dispatcher, from [`Engine::spawn_dispatcher`]. Dropping it (or
 /// [`stop`](Dispatcher::stop)) stops the thread after the round it is in.

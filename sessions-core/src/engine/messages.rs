@@ -10,15 +10,13 @@ use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::context;
+use super::mailbox::{Message, Refused};
+use super::{Engine, Session};
 use crate::block_on::block_on;
-use crate::session::lock;
-use crate::{context, methods, Engine, Session, SessionError, SessionId, Value};
-
-/// One posted call: an exported method's name and its arguments.
-pub(crate) struct Message {
-    method: Box<str>,
-    args: Vec<Value>,
-}
+use crate::lock::lock;
+use crate::methods::methods;
+use crate::{SessionError, SessionId, Value};
 
 /// What an engine keeps for its mailboxes.
 #[derive(Default)]
@@ -40,7 +38,7 @@ thread_local! {
 impl PostOffice {
     /// Counts and logs the messages a closing session leaves behind.
     pub(crate) fn session_closed(&self, session: &Session) {
-        let left = mem::take(&mut *lock(&session.inner.mailbox));
+        let left = session.inner.mailbox.take();
         if !left.is_empty() {
             self.undelivered.fetch_add(left.len(), Ordering::AcqRel);
             tracing::warn!(
@@ -106,20 +104,19 @@ impl Engine {
     /// or refused, never dropped.
     pub fn post(&self, id: SessionId, method: &str, args: Vec<Value>) -> Result<(), SessionError> {
         let session = self.get(id).ok_or(SessionError::NotFound(id))?;
-        let mut mailbox = lock(&session.inner.mailbox);
-        if mailbox.len() >= self.mailbox_capacity() {
-            return Err(SessionError::MailboxFull(id));
-        }
-        if !session.is_open() {
-            // Closed after the lookup; its mailbox was already counted.
-            return Err(SessionError::NotFound(id));
-        }
-        let was_empty = mailbox.is_empty();
-        mailbox.push_back(Message {
+        let message = Message {
             method: method.into(),
             args,
-        });
-        drop(mailbox);
+        };
+        // A session closed after the lookup has had its mail counted already.
+        let was_empty = session
+            .inner
+            .mailbox
+            .push(message, self.mailbox_capacity(), || session.is_open())
+            .map_err(|refused| match refused {
+                Refused::Full => SessionError::MailboxFull(id),
+                Refused::Closed => SessionError::NotFound(id),
+            })?;
         if was_empty {
             lock(&self.post_office().with_mail).push(id);
         }
@@ -170,7 +167,7 @@ impl Drop for ResetOnDrop {
 /// Runs the messages in `session`'s mailbox, oldest first, in its context.
 fn deliver(session: &Session) -> DispatchReport {
     let mut report = DispatchReport::default();
-    let batch: VecDeque<Message> = mem::take(&mut *lock(&session.inner.mailbox));
+    let batch: VecDeque<Message> = session.inner.mailbox.take();
     let _context = context::push(session.clone());
     let mut batch = batch.into_iter();
     while let Some(message) = batch.next() {

@@ -1,15 +1,24 @@
-//! Handles to one session: [`Session`] keeps it reachable, [`WeakSession`] does not.
+//! The handle to one session, [`Session`], and what it holds. Its typed state is in
+//! `state.rs`, the handle that does not keep it alive in `weak.rs`, and calling exported
+//! methods in it in `call.rs`.
+
+mod call;
+mod state;
+mod weak;
 
 use std::any::{Any, TypeId};
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use crate::engine::EngineShared;
-use crate::messages::Message;
-use crate::{context, ClientId, Engine, SessionError, SessionGuard, SessionId, User};
+pub use weak::WeakSession;
+
+use super::context::{self, SessionGuard};
+use super::mailbox::Mailbox;
+use super::{Engine, EngineShared};
+use crate::lock::lock;
+use crate::{ClientId, SessionError, SessionId, User};
 
 /// A cheap `Clone` handle to one session of an [`Engine`].
 ///
@@ -53,14 +62,8 @@ pub(crate) struct SessionInner {
     open: AtomicBool,
     root: bool,
     state: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
-    /// Calls posted to this session and not yet dispatched, oldest first.
-    pub(crate) mailbox: Mutex<VecDeque<Message>>,
-}
-
-/// Locks a mutex whatever happened to an earlier holder: every value guarded here is
-/// consistent between statements, so a panic elsewhere cannot leave it half-written.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Calls posted to this session and not yet dispatched.
+    pub(crate) mailbox: Mailbox,
 }
 
 impl Session {
@@ -81,7 +84,7 @@ impl Session {
                 open: AtomicBool::new(true),
                 root,
                 state: Mutex::new(Vec::new()),
-                mailbox: Mutex::new(VecDeque::new()),
+                mailbox: Mailbox::default(),
             }),
         }
     }
@@ -203,42 +206,6 @@ impl Session {
         }
     }
 
-    /// Stores `value` as this session's state of type `T`, returning the value it replaces.
-    pub fn insert<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
-        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
-        let mut state = lock(&self.inner.state);
-        let previous = match state.iter_mut().find(|(ty, _)| *ty == TypeId::of::<T>()) {
-            Some((_, slot)) => Some(std::mem::replace(slot, value)),
-            None => {
-                state.push((TypeId::of::<T>(), value));
-                None
-            }
-        };
-        drop(state);
-        previous.and_then(|previous| previous.downcast::<T>().ok())
-    }
-
-    /// This session's state of type `T`, if any was inserted.
-    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        let state = lock(&self.inner.state);
-        let value = state
-            .iter()
-            .find(|(ty, _)| *ty == TypeId::of::<T>())?
-            .1
-            .clone();
-        drop(state);
-        value.downcast::<T>().ok()
-    }
-
-    /// Removes and returns this session's state of type `T`.
-    pub fn remove<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        let mut state = lock(&self.inner.state);
-        let index = state.iter().position(|(ty, _)| *ty == TypeId::of::<T>())?;
-        let (_, value) = state.swap_remove(index);
-        drop(state);
-        value.downcast::<T>().ok()
-    }
-
     /// Marks the session closed; returns `false` if it already was. Keeps the engine's
     /// count of sessions with a user in step.
     pub(crate) fn mark_closed(&self, engine: &EngineShared) -> bool {
@@ -276,48 +243,5 @@ impl fmt::Debug for Session {
             .field("root", &self.inner.root)
             .field("open", &self.is_open())
             .finish()
-    }
-}
-
-/// A handle that does not keep its session alive.
-///
-/// This is what to keep in a struct field, a queue or a background job (Xojo's advice:
-/// "don't hold hard references to sessions"). [`upgrade`](WeakSession::upgrade) gives the
-/// session back while it is open.
-///
-/// ```
-/// use sessions_core::Engine;
-///
-/// let engine = Engine::new();
-/// let session = engine.open()?;
-/// let weak = session.downgrade();
-/// assert!(weak.upgrade().is_some());
-/// engine.close(session.id())?;
-/// assert!(weak.upgrade().is_none());
-/// # Ok::<(), sessions_core::SessionError>(())
-/// ```
-#[derive(Clone)]
-pub struct WeakSession {
-    id: SessionId,
-    inner: Weak<SessionInner>,
-}
-
-impl WeakSession {
-    /// The session, while it is open; `None` once it is closed.
-    pub fn upgrade(&self) -> Option<Session> {
-        let inner = self.inner.upgrade()?;
-        let session = Session { inner };
-        session.is_open().then_some(session)
-    }
-
-    /// The id of the session, open or not.
-    pub fn id(&self) -> SessionId {
-        self.id
-    }
-}
-
-impl fmt::Debug for WeakSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("WeakSession").field(&self.id).finish()
     }
 }

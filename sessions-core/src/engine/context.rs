@@ -8,7 +8,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::{Session, SessionError, SessionId};
+use super::Session;
+use crate::{SessionError, SessionId};
 
 thread_local! {
     /// The bits of the top frame's session id (0: none), read by `current_id` without

@@ -1,0 +1,46 @@
+//! A session's typed state: what a Xojo `Session` subclass keeps in properties, one value of
+//! each type.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use super::Session;
+use crate::lock::lock;
+
+impl Session {
+    /// Stores `value` as this session's state of type `T`, returning the value it replaces.
+    pub fn insert<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        let mut state = lock(&self.inner.state);
+        let previous = match state.iter_mut().find(|(ty, _)| *ty == TypeId::of::<T>()) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                state.push((TypeId::of::<T>(), value));
+                None
+            }
+        };
+        drop(state);
+        previous.and_then(|previous| previous.downcast::<T>().ok())
+    }
+
+    /// This session's state of type `T`, if any was inserted.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let state = lock(&self.inner.state);
+        let value = state
+            .iter()
+            .find(|(ty, _)| *ty == TypeId::of::<T>())?
+            .1
+            .clone();
+        drop(state);
+        value.downcast::<T>().ok()
+    }
+
+    /// Removes and returns this session's state of type `T`.
+    pub fn remove<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let mut state = lock(&self.inner.state);
+        let index = state.iter().position(|(ty, _)| *ty == TypeId::of::<T>())?;
+        let (_, value) = state.swap_remove(index);
+        drop(state);
+        value.downcast::<T>().ok()
+    }
+}
