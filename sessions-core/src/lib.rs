@@ -41,6 +41,7 @@
 
 mod block_on;
 mod client;
+mod clock;
 mod error;
 mod hash;
 mod id;
@@ -62,6 +63,7 @@ pub mod timer;
 pub mod __private;
 
 pub use client::ClientId;
+pub use clock::{Clock, ManualClock};
 pub use engine::carrier::{InSession, SessionClosed, SessionFutureExt};
 pub use engine::{current, current_id, require, with_current, SessionGuard};
 pub use engine::{DispatchReport, Dispatcher, Session, WeakSession};

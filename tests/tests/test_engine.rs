@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sessions_core::{current_id, ClientId, Engine, SessionError, SessionId, User};
+use sessions_core::{current_id, ClientId, Engine, ManualClock, SessionError, SessionId, User};
 
 #[test]
 fn weak_session_upgrade_is_none_after_close() {
@@ -145,13 +145,15 @@ fn max_sessions_gives_capacity() {
 
 #[test]
 fn expire_idle_closes_exactly_the_idle_ones() {
+    let clock = ManualClock::new();
     let engine = Engine::builder()
         .idle_timeout(Duration::from_millis(300))
+        .clock(clock.clock())
         .build()
         .expect("build");
     let idle: Vec<_> = (0..3).map(|_| engine.open().expect("open")).collect();
     let busy: Vec<_> = (0..3).map(|_| engine.open().expect("open")).collect();
-    std::thread::sleep(Duration::from_millis(400));
+    clock.advance(Duration::from_millis(400));
     for session in &busy {
         session.touch();
     }
@@ -318,11 +320,15 @@ fn typed_state_is_per_session_and_per_type() {
 
 #[test]
 fn touch_moves_last_active_forward() {
-    let engine = Engine::new();
+    let clock = ManualClock::new();
+    let engine = Engine::builder()
+        .clock(clock.clock())
+        .build()
+        .expect("build");
     let session = engine.open().expect("open");
     let before = session.last_active();
     assert_eq!(before, session.created());
-    std::thread::sleep(Duration::from_millis(5));
+    clock.advance(Duration::from_millis(5));
     session.touch();
     assert!(session.last_active() > before);
     assert!(session.idle_for() < Duration::from_secs(5));

@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use sessions_core::{Engine, Value};
+use sessions_core::{Engine, ManualClock, Value};
 
 #[test]
 fn session_call_and_call_async_touch_the_session() {
     sessions_tests::link();
+    let clock = ManualClock::new();
     let engine = Engine::builder()
         .idle_timeout(Duration::from_millis(300))
+        .clock(clock.clock())
         .build()
         .expect("build");
     let (called, called_async, idle) = (
@@ -16,7 +18,7 @@ fn session_call_and_call_async_touch_the_session() {
         engine.open().expect("open"),
         engine.open().expect("open"),
     );
-    std::thread::sleep(Duration::from_millis(400));
+    clock.advance(Duration::from_millis(400));
     let args = || vec![Value::Int(2), Value::Int(3)];
     let outcome = called.call("LibAdd", args()).expect("call");
     assert_eq!(outcome.value, Value::Int(5));

@@ -13,8 +13,8 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use sessions_core::{
-    current_id, export_method, methods, thread, timer, with_current, Engine, Session, SessionError,
-    User, Value,
+    current_id, export_method, methods, thread, timer, with_current, Engine, ManualClock, Session,
+    SessionError, User, Value,
 };
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -66,15 +66,14 @@ fn logged(marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// Waits (at most 10 s) until `marker` was logged `count` times, then a little longer, and
-/// returns what was logged: more than `count` would show in the result.
-fn logged_eventually(marker: &str, count: usize) -> Vec<String> {
+/// Waits (at most 10 s, polling) until `condition` holds: for something that must happen,
+/// never to let time pass.
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while logged(marker).len() < count && Instant::now() < deadline {
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
         sleep(Duration::from_millis(2));
     }
-    sleep(Duration::from_millis(30));
-    logged(marker)
 }
 
 /// Panics with `message` after entering a context of its own, so unwinding has a guard
@@ -198,14 +197,21 @@ fn a_panicking_on_close_hook_still_closes_and_is_logged_once() {
 #[test]
 fn a_panicking_timer_closure_is_logged_once_and_the_timer_thread_goes_on() {
     init();
-    let engine = Engine::new();
+    // Manual time: each `advance` runs what falls due before it returns, so the counts
+    // below are exact, with no wait for "nothing more happened".
+    let clock = ManualClock::new();
+    let engine = Engine::builder()
+        .clock(clock.clock())
+        .build()
+        .expect("build");
     let session = engine.open().expect("open");
     let marker = "panics-marker-timer-once";
     let once = timer::after_in(&session, Duration::from_millis(1), move || {
         panic!("{marker}")
     })
     .expect("an open session");
-    let events = logged_eventually(marker, 1);
+    clock.advance(Duration::from_millis(1));
+    let events = logged(marker);
     assert_eq!(events.len(), 1, "{events:#?}");
     assert!(events[0].contains(&session.id().to_string()));
     drop(once);
@@ -218,30 +224,40 @@ fn a_panicking_timer_closure_is_logged_once_and_the_timer_thread_goes_on() {
         panic!("{marker}");
     })
     .expect("an open session");
+    clock.advance(Duration::from_millis(6));
     for _ in 0..3 {
-        let ran_in = rx.recv_timeout(Duration::from_secs(10));
+        let ran_in = rx.try_recv();
         assert_eq!(ran_in, Ok(Some(session.id())));
     }
     drop(every);
-    // A run that began before the drop may still finish; then no more. Each run sends
-    // before it panics, so the runs are the sends: wait until no run has started for a
-    // while and every run is logged, then each must be logged exactly once.
-    let mut runs = 3;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let before = runs;
-        sleep(Duration::from_millis(50));
-        runs += rx.try_iter().count();
-        if (runs == before && logged(marker).len() == runs) || Instant::now() > deadline {
-            break;
-        }
-    }
+    clock.advance(Duration::from_millis(20));
+    // Each run sends before it panics, so the runs are the sends: each logged exactly once.
+    let runs = 3 + rx.try_iter().count();
+    assert_eq!(runs, 3, "no run after the handle dropped");
     let events = logged(marker);
     assert_eq!(events.len(), runs, "{runs} runs");
 
-    // The same thread still serves other timers.
+    // The same clock still serves other timers.
     let (tx, rx) = mpsc::channel();
     let _later = timer::after_in(&session, Duration::from_millis(1), move || {
+        let _ = tx.send(current_id());
+    })
+    .expect("open");
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(rx.try_recv(), Ok(Some(session.id())));
+    assert_eq!(current_id(), None);
+    assert_usable(&engine);
+
+    // And the system clock's timer thread goes on after a closure panicked on it.
+    let engine = Engine::new();
+    let session = engine.open().expect("open");
+    let marker = "panics-marker-timer-thread";
+    let _panics = timer::after_in(&session, Duration::from_millis(1), move || {
+        panic!("{marker}")
+    })
+    .expect("an open session");
+    let (tx, rx) = mpsc::channel();
+    let _later = timer::after_in(&session, Duration::from_millis(2), move || {
         let _ = tx.send(current_id());
     })
     .expect("open");
@@ -249,7 +265,7 @@ fn a_panicking_timer_closure_is_logged_once_and_the_timer_thread_goes_on() {
         rx.recv_timeout(Duration::from_secs(10)),
         Ok(Some(session.id()))
     );
-    assert_eq!(current_id(), None);
+    assert_eq!(logged(marker).len(), 1, "logged once");
     assert_usable(&engine);
 }
 
@@ -291,14 +307,17 @@ fn a_panicking_dispatched_message_is_counted_logged_once_and_dispatch_goes_on() 
     engine
         .post(b.id(), "PanicsWith", vec![Value::from(marker)])
         .expect("post");
-    let events = logged_eventually(marker, 1);
-    assert_eq!(events.len(), 1, "{events:#?}");
+    wait_until("the panicking message was handled", || {
+        dispatcher.totals().failed >= 1
+    });
     engine.post(b.id(), "PanicsWhoAmI", vec![]).expect("post");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while dispatcher.totals().delivered < 1 && Instant::now() < deadline {
-        sleep(Duration::from_millis(2));
-    }
+    wait_until("the next message was delivered", || {
+        dispatcher.totals().delivered >= 1
+    });
+    // Stopping joins the thread: whatever it logs is logged by now.
     let totals = dispatcher.stop();
+    let events = logged(marker);
+    assert_eq!(events.len(), 1, "{events:#?}");
     assert_eq!((totals.delivered, totals.failed), (1, 1));
     assert_usable(&engine);
 }

@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sessions_core::timer::{self, TimerHandle};
-use sessions_core::{current, current_id, Engine, SessionError};
+use sessions_core::{current, current_id, Engine, ManualClock, SessionError};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -110,7 +110,13 @@ fn every_fires_repeatedly_and_only_in_its_own_session() {
 
 #[test]
 fn dropping_the_handle_cancels_and_drops_the_closure() {
-    let engine = Engine::new();
+    // Manual time: "it does not fire again" is checked after ten more intervals have
+    // passed for certain, not after a wait that a busy machine may cut short.
+    let clock = ManualClock::new();
+    let engine = Engine::builder()
+        .clock(clock.clock())
+        .build()
+        .expect("build");
     let session = engine.open().expect("open");
     let (fired, drops) = (counter(), counter());
     let handle = {
@@ -121,13 +127,12 @@ fn dropping_the_handle_cancels_and_drops_the_closure() {
         })
         .expect("timer")
     };
-    wait_until("it fired", || fired.load(Ordering::SeqCst) >= 2);
+    clock.advance(TICK * 2);
+    assert!(fired.load(Ordering::SeqCst) >= 2, "it fired");
     drop(handle);
-    wait_until("the closure was dropped", || {
-        drops.load(Ordering::SeqCst) == 1
-    });
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the closure was dropped");
     let after_drop = fired.load(Ordering::SeqCst);
-    std::thread::sleep(TICK * 10);
+    clock.advance(TICK * 10);
     assert_eq!(fired.load(Ordering::SeqCst), after_drop);
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Engine, Hook};
+use crate::clock::Clock;
 use crate::{Session, SessionError};
 
 /// The default capacity of each session's mailbox (see [`EngineBuilder::mailbox_capacity`]).
@@ -31,6 +32,7 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
 pub struct EngineBuilder {
     pub(super) name: Option<Arc<str>>,
     pub(super) idle_timeout: Option<Duration>,
+    pub(super) clock: Clock,
     pub(super) max_sessions: Option<usize>,
     pub(super) mailbox_capacity: usize,
     pub(super) on_open: Option<Hook>,
@@ -42,6 +44,7 @@ impl Default for EngineBuilder {
         EngineBuilder {
             name: None,
             idle_timeout: None,
+            clock: Clock::system(),
             max_sessions: None,
             mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
             on_open: None,
@@ -62,6 +65,14 @@ impl EngineBuilder {
     /// [`Engine::expire_idle`] closes it. Without one, sessions never expire.
     pub fn idle_timeout(mut self, timeout: Duration) -> EngineBuilder {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The clock the engine dates its sessions by, decides which are idle by, and runs
+    /// their timers by: [`Clock::system`] (the default), or a
+    /// [`ManualClock`](crate::ManualClock)'s for a test or a simulation.
+    pub fn clock(mut self, clock: Clock) -> EngineBuilder {
+        self.clock = clock;
         self
     }
 
@@ -113,6 +124,7 @@ impl fmt::Debug for EngineBuilder {
         f.debug_struct("EngineBuilder")
             .field("name", &self.name)
             .field("idle_timeout", &self.idle_timeout)
+            .field("clock", &self.clock)
             .field("max_sessions", &self.max_sessions)
             .field("mailbox_capacity", &self.mailbox_capacity)
             .field("on_open", &self.on_open.is_some())

@@ -117,6 +117,12 @@ impl Dispatcher {
         lock(&self.shared.state).rounds
     }
 
+    /// Whether the thread has ended: stopped, or ended by itself because every other handle
+    /// to its engine was dropped. No round runs after this is `true`.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Stops the thread, waits for the round it is in to finish, and returns the totals.
     pub fn stop(mut self) -> DispatchReport {
         self.shut_down();

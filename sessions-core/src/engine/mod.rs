@@ -32,6 +32,7 @@ use messages::PostOffice;
 use registry::Registry;
 pub use session::{Session, WeakSession};
 
+use crate::clock::Clock;
 use crate::panic::panic_message;
 use crate::{ClientId, SessionError, SessionId};
 
@@ -64,6 +65,7 @@ pub struct Engine {
 pub(crate) struct EngineShared {
     name: Option<Arc<str>>,
     idle_timeout: Option<Duration>,
+    clock: Clock,
     max_sessions: Option<usize>,
     mailbox_capacity: usize,
     on_open: Option<Hook>,
@@ -126,9 +128,11 @@ impl Engine {
     }
 
     fn from_builder(builder: EngineBuilder) -> Result<Engine, SessionError> {
+        let clock = builder.clock;
         let shared = Arc::new_cyclic(|weak| EngineShared {
             name: builder.name.clone(),
             idle_timeout: builder.idle_timeout,
+            clock: clock.clone(),
             max_sessions: builder.max_sessions,
             mailbox_capacity: builder.mailbox_capacity,
             on_open: builder.on_open,
@@ -136,7 +140,7 @@ impl Engine {
             registry: Registry::new(),
             len: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
-            root: Session::new(SessionId::random(), weak.clone(), None, true),
+            root: Session::new(SessionId::random(), weak.clone(), None, true, clock),
             post_office: PostOffice::default(),
         });
         if let Some(name) = &builder.name {
@@ -206,7 +210,13 @@ impl Engine {
         }
         let session = loop {
             let id = SessionId::random();
-            let session = Session::new(id, self.downgrade(), client.clone(), false);
+            let session = Session::new(
+                id,
+                self.downgrade(),
+                client.clone(),
+                false,
+                self.shared.clock.clone(),
+            );
             // 128 random bits do not collide in practice; if they ever do, draw again.
             if shared.registry.insert(&session) {
                 break session;

@@ -140,7 +140,7 @@ fn start(session: &Session, delay: Duration, job: Job) -> Result<TimerHandle, Se
     if !session.is_open() {
         return Err(SessionError::NotFound(session.id()));
     }
-    let timer = scheduler::schedule(session.downgrade(), delay, job);
+    let timer = scheduler::schedule(session.downgrade(), session.clock(), delay, job);
     Ok(TimerHandle {
         timer,
         detached: false,

@@ -1,5 +1,7 @@
-//! The one timer thread: a min-heap of deadlines, a condition variable, and the rules for
-//! running a timer's closure in its session.
+//! The timer queues: a min-heap of deadlines per clock, and the rules for running a timer's
+//! closure in its session. The system clock's queue is served by the one timer thread
+//! (`sessions-timer`), which waits on a condition variable; a manual clock's queue is run by
+//! `ManualClock::advance`, on the advancing thread.
 //!
 //! Locks: the heap's lock and each timer's job lock are held only to move things in and out,
 //! never while a closure runs or is dropped, so a closure may create, cancel or drop any
@@ -13,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::clock::{self, Clock, ManualClock};
 use crate::engine::context;
 use crate::lock::lock;
 use crate::panic::panic_message;
@@ -38,8 +41,10 @@ pub(super) struct Timer {
     pub(super) session: WeakSession,
     /// `false` once cancelled, finished, or found with its session closed.
     active: AtomicBool,
-    /// `None` while the closure runs on the timer thread, and once the timer is over.
+    /// `None` while the closure runs, and once the timer is over.
     job: Mutex<Option<Job>>,
+    /// The queue it is in: its clock's.
+    queue: Arc<Queue>,
 }
 
 impl Timer {
@@ -56,11 +61,11 @@ impl Timer {
         let job = lock(&self.job).take();
         drop(job);
         if was_active {
-            note_cancelled();
+            self.queue.note_cancelled();
         }
     }
 
-    /// Stops the timer from the timer thread, dropping its closure there.
+    /// Stops the timer from the thread that runs it, dropping its closure there.
     fn finish(&self) {
         self.active.store(false, AtomicOrdering::Release);
         let job = lock(&self.job).take();
@@ -97,9 +102,11 @@ impl Ord for Due {
     }
 }
 
-struct Scheduler {
+/// The timers of one clock, earliest first.
+pub(super) struct Queue {
     state: Mutex<State>,
-    /// Signalled when a timer is added, so the thread can wake up earlier than it planned.
+    /// Signalled when a timer is added, so the timer thread can wake up earlier than it
+    /// planned (the system clock's queue only).
     wake: Condvar,
 }
 
@@ -119,42 +126,102 @@ impl State {
     }
 }
 
-fn scheduler() -> &'static Scheduler {
-    static SCHEDULER: OnceLock<Scheduler> = OnceLock::new();
-    SCHEDULER.get_or_init(|| Scheduler {
-        state: Mutex::new(State {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-            cancelled: 0,
-            thread_running: false,
-        }),
-        wake: Condvar::new(),
-    })
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                next_seq: 0,
+                cancelled: 0,
+                thread_running: false,
+            }),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Counts a cancellation; drops the cancelled entries from the heap once they are many.
+    fn note_cancelled(&self) {
+        let removed = {
+            let mut state = lock(&self.state);
+            state.cancelled += 1;
+            if state.cancelled > COMPACT_AFTER && state.cancelled * 2 > state.heap.len() {
+                state.cancelled = 0;
+                let (keep, removed): (Vec<Due>, Vec<Due>) =
+                    state.heap.drain().partition(|due| due.timer.is_scheduled());
+                state.heap = BinaryHeap::from(keep);
+                removed
+            } else {
+                Vec::new()
+            }
+        };
+        drop(removed);
+    }
+
+    /// Takes the earliest timer off the heap if it is due by `by`.
+    fn pop_due(&self, by: Instant) -> Option<Due> {
+        let mut state = lock(&self.state);
+        let due = match state.heap.peek_mut() {
+            Some(due) if due.at <= by => Some(PeekMut::pop(due)),
+            _ => None,
+        };
+        due
+    }
 }
 
-/// Adds a timer that first runs `delay` from now, starting the timer thread if needed.
+/// The system clock's queue, served by the timer thread.
+fn system_queue() -> &'static Arc<Queue> {
+    static QUEUE: OnceLock<Arc<Queue>> = OnceLock::new();
+    QUEUE.get_or_init(|| Arc::new(Queue::new()))
+}
+
+impl clock::Timers for Queue {
+    fn run_until(&self, clock: &ManualClock, target: u64) {
+        let target = clock.clock().instant(target);
+        while let Some(due) = self.pop_due(target) {
+            // The closure runs with the clock standing at its due time.
+            clock.set(clock.nanos_at(due.at));
+            if let Some(next) = fire(&due.timer, due.at, || due.at) {
+                lock(&self.state).push(next, due.timer);
+            }
+        }
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
+}
+
+/// Adds a timer that first runs `delay` from now on `clock`: in the system queue, starting
+/// the timer thread if needed, or in the manual clock's queue.
 ///
 /// Panics when the operating system cannot start the timer thread.
-pub(super) fn schedule(session: WeakSession, delay: Duration, job: Job) -> Arc<Timer> {
+pub(super) fn schedule(
+    session: WeakSession,
+    clock: &Clock,
+    delay: Duration,
+    job: Job,
+) -> Arc<Timer> {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let manual = clock.manual_timers(Queue::new);
+    let queue = manual.clone().unwrap_or_else(|| Arc::clone(system_queue()));
     let timer = Arc::new(Timer {
         id: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
         session,
         active: AtomicBool::new(true),
         job: Mutex::new(Some(job)),
+        queue: Arc::clone(&queue),
     });
-    let scheduler = scheduler();
-    let mut state = lock(&scheduler.state);
-    if !state.thread_running {
+    let mut state = lock(&queue.state);
+    if manual.is_none() && !state.thread_running {
         std::thread::Builder::new()
             .name("sessions-timer".into())
-            .spawn(move || serve(scheduler))
+            .spawn(|| serve(system_queue()))
             .unwrap_or_else(|error| panic!("failed to spawn the sessions-timer thread: {error}"));
         state.thread_running = true;
     }
-    state.push(deadline(Instant::now(), delay), Arc::clone(&timer));
+    state.push(deadline(clock.now(), delay), Arc::clone(&timer));
     drop(state);
-    scheduler.wake.notify_one();
+    queue.wake.notify_one();
     timer
 }
 
@@ -162,29 +229,10 @@ fn deadline(from: Instant, delay: Duration) -> Instant {
     from.checked_add(delay.min(MAX_DELAY)).unwrap_or(from)
 }
 
-/// Counts a cancellation; drops the cancelled entries from the heap once they are many.
-fn note_cancelled() {
-    let scheduler = scheduler();
-    let removed = {
-        let mut state = lock(&scheduler.state);
-        state.cancelled += 1;
-        if state.cancelled > COMPACT_AFTER && state.cancelled * 2 > state.heap.len() {
-            state.cancelled = 0;
-            let (keep, removed): (Vec<Due>, Vec<Due>) =
-                state.heap.drain().partition(|due| due.timer.is_scheduled());
-            state.heap = BinaryHeap::from(keep);
-            removed
-        } else {
-            Vec::new()
-        }
-    };
-    drop(removed);
-}
-
 /// The timer thread's loop. If it ever ends (it does not, unless this module has a bug),
 /// the next timer scheduled starts a new thread.
-fn serve(scheduler: &'static Scheduler) {
-    struct Stopped(&'static Scheduler);
+fn serve(scheduler: &'static Queue) {
+    struct Stopped(&'static Queue);
     impl Drop for Stopped {
         fn drop(&mut self) {
             lock(&self.0.state).thread_running = false;
@@ -193,14 +241,14 @@ fn serve(scheduler: &'static Scheduler) {
     let _stopped = Stopped(scheduler);
     loop {
         let due = next_due(scheduler);
-        if let Some(next) = fire(&due.timer, due.at) {
+        if let Some(next) = fire(&due.timer, due.at, Instant::now) {
             lock(&scheduler.state).push(next, due.timer);
         }
     }
 }
 
 /// Waits until the earliest timer is due, and takes it off the heap.
-fn next_due(scheduler: &Scheduler) -> Due {
+fn next_due(scheduler: &Queue) -> Due {
     let mut state = lock(&scheduler.state);
     loop {
         let now = Instant::now();
@@ -225,8 +273,9 @@ fn next_due(scheduler: &Scheduler) -> Due {
     }
 }
 
-/// Runs a due timer in its session; returns when it is due again, if it is.
-fn fire(timer: &Timer, at: Instant) -> Option<Instant> {
+/// Runs a due timer in its session; returns when it is due again, if it is. `now` reads the
+/// clock once the closure ran (on a manual clock: the due time, which stands still).
+fn fire(timer: &Timer, at: Instant, now: impl FnOnce() -> Instant) -> Option<Instant> {
     if !timer.is_scheduled() {
         return None;
     }
@@ -245,7 +294,7 @@ fn fire(timer: &Timer, at: Instant) -> Option<Instant> {
         return None;
     };
     // Ticks missed while the thread was busy are skipped, not made up in a burst.
-    let now = Instant::now();
+    let now = now();
     let next = Some(deadline(at, *interval))
         .filter(|next| *next > now)
         .unwrap_or_else(|| deadline(now, *interval));

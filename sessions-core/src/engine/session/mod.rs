@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+
 pub use weak::WeakSession;
 
 use super::context::{self, SessionGuard};
@@ -53,8 +55,11 @@ pub(crate) struct SessionInner {
     pub(crate) id: SessionId,
     engine: Weak<EngineShared>,
     client: Option<ClientId>,
-    created: Instant,
-    /// Nanoseconds from `created` to the last `touch`.
+    /// The engine's clock, which dates the session (times are nanoseconds from its epoch:
+    /// eight bytes each, where an `Instant` takes sixteen).
+    clock: Clock,
+    created: u64,
+    /// When the session was last touched.
     last_active: AtomicU64,
     /// Also serialises log-in, log-out and close, so the engine's count of sessions with
     /// a user is changed exactly once per transition.
@@ -72,14 +77,17 @@ impl Session {
         engine: Weak<EngineShared>,
         client: Option<ClientId>,
         root: bool,
+        clock: Clock,
     ) -> Session {
+        let now = clock.nanos();
         Session {
             inner: Arc::new(SessionInner {
                 id,
                 engine,
                 client,
-                created: Instant::now(),
-                last_active: AtomicU64::new(0),
+                clock,
+                created: now,
+                last_active: AtomicU64::new(now),
                 user: Mutex::new(None),
                 open: AtomicBool::new(true),
                 root,
@@ -137,15 +145,16 @@ impl Session {
         self.inner.client.as_ref()
     }
 
-    /// When the session was opened.
+    /// When the session was opened, on its engine's clock.
     pub fn created(&self) -> Instant {
-        self.inner.created
+        self.inner.clock.instant(self.inner.created)
     }
 
-    /// When [`touch`](Session::touch) was last called (at first, when the session opened).
+    /// When [`touch`](Session::touch) was last called (at first, when the session opened),
+    /// on its engine's clock.
     pub fn last_active(&self) -> Instant {
         let nanos = self.inner.last_active.load(Ordering::Relaxed);
-        self.inner.created + Duration::from_nanos(nanos)
+        self.inner.clock.instant(nanos)
     }
 
     /// Marks the session as active now, so [`Engine::expire_idle`] leaves it open.
@@ -154,14 +163,23 @@ impl Session {
     /// [`Session::call`] calls it too. Entering a session does not: a timer or a background
     /// thread working in a session does not keep it alive.
     pub fn touch(&self) {
-        let nanos = self.inner.created.elapsed().as_nanos();
-        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
-        self.inner.last_active.fetch_max(nanos, Ordering::Relaxed);
+        let now = self.inner.clock.nanos();
+        self.inner.last_active.fetch_max(now, Ordering::Relaxed);
     }
 
-    /// How long the session has been idle.
+    /// How long the session has been idle, on its engine's clock.
     pub fn idle_for(&self) -> Duration {
-        self.last_active().elapsed()
+        let idle = self
+            .inner
+            .clock
+            .nanos()
+            .saturating_sub(self.inner.last_active.load(Ordering::Relaxed));
+        Duration::from_nanos(idle)
+    }
+
+    /// The clock of the session's engine.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// The engine this session belongs to, while that engine exists.
