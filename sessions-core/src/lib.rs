@@ -73,7 +73,7 @@ pub use id::{ParseSessionIdError, SessionId};
 pub use user::User;
 
 pub use methods::{
-    methods, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
+    methods, Args, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
 };
 pub use value::{FromValue, IntoValue, Value, ValueError};
 

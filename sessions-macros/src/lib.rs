@@ -176,8 +176,8 @@ use proc_macro::TokenStream;
 ///         // 2. The host trampoline: arity and argument types are checked before anything
 ///         //    runs; `HostCall::call` resolves the policy once and calls the body function
 ///         //    (a panic there is caught once, logged in the call's session, and reported).
-///         fn __sessions_call(__args: Vec<Value>) -> Result<CallOutcome, CallError> {
-///             let mut __args = __private::Args::new("GetActiveWebSessionsNumber", 1, __args)?;
+///         fn __sessions_call(__args: Args) -> Result<CallOutcome, CallError> {
+///             let mut __args = __private::ArgReader::new("GetActiveWebSessionsNumber", &["engine"], __args)?;
 ///             __private::HostCall::run("GetActiveWebSessionsNumber", Policy::Require, |__host| {
 ///                 let __param0 = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
 ///                 let mut __param1 = <i32 as __private::OutParam>::initial();
@@ -232,7 +232,7 @@ use proc_macro::TokenStream;
 /// An `async fn` is wrapped the same way: its body function is an `async fn`; the wrapper
 /// resolves the policy once (`__private::resolve`, at the first poll) and runs the body
 /// function's future in that session at every poll (`__private::run_in`); its trampoline,
-/// `fn(Vec<Value>) -> Result<CallFuture, CallError>`, converts the arguments first and
+/// `fn(Args) -> Result<CallFuture, CallError>`, converts the arguments first and
 /// returns a boxed `Send` future that resolves the policy at its first poll
 /// (`AsyncCall::resolve`) and runs the body function there (`AsyncCall::run`).
 #[proc_macro_attribute]

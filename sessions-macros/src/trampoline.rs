@@ -4,8 +4,8 @@
 //! the outcome built with the out parameters. The runtime catches each panic once: in the
 //! function (out parameters kept, sentinels written), or in a conversion around it.
 //!
-//! - plain: `fn __sessions_call(Vec<Value>) -> Result<CallOutcome, CallError>`;
-//! - `async`: `fn __sessions_call(Vec<Value>) -> Result<CallFuture, CallError>`: the
+//! - plain: `fn __sessions_call(Args) -> Result<CallOutcome, CallError>`;
+//! - `async`: `fn __sessions_call(Args) -> Result<CallFuture, CallError>`: the
 //!   arguments are converted now, and the future resolves the policy at its first poll.
 
 use proc_macro2::TokenStream;
@@ -35,16 +35,17 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
     );
     let params = Params::of(method);
     let Params {
-        in_count,
+        in_names,
         locals,
         call_args,
         outs,
         injects,
     } = &params;
-    let arity = if *in_count == 0 {
-        quote!(#private::Args::new(#export_name, 0, #args)?;)
+    // Too many arguments, or an unknown or repeated name: refused before anything else.
+    let arity = if in_names.is_empty() {
+        quote!(#private::ArgReader::new(#export_name, &[], #args)?;)
     } else {
-        quote!(let mut #args = #private::Args::new(#export_name, #in_count, #args)?;)
+        quote!(let mut #args = #private::ArgReader::new(#export_name, &[#(#in_names),*], #args)?;)
     };
     let run = body::name(method);
     let call = quote!(#run(#(#call_args),*));
@@ -99,7 +100,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
         };
         quote! {
             fn #trampoline(
-                #args: #private::Vec<#private::Value>,
+                #args: #private::Args,
             ) -> #private::Result<#private::CallFuture, #private::CallError> {
                 #arity
                 #private::HostCall::start(#export_name, #policy, |#host| {
@@ -120,7 +121,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
         };
         quote! {
             fn #trampoline(
-                #args: #private::Vec<#private::Value>,
+                #args: #private::Args,
             ) -> #private::Result<#private::CallOutcome, #private::CallError> {
                 #arity
                 #private::HostCall::run(#export_name, #policy, |#host| {
@@ -136,8 +137,8 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
 
 /// What the trampoline does with each parameter.
 struct Params {
-    /// The number of in parameters: the arguments a host passes.
-    in_count: usize,
+    /// The names of the in parameters, in order: the arguments a host passes.
+    in_names: Vec<String>,
     /// `let __paramN = ...;`: in parameters converted, out parameters at their initial value.
     locals: Vec<TokenStream>,
     /// The arguments of the call of the body function.
@@ -153,7 +154,7 @@ impl Params {
         let private = private(method);
         let (args, session) = (hidden("__args"), hidden("__session"));
         let mut params = Params {
-            in_count: 0,
+            in_names: Vec::new(),
             locals: Vec::new(),
             call_args: Vec::new(),
             outs: Vec::new(),
@@ -165,7 +166,7 @@ impl Params {
             let ty = param.ty;
             match &param.kind {
                 Kind::In => {
-                    params.in_count += 1;
+                    params.in_names.push(pname.clone());
                     let text = source_text(ty);
                     params.locals.push(quote_spanned! {ty.span()=>
                         let #local = #args.next(#pname, #text, <#ty as #private::InParam>::from_arg)?;

@@ -13,15 +13,20 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
+use crate::methods::Args;
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
 };
-use crate::{Engine, Value};
+use crate::Engine;
 
 impl Engine {
     /// Calls the exported method `name` with `args` as this engine's root session, even
     /// on top of another session (Optix's `ImpersonateRootTemporary`).
-    pub fn call_as_root(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+    pub fn call_as_root(
+        &self,
+        name: &str,
+        args: impl Into<Args>,
+    ) -> Result<CallOutcome, CallError> {
         let _guard = self.impersonate_root();
         methods().call(name, args)
     }
@@ -32,7 +37,7 @@ impl Engine {
     pub fn call_as_root_async(
         &self,
         name: &str,
-        args: Vec<Value>,
+        args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         match methods().lookup(name) {
             Ok(method) => method.start(args, Carrier::Session(self.root())),
@@ -98,7 +103,7 @@ impl MethodTable {
     pub fn call_async(
         &self,
         name: &str,
-        args: Vec<Value>,
+        args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         match self.lookup(name) {
             Ok(method) => method.start(args, Carrier::current_strong()),
@@ -117,13 +122,14 @@ impl MethodInfo {
     /// future's `Err` and nothing ran. See [`MethodTable::call_async`](crate::MethodTable::call_async).
     pub fn call_async(
         &self,
-        args: Vec<Value>,
+        args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         self.start(args, Carrier::current_strong())
     }
 
     /// The call of this method with `args`, run in `carrier`'s context at every poll.
-    pub(crate) fn start(&self, args: Vec<Value>, carrier: Carrier) -> CallInSession {
+    pub(crate) fn start(&self, args: impl Into<Args>, carrier: Carrier) -> CallInSession {
+        let args = args.into();
         let call = match self.call {
             Trampoline::Sync(call) => Call::Sync { call, args },
             // The arguments are converted now; the trampoline catches a panic there.
@@ -143,7 +149,7 @@ enum Call {
     /// Refused before anything ran (unknown name, arity, argument type, session).
     Refused(CallError),
     /// A plain `fn`: its trampoline runs at the first poll, in the carried context.
-    Sync { call: CallFn, args: Vec<Value> },
+    Sync { call: CallFn, args: Args },
     /// An `async fn`, its arguments converted; its policy is resolved at its first poll.
     Async(CallFuture),
 }

@@ -5,12 +5,12 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use crate::lock::lock;
-use crate::Value;
+use crate::methods::Args;
 
 /// One posted call: an exported method's name and its arguments.
 pub(crate) struct Message {
     pub(crate) method: Box<str>,
-    pub(crate) args: Vec<Value>,
+    pub(crate) args: Args,
 }
 
 /// The calls posted to one session, oldest first.

@@ -15,8 +15,8 @@ use super::mailbox::{Message, Refused};
 use super::{Engine, Session};
 use crate::block_on::block_on;
 use crate::lock::lock;
-use crate::methods::methods;
-use crate::{SessionError, SessionId, Value};
+use crate::methods::{methods, Args};
+use crate::{SessionError, SessionId};
 
 /// What an engine keeps for its mailboxes.
 #[derive(Default)]
@@ -102,11 +102,16 @@ impl Engine {
     /// [`SessionError::MailboxFull`] when its mailbox holds
     /// [`mailbox_capacity`](Engine::mailbox_capacity) messages already. A message is queued
     /// or refused, never dropped.
-    pub fn post(&self, id: SessionId, method: &str, args: Vec<Value>) -> Result<(), SessionError> {
+    pub fn post(
+        &self,
+        id: SessionId,
+        method: &str,
+        args: impl Into<Args>,
+    ) -> Result<(), SessionError> {
         let session = self.get(id).ok_or(SessionError::NotFound(id))?;
         let message = Message {
             method: method.into(),
-            args,
+            args: args.into(),
         };
         // A session closed after the lookup has had its mail counted already.
         let was_empty = session

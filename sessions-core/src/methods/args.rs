@@ -1,39 +1,146 @@
-//! [`Args`]: a host's arguments, taken one in parameter at a time by a method's trampoline.
+//! A call's arguments, by position or by name ([`Args`], JSON-RPC's two forms), and
+//! [`ArgReader`], which a method's trampoline takes them from, one in parameter at a time.
 //!
-//! The count is checked before any conversion, and each conversion error names the
-//! parameter, so a bad call is refused before the function runs.
+//! Everything wrong with the arguments is found before the function runs: too many, an
+//! unknown or repeated name (when the reader is made), a missing one or one of the wrong
+//! type (when its parameter is read, before any other code of the call runs).
+
+use std::collections::BTreeMap;
 
 use super::CallError;
 use crate::{Value, ValueError};
 
-/// A host's arguments, taken one in parameter at a time.
-pub struct Args {
-    method: &'static str,
-    expected: usize,
-    values: std::vec::IntoIter<Value>,
+/// The arguments of a call of an exported method: by position, or by parameter name.
+///
+/// Every call function takes `impl Into<Args>`: a `Vec<Value>` (by position) or a
+/// `BTreeMap<String, Value>` (by name); [`Args::named`] keeps a name given twice, so the
+/// call can refuse it. Trailing `Option` parameters may be left out by position, and any
+/// `Option` parameter by name: they are `None`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sessions_core::{export_method, methods, Args, Value};
+///
+/// /// Greets `name`, `times` times (once when left out).
+/// #[export_method(session = none)]
+/// fn greet(name: String, times: Option<u32>) -> String {
+///     format!("hello {name}").repeat(times.unwrap_or(1) as usize)
+/// }
+///
+/// let by_position = methods().call("greet", vec![Value::from("ada")])?;
+/// let by_name = methods().call(
+///     "greet",
+///     BTreeMap::from([("name".to_owned(), Value::from("ada"))]),
+/// )?;
+/// assert_eq!(by_position, by_name);
+/// assert_eq!(by_name.value, Value::from("hello ada"));
+///
+/// let twice = methods().call("greet", Args::named([("name", Value::from("a")), ("name", Value::from("b"))]));
+/// assert_eq!(twice.unwrap_err().to_string(), "argument `name` of `greet` is given twice");
+/// # Ok::<(), sessions_core::CallError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Args {
+    /// In the order of the method's in parameters.
+    Positional(Vec<Value>),
+    /// By parameter name, in the order given.
+    Named(Vec<(String, Value)>),
 }
 
 impl Args {
-    /// Checks that `args` has exactly `expected` values (one per in parameter).
-    #[inline]
-    pub fn new(method: &'static str, expected: usize, args: Vec<Value>) -> Result<Args, CallError> {
-        if args.len() != expected {
-            return Err(CallError::Arity {
-                method: method.to_owned(),
-                expected,
-                got: args.len(),
-            });
+    /// Arguments by name, in the order given; a name given twice is kept, and refused by
+    /// the call ([`CallError::RepeatedArgument`]).
+    pub fn named<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Args {
+        Args::Named(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    /// The number of arguments.
+    pub fn len(&self) -> usize {
+        match self {
+            Args::Positional(values) => values.len(),
+            Args::Named(pairs) => pairs.len(),
         }
-        Ok(Args {
+    }
+
+    /// Whether there is no argument.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for Args {
+    /// No argument.
+    fn default() -> Args {
+        Args::Positional(Vec::new())
+    }
+}
+
+impl From<Vec<Value>> for Args {
+    fn from(values: Vec<Value>) -> Args {
+        Args::Positional(values)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Args {
+    fn from(map: BTreeMap<String, Value>) -> Args {
+        Args::Named(map.into_iter().collect())
+    }
+}
+
+/// A call's arguments laid out by in parameter, taken one at a time by a trampoline.
+pub struct ArgReader {
+    method: &'static str,
+    /// The names of the in parameters, in order.
+    params: &'static [&'static str],
+    /// The argument of each in parameter, `None` when it was not given.
+    slots: std::vec::IntoIter<Option<Value>>,
+    /// How many arguments were given.
+    given: usize,
+    /// Whether they were given by name (a missing one is then named in the error).
+    named: bool,
+}
+
+impl ArgReader {
+    /// Lays out `args` for the in parameters `params` of `method`: too many arguments, an
+    /// unknown name or a repeated one is an error now.
+    #[inline]
+    pub fn new(
+        method: &'static str,
+        params: &'static [&'static str],
+        args: impl Into<Args>,
+    ) -> Result<ArgReader, CallError> {
+        let (slots, given, named) = match args.into() {
+            Args::Positional(values) => {
+                if values.len() > params.len() {
+                    return Err(CallError::Arity {
+                        method: method.to_owned(),
+                        expected: params.len(),
+                        got: values.len(),
+                    });
+                }
+                let given = values.len();
+                let mut slots: Vec<Option<Value>> = values.into_iter().map(Some).collect();
+                slots.resize(params.len(), None);
+                (slots, given, false)
+            }
+            Args::Named(pairs) => {
+                let given = pairs.len();
+                (by_name(method, params, pairs)?, given, true)
+            }
+        };
+        Ok(ArgReader {
             method,
-            expected,
-            values: args.into_iter(),
+            params,
+            slots: slots.into_iter(),
+            given,
+            named,
         })
     }
 
-    /// Converts the next argument for the parameter `param` of type `ty` with `convert`
-    /// (the generated code passes `<T as InParam>::from_arg`, so a type without
-    /// `FromValue` is reported at the user's type, by `InParam`).
+    /// Converts the next in parameter's argument, `param` of type `ty`, with `convert` (the
+    /// generated code passes `<T as InParam>::from_arg`, so a type that cannot be one is
+    /// reported at the user's type). A missing argument is `null` to `convert`: an `Option`
+    /// takes it as `None`; any other type makes it a missing argument.
     #[inline]
     pub fn next<T>(
         &mut self,
@@ -41,24 +148,28 @@ impl Args {
         ty: &'static str,
         convert: fn(Value) -> Result<T, ValueError>,
     ) -> Result<T, CallError> {
-        let Some(value) = self.values.next() else {
-            // `new` checked the count; a miscount in generated code is still no panic.
-            return Err(self.miscounted());
-        };
-        match convert(value) {
-            Ok(converted) => Ok(converted),
-            Err(error) => Err(self.wrong_type(param, ty, &error)),
+        match self.slots.next() {
+            Some(Some(value)) => convert(value).map_err(|error| self.wrong_type(param, ty, &error)),
+            // Not given (or a miscount in generated code, which is no panic either).
+            Some(None) | None => convert(Value::Null).map_err(|_| self.missing(param)),
         }
     }
 
     // The error paths are out of line, so the conversions of a good call stay small.
     #[cold]
     #[inline(never)]
-    fn miscounted(&self) -> CallError {
-        CallError::Arity {
-            method: self.method.to_owned(),
-            expected: self.expected,
-            got: self.expected.saturating_sub(1),
+    fn missing(&self, param: &str) -> CallError {
+        if self.named {
+            CallError::MissingArgument {
+                method: self.method.to_owned(),
+                param: param.to_owned(),
+            }
+        } else {
+            CallError::Arity {
+                method: self.method.to_owned(),
+                expected: self.params.len(),
+                got: self.given,
+            }
         }
     }
 
@@ -72,4 +183,30 @@ impl Args {
             got: error.got().to_owned(),
         }
     }
+}
+
+/// The named arguments laid out by parameter.
+fn by_name(
+    method: &str,
+    params: &[&str],
+    pairs: Vec<(String, Value)>,
+) -> Result<Vec<Option<Value>>, CallError> {
+    let mut slots: Vec<Option<Value>> = vec![None; params.len()];
+    for (name, value) in pairs {
+        let Some(index) = params.iter().position(|param| *param == name) else {
+            return Err(CallError::UnknownArgument {
+                method: method.to_owned(),
+                param: name,
+                params: params.iter().map(|p| (*p).to_owned()).collect(),
+            });
+        };
+        if slots[index].is_some() {
+            return Err(CallError::RepeatedArgument {
+                method: method.to_owned(),
+                param: name,
+            });
+        }
+        slots[index] = Some(value);
+    }
+    Ok(slots)
 }

@@ -5,8 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use super::{CallError, CallOutcome};
-use crate::Value;
+use super::{Args, CallError, CallOutcome};
 
 /// What an exported method does about the session context (`session = …`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -116,7 +115,7 @@ impl fmt::Display for ParamInfo {
 }
 
 /// The host-call trampoline `#[export_method]` generates for a function.
-pub(crate) type CallFn = fn(Vec<Value>) -> Result<CallOutcome, CallError>;
+pub(crate) type CallFn = fn(Args) -> Result<CallOutcome, CallError>;
 
 /// A started call of an `async` exported method: its arguments already converted, its
 /// policy not yet applied (that happens at the first poll).
@@ -124,7 +123,7 @@ pub type CallFuture = Pin<Box<dyn Future<Output = CallOutcome> + Send + 'static>
 
 /// The host-call trampoline of an `async fn`: converts the arguments (`Err` when they do
 /// not fit, and nothing was started) and returns the call as a future.
-pub(crate) type AsyncCallFn = fn(Vec<Value>) -> Result<CallFuture, CallError>;
+pub(crate) type AsyncCallFn = fn(Args) -> Result<CallFuture, CallError>;
 
 /// How a method is called by a host: the one trampoline the macro generated for it.
 #[derive(Clone, Copy)]
@@ -239,9 +238,9 @@ impl MethodInfo {
     /// An `async` method cannot run here: the answer is [`CallError::NeedsAsync`], and it
     /// did not run.
     #[inline]
-    pub fn call(&self, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+    pub fn call(&self, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
         match self.call {
-            Trampoline::Sync(call) => call(args),
+            Trampoline::Sync(call) => call(args.into()),
             Trampoline::Async(_) => Err(CallError::NeedsAsync {
                 method: self.name.to_owned(),
             }),

@@ -5,7 +5,8 @@
 //! - `info.rs`: [`MethodInfo`], [`ParamInfo`], [`Policy`], [`Direction`], and the
 //!   trampoline types;
 //! - `table.rs`: [`MethodTable`] and [`methods()`];
-//! - `args.rs`: [`Args`], a host's arguments taken one parameter at a time;
+//! - `args.rs`: [`Args`], a call's arguments by position or by name, and the reader a
+//!   trampoline takes them from;
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
 //! - `serialize.rs`: the registry and a call's results as serde data.
@@ -21,7 +22,7 @@ mod serialize;
 mod table;
 mod traits;
 
-pub use args::Args;
+pub use args::{ArgReader, Args};
 pub(crate) use info::CallFn;
 pub use info::{
     method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, Policy,

@@ -108,6 +108,33 @@ pub enum CallError {
         /// What was passed (and why it was refused, e.g. out of range).
         got: String,
     },
+    /// An argument was given by a name that is not one of the method's in parameters.
+    #[error("`{method}` has no parameter named `{param}` (its parameters: {})", params.join(", "))]
+    UnknownArgument {
+        /// The method's name.
+        method: String,
+        /// The name given.
+        param: String,
+        /// The names of its in parameters, in order.
+        params: Vec<String>,
+    },
+    /// An argument was given twice by name.
+    #[error("argument `{param}` of `{method}` is given twice")]
+    RepeatedArgument {
+        /// The method's name.
+        method: String,
+        /// The parameter's name.
+        param: String,
+    },
+    /// Arguments given by name leave out a parameter that is not an `Option`. (By position,
+    /// too few arguments are [`Arity`](Self::Arity).)
+    #[error("argument `{param}` of `{method}` is missing")]
+    MissingArgument {
+        /// The method's name.
+        method: String,
+        /// The parameter's name.
+        param: String,
+    },
     /// The session could not be entered for the call (closed, or another is current).
     #[error("cannot call in this session: {0}")]
     Session(#[from] SessionError),
@@ -142,7 +169,7 @@ impl CallError {
     /// | error | code | meaning in JSON-RPC |
     /// | --- | --- | --- |
     /// | [`UnknownMethod`](Self::UnknownMethod) | -32601 | method not found |
-    /// | [`Arity`](Self::Arity), [`ArgType`](Self::ArgType) | -32602 | invalid params |
+    /// | [`Arity`](Self::Arity), [`ArgType`](Self::ArgType), [`UnknownArgument`](Self::UnknownArgument), [`RepeatedArgument`](Self::RepeatedArgument), [`MissingArgument`](Self::MissingArgument) | -32602 | invalid params |
     /// | [`Session`](Self::Session) | -32001 | the session is gone (closed, or another is current) |
     /// | [`Ambiguous`](Self::Ambiguous) | -32002 | several methods share the name: the server's fault |
     /// | [`NeedsAsync`](Self::NeedsAsync) | -32003 | an `async fn` called where nothing awaits it: the host's fault |
@@ -159,21 +186,28 @@ impl CallError {
     pub fn code(&self) -> i32 {
         match self {
             CallError::UnknownMethod(_) => -32601,
-            CallError::Arity { .. } | CallError::ArgType { .. } => -32602,
+            CallError::Arity { .. }
+            | CallError::ArgType { .. }
+            | CallError::UnknownArgument { .. }
+            | CallError::RepeatedArgument { .. }
+            | CallError::MissingArgument { .. } => -32602,
             CallError::Session(_) => -32001,
             CallError::Ambiguous { .. } => -32002,
             CallError::NeedsAsync { .. } => -32003,
         }
     }
 
-    /// The variant's name: `"UnknownMethod"`, `"Ambiguous"`, `"Arity"`, `"ArgType"`,
-    /// `"Session"` or `"NeedsAsync"`, as the error serializes it.
+    /// The variant's name (`"UnknownMethod"`, `"Arity"`, `"MissingArgument"`, …), as the
+    /// error serializes it.
     pub fn kind(&self) -> &'static str {
         match self {
             CallError::UnknownMethod(_) => "UnknownMethod",
             CallError::Ambiguous { .. } => "Ambiguous",
             CallError::Arity { .. } => "Arity",
             CallError::ArgType { .. } => "ArgType",
+            CallError::UnknownArgument { .. } => "UnknownArgument",
+            CallError::RepeatedArgument { .. } => "RepeatedArgument",
+            CallError::MissingArgument { .. } => "MissingArgument",
             CallError::Session(_) => "Session",
             CallError::NeedsAsync { .. } => "NeedsAsync",
         }

@@ -113,6 +113,20 @@ impl Serialize for CallError {
                 error.serialize_entry("expected", expected)?;
                 error.serialize_entry("got", got)?;
             }
+            CallError::UnknownArgument {
+                method,
+                param,
+                params,
+            } => {
+                error.serialize_entry("method", method)?;
+                error.serialize_entry("param", param)?;
+                error.serialize_entry("params", params)?;
+            }
+            CallError::RepeatedArgument { method, param }
+            | CallError::MissingArgument { method, param } => {
+                error.serialize_entry("method", method)?;
+                error.serialize_entry("param", param)?;
+            }
             CallError::Session(session_error) => {
                 error.serialize_entry("session_error", &session_error.to_string())?;
             }

@@ -6,9 +6,8 @@ use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::{CallError, CallOutcome, MethodInfo};
+use super::{Args, CallError, CallOutcome, MethodInfo};
 use crate::hash::Fnv1a;
-use crate::Value;
 
 /// Every exported method linked into the program: the functions marked
 /// `#[export_method]` in this crate and in every crate it depends on.
@@ -128,7 +127,7 @@ impl MethodTable {
     /// An `async fn` cannot run here: it is [`CallError::NeedsAsync`] (call it with
     /// [`call_async`](Self::call_async)).
     #[inline]
-    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+    pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
         self.lookup(name)?.call(args)
     }
 
@@ -170,9 +169,10 @@ impl std::fmt::Debug for MethodTable {
 mod tests {
     use super::*;
     use crate::methods::{ParamInfo, Policy, Trampoline};
+    use crate::Value;
 
     fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
-        fn call(_: Vec<Value>) -> Result<CallOutcome, CallError> {
+        fn call(_: Args) -> Result<CallOutcome, CallError> {
             Ok(CallOutcome {
                 value: Value::Int(7),
                 outs: Vec::new(),

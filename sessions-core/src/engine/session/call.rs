@@ -6,8 +6,7 @@ use std::future::Future;
 use super::Session;
 use crate::engine::call::refused;
 use crate::engine::carrier::Carrier;
-use crate::methods::{methods, CallError, CallOutcome};
-use crate::Value;
+use crate::methods::{methods, Args, CallError, CallOutcome};
 
 impl Session {
     /// Calls the exported method `name` with `args` in this session's context.
@@ -20,7 +19,7 @@ impl Session {
     ///
     /// A call is activity: it [`touch`](Session::touch)es the session, so
     /// [`Engine::expire_idle`](crate::Engine::expire_idle) leaves it open.
-    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<CallOutcome, CallError> {
+    pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
         let _guard = self.enter()?;
         self.touch();
         methods().call(name, args)
@@ -37,7 +36,7 @@ impl Session {
     pub fn call_async(
         &self,
         name: &str,
-        args: Vec<Value>,
+        args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         if let Err(error) = self.enter() {
             return refused(error.into());
