@@ -92,12 +92,14 @@ pub struct ArgReader {
     method: &'static str,
     /// The names of the in parameters, in order.
     params: &'static [&'static str],
-    /// The argument of each in parameter, `None` when it was not given.
-    slots: std::vec::IntoIter<Option<Value>>,
+    /// The arguments left to take, in parameter order: by position, the caller's own vector
+    /// as it is (the common, fast case); by name, laid out by parameter, `null` where one
+    /// was not given.
+    values: std::vec::IntoIter<Value>,
+    /// By name: which parameters were not given; `None` by position.
+    missing: Option<Vec<bool>>,
     /// How many arguments were given.
     given: usize,
-    /// Whether they were given by name (a missing one is then named in the error).
-    named: bool,
 }
 
 impl ArgReader {
@@ -109,7 +111,7 @@ impl ArgReader {
         params: &'static [&'static str],
         args: impl Into<Args>,
     ) -> Result<ArgReader, CallError> {
-        let (slots, given, named) = match args.into() {
+        let (values, missing, given) = match args.into() {
             Args::Positional(values) => {
                 if values.len() > params.len() {
                     return Err(CallError::Arity {
@@ -119,21 +121,20 @@ impl ArgReader {
                     });
                 }
                 let given = values.len();
-                let mut slots: Vec<Option<Value>> = values.into_iter().map(Some).collect();
-                slots.resize(params.len(), None);
-                (slots, given, false)
+                (values, None, given)
             }
             Args::Named(pairs) => {
                 let given = pairs.len();
-                (by_name(method, params, pairs)?, given, true)
+                let (values, missing) = by_name(method, params, pairs)?;
+                (values, Some(missing), given)
             }
         };
         Ok(ArgReader {
             method,
             params,
-            slots: slots.into_iter(),
+            values: values.into_iter(),
+            missing,
             given,
-            named,
         })
     }
 
@@ -148,18 +149,44 @@ impl ArgReader {
         ty: &'static str,
         convert: fn(Value) -> Result<T, ValueError>,
     ) -> Result<T, CallError> {
-        match self.slots.next() {
-            Some(Some(value)) => convert(value).map_err(|error| self.wrong_type(param, ty, &error)),
-            // Not given (or a miscount in generated code, which is no panic either).
-            Some(None) | None => convert(Value::Null).map_err(|_| self.missing(param)),
+        let mut value = self.values.next();
+        if self.missing.is_some() && !self.was_given() {
+            value = None;
         }
+        match value {
+            Some(value) => convert(value).map_err(|error| self.wrong_type(param, ty, &error)),
+            None => self.not_given(param, convert),
+        }
+    }
+
+    /// By name: whether the parameter just taken was given (`null` stands in its place
+    /// when it was not).
+    #[cold]
+    #[inline(never)]
+    fn was_given(&self) -> bool {
+        // The index of the parameter just taken: those before it are no longer in `values`.
+        let index = self.params.len().saturating_sub(self.values.len() + 1);
+        let missing = self.missing.as_ref().and_then(|missing| missing.get(index));
+        !missing.copied().unwrap_or(false)
+    }
+
+    /// A parameter with no argument (or a miscount in generated code, which is no panic
+    /// either): `None` for an `Option`, else a missing argument.
+    #[cold]
+    #[inline(never)]
+    fn not_given<T>(
+        &self,
+        param: &'static str,
+        convert: fn(Value) -> Result<T, ValueError>,
+    ) -> Result<T, CallError> {
+        convert(Value::Null).map_err(|_| self.missing(param))
     }
 
     // The error paths are out of line, so the conversions of a good call stay small.
     #[cold]
     #[inline(never)]
     fn missing(&self, param: &str) -> CallError {
-        if self.named {
+        if self.missing.is_some() {
             CallError::MissingArgument {
                 method: self.method.to_owned(),
                 param: param.to_owned(),
@@ -185,12 +212,13 @@ impl ArgReader {
     }
 }
 
-/// The named arguments laid out by parameter.
+/// The named arguments laid out by parameter: the values (`null` where one is missing) and
+/// which are missing.
 fn by_name(
     method: &str,
     params: &[&str],
     pairs: Vec<(String, Value)>,
-) -> Result<Vec<Option<Value>>, CallError> {
+) -> Result<(Vec<Value>, Vec<bool>), CallError> {
     let mut slots: Vec<Option<Value>> = vec![None; params.len()];
     for (name, value) in pairs {
         let Some(index) = params.iter().position(|param| *param == name) else {
@@ -208,5 +236,7 @@ fn by_name(
         }
         slots[index] = Some(value);
     }
-    Ok(slots)
+    let missing = slots.iter().map(Option::is_none).collect();
+    let values = slots.into_iter().map(Option::unwrap_or_default).collect();
+    Ok((values, missing))
 }
