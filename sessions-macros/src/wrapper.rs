@@ -31,7 +31,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
     let error = hidden("__error");
     let body = if method.is_async() {
         let session = hidden("__session");
-        let resolve = match method.policy() {
+        match method.policy() {
             Policy::Require => {
                 let refuse = refuse(method, &error);
                 quote! {
@@ -39,16 +39,16 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
                         ::core::result::Result::Ok(#session) => #session,
                         ::core::result::Result::Err(#error) => { #refuse }
                     };
+                    #private::run_in(#session, #call).await
                 }
             }
             // Only `require` can refuse.
-            Policy::Impersonate | Policy::None => quote! {
+            Policy::Impersonate => quote! {
                 let #session = #private::resolve(#name, #policy).unwrap_or_default();
+                #private::run_in(#session, #call).await
             },
-        };
-        quote! {
-            #resolve
-            #private::run_in(#session, #call).await
+            // Nothing to resolve: the body runs in whatever context each poll has.
+            Policy::None => quote!(#call.await),
         }
     } else {
         let boundary = hidden("__boundary");
@@ -63,9 +63,11 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
                 }
             }
             // Only `require` can refuse; the boundary holds an impersonation until the end.
-            Policy::Impersonate | Policy::None => quote! {
+            Policy::Impersonate => quote! {
                 let #boundary = #private::enter(#name, #policy);
             },
+            // Nothing to resolve: the call is just the body (and inlines as one).
+            Policy::None => quote!(),
         };
         quote! {
             #enter

@@ -90,14 +90,14 @@ impl From<BTreeMap<String, Value>> for Args {
 /// A call's arguments laid out by in parameter, taken one at a time by a trampoline.
 pub struct ArgReader {
     method: &'static str,
-    /// The names of the in parameters, in order.
-    params: &'static [&'static str],
+    /// The number of in parameters.
+    expected: usize,
     /// The arguments left to take, in parameter order: by position, the caller's own vector
     /// as it is (the common, fast case); by name, laid out by parameter, `null` where one
     /// was not given.
     values: std::vec::IntoIter<Value>,
     /// By name: which parameters were not given; `None` by position.
-    missing: Option<Vec<bool>>,
+    missing: Option<Box<[bool]>>,
     /// How many arguments were given.
     given: usize,
 }
@@ -109,9 +109,9 @@ impl ArgReader {
     pub fn new(
         method: &'static str,
         params: &'static [&'static str],
-        args: impl Into<Args>,
+        args: Args,
     ) -> Result<ArgReader, CallError> {
-        let (values, missing, given) = match args.into() {
+        let (values, missing, given) = match args {
             Args::Positional(values) => {
                 if values.len() > params.len() {
                     return Err(CallError::Arity {
@@ -126,12 +126,12 @@ impl ArgReader {
             Args::Named(pairs) => {
                 let given = pairs.len();
                 let (values, missing) = by_name(method, params, pairs)?;
-                (values, Some(missing), given)
+                (values, Some(missing.into_boxed_slice()), given)
             }
         };
         Ok(ArgReader {
             method,
-            params,
+            expected: params.len(),
             values: values.into_iter(),
             missing,
             given,
@@ -165,7 +165,7 @@ impl ArgReader {
     #[inline(never)]
     fn was_given(&self) -> bool {
         // The index of the parameter just taken: those before it are no longer in `values`.
-        let index = self.params.len().saturating_sub(self.values.len() + 1);
+        let index = self.expected.saturating_sub(self.values.len() + 1);
         let missing = self.missing.as_ref().and_then(|missing| missing.get(index));
         !missing.copied().unwrap_or(false)
     }
@@ -194,7 +194,7 @@ impl ArgReader {
         } else {
             CallError::Arity {
                 method: self.method.to_owned(),
-                expected: self.params.len(),
+                expected: self.expected,
                 got: self.given,
             }
         }
