@@ -65,6 +65,15 @@ impl Carrier {
         Ok(f())
     }
 
+    /// Whether the work can still run: its session is open (always, with none carried).
+    pub(crate) fn is_open(&self) -> bool {
+        match self {
+            Carrier::Session(session) => session.is_open(),
+            Carrier::Weak(weak) => weak.upgrade().is_some(),
+            Carrier::Hidden => true,
+        }
+    }
+
     /// The id of the session carried, if one is.
     pub(crate) fn session_id(&self) -> Option<SessionId> {
         match self {

@@ -174,12 +174,12 @@ impl TimerHandle {
     /// Whether the timer may still run its closure: not cancelled, not an [`after`] timer
     /// that has started its run, and its session still open.
     pub fn is_active(&self) -> bool {
-        self.timer.is_scheduled() && self.timer.session.upgrade().is_some()
+        self.timer.is_scheduled() && self.timer.carrier.is_open()
     }
 
     /// The id of the session the timer runs in.
     pub fn session_id(&self) -> SessionId {
-        self.timer.session.id()
+        self.timer.session
     }
 }
 

@@ -16,10 +16,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::clock::{self, Clock, ManualClock};
-use crate::engine::context;
+use crate::engine::carrier::Carrier;
 use crate::lock::lock;
 use crate::panic::panic_message;
-use crate::WeakSession;
+use crate::{SessionId, WeakSession};
 
 /// The longest delay honoured: longer ones are clamped, so a deadline never overflows.
 const MAX_DELAY: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
@@ -38,7 +38,10 @@ pub(super) enum Job {
 /// One timer, shared by its handle and the heap.
 pub(super) struct Timer {
     pub(super) id: u64,
-    pub(super) session: WeakSession,
+    /// Its session, held weakly: entered for each run, while it is open.
+    pub(super) carrier: Carrier,
+    /// The id of its session, for its handle and its log events.
+    pub(super) session: SessionId,
     /// `false` once cancelled, finished, or found with its session closed.
     active: AtomicBool,
     /// `None` while the closure runs, and once the timer is over.
@@ -206,7 +209,8 @@ pub(super) fn schedule(
     let queue = manual.clone().unwrap_or_else(|| Arc::clone(system_queue()));
     let timer = Arc::new(Timer {
         id: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
-        session,
+        session: session.id(),
+        carrier: Carrier::Weak(session),
         active: AtomicBool::new(true),
         job: Mutex::new(Some(job)),
         queue: Arc::clone(&queue),
@@ -279,17 +283,18 @@ fn fire(timer: &Timer, at: Instant, now: impl FnOnce() -> Instant) -> Option<Ins
     if !timer.is_scheduled() {
         return None;
     }
-    let Some(session) = timer.session.upgrade() else {
+    // The carrier holds the timer's `Session` only while the closure runs.
+    let ran = timer.carrier.run(|| {
+        // `None`: cancelled since the check above.
+        let job = lock(&timer.job).take()?;
+        run(timer, job)
+    });
+    let Ok(kept) = ran else {
+        // Its session is closed.
         timer.finish();
         return None;
     };
-    // `None`: cancelled since the check above.
-    let job = lock(&timer.job).take()?;
-    let kept = {
-        // The timer holds its `Session` only while the closure runs.
-        let _guard = context::push(session);
-        run(timer, job)
-    }?;
+    let kept = kept?;
     let Job::Every { interval, .. } = &kept else {
         return None;
     };
@@ -337,7 +342,7 @@ fn drop_quietly(timer: &Timer, job: Option<Job>) {
 }
 
 fn log_panic(timer: &Timer, what: &str, payload: &(dyn std::any::Any + Send)) {
-    let session = timer.session.id();
+    let session = timer.session;
     tracing::error!(
         session = %session,
         timer = timer.id,
