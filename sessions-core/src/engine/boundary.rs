@@ -5,9 +5,10 @@
 //!
 //! A host call runs: table → trampoline → [`HostCall::run`] (or [`HostCall::start`] for an
 //! `async fn`); inside it the trampoline converts the arguments and calls the function's
-//! body through [`HostCall::call`] (or [`AsyncCall::call`]), which applies the policy and
-//! calls the body directly, not its wrapper, so the policy is not applied twice. A direct
-//! call runs the wrapper: [`enter`] (or [`resolve`] for an `async fn`), then the same body.
+//! body through [`HostCall::call`] (or [`AsyncCall::resolve`] and [`AsyncCall::run`]), which
+//! apply the policy and call the body directly, not its wrapper, so the policy is not
+//! applied twice. A direct call runs the wrapper: [`enter`] (or [`resolve`] for an
+//! `async fn`), then the same body.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -125,7 +126,8 @@ pub async fn run_in<F: Future>(session: Option<Session>, body: F) -> F::Output {
 /// and held until the call returns.
 ///
 /// Every panic of a host call is caught once, by `catch` or `CatchUnwind` here, logged once
-/// and reported as the outcome's error: a panic in the function by [`call`](Self::call), in
+/// and reported as the outcome's error: a panic in the function by [`call`](Self::call) (or
+/// [`AsyncCall::run`]), in
 /// its context and with its out parameters kept (and their sentinels written); a panic in a
 /// user type's conversion around it (`FromValue`, `Default`, `IntoValue`) by
 /// [`run`](Self::run) or [`start`](Self::start), with no out parameter reported, since the
