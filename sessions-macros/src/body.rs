@@ -9,7 +9,9 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use crate::ast::Method;
-use crate::tokens::{hidden, private, ret_span, ret_type, strip_out_attrs, write_sentinels};
+use crate::tokens::{
+    failure_text, hidden, private, ret_span, ret_type, strip_out_attrs, write_sentinels,
+};
 
 /// The name of the nested body function: the function's own.
 pub(crate) fn name(method: &Method) -> proc_macro2::Ident {
@@ -49,7 +51,7 @@ pub(crate) fn run_fn(method: &Method) -> TokenStream {
     }
 }
 
-/// When `result` is a failure: log it and write the sentinels.
+/// When `result` is a failure: log it, with its causes, and write the sentinels.
 fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let private = private(method);
     let name = &method.export_name;
@@ -59,9 +61,10 @@ fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let failure = quote_spanned! {ret_span(method)=>
         <#ret as #private::ExportReturn>::failure(&#result)
     };
+    let text = failure_text(method, result, &error);
     quote! {
         if let ::core::option::Option::Some(#error) = #failure {
-            #private::log_failure(#name, #error);
+            #private::log_failure(#name, &#text);
             #sentinels
         }
     }

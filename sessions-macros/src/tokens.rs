@@ -77,6 +77,21 @@ pub(crate) fn write_sentinels(
     quote!(#(#writes)*)
 }
 
+/// The text of the failure of `result` (the return value; `error` is what
+/// `ExportReturn::failure` gave for it) with its causes: the `source()` chain when it is a
+/// `Result` whose error is an `Error`, else the error's alternate form (`anyhow`'s chain).
+/// Chosen by method resolution on the concrete type, at compile time.
+pub(crate) fn failure_text(method: &Method, result: &Ident, error: &Ident) -> TokenStream {
+    let private = private(method);
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #private::{DisplayText as _, ErrorChain as _};
+            (&#private::FailureText(&#result)).text_or(#error)
+        }
+    }
+}
+
 /// Removes `#[out]` from the parameters: it is this macro's, not the compiler's.
 pub(crate) fn strip_out_attrs(sig: &mut syn::Signature) {
     for input in &mut sig.inputs {

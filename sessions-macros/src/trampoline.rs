@@ -15,7 +15,9 @@ use syn::spanned::Spanned;
 use crate::ast::{Kind, Method};
 use crate::body;
 use crate::text::source_text;
-use crate::tokens::{hidden, local, policy, private, ret_span, ret_type, write_sentinels};
+use crate::tokens::{
+    failure_text, hidden, local, policy, private, ret_span, ret_type, write_sentinels,
+};
 
 /// The name of the nested trampoline.
 pub(crate) fn name() -> proc_macro2::Ident {
@@ -62,8 +64,18 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
     // reported once, at the type.
     let ret = ret_type(method);
     let value = hidden("__value");
-    let into_outcome = quote_spanned! {ret_span(method)=>
-        |#value: #ret| <#ret as #private::ExportReturn>::into_outcome(#value)
+    let (failure, outcome_of) = (
+        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn>::failure(&#value) },
+        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn>::into_outcome(#value) },
+    );
+    let text = failure_text(method, &value, &error);
+    // The failure's text with its causes is taken before the value is consumed.
+    let into_outcome = quote! {
+        |#value: #ret| {
+            let #error = #failure.map(|#error| #text);
+            let (#value, #ran) = #outcome_of;
+            (#value, #error.or(#ran))
+        }
     };
     let outcome = quote! {
         #private::outcome(#ran.map(#into_outcome), #private::Vec::from([#(#outs),*]))

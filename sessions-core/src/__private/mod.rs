@@ -13,7 +13,7 @@ pub use std::vec::Vec;
 pub use crate::engine::boundary::{enter, log_failure, resolve, run_in, AsyncCall, HostCall};
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgReader, Args, CallError,
-    CallFuture, CallOutcome, Direction, ExportReturn, InParam, MethodInfo, MethodSpec, OutParam,
-    ParamInfo, Policy, PolicyFailure, Trampoline,
+    CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn, FailureText,
+    InParam, MethodInfo, MethodSpec, OutParam, ParamInfo, Policy, PolicyFailure, Trampoline,
 };
 pub use crate::Value;

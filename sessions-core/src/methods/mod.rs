@@ -9,12 +9,14 @@
 //!   trampoline takes them from;
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
+//! - `failure.rs`: the text of a failure with its causes;
 //! - `serialize.rs`: the registry and a call's results as serde data.
 //!
 //! This module knows functions, not sessions: running a call in a session (the session
 //! policy, `Session::call`, `call_async`) belongs to the session graph, `crate::engine`.
 
 mod args;
+mod failure;
 mod info;
 mod outcome;
 #[cfg(feature = "serde")]
@@ -23,6 +25,7 @@ mod table;
 mod traits;
 
 pub use args::{ArgReader, Args};
+pub use failure::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
     method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, Policy,
