@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use crate::ast::Method;
+use crate::log;
 use crate::tokens::{
     failure_text, hidden, private, ret_span, ret_type, strip_out_attrs, write_sentinels,
 };
@@ -54,7 +55,7 @@ pub(crate) fn run_fn(method: &Method) -> TokenStream {
 /// When `result` is a failure: log it, with its causes, and write the sentinels.
 fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let private = private(method);
-    let name = &method.export_name;
+    let log = log::name();
     let ret = ret_type(method);
     let error = hidden("__error");
     let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
@@ -64,7 +65,7 @@ fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let text = failure_text(method, result, &error);
     quote! {
         if let ::core::option::Option::Some(#error) = #failure {
-            #private::log_failure(#name, &#text);
+            #log(&#text);
             #sentinels
         }
     }

@@ -10,7 +10,7 @@ use crate::ast::Method;
 use crate::attr;
 use crate::errors::Errors;
 use crate::tokens::strip_out_attrs;
-use crate::{body, register, trampoline, valid, wrapper};
+use crate::{body, log, register, trampoline, valid, wrapper};
 
 /// The whole macro: the wrapped function and its registration, or every error found.
 pub(crate) fn export_method(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -33,10 +33,12 @@ pub(crate) fn export_method(args: TokenStream, item: TokenStream) -> syn::Result
     Ok(expand(&method))
 }
 
-/// The wrapper with the body function, the trampoline and the registration nested in it,
+/// The wrapper with the log function, the body function, the trampoline and the
+/// registration nested in it,
 /// and a use of the wrapper: a method only hosts call is not dead code.
 fn expand(method: &Method) -> TokenStream {
     let nested = [
+        log::log_fn(method),
         body::run_fn(method),
         trampoline::trampoline(method),
         register::registration(method),

@@ -15,6 +15,7 @@ mod attr;
 mod body;
 mod errors;
 mod expand;
+mod log;
 mod register;
 mod text;
 mod tokens;
@@ -167,7 +168,7 @@ use proc_macro::TokenStream;
 ///                 Ok(())
 ///             })();
 ///             if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn>::failure(&__result) {
-///                 __private::log_failure("GetActiveWebSessionsNumber", __error);
+///                 __sessions_log(&/* the error's text, with its causes */);
 ///                 { let __sentinel: i32 = -1; *active = __sentinel; }
 ///             }
 ///             __result

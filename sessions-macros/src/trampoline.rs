@@ -13,11 +13,11 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::{Kind, Method};
-use crate::body;
 use crate::text::source_text;
 use crate::tokens::{
     failure_text, hidden, local, policy, private, ret_span, ret_type, write_sentinels,
 };
+use crate::{body, log};
 
 /// The name of the nested trampoline.
 pub(crate) fn name() -> proc_macro2::Ident {
@@ -27,7 +27,7 @@ pub(crate) fn name() -> proc_macro2::Ident {
 /// `fn __sessions_call(...)`, for a plain or an `async` function.
 pub(crate) fn trampoline(method: &Method) -> TokenStream {
     let private = private(method);
-    let (export_name, policy) = (&method.export_name, policy(method));
+    let (export_name, policy, log) = (&method.export_name, policy(method), log::name());
     let (args, host, ran, session, error) = (
         hidden("__args"),
         hidden("__host"),
@@ -115,7 +115,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 #args: #private::Args,
             ) -> #private::Result<#private::CallFuture, #private::CallError> {
                 #arity
-                #private::HostCall::start(#export_name, #policy, |#host| {
+                #private::HostCall::start(#log, #policy, |#host| {
                     #(#locals)*
                     ::core::result::Result::Ok(async move {
                         let #ran = #resolve;
@@ -136,7 +136,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 #args: #private::Args,
             ) -> #private::Result<#private::CallOutcome, #private::CallError> {
                 #arity
-                #private::HostCall::run(#export_name, #policy, |#host| {
+                #private::HostCall::run(#log, #policy, |#host| {
                     #(#locals)*
                     let #ran = #enter;
                     #on_failure

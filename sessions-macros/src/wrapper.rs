@@ -9,10 +9,10 @@ use syn::{FnArg, Pat};
 
 use crate::ast::Method;
 use crate::attr::Policy;
-use crate::body;
 use crate::tokens::{
     hidden, local, policy, private, ret_span, ret_type, strip_out_attrs, write_sentinels,
 };
+use crate::{body, log};
 
 /// The wrapped function, with `nested` (the body function, the trampoline, the
 /// registration) inside it.
@@ -27,7 +27,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
     let run = body::name(method);
     let call = quote!(#run(#(#locals),*));
     let private = private(method);
-    let (name, policy) = (&method.export_name, policy(method));
+    let (log, policy) = (log::name(), policy(method));
     let error = hidden("__error");
     let body = if method.is_async() {
         let session = hidden("__session");
@@ -35,7 +35,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
             Policy::Require => {
                 let refuse = refuse(method, &error);
                 quote! {
-                    let #session = match #private::resolve(#name, #policy) {
+                    let #session = match #private::resolve(#log, #policy) {
                         ::core::result::Result::Ok(#session) => #session,
                         ::core::result::Result::Err(#error) => { #refuse }
                     };
@@ -44,7 +44,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
             }
             // Only `require` can refuse.
             Policy::Impersonate => quote! {
-                let #session = #private::resolve(#name, #policy).unwrap_or_default();
+                let #session = #private::resolve(#log, #policy).unwrap_or_default();
                 #private::run_in(#session, #call).await
             },
             // Nothing to resolve: the body runs in whatever context each poll has.
@@ -56,7 +56,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
             Policy::Require => {
                 let refuse = refuse(method, &error);
                 quote! {
-                    let #boundary = match #private::enter(#name, #policy) {
+                    let #boundary = match #private::enter(#log, #policy) {
                         ::core::result::Result::Ok(#boundary) => #boundary,
                         ::core::result::Result::Err(#error) => { #refuse }
                     };
@@ -64,7 +64,7 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
             }
             // Only `require` can refuse; the boundary holds an impersonation until the end.
             Policy::Impersonate => quote! {
-                let #boundary = #private::enter(#name, #policy);
+                let #boundary = #private::enter(#log, #policy);
             },
             // Nothing to resolve: the call is just the body (and inlines as one).
             Policy::None => quote!(),

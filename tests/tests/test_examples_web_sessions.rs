@@ -30,7 +30,7 @@ fn the_tour_runs_and_prints_every_step() {
         "12 sessions open, 7 with a user",
         // 2. the Optix method: the count, then -1 and the logged error
         "  -> active = 7",
-        "ERROR sessions_core::methods: exported method failed method=\"GetActiveWebSessionsNumber\" session=carol-office error=no engine is named \"NoSuchEngine\"",
+        "ERROR sessions_examples::optix: exported method failed method=\"GetActiveWebSessionsNumber\" session=carol-office error=no engine is named \"NoSuchEngine\"",
         "  -> active = -1, error: no engine is named \"NoSuchEngine\"",
         // 3. background work as root
         "a plain thread sets SomeVariable: refused: no session is current",

@@ -63,6 +63,10 @@ fn an_anyhow_context_chain_is_in_the_log_and_the_outcome() {
     assert_eq!(outcome.out("size"), Some(&Value::from(-1)));
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert_eq!(logged[0].field("error"), Some(expected.as_str()));
+    assert_eq!(
+        logged[0].target, "test_failure_chain",
+        "the exporting crate's module"
+    );
 
     // A direct call logs the same text; the error it returns is the caller's to format.
     let mut size = 0;

@@ -59,6 +59,10 @@ fn a_required_session_missing_from_a_host_call_is_one_event() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].field("method"), Some("OnceRequired"));
     assert_eq!(
+        events[0].target, "test_host_call_once",
+        "the exporting crate's module"
+    );
+    assert_eq!(
         outcome.error,
         Some(SessionError::NoContext.to_string()),
         "the outcome reports it once too"
@@ -117,6 +121,10 @@ fn a_panic_in_a_host_call_is_caught_once() {
     assert_eq!(events.len(), 1, "{events:?}");
     let expected = format!("panicked: {marker}");
     assert_eq!(events[0].field("error"), Some(expected.as_str()));
+    assert_eq!(
+        events[0].target, "test_host_call_once",
+        "logged by the runtime, in the exporting crate's module"
+    );
     assert_eq!(outcome.error.as_deref(), Some(expected.as_str()));
     assert_eq!(outcome.value, Value::Null);
     assert_eq!(outcome.out("written"), Some(&Value::from(-1)));

@@ -10,10 +10,13 @@ pub use std::option::Option;
 pub use std::result::Result;
 pub use std::vec::Vec;
 
-pub use crate::engine::boundary::{enter, log_failure, resolve, run_in, AsyncCall, HostCall};
+pub use crate::current_id;
+pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, LogFailure};
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgReader, Args, CallError,
     CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn, FailureText,
     InParam, MethodInfo, MethodSpec, OutParam, ParamInfo, Policy, PolicyFailure, Trampoline,
 };
 pub use crate::Value;
+/// Generated code logs each method's failures through this, from the exporting crate.
+pub use tracing;

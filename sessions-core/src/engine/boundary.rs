@@ -22,21 +22,12 @@ use super::carrier::{Carrier, InSession};
 use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Policy};
 use crate::{current, current_id, Engine, Session, SessionError, SessionGuard, Value};
 
-/// The tracing target of the failure events.
-const TARGET: &str = "sessions_core::methods";
-
-/// Logs the failure of the exported method `method`: one `tracing::error!` event with the
-/// fields `method`, `session` (the current session's id, absent when there is none) and
-/// `error`.
-pub fn log_failure(method: &str, error: &dyn Display) {
-    tracing::error!(
-        target: TARGET,
-        method,
-        session = current_id().map(tracing::field::display),
-        error = %error,
-        "exported method failed",
-    );
-}
+/// Logs a failure of one exported method: one `tracing::error!` event, `exported method
+/// failed`, with the fields `method`, `session` (the current session's id, absent when there
+/// is none) and `error`. Generated beside each method, so that the event's target is the
+/// exporting crate's module, where a subscriber's filter expects it; the runtime logs every
+/// failure of the method through it.
+pub type LogFailure = fn(&dyn Display);
 
 /// What a session policy decides for one call, in the context current now.
 enum Decision {
@@ -66,9 +57,9 @@ fn decide(policy: Policy) -> Decision {
 /// A refused call: logged once, here.
 #[cold]
 #[inline(never)]
-fn refused(method: &str) -> SessionError {
+fn refused(log: LogFailure) -> SessionError {
     let error = SessionError::NoContext;
-    log_failure(method, &error);
+    log(&error);
     error
 }
 
@@ -80,29 +71,30 @@ pub struct Boundary {
     _guard: Option<SessionGuard>,
 }
 
-/// Applies `policy` for a synchronous call of `method`. `Err` (logged once) only for
-/// `Policy::Require` with no current session: the function must not run.
+/// Applies `policy` for a synchronous call of the method that logs through `log`. `Err`
+/// (logged once) only for `Policy::Require` with no current session: the function must not
+/// run.
 #[inline]
-pub fn enter(method: &'static str, policy: Policy) -> Result<Boundary, SessionError> {
+pub fn enter(log: LogFailure, policy: Policy) -> Result<Boundary, SessionError> {
     let guard = match decide(policy) {
         Decision::Current | Decision::Untouched => None,
         Decision::Root(engine) => Some(engine.impersonate_root()),
-        Decision::Refused => return Err(refused(method)),
+        Decision::Refused => return Err(refused(log)),
     };
     Ok(Boundary { _guard: guard })
 }
 
-/// Resolves `policy` for an `async` call of `method`, once, in the context current now (its
-/// first poll): the session its body then runs in at every poll ([`run_in`]), or `None` to
-/// leave each poll's context untouched (`Policy::None`). `Err` (logged once) only for
-/// `Policy::Require` with no current session.
+/// Resolves `policy` for an `async` call of the method that logs through `log`, once, in
+/// the context current now (its first poll): the session its body then runs in at every
+/// poll ([`run_in`]), or `None` to leave each poll's context untouched (`Policy::None`).
+/// `Err` (logged once) only for `Policy::Require` with no current session.
 #[inline]
-pub fn resolve(method: &'static str, policy: Policy) -> Result<Option<Session>, SessionError> {
+pub fn resolve(log: LogFailure, policy: Policy) -> Result<Option<Session>, SessionError> {
     match decide(policy) {
-        Decision::Current => current().map(Some).ok_or_else(|| refused(method)),
+        Decision::Current => current().map(Some).ok_or_else(|| refused(log)),
         Decision::Root(engine) => Ok(Some(engine.root())),
         Decision::Untouched => Ok(None),
-        Decision::Refused => Err(refused(method)),
+        Decision::Refused => Err(refused(log)),
     }
 }
 
@@ -134,7 +126,7 @@ pub async fn run_in<F: Future>(session: Option<Session>, body: F) -> F::Output {
 /// function may or may not have run.
 #[derive(Debug)]
 pub struct HostCall {
-    method: &'static str,
+    log: LogFailure,
     policy: Policy,
     boundary: Option<Boundary>,
 }
@@ -144,34 +136,32 @@ impl HostCall {
     /// through [`call`](Self::call) and builds the outcome.
     #[inline]
     pub fn run(
-        method: &'static str,
+        log: LogFailure,
         policy: Policy,
         call: impl FnOnce(&mut HostCall) -> Result<CallOutcome, CallError>,
     ) -> Result<CallOutcome, CallError> {
         let mut host = HostCall {
-            method,
+            log,
             policy,
             boundary: None,
         };
-        catch(method, || call(&mut host)).unwrap_or_else(|error| Ok(failed(error)))
+        catch(log, || call(&mut host)).unwrap_or_else(|error| Ok(failed(error)))
     }
 
     /// Starts an `async` trampoline's `call`: it converts the arguments now (a wrong count
     /// or type is `Err`, and nothing started) and returns the call's future, which calls the
     /// function through [`AsyncCall::resolve`] and [`AsyncCall::run`].
     pub fn start<F>(
-        method: &'static str,
+        log: LogFailure,
         policy: Policy,
         call: impl FnOnce(AsyncCall) -> Result<F, CallError>,
     ) -> Result<CallFuture, CallError>
     where
         F: Future<Output = CallOutcome> + Send + 'static,
     {
-        match catch(method, || call(AsyncCall { method, policy })) {
+        match catch(log, || call(AsyncCall { log, policy })) {
             Ok(Ok(future)) => Ok(Box::pin(async move {
-                CatchUnwind::new(method, future)
-                    .await
-                    .unwrap_or_else(failed)
+                CatchUnwind::new(log, future).await.unwrap_or_else(failed)
             })),
             Ok(Err(error)) => Err(error),
             Err(error) => Ok(Box::pin(std::future::ready(failed(error)))),
@@ -184,20 +174,20 @@ impl HostCall {
     #[inline]
     pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, String> {
         self.enter()?;
-        catch(self.method, f)
+        catch(self.log, f)
     }
 
     /// [`call`](Self::call) for a function with an injected session: `f` gets the session
     /// the policy made current.
     pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, String> {
         self.enter()?;
-        let session = current().ok_or_else(|| refused(self.method).to_string())?;
-        catch(self.method, || f(session))
+        let session = current().ok_or_else(|| refused(self.log).to_string())?;
+        catch(self.log, || f(session))
     }
 
     #[inline(always)]
     fn enter(&mut self) -> Result<(), String> {
-        match enter(self.method, self.policy) {
+        match enter(self.log, self.policy) {
             Ok(boundary) => {
                 self.boundary = Some(boundary);
                 Ok(())
@@ -211,7 +201,7 @@ impl HostCall {
 /// made by [`HostCall::start`] holds (it is `Send`; a guard would not be).
 #[derive(Clone, Copy, Debug)]
 pub struct AsyncCall {
-    method: &'static str,
+    log: LogFailure,
     policy: Policy,
 }
 
@@ -220,13 +210,12 @@ impl AsyncCall {
     /// function runs in, or `None` for `Policy::None`. `Err` with the message (logged once)
     /// when it refused the call: the function must not run.
     pub fn resolve(&self) -> Result<Option<Session>, String> {
-        resolve(self.method, self.policy).map_err(|error| error.to_string())
+        resolve(self.log, self.policy).map_err(|error| error.to_string())
     }
 
     /// [`resolve`](Self::resolve), and the session to inject into a `&Session` parameter.
     pub fn resolve_session(&self) -> Result<Session, String> {
-        self.resolve()?
-            .ok_or_else(|| refused(self.method).to_string())
+        self.resolve()?.ok_or_else(|| refused(self.log).to_string())
     }
 
     /// Runs `body`, the function's future, in `session` (as resolved) at every poll. `Err`
@@ -236,17 +225,17 @@ impl AsyncCall {
         session: Option<Session>,
         body: F,
     ) -> Result<F::Output, String> {
-        run_in(session, CatchUnwind::new(self.method, body)).await
+        run_in(session, CatchUnwind::new(self.log, body)).await
     }
 }
 
 /// Runs `f`; a panic is caught, logged once (in the current context) and returned as
 /// `Err("panicked: …")`. The guards it unwound through have restored the context.
 #[inline]
-fn catch<R>(method: &str, f: impl FnOnce() -> R) -> Result<R, String> {
+fn catch<R>(log: LogFailure, f: impl FnOnce() -> R) -> Result<R, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let error = panicked(&*payload);
-        log_failure(method, &error);
+        log(&error);
         error
     })
 }
@@ -265,16 +254,16 @@ pin_project! {
     /// [`catch`] for a future: a panic while polling is logged once and becomes the output
     /// `Err("panicked: …")`; the future is dropped then, and not polled again.
     struct CatchUnwind<F> {
-        method: &'static str,
+        log: LogFailure,
         #[pin]
         inner: Option<F>,
     }
 }
 
 impl<F: Future> CatchUnwind<F> {
-    fn new(method: &'static str, inner: F) -> Self {
+    fn new(log: LogFailure, inner: F) -> Self {
         CatchUnwind {
-            method,
+            log,
             inner: Some(inner),
         }
     }
@@ -288,7 +277,7 @@ impl<F: Future> Future for CatchUnwind<F> {
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             panic!("an exported method's call was polled after it completed");
         };
-        let poll = match catch(this.method, || inner.poll(cx)) {
+        let poll = match catch(*this.log, || inner.poll(cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => Ok(output),
             Err(error) => Err(error),

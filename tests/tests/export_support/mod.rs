@@ -98,12 +98,13 @@ pub fn init() {
 }
 
 /// Runs `f`, and returns what it returned with the error events exported methods logged
-/// on this thread meanwhile (target `sessions_core::methods`).
+/// on this thread meanwhile (the error events `exported method failed`, whatever module
+/// exported the method: their target is the exporting crate's module).
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Logged>) {
     let (result, events) = capture_all(f);
     let failures = events
         .into_iter()
-        .filter(|e| e.level == Level::ERROR && e.target == "sessions_core::methods")
+        .filter(|e| e.level == Level::ERROR && e.field("message") == Some("exported method failed"))
         .collect();
     (result, failures)
 }
