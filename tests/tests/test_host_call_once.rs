@@ -7,7 +7,7 @@ mod export_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use export_support::capture_all;
+use export_support::{block_on, capture_all};
 use sessions_core::{current_id, export_method, methods, Engine, SessionError, Value};
 
 static REQUIRED_RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -41,13 +41,6 @@ async fn once_panics_async(marker: String, written: &mut i64) {
     *written = 5;
     std::future::ready(()).await;
     panic!("{marker}");
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
 }
 
 #[test]

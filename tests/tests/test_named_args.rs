@@ -2,9 +2,12 @@
 //! path, trailing `Option` parameters left out, and every bad-argument case refused with its
 //! code before the function runs.
 
+mod export_support;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use export_support::block_on;
 use sessions_core::{
     export_method, methods, Args, CallError, CallOutcome, Engine, Session, SessionError, Value,
 };
@@ -50,13 +53,6 @@ fn named(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
         .iter()
         .map(|(name, value)| ((*name).to_owned(), value.clone()))
         .collect()
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! enough: `tracing-core` caches a callsite's interest from the thread that first reaches
 //! it, so a test thread without a subscriber can switch the event off for all the others.)
 //! Every test in a file that uses [`capture`] calls it (or [`init`]) before anything logs.
+//!
+//! Also [`block_on`], for the files that await a call.
 
 #![allow(dead_code)]
 
@@ -118,4 +120,12 @@ pub fn capture_all<R>(f: impl FnOnce() -> R) -> (R, Vec<Logged>) {
         .with(|sink| sink.borrow_mut().take())
         .unwrap_or_default();
     (result, events)
+}
+
+/// Runs `future` to completion on a new current-thread tokio runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
 }
