@@ -39,10 +39,7 @@ impl Engine {
         name: &str,
         args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
-        match methods().lookup(name) {
-            Ok(method) => method.start(args, Carrier::Session(self.root())),
-            Err(error) => refused(error),
-        }
+        methods().start(name, args, Carrier::Session(self.root()))
     }
 }
 
@@ -105,8 +102,19 @@ impl MethodTable {
         name: &str,
         args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        self.start(name, args, Carrier::current_strong())
+    }
+
+    /// The call of the method `name` with `args`, run in `carrier`'s context at every poll,
+    /// or refused when there is no such method.
+    pub(crate) fn start(
+        &self,
+        name: &str,
+        args: impl Into<Args>,
+        carrier: Carrier,
+    ) -> CallInSession {
         match self.lookup(name) {
-            Ok(method) => method.start(args, Carrier::current_strong()),
+            Ok(method) => method.start(args, carrier),
             Err(error) => refused(error),
         }
     }

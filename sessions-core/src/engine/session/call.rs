@@ -42,9 +42,6 @@ impl Session {
             return refused(error.into());
         }
         self.touch();
-        match methods().lookup(name) {
-            Ok(method) => method.start(args, Carrier::Session(self.clone())),
-            Err(error) => refused(error),
-        }
+        methods().start(name, args, Carrier::Session(self.clone()))
     }
 }
