@@ -12,6 +12,13 @@
 //! timer: for heavy work, start a thread from the closure with
 //! [`thread::spawn`](crate::thread::spawn), which carries the session on.
 //!
+//! A timer follows the clock of its session's engine
+//! ([`EngineBuilder::clock`](crate::EngineBuilder::clock)). Under a
+//! [`ManualClock`](crate::ManualClock), for tests and simulations, no thread runs it:
+//! [`ManualClock::advance`](crate::ManualClock::advance) does, on the calling thread, in
+//! its session's context, once for each due time passed, earliest first, so when `advance`
+//! returns everything due has run and nothing else has.
+//!
 //! A closure that panics is caught: the panic is logged with `tracing::error!` (with the
 //! session id and the panic message) and the thread goes on serving the other timers; an
 //! [`every`] timer keeps firing after a panic.

@@ -12,7 +12,7 @@ use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::clock::{self, Clock, ManualClock};
@@ -46,8 +46,9 @@ pub(super) struct Timer {
     active: AtomicBool,
     /// `None` while the closure runs, and once the timer is over.
     job: Mutex<Option<Job>>,
-    /// The queue it is in: its clock's.
-    queue: Arc<Queue>,
+    /// The queue it is in: its clock's. Weak, since the queue holds the timer: a manual
+    /// clock dropped with timers still queued frees them.
+    queue: Weak<Queue>,
 }
 
 impl Timer {
@@ -63,8 +64,8 @@ impl Timer {
         // Taken under the lock, dropped after it: the closure's destructor may use timers.
         let job = lock(&self.job).take();
         drop(job);
-        if was_active {
-            self.queue.note_cancelled();
+        if let (true, Some(queue)) = (was_active, self.queue.upgrade()) {
+            queue.note_cancelled();
         }
     }
 
@@ -213,7 +214,7 @@ pub(super) fn schedule(
         carrier: Carrier::Weak(session),
         active: AtomicBool::new(true),
         job: Mutex::new(Some(job)),
-        queue: Arc::clone(&queue),
+        queue: Arc::downgrade(&queue),
     });
     let mut state = lock(&queue.state);
     if manual.is_none() && !state.thread_running {
