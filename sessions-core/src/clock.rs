@@ -9,6 +9,7 @@
 //! window.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -137,6 +138,11 @@ pub(crate) trait Timers: Any + Send + Sync {
 }
 
 impl ManualClock {
+    /// The farthest a manual clock moves from where it started, about a century: an
+    /// [`advance`](Self::advance) past it stops there, so every time the clock reads is an
+    /// `Instant` the platform can hold.
+    pub const MAX_ELAPSED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
     /// A clock standing at the instant it is made.
     pub fn new() -> ManualClock {
         ManualClock {
@@ -167,17 +173,29 @@ impl ManualClock {
         Duration::from_nanos(self.state.now.load(Ordering::Acquire))
     }
 
-    /// Moves the clock `by` forward. Before it returns, every timer of a session under this
+    /// Moves the clock `by` forward (at most to [`MAX_ELAPSED`](Self::MAX_ELAPSED) from
+    /// its start). Before it returns, every timer of a session under this
     /// clock that falls due by then has run, earliest first, on this thread, with the clock
     /// standing at its due time; a periodic timer runs once for each of its intervals that
     /// ends by then.
     ///
-    /// Advances from several threads take turns. A timer's closure must not advance its own
-    /// clock: it would wait for itself.
+    /// Advances from several threads take turns. A timer's closure may advance its own
+    /// clock: that advance runs, before it returns, the timers that fall due by its end,
+    /// all but the one that called it, which is still running. (A closure that waits for
+    /// another thread's advance of its clock waits for itself.)
     pub fn advance(&self, by: Duration) {
-        let _turn = lock(&self.state.advancing);
+        // Within an advance of this clock on this thread (from a timer's closure), the turn
+        // is ours already.
+        let _turn = (!Advancing::here(&self.state)).then(|| lock(&self.state.advancing));
+        let _advancing = Advancing::enter(&self.state);
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        let target = self.state.now.load(Ordering::Acquire).saturating_add(by);
+        let max = u64::try_from(Self::MAX_ELAPSED.as_nanos()).unwrap_or(u64::MAX);
+        let target = self
+            .state
+            .now
+            .load(Ordering::Acquire)
+            .saturating_add(by)
+            .min(max);
         if let Some(timers) = self.state.timers.get() {
             timers.run_until(self, target);
         }
@@ -206,6 +224,32 @@ impl fmt::Debug for ManualClock {
         f.debug_struct("ManualClock")
             .field("elapsed", &self.elapsed())
             .finish()
+    }
+}
+
+thread_local! {
+    /// The manual clocks this thread is advancing, innermost last.
+    static ADVANCING: RefCell<Vec<*const ManualState>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks a manual clock as advanced by this thread while it lives (unwinding too).
+struct Advancing;
+
+impl Advancing {
+    /// Whether this thread is advancing `state`'s clock already.
+    fn here(state: &Arc<ManualState>) -> bool {
+        ADVANCING.with(|advancing| advancing.borrow().contains(&Arc::as_ptr(state)))
+    }
+
+    fn enter(state: &Arc<ManualState>) -> Advancing {
+        ADVANCING.with(|advancing| advancing.borrow_mut().push(Arc::as_ptr(state)));
+        Advancing
+    }
+}
+
+impl Drop for Advancing {
+    fn drop(&mut self) {
+        ADVANCING.with(|advancing| advancing.borrow_mut().pop());
     }
 }
 

@@ -241,3 +241,141 @@ fn advancing_from_two_threads_takes_turns() {
     assert_eq!(clock.elapsed(), Duration::from_millis(100));
     assert_eq!(fired.load(Ordering::SeqCst), 100, "each millisecond once");
 }
+
+#[test]
+fn an_every_timer_below_the_minimum_interval_runs_at_the_minimum() {
+    let clock = ManualClock::new();
+    let engine = engine_on(&clock, Duration::from_secs(60));
+    let session = engine.open().expect("open");
+    let fired = Arc::new(AtomicUsize::new(0));
+    let _zero = {
+        let fired = Arc::clone(&fired);
+        timer::every_in(&session, Duration::ZERO, move || {
+            fired.fetch_add(1, Ordering::SeqCst);
+        })
+        .expect("a zero interval is raised, not refused")
+    };
+    clock.advance(timer::MIN_INTERVAL - Duration::from_nanos(1));
+    assert_eq!(fired.load(Ordering::SeqCst), 0, "not before the minimum");
+    clock.advance(Duration::from_nanos(1) + timer::MIN_INTERVAL * 2);
+    assert_eq!(fired.load(Ordering::SeqCst), 3, "once per minimum interval");
+}
+
+#[test]
+fn a_timer_may_advance_its_own_clock() {
+    // Run on a thread of its own, so that a hang (an advance waiting for itself) fails the
+    // test instead of stalling it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let clock = ManualClock::new();
+        let engine = engine_on(&clock, Duration::from_secs(60));
+        let session = engine.open().expect("open");
+        let start = clock.now();
+        let runs: Arc<Mutex<Vec<(&'static str, Duration)>>> = Arc::default();
+        let record = |label: &'static str| {
+            let (runs, clock) = (Arc::clone(&runs), clock.clone());
+            move || {
+                runs.lock()
+                    .expect("lock")
+                    .push((label, clock.now() - start))
+            }
+        };
+        let _later = timer::after_in(&session, INTERVAL * 3, record("later")).expect("timer");
+        let _outer = {
+            let (clock, record, inner) = (clock.clone(), record("outer"), record("inner"));
+            timer::after_in(&session, INTERVAL, move || {
+                record();
+                // Runs the timer due at 3 before it returns, and leaves the clock at 5.
+                clock.advance(INTERVAL * 4);
+                inner();
+            })
+            .expect("timer")
+        };
+        clock.advance(INTERVAL * 2);
+        let runs = runs.lock().expect("lock").clone();
+        let _ = done.send((clock.elapsed(), runs));
+    });
+    let (elapsed, runs) = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the advance from inside a timer returned");
+    assert_eq!(
+        runs,
+        [
+            ("outer", INTERVAL),
+            ("later", INTERVAL * 3),
+            ("inner", INTERVAL * 5)
+        ]
+    );
+    assert_eq!(elapsed, INTERVAL * 5, "the later of the two advances");
+}
+
+#[test]
+fn a_dropped_manual_clock_drops_the_closures_of_its_queued_timers() {
+    let clock = ManualClock::new();
+    let engine = engine_on(&clock, Duration::from_secs(60));
+    let session = engine.open().expect("open");
+    let kept = Arc::new(());
+    {
+        let kept = Arc::clone(&kept);
+        timer::every_in(&session, INTERVAL, move || {
+            let _kept = &kept;
+        })
+        .expect("timer")
+        .detach();
+    }
+    clock.advance(INTERVAL * 2);
+    assert_eq!(Arc::strong_count(&kept), 2, "queued, with its closure");
+    drop((session, engine, clock));
+    assert_eq!(
+        Arc::strong_count(&kept),
+        1,
+        "freed with the clock, not leaked"
+    );
+}
+
+#[test]
+fn a_manual_clock_moves_nothing_of_an_engine_on_the_system_clock() {
+    let clock = ManualClock::new();
+    let engine = Engine::builder()
+        .idle_timeout(Duration::from_secs(60 * 60))
+        .build()
+        .expect("build");
+    let session = engine.open().expect("open");
+    let fired = Arc::new(AtomicUsize::new(0));
+    let _timer = {
+        let fired = Arc::clone(&fired);
+        timer::after_in(&session, Duration::from_secs(60 * 60), move || {
+            fired.fetch_add(1, Ordering::SeqCst);
+        })
+        .expect("timer")
+    };
+    clock.advance(Duration::from_secs(2 * 60 * 60));
+    assert_eq!(engine.expire_idle(), 0);
+    assert!(session.is_open());
+    assert!(session.idle_for() < Duration::from_secs(60 * 60));
+    assert_eq!(fired.load(Ordering::SeqCst), 0, "its timers keep real time");
+}
+
+#[test]
+fn advancing_past_the_maximum_stops_there_without_a_panic() {
+    let clock = ManualClock::new();
+    let engine = engine_on(&clock, Duration::from_secs(60));
+    let session = engine.open().expect("open");
+    let start = clock.now();
+    let fired = Arc::new(AtomicUsize::new(0));
+    let _once = {
+        let fired = Arc::clone(&fired);
+        timer::after_in(&session, Duration::MAX, move || {
+            fired.fetch_add(1, Ordering::SeqCst);
+        })
+        .expect("a delay too long is clamped, not refused")
+    };
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.elapsed(), ManualClock::MAX_ELAPSED);
+    assert_eq!(clock.now(), start + ManualClock::MAX_ELAPSED);
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.elapsed(), ManualClock::MAX_ELAPSED, "it stays there");
+    assert_eq!(fired.load(Ordering::SeqCst), 1, "clamped delays fall due");
+    assert_eq!(session.idle_for(), ManualClock::MAX_ELAPSED);
+    assert_eq!(engine.expire_idle(), 1);
+}
