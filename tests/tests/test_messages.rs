@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sessions_core::{
-    current_id, export_method, require, DispatchReport, Engine, SessionError, SessionId, Value,
+    current_id, export_method, require, DispatchReport, Engine, ManualClock, SessionError,
+    SessionId, Value,
 };
 
 /// What the `test_messages::record` method saw, kept as each session's state.
@@ -307,8 +308,12 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn the_background_dispatcher_delivers_and_expires() {
+    // Manual time: the session cannot expire while its messages wait for the dispatcher,
+    // however late the machine runs it, and expires exactly when the clock says so.
+    let clock = ManualClock::new();
     let engine = Engine::builder()
         .idle_timeout(Duration::from_millis(100))
+        .clock(clock.clock())
         .build()
         .expect("build");
     let session = engine.open().expect("open");
@@ -334,6 +339,15 @@ fn the_background_dispatcher_delivers_and_expires() {
         .collect();
     assert_eq!(seqs, (0..20).collect::<Vec<_>>());
 
+    // Idle for exactly the timeout: a whole round (begun after the advance) leaves it open.
+    clock.advance(Duration::from_millis(100));
+    let rounds = dispatcher.rounds();
+    wait_until("a whole round ran at the timeout", || {
+        dispatcher.rounds() >= rounds + 2
+    });
+    assert_eq!(dispatcher.expired(), 0);
+    assert!(session.is_open());
+    clock.advance(Duration::from_nanos(1));
     wait_until("the idle session expires", || dispatcher.expired() == 1);
     assert!(!session.is_open());
     assert_eq!(
