@@ -39,6 +39,6 @@ pub use user::User;
 pub use methods::{
     methods, Args, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
 };
-pub use value::{FromValue, IntoValue, Value, ValueError};
+pub use value::{from_value, to_value, FromValue, IntoValue, Value, ValueError};
 
 pub use sessions_macros::export_method;

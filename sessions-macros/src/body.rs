@@ -52,6 +52,20 @@ pub(crate) fn run_fn(method: &Method) -> TokenStream {
     }
 }
 
+/// The kind of the return type, `ResultReturn` or `ValueReturn`, chosen by method
+/// resolution (`ReturnKind`): the argument that picks the `ExportReturn` impl.
+pub(crate) fn return_kind(method: &Method) -> TokenStream {
+    let private = private(method);
+    let ret = ret_type(method);
+    quote_spanned! {ret_span(method)=>
+        {
+            #[allow(unused_imports)]
+            use #private::{ResultKind as _, ValueKind as _};
+            (&#private::ReturnKind::<#ret>::new()).kind()
+        }
+    }
+}
+
 /// When `result` is a failure: log it, with its causes, and write the sentinels.
 fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let private = private(method);
@@ -59,8 +73,9 @@ fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let ret = ret_type(method);
     let error = hidden("__error");
     let sentinels = write_sentinels(method, |_, ident| quote!(*#ident));
+    let kind = return_kind(method);
     let failure = quote_spanned! {ret_span(method)=>
-        <#ret as #private::ExportReturn>::failure(&#result)
+        <#ret as #private::ExportReturn<_>>::failure(&#result, #kind)
     };
     let text = failure_text(method, result, &error);
     quote! {

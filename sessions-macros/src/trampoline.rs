@@ -51,34 +51,40 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
     };
     let run = body::name(method);
     let call = quote!(#run(#(#call_args),*));
-    let sentinels = write_sentinels(method, |index, _| {
-        let local = local(index);
-        quote!(#local)
-    });
-    let on_failure = if sentinels.is_empty() {
-        quote!()
-    } else {
-        quote!(if #ran.is_err() { #sentinels })
-    };
     // Written like the body's `failure` call, so a return type that is not a host value is
     // reported once, at the type.
     let ret = ret_type(method);
     let value = hidden("__value");
+    let kind = body::return_kind(method);
     let (failure, outcome_of) = (
-        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn>::failure(&#value) },
-        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn>::into_outcome(#value) },
+        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn<_>>::failure(&#value, #kind) },
+        quote_spanned! {ret_span(method)=> <#ret as #private::ExportReturn<_>>::into_outcome(#value, #kind) },
     );
     let text = failure_text(method, &value, &error);
     // The failure's text with its causes is taken before the value is consumed.
     let into_outcome = quote! {
         |#value: #ret| {
             let #error = #failure.map(|#error| #text);
-            let (#value, #ran) = #outcome_of;
-            (#value, #error.or(#ran))
+            #outcome_of.map(|(#value, #ran)| (#value, #error.or(#ran)))
         }
     };
+    // The out parameters' final values, after their sentinels when the call failed: the
+    // runtime asks again when an out parameter cannot be written.
+    let sentinels = write_sentinels(method, |index, _| {
+        let local = local(index);
+        quote!(#local)
+    });
+    let failed = hidden("__failed");
+    let take_outs = if sentinels.is_empty() {
+        quote!(|_: bool| #private::Vec::from([#(#outs),*]))
+    } else {
+        quote!(|#failed: bool| {
+            if #failed { #sentinels }
+            #private::Vec::from([#(#outs),*])
+        })
+    };
     let outcome = quote! {
-        #private::outcome(#ran.map(#into_outcome), #private::Vec::from([#(#outs),*]))
+        #private::outcome(#log, #ran.map(#into_outcome), #take_outs)
     };
     let trampoline = name();
 
@@ -119,7 +125,6 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                     #(#locals)*
                     ::core::result::Result::Ok(async move {
                         let #ran = #resolve;
-                        #on_failure
                         #outcome
                     })
                 })
@@ -139,7 +144,6 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 #private::HostCall::run(#log, #policy, |#host| {
                     #(#locals)*
                     let #ran = #enter;
-                    #on_failure
                     ::core::result::Result::Ok(#outcome)
                 })
             }
@@ -155,7 +159,7 @@ struct Params {
     locals: Vec<TokenStream>,
     /// The arguments of the call of the body function.
     call_args: Vec<TokenStream>,
-    /// `(name, value)` of each out parameter, after the call.
+    /// `(name, has a sentinel, value)` of each out parameter, after the call.
     outs: Vec<TokenStream>,
     /// Whether a parameter is the injected session (`__session`).
     injects: bool,
@@ -190,8 +194,9 @@ impl Params {
                         let mut #local = <#inner as #private::OutParam>::initial();
                     });
                     params.call_args.push(quote!(&mut #local));
+                    let has_sentinel = param.sentinel(method.attr).is_some();
                     params.outs.push(quote_spanned! {inner.span()=>
-                        (#pname, <#inner as #private::OutParam>::into_out(#local))
+                        (#pname, #has_sentinel, <#inner as #private::OutParam>::take_out(&mut #local))
                     });
                 }
                 Kind::Injected { by_ref } => {

@@ -15,7 +15,8 @@ pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, L
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgReader, Args, CallError,
     CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn, FailureText,
-    InParam, MethodInfo, MethodSpec, OutParam, ParamInfo, Policy, PolicyFailure, Trampoline,
+    InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, Policy, PolicyFailure,
+    ResultKind, ResultReturn, ReturnKind, Trampoline, ValueKind, ValueReturn,
 };
 pub use crate::Value;
 /// Generated code logs each method's failures through this, from the exporting crate.

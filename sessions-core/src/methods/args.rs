@@ -200,14 +200,26 @@ impl ArgReader {
         }
     }
 
+    /// `expected` is the parameter's type; `got` what was found, and where inside the
+    /// argument when it is not the argument itself: `string "one" at .x (expected f64)`, or
+    /// with the reason it was refused, `int 300 at .points[1].x (out of range for u8)`.
     #[cold]
     #[inline(never)]
     fn wrong_type(&self, param: &str, ty: &str, error: &ValueError) -> CallError {
+        let got = if error.path().is_empty() {
+            error.got().to_owned()
+        } else {
+            let why = match error.reason() {
+                Some(reason) => reason.to_owned(),
+                None => format!("expected {}", error.expected()),
+            };
+            format!("{} at {} ({why})", error.found_text(), error.path())
+        };
         CallError::ArgType {
             method: self.method.to_owned(),
             param: param.to_owned(),
             expected: ty.to_owned(),
-            got: error.got().to_owned(),
+            got,
         }
     }
 }

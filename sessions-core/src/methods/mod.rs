@@ -19,7 +19,6 @@ mod args;
 mod failure;
 mod info;
 mod outcome;
-#[cfg(feature = "serde")]
 mod serialize;
 mod table;
 mod traits;
@@ -32,8 +31,9 @@ pub use info::{
     Trampoline,
 };
 pub(crate) use outcome::panicked;
-pub use outcome::{outcome, CallError, CallOutcome};
+pub use outcome::{outcome, CallError, CallOutcome, OutValue};
 pub use table::{methods, MethodTable};
 pub use traits::{
     body, exported_async_fn_must_be_send, ExportReturn, InParam, OutParam, PolicyFailure,
+    ResultKind, ResultReturn, ReturnKind, ValueKind, ValueReturn,
 };

@@ -2,8 +2,9 @@
 //! could not be called at all.
 
 use std::any::Any;
+use std::fmt::Display;
 
-use crate::{SessionError, Value};
+use crate::{SessionError, Value, ValueError};
 
 /// What a call that ran produced.
 ///
@@ -150,17 +151,67 @@ pub enum CallError {
     },
 }
 
-/// The outcome of a call that ran to its end (`Ok((value, error))`: the function's result
-/// as a host sees it) or was stopped before or while running (`Err(message)`: the policy
-/// refused it, or it panicked), with the out parameters' final values. Generated
-/// trampolines build their outcome with it.
+/// One out parameter as a trampoline gives it to [`outcome`]: its name, whether it has a
+/// sentinel, and its final value (`Err` when it cannot be written as a `Value`).
+pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
+
+/// The outcome of a call that ran to its end (`Ok(Ok((value, error)))`: the function's
+/// result as a host sees it), whose return value could not be written as a `Value`
+/// (`Ok(Err(_))`), or that was stopped before or while running (`Err(message)`: the policy
+/// refused it, or it panicked; already logged). Generated trampolines build their outcome
+/// with it.
+///
+/// `outs(failed)` takes the out parameters' final values, after writing their sentinels
+/// when `failed`. A value that cannot be written (its `Serialize` impl failed) fails a call
+/// that had not failed: logged once through `log`, the sentinels written, and the
+/// outcome's `error` says which value and why. In a call that had already failed, such an
+/// out parameter is `Null` (the error already says why the call failed).
 #[inline]
 pub fn outcome(
-    ran: Result<(Value, Option<String>), String>,
-    outs: Vec<(&'static str, Value)>,
+    log: fn(&dyn Display),
+    ran: Result<Result<(Value, Option<String>), ValueError>, String>,
+    mut outs: impl FnMut(bool) -> Vec<OutValue>,
 ) -> CallOutcome {
-    let (value, error) = ran.unwrap_or_else(|message| (Value::Null, Some(message)));
+    let (mut value, mut error, failed) = match ran {
+        Ok(Ok((value, error))) => (value, error, false),
+        Ok(Err(unwritable)) => {
+            let message = format!("the return value cannot be sent to the host: {unwritable}");
+            log(&message);
+            (Value::Null, Some(message), true)
+        }
+        Err(message) => (Value::Null, Some(message), true),
+    };
+    let mut taken = outs(failed);
+    if error.is_none() {
+        if let Some(message) = unwritable_out(&taken) {
+            log(&message);
+            value = Value::Null;
+            error = Some(message);
+            // Sentinels for the outs that have one; the others keep what was taken.
+            let sentinels = outs(true);
+            for (out, sentinel) in taken.iter_mut().zip(sentinels) {
+                if sentinel.1 {
+                    *out = sentinel;
+                }
+            }
+        }
+    }
+    let outs = taken
+        .into_iter()
+        .map(|(name, _, value)| (name, value.unwrap_or(Value::Null)))
+        .collect();
     CallOutcome { value, outs, error }
+}
+
+/// The message for the first out parameter that cannot be written, if any.
+#[cold]
+fn unwritable_out(outs: &[OutValue]) -> Option<String> {
+    outs.iter().find_map(|(name, _, value)| {
+        let err = value.as_ref().err()?;
+        Some(format!(
+            "out parameter `{name}` cannot be sent to the host: {err}"
+        ))
+    })
 }
 
 impl CallError {

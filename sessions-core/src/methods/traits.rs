@@ -6,41 +6,94 @@
 
 use std::fmt::Display;
 use std::future::Future;
+use std::marker::PhantomData;
 
 use crate::{FromValue, IntoValue, SessionError, Value, ValueError};
 
-/// A type an exported method may return: `T: IntoValue` (never fails) or
-/// `Result<T: IntoValue, E: Display>`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned by an exported method",
-    label = "not a host value",
-    note = "return `()`, a type that implements `IntoValue` (e.g. `i64`, `String`, `Vec<T>`), or `Result<T, E>` with `T: IntoValue` and `E: Display`"
-)]
-pub trait ExportReturn: Sized {
-    /// The error to log and turn into sentinels, if this is a failure.
-    fn failure(&self) -> Option<&dyn Display>;
-    /// `(value, error message)` for a host: `(Null, Some(message))` on failure.
-    fn into_outcome(self) -> (Value, Option<String>);
+/// The kind of a return type that is not a `Result`: its value is given to the host.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueReturn;
+
+/// The kind of a `Result` return type: `Ok`'s value is given to the host, `Err` is the
+/// method's failure.
+#[derive(Clone, Copy, Debug)]
+pub struct ResultReturn;
+
+/// Chooses the kind of the return type `R` by method resolution, since every
+/// `Result<T: Serialize, E: Serialize>` is itself a serde type: generated code calls
+/// `(&ReturnKind::<R>::new()).kind()` with [`ResultKind`] and [`ValueKind`] in scope, and the
+/// `Result` impl, one autoref closer, wins for a `Result`.
+pub struct ReturnKind<R>(PhantomData<fn() -> R>);
+
+impl<R> ReturnKind<R> {
+    /// The chooser for `R`.
+    #[inline(always)]
+    pub const fn new() -> Self {
+        ReturnKind(PhantomData)
+    }
 }
 
-impl<T: IntoValue> ExportReturn for T {
-    #[inline]
-    fn failure(&self) -> Option<&dyn Display> {
-        None
-    }
+/// The kind of a `Result` return type (see [`ReturnKind`]).
+pub trait ResultKind {
+    /// [`ResultReturn`].
+    fn kind(&self) -> ResultReturn;
+}
 
-    #[inline]
-    fn into_outcome(self) -> (Value, Option<String>) {
-        (self.into_value(), None)
+impl<T, E> ResultKind for ReturnKind<Result<T, E>> {
+    #[inline(always)]
+    fn kind(&self) -> ResultReturn {
+        ResultReturn
     }
+}
+
+/// The kind of any other return type (see [`ReturnKind`]).
+pub trait ValueKind {
+    /// [`ValueReturn`].
+    fn kind(&self) -> ValueReturn;
+}
+
+impl<R> ValueKind for &ReturnKind<R> {
+    #[inline(always)]
+    fn kind(&self) -> ValueReturn {
+        ValueReturn
+    }
+}
+
+/// A type an exported method may return, of kind `K` ([`ValueReturn`] or [`ResultReturn`],
+/// chosen by [`ReturnKind`]): `T: Serialize` (or a hand-written `IntoValue`), or
+/// `Result<T, E>` with such a `T` and `E: Display`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by an exported method",
+    label = "not a host value: derive `serde::Serialize` for it",
+    note = "return `()`, a type that implements `serde::Serialize` (add `#[derive(serde::Serialize)]` to your type), or `Result<T, E>` with `T: Serialize` and `E: Display`"
+)]
+pub trait ExportReturn<K>: Sized {
+    /// The error to log and turn into sentinels, if this is a failure.
+    fn failure(&self, kind: K) -> Option<&dyn Display>;
+    /// `(value, error message)` for a host: `(Null, Some(message))` on failure; `Err` when
+    /// the value cannot be written as a `Value` (its `Serialize` impl failed).
+    fn into_outcome(self, kind: K) -> Result<(Value, Option<String>), ValueError>;
 }
 
 // `do_not_recommend`: an error names `ExportReturn` (and its instructions), not the
 // bound of this impl that failed.
 #[diagnostic::do_not_recommend]
-impl<T: IntoValue, E: Display> ExportReturn for Result<T, E> {
+impl<T: IntoValue> ExportReturn<ValueReturn> for T {
     #[inline]
-    fn failure(&self) -> Option<&dyn Display> {
+    fn failure(&self, _: ValueReturn) -> Option<&dyn Display> {
+        None
+    }
+
+    #[inline]
+    fn into_outcome(self, _: ValueReturn) -> Result<(Value, Option<String>), ValueError> {
+        Ok((self.try_into_value()?, None))
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: IntoValue, E: Display> ExportReturn<ResultReturn> for Result<T, E> {
+    #[inline]
+    fn failure(&self, _: ResultReturn) -> Option<&dyn Display> {
         match self {
             Ok(_) => None,
             Err(error) => Some(error),
@@ -48,10 +101,10 @@ impl<T: IntoValue, E: Display> ExportReturn for Result<T, E> {
     }
 
     #[inline]
-    fn into_outcome(self) -> (Value, Option<String>) {
+    fn into_outcome(self, _: ResultReturn) -> Result<(Value, Option<String>), ValueError> {
         match self {
-            Ok(value) => (value.into_value(), None),
-            Err(error) => (Value::Null, Some(error.to_string())),
+            Ok(value) => Ok((value.try_into_value()?, None)),
+            Err(error) => Ok((Value::Null, Some(error.to_string()))),
         }
     }
 }
@@ -85,14 +138,15 @@ impl<T, E: From<SessionError>> PolicyFailure for Result<T, E> {
 /// The `T` of an out parameter `&mut T`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of an exported method's out parameter",
-    label = "needs `Default` and `IntoValue`",
-    note = "a host call starts an out parameter at `T::default()` and returns its final value with `IntoValue`: implement both, or use a type that has them (integers, floats, `bool`, `String`, `Option<T>`, `Vec<T>`, `Value`)"
+    label = "needs `Default` and `serde::Serialize`",
+    note = "a host call starts an out parameter at `T::default()` and gives its final value back with `serde::Serialize`: derive both (`#[derive(Default, serde::Serialize)]`), or use a type that has them (integers, floats, `bool`, `String`, `Option<T>`, `Vec<T>`, `Value`)"
 )]
 pub trait OutParam: Sized {
     /// The value a host call starts it at.
     fn initial() -> Self;
-    /// Its final value, for `CallOutcome::outs`.
-    fn into_out(self) -> Value;
+    /// Its final value, for `CallOutcome::outs`, taken out (`Default` is left in its place);
+    /// `Err` when it cannot be written as a `Value`.
+    fn take_out(&mut self) -> Result<Value, ValueError>;
 }
 
 impl<T: Default + IntoValue> OutParam for T {
@@ -102,16 +156,16 @@ impl<T: Default + IntoValue> OutParam for T {
     }
 
     #[inline]
-    fn into_out(self) -> Value {
-        self.into_value()
+    fn take_out(&mut self) -> Result<Value, ValueError> {
+        std::mem::take(self).try_into_value()
     }
 }
 
 /// The type of an in parameter, converted from a host's `Value`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an in parameter of an exported method: it does not implement `FromValue`",
-    label = "a host passes a `Value`, converted with `FromValue`",
-    note = "use a type that implements `FromValue` (integers, floats, `bool`, `String`, `SessionId`, `Option<T>`, `Vec<T>`, `Value`) or implement it; `&mut T` makes an out parameter, `&Session` the injected session"
+    message = "`{Self}` cannot be an in parameter of an exported method: it does not implement `serde::Deserialize`",
+    label = "a host passes a `Value`, converted with `serde::Deserialize`",
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}` (or implement `sessions_core::FromValue` for it); `&mut T` makes an out parameter, `&Session` the injected session"
 )]
 pub trait InParam: Sized {
     /// Converts a host's argument.

@@ -1,5 +1,6 @@
 //! [`ValueError`]: a value could not be converted, with a short description of it.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use super::display::Quoted;
@@ -9,13 +10,19 @@ use super::Value;
 const PREVIEW_CHARS: usize = 64;
 /// At most this many characters of a map key or a reason go into an error message.
 const NOTE_CHARS: usize = 120;
+/// At most this many bytes of a path go into an error message; outer parts are left out.
+const PATH_CHARS: usize = 200;
 
-/// A [`Value`] could not be converted into the Rust type a function takes.
+/// A value could not be converted: a [`Value`] into the Rust type a function takes
+/// ([`FromValue`](super::FromValue), [`from_value`](super::from_value)), or a Rust value into
+/// a [`Value`] ([`to_value`](super::to_value)).
 ///
-/// The message names both sides: `expected u8, got int 300 (out of range for u8)`,
-/// `expected String, got bool true`. The description of what was found is short: a long
-/// string, byte string, array or map is cut after 64 characters of its text and its size is
-/// given instead, so an error message never holds megabytes of a host's input.
+/// The message names both sides, and where inside the value the trouble is when it is not
+/// the value itself: `expected u8, got int 300 (out of range for u8)`,
+/// `at .points[1].x: expected i64, got float 1.5`. The description of what was found is
+/// short: a long string, byte string, array or map is cut after 64 characters of its text
+/// and its size is given instead, and a long path keeps only its innermost part, so an error
+/// message never holds megabytes of a host's input.
 ///
 /// ```
 /// use sessions_core::{FromValue, Value};
@@ -23,23 +30,67 @@ const NOTE_CHARS: usize = 120;
 /// let err = u8::from_value(Value::Int(300)).unwrap_err();
 /// assert_eq!(err.expected(), "u8");
 /// assert_eq!(err.got(), "int 300 (out of range for u8)");
+/// assert_eq!(err.path(), "");
 /// assert_eq!(err.to_string(), "expected u8, got int 300 (out of range for u8)");
+///
+/// let err = Vec::<Vec<u8>>::from_value(Value::from(vec![vec![1], vec![2, 300]])).unwrap_err();
+/// assert_eq!(err.path(), "[1][1]");
+/// assert_eq!(err.to_string(), "at [1][1]: expected u8, got int 300 (out of range for u8)");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("expected {expected}, got {got}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueError {
-    expected: &'static str,
+    kind: Kind,
+    expected: Cow<'static, str>,
+    /// What was found, then ` (reason)` when there is one.
     got: String,
+    /// The length of the description of what was found, before the reason.
+    found_len: usize,
+    /// Where in the value, outermost first: `.points[1].x`; empty for the value itself.
+    path: String,
+    /// Whether outer parts of the path were left out, to keep the message short.
+    path_cut: bool,
+}
+
+/// Which way the conversion went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A `Value` into a Rust type.
+    FromValue,
+    /// A Rust value into a `Value`: `expected` is its type, `got` the reason.
+    ToValue,
 }
 
 impl ValueError {
     /// An error saying that a value of type `expected` (a Rust type name, such as `"u8"`)
     /// was wanted and `got` was found; `got` is described briefly, as
     /// [`got`](Self::got) shows.
-    pub fn new(expected: &'static str, got: &Value) -> Self {
+    pub fn new(expected: impl Into<Cow<'static, str>>, got: &Value) -> Self {
+        Self::found(expected, describe(got))
+    }
+
+    /// An error saying that `expected` was wanted and `found` (already described) was found.
+    pub(super) fn found(expected: impl Into<Cow<'static, str>>, found: String) -> Self {
         ValueError {
-            expected,
-            got: describe(got),
+            kind: Kind::FromValue,
+            expected: expected.into(),
+            found_len: found.len(),
+            got: found,
+            path: String::new(),
+            path_cut: false,
+        }
+    }
+
+    /// A Rust value could not be written as a `Value`, for `reason`.
+    pub(super) fn to_value(reason: impl fmt::Display) -> Self {
+        let mut got = String::new();
+        push_truncated(&mut got, &reason, NOTE_CHARS);
+        ValueError {
+            kind: Kind::ToValue,
+            expected: Cow::Borrowed(""),
+            found_len: got.len(),
+            got,
+            path: String::new(),
+            path_cut: false,
         }
     }
 
@@ -53,40 +104,161 @@ impl ValueError {
         self
     }
 
-    /// Says that the refused value was element `index` of an array:
-    /// `element 3: int 300 (out of range for u8)`. Nested calls read outermost first.
+    /// Says that the refused value was element `index` of an array: the path gains `[3]`
+    /// in front. Nested calls are made innermost first, so the path reads outermost first.
     #[must_use]
     pub fn at_index(mut self, index: usize) -> Self {
-        self.got = format!("element {index}: {}", self.got);
+        self.prepend(&format!("[{index}]"));
         self
     }
 
-    /// Says that the refused value was the entry under `key` of a map:
-    /// `key "port": string "80"`. A key longer than 120 characters is cut.
+    /// Says that the refused value was the entry under `key` of a map (or the field `key`
+    /// of a struct): the path gains `.key` in front, or `["key"]` (JSON-quoted, cut after
+    /// 120 characters) when the key is not a plain identifier.
     #[must_use]
     pub fn at_key(mut self, key: &str) -> Self {
-        let mut prefix = String::from("key ");
-        push_truncated(&mut prefix, &Quoted(key), NOTE_CHARS);
-        prefix.push_str(": ");
-        self.got.insert_str(0, &prefix);
+        let plain = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && key.chars().count() <= NOTE_CHARS;
+        if plain {
+            self.prepend(&format!(".{key}"));
+        } else {
+            let mut segment = String::from("[");
+            push_truncated(&mut segment, &Quoted(key), NOTE_CHARS);
+            segment.push(']');
+            self.prepend(&segment);
+        }
         self
     }
 
-    /// The Rust type that was wanted, such as `"u8"` or `"SessionId"`.
-    pub fn expected(&self) -> &'static str {
-        self.expected
+    /// The Rust type that was wanted, such as `"u8"`, `"Point"` or `"a sequence"` (inside a
+    /// value, what serde's visitor for the type expects). For an error of
+    /// [`to_value`](super::to_value), the type that could not be written.
+    pub fn expected(&self) -> &str {
+        &self.expected
     }
 
-    /// A short description of what was found: its kind, its text (cut when long), and
-    /// where it was and why it was refused when that is known, such as
-    /// `element 3: int 300 (out of range for u8)`.
+    /// A short description of what was found, its kind and its text (cut when long), and
+    /// why it was refused when that is known, such as `int 300 (out of range for u8)`. For
+    /// an error of [`to_value`](super::to_value), why the value could not be written.
     pub fn got(&self) -> &str {
         &self.got
     }
+
+    /// Where inside the value the refused part is, outermost first, such as
+    /// `.points[1].x` (field `points`, element 1, field `x`) or `["a key"]`; empty when it
+    /// is the value itself. Starts with `…` when outer parts were left out to keep it short.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What was found, without the reason: `int 300`.
+    pub(crate) fn found_text(&self) -> &str {
+        &self.got[..self.found_len]
+    }
+
+    /// Why it was refused, if known: `out of range for u8`.
+    pub(crate) fn reason(&self) -> Option<&str> {
+        let rest = &self.got[self.found_len..];
+        rest.strip_prefix(" (")?.strip_suffix(')')
+    }
+
+    /// Whether the description of what was found is still to be filled in (an error raised
+    /// by a serde visitor with only a message).
+    pub(super) fn lacks_found(&self) -> bool {
+        self.kind == Kind::FromValue && self.found_len == 0
+    }
+
+    /// Fills in what was found, keeping the reason.
+    pub(super) fn with_found(mut self, found: String) -> Self {
+        self.found_len = found.len();
+        self.got.insert_str(0, &found);
+        self
+    }
+
+    /// Fills in what was expected, when nothing is yet.
+    pub(super) fn or_expected(mut self, expected: impl FnOnce() -> String) -> Self {
+        if self.expected.is_empty() {
+            self.expected = Cow::Owned(expected());
+        }
+        self
+    }
+
+    /// At the top level of a conversion of `T`: the expected type is `T`'s own name (its
+    /// last path segments: `Vec<u8>`, `Point`), as a caller who asked for a `T` knows it.
+    pub(super) fn top_level(mut self, type_name: &'static str) -> Self {
+        if self.path.is_empty() || self.kind == Kind::ToValue {
+            self.expected = Cow::Owned(short_type_name(type_name));
+        }
+        self
+    }
+
+    fn prepend(&mut self, segment: &str) {
+        if self.path_cut {
+            return;
+        }
+        if self.path.len() + segment.len() > PATH_CHARS {
+            self.path.insert_str(0, "…");
+            self.path_cut = true;
+            return;
+        }
+        self.path.insert_str(0, segment);
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, self.path.is_empty()) {
+            (Kind::FromValue, true) => write!(f, "expected {}, got {}", self.expected, self.got),
+            (Kind::FromValue, false) => write!(
+                f,
+                "at {}: expected {}, got {}",
+                self.path, self.expected, self.got
+            ),
+            (Kind::ToValue, true) => {
+                write!(
+                    f,
+                    "cannot convert {} into a Value: {}",
+                    self.expected, self.got
+                )
+            }
+            (Kind::ToValue, false) => write!(
+                f,
+                "cannot convert {} into a Value, at {}: {}",
+                self.expected, self.path, self.got
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// `alloc::vec::Vec<alloc::string::String>` → `Vec<String>`: each path cut to its last
+/// segment.
+pub(super) fn short_type_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("::") {
+            // Drop the segment before `::`.
+            let keep = out
+                .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_')
+                .len();
+            out.truncate(keep);
+            rest = after;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// `kind text`, with long text cut and the value's size added: `string "abc… (5000 chars)`.
-pub(super) fn describe(value: &Value) -> String {
+pub(crate) fn describe(value: &Value) -> String {
     let mut out = format!("{} ", value.kind());
     let size = match value {
         Value::Null => return "null".to_owned(),
@@ -108,7 +280,7 @@ pub(super) fn describe(value: &Value) -> String {
 /// Appends at most `max` characters of `item`'s text to `out`, then `…` if it was cut;
 /// returns whether it was. Formatting stops at the limit, so a huge value costs no more
 /// than a small one.
-fn push_truncated(out: &mut String, item: &dyn fmt::Display, max: usize) -> bool {
+pub(super) fn push_truncated(out: &mut String, item: &dyn fmt::Display, max: usize) -> bool {
     let mut writer = Truncating {
         out,
         left: max,
@@ -210,17 +382,64 @@ mod tests {
         let err = ValueError::new("u8", &Value::Int(300))
             .because("out of range for u8")
             .at_index(3)
-            .at_key("ports");
+            .at_key("ports")
+            .at_key("a key");
         assert_eq!(err.expected(), "u8");
+        assert_eq!(err.got(), "int 300 (out of range for u8)");
+        assert_eq!(err.found_text(), "int 300");
+        assert_eq!(err.reason(), Some("out of range for u8"));
+        assert_eq!(err.path(), r#"["a key"].ports[3]"#);
         assert_eq!(
-            err.got(),
-            r#"key "ports": element 3: int 300 (out of range for u8)"#
+            err.to_string(),
+            r#"at ["a key"].ports[3]: expected u8, got int 300 (out of range for u8)"#
         );
 
         let long_key = "k".repeat(10_000);
         let err = ValueError::new("u8", &Value::Null).at_key(&long_key);
-        assert!(err.got().len() < 200, "{}", err.got());
+        assert!(err.path().len() < 200, "{}", err.path());
         let err = ValueError::new("u8", &Value::Null).because("r".repeat(10_000));
         assert!(err.got().len() < 200, "{}", err.got());
+    }
+
+    #[test]
+    fn a_deep_path_keeps_its_innermost_part() {
+        let mut err = ValueError::new("u8", &Value::Null);
+        for i in 0..10_000 {
+            err = err.at_index(i);
+        }
+        assert!(err.path().starts_with('…'), "{}", err.path());
+        assert!(err.path().ends_with("[1][0]"), "{}", err.path());
+        assert!(err.to_string().len() < 300, "{err}");
+    }
+
+    #[test]
+    fn to_value_errors_name_the_type_and_the_reason() {
+        let err = ValueError::to_value("no").top_level("my_crate::Point");
+        assert_eq!(err.expected(), "Point");
+        assert_eq!(err.got(), "no");
+        assert_eq!(err.to_string(), "cannot convert Point into a Value: no");
+        let err = ValueError::to_value("no")
+            .at_key("x")
+            .top_level("my_crate::Point");
+        assert_eq!(
+            err.to_string(),
+            "cannot convert Point into a Value, at .x: no"
+        );
+    }
+
+    #[test]
+    fn type_names_are_shortened() {
+        assert_eq!(
+            short_type_name("alloc::vec::Vec<alloc::string::String>"),
+            "Vec<String>"
+        );
+        assert_eq!(
+            short_type_name(
+                "std::collections::hash::map::HashMap<alloc::string::String, my::Point>"
+            ),
+            "HashMap<String, Point>"
+        );
+        assert_eq!(short_type_name("[i64; 3]"), "[i64; 3]");
+        assert_eq!(short_type_name("(u8, &str)"), "(u8, &str)");
     }
 }

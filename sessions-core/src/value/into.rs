@@ -1,130 +1,11 @@
-//! [`IntoValue`] for the standard types, and `From<T> for Value` forwarding to it; the rules
-//! are on the trait.
+//! `From<T> for Value` for the standard types, forwarding to [`IntoValue`] (whose rules are
+//! on the trait); none of these conversions can fail.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 use super::{IntoValue, Value};
 use crate::SessionId;
-
-/// Integers that always fit in an `i64`.
-macro_rules! into_value_small_int {
-    ($($t:ident)*) => {$(
-        impl IntoValue for $t {
-            fn into_value(self) -> Value {
-                Value::Int(self.into())
-            }
-        }
-    )*};
-}
-
-into_value_small_int!(i8 i16 i32 i64 u8 u16 u32);
-
-/// Integers that may not fit in an `i64`: `Int`, else `UInt`, else decimal text.
-macro_rules! into_value_wide_int {
-    ($($t:ident)*) => {$(
-        impl IntoValue for $t {
-            fn into_value(self) -> Value {
-                if let Ok(n) = i64::try_from(self) {
-                    Value::Int(n)
-                } else if let Ok(n) = u64::try_from(self) {
-                    Value::UInt(n)
-                } else {
-                    Value::String(self.to_string())
-                }
-            }
-        }
-    )*};
-}
-
-into_value_wide_int!(isize usize i128 u128);
-
-impl IntoValue for u64 {
-    fn into_value(self) -> Value {
-        match i64::try_from(self) {
-            Ok(n) => Value::Int(n),
-            Err(_) => Value::UInt(self),
-        }
-    }
-}
-
-impl IntoValue for f64 {
-    fn into_value(self) -> Value {
-        Value::Float(self)
-    }
-}
-
-impl IntoValue for f32 {
-    fn into_value(self) -> Value {
-        Value::Float(self.into())
-    }
-}
-
-impl IntoValue for bool {
-    fn into_value(self) -> Value {
-        Value::Bool(self)
-    }
-}
-
-impl IntoValue for String {
-    fn into_value(self) -> Value {
-        Value::String(self)
-    }
-}
-
-impl IntoValue for &str {
-    fn into_value(self) -> Value {
-        Value::String(self.to_owned())
-    }
-}
-
-impl IntoValue for char {
-    fn into_value(self) -> Value {
-        Value::String(self.to_string())
-    }
-}
-
-impl IntoValue for () {
-    fn into_value(self) -> Value {
-        Value::Null
-    }
-}
-
-impl IntoValue for Value {
-    fn into_value(self) -> Value {
-        self
-    }
-}
-
-impl IntoValue for SessionId {
-    fn into_value(self) -> Value {
-        Value::String(self.to_string())
-    }
-}
-
-impl<T: IntoValue> IntoValue for Option<T> {
-    fn into_value(self) -> Value {
-        self.map_or(Value::Null, T::into_value)
-    }
-}
-
-impl<T: IntoValue> IntoValue for Vec<T> {
-    fn into_value(self) -> Value {
-        Value::Array(self.into_iter().map(T::into_value).collect())
-    }
-}
-
-impl<T: IntoValue> IntoValue for BTreeMap<String, T> {
-    fn into_value(self) -> Value {
-        Value::Map(self.into_iter().map(|(k, v)| (k, v.into_value())).collect())
-    }
-}
-
-impl<T: IntoValue, S: BuildHasher> IntoValue for HashMap<String, T, S> {
-    fn into_value(self) -> Value {
-        Value::Map(self.into_iter().map(|(k, v)| (k, v.into_value())).collect())
-    }
-}
 
 // `impl<T: IntoValue> From<T> for Value` would overlap the standard `From<Value> for Value`,
 // so each type gets its own.
@@ -171,28 +52,28 @@ impl From<&str> for Value {
 impl<T: IntoValue> From<Option<T>> for Value {
     /// Converts an `Option` as [`IntoValue`] does: `None` is `Null`.
     fn from(x: Option<T>) -> Value {
-        x.into_value()
+        x.map_or(Value::Null, T::into_value)
     }
 }
 
 impl<T: IntoValue> From<Vec<T>> for Value {
     /// Converts a `Vec` as [`IntoValue`] does: an `Array`.
     fn from(x: Vec<T>) -> Value {
-        x.into_value()
+        Value::Array(x.into_iter().map(T::into_value).collect())
     }
 }
 
 impl<T: IntoValue> From<BTreeMap<String, T>> for Value {
     /// Converts a map as [`IntoValue`] does: a `Map`.
     fn from(x: BTreeMap<String, T>) -> Value {
-        x.into_value()
+        Value::Map(x.into_iter().map(|(k, v)| (k, v.into_value())).collect())
     }
 }
 
 impl<T: IntoValue, S: BuildHasher> From<HashMap<String, T, S>> for Value {
     /// Converts a map as [`IntoValue`] does: a `Map`.
     fn from(x: HashMap<String, T, S>) -> Value {
-        x.into_value()
+        Value::Map(x.into_iter().map(|(k, v)| (k, v.into_value())).collect())
     }
 }
 

@@ -1,4 +1,4 @@
-//! JSON for [`Value`] (feature `serde`): conversions to and from `serde_json::Value`, and
+//! JSON for [`Value`]: conversions to and from `serde_json::Value`, and
 //! `Serialize`/`Deserialize` written by hand, since only `serde` itself is a dependency.
 //!
 //! What JSON cannot hold is converted, not refused: a non-finite float becomes `null`, and
@@ -11,7 +11,8 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, Serializer};
 use serde_json::Value as Json;
 
-use super::{IntoValue, Value};
+use super::ser::{canonical_i128, canonical_u128, canonical_u64};
+use super::Value;
 
 impl Value {
     /// Parses JSON text. Numbers become `Int` when they fit in an `i64`, else `UInt` when
@@ -116,7 +117,7 @@ impl<'de> Deserialize<'de> for Value {
 }
 
 /// Builds a [`Value`] from whatever a self-describing format holds; integers follow the
-/// [`IntoValue`] rules, so they come out canonical.
+/// `IntoValue` rules, so they come out canonical.
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -135,15 +136,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        Ok(n.into_value())
+        Ok(canonical_u64(n))
     }
 
     fn visit_i128<E>(self, n: i128) -> Result<Value, E> {
-        Ok(n.into_value())
+        Ok(canonical_i128(n))
     }
 
     fn visit_u128<E>(self, n: u128) -> Result<Value, E> {
-        Ok(n.into_value())
+        Ok(canonical_u128(n))
     }
 
     fn visit_f64<E>(self, x: f64) -> Result<Value, E> {

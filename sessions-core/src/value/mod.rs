@@ -1,19 +1,28 @@
 //! The dynamic [`Value`] that crosses the host boundary, and the two traits that convert
-//! Rust values from it ([`FromValue`]) and into it ([`IntoValue`]).
+//! Rust values from it ([`FromValue`]) and into it ([`IntoValue`]), implemented for every
+//! serde type.
 //!
-//! The conversions themselves live in `from.rs` and `into.rs`, the error in `error.rs`,
-//! the text form in `display.rs` and, with the `serde` feature, JSON in `json.rs`.
+//! The conversions themselves are a serde `Deserializer` of a `Value` (`de.rs`,
+//! [`from_value`]) and a `Serializer` into one (`ser.rs`, [`to_value`]); `From<T> for Value`
+//! is in `into.rs`, `SessionId`'s serde form in `session_id.rs`, the error in `error.rs`, the
+//! text form in `display.rs` and JSON in `json.rs`.
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+mod de;
 mod display;
 mod error;
-mod from;
 mod into;
-#[cfg(feature = "serde")]
 mod json;
+mod ser;
+mod session_id;
 
+pub use de::from_value;
 pub use error::ValueError;
+pub use ser::to_value;
 
 /// A dynamic value: what a host passes to an exported method and gets back from it.
 ///
@@ -30,7 +39,7 @@ pub use error::ValueError;
 /// `"a \"quoted\" string"` with JSON escapes, `[1,2]`, `{"key":"value"}`. Two things are
 /// not JSON: bytes are written as `b"` + two lowercase hex digits per byte + `"` (so
 /// `Bytes(vec![0xca, 0xfe])` is `b"cafe"`), and non-finite floats as `NaN`, `inf`, `-inf`.
-/// For real JSON use `to_json_string` (feature `serde`).
+/// For real JSON use [`to_json_string`](Value::to_json_string).
 ///
 /// ```
 /// use sessions_core::Value;
@@ -165,7 +174,9 @@ impl Value {
 ///
 /// Every *in* parameter of an `#[export_method]` function must implement it: the generated
 /// wrapper calls `T::from_value` on the host's argument, and a failure becomes
-/// `CallError::ArgType` before the function runs.
+/// `CallError::ArgType` before the function runs. It is implemented for every
+/// `T: serde::Deserialize` (through [`from_value`]), so a user type needs only
+/// `#[derive(serde::Deserialize)]`.
 ///
 /// # What each type accepts
 /// - **Integers** (`i8` … `i128`, `u8` … `u128`, `isize`, `usize`): an `Int` or a `UInt`
@@ -180,16 +191,41 @@ impl Value {
 /// - **`bool`**: a `Bool`. **`String`**: a `String`. **`char`**: a `String` of exactly one
 ///   character. **`()`**: `Null`.
 /// - **`Option<T>`**: `Null` is `None`; anything else must be a `T`.
-/// - **`Vec<T>`**: an `Array` whose every element is a `T`, or `Bytes`, read as an array of
-///   the byte values (so a `Vec<u8>` accepts both). A bad element's error starts with its
-///   index: `expected u8, got element 3: int 300 (out of range for u8)`.
-/// - **`BTreeMap<String, T>`, `HashMap<String, T>`**: a `Map` whose every value is a `T`.
+/// - **`Vec<T>`**, sets, tuples and arrays (`[T; N]`, `(A, B)`: exactly N elements): an
+///   `Array` whose every element is a `T`, or `Bytes`, read as an array of the byte values
+///   (so a `Vec<u8>` accepts both).
+/// - **Maps** (`BTreeMap<K, T>`, `HashMap<K, T>`): a `Map` whose every value is a `T`; a
+///   key is read from its string, also as a number, `bool` or `char` when `K` is one.
+/// - **Structs**: a `Map` from field names to values (or an `Array` in field order);
+///   **enums**: as serde tags them, by default a unit variant's name as a `String`, or a
+///   one-entry `Map` from the variant's name to its content.
+/// - Types that read themselves from text (`chrono`'s dates, `uuid`'s `Uuid`, …): a
+///   `String` in their text form.
 /// - **`SessionId`**: a `String` holding its 32 lowercase hex digits.
-/// - **`Value`**: anything, unchanged.
+/// - **`Value`**: anything, unchanged, except that a hand-built `UInt` small enough to be
+///   an `Int` comes back as that `Int` (see "Canonical integers" on [`Value`]).
 ///
-/// # Implementing it for your own type
-/// Convert through a type that already implements it, then check what is left;
-/// [`ValueError::new`] describes the value that was refused.
+/// A refused value is a [`ValueError`] that names what was expected and what was found,
+/// and where inside the value: `at .points[1].x: expected i64, got float 1.5`.
+///
+/// ```
+/// use serde::Deserialize;
+/// use sessions_core::{FromValue, Value};
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct Point { x: i64, y: i64 }
+///
+/// let point = Point::from_value(Value::from_json_str(r#"{"x": 1, "y": 2}"#)?)?;
+/// assert_eq!(point, Point { x: 1, y: 2 });
+/// let err = Point::from_value(Value::from_json_str(r#"{"x": 1, "y": "two"}"#)?).unwrap_err();
+/// assert_eq!(err.to_string(), r#"at .y: expected i64, got string "two""#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Implementing it by hand
+/// A type that does not implement `Deserialize` may implement `FromValue` itself: convert
+/// through a type that already implements it, then check what is left; [`ValueError::new`]
+/// describes the value that was refused.
 ///
 /// ```
 /// use sessions_core::{FromValue, IntoValue, Value, ValueError};
@@ -221,7 +257,7 @@ impl Value {
 /// assert_eq!(Celsius(21.5).into_value(), Value::Float(21.5));
 /// ```
 ///
-/// A parameter type without an implementation does not compile:
+/// A type that implements neither does not convert:
 ///
 /// ```compile_fail
 /// use sessions_core::{FromValue, Value};
@@ -230,44 +266,92 @@ impl Value {
 /// let _ = NotConvertible::from_value(Value::Null);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be passed in by a host: it does not implement `sessions_core::FromValue`",
+    message = "`{Self}` cannot be passed in by a host: it does not implement `serde::Deserialize`",
     label = "a host's `Value` cannot be converted into `{Self}`",
-    note = "implement `sessions_core::FromValue` for `{Self}`, or take a type that already does (integers, floats, bool, char, String, SessionId, Option<T>, Vec<T>, BTreeMap<String, T>, HashMap<String, T>, Value)",
-    note = "a borrowed parameter such as `&str` or `&[T]` cannot come from a host: take `String` or `Vec<T>`; a `&mut T` parameter is an out parameter and needs `T: IntoValue` instead"
+    note = "add `#[derive(serde::Deserialize)]` to `{Self}` (for a type from another crate, see whether the crate has a `serde` feature), or implement `sessions_core::FromValue` for it",
+    note = "a borrowed parameter such as `&str` or `&[T]` cannot come from a host: take `String` or `Vec<T>`; a `&mut T` parameter is an out parameter and needs `T: Serialize + Default` instead"
 )]
 pub trait FromValue: Sized {
     /// Converts `value`, or says what was expected and what was found.
     fn from_value(value: Value) -> Result<Self, ValueError>;
 }
 
+impl<T: DeserializeOwned> FromValue for T {
+    #[inline]
+    fn from_value(value: Value) -> Result<Self, ValueError> {
+        from_value(value)
+    }
+}
+
 /// Converts a Rust value into a [`Value`] for a host.
 ///
 /// The return value (or the `Ok` value) of an `#[export_method]` function and every out
-/// parameter (`&mut T`) must implement it. The conversion cannot fail and loses nothing:
+/// parameter (`&mut T`) must implement it. It is implemented for every
+/// `T: serde::Serialize` (through [`to_value`]), so a user type needs only
+/// `#[derive(serde::Serialize)]`:
 ///
 /// - integers become `Int` when they fit in an `i64`, else `UInt` when they fit in a
 ///   `u64`; an `i128`/`u128` that fits neither becomes a decimal `String` (which their
 ///   [`FromValue`] reads back);
 /// - `f32` and `f64` become `Float`; `bool` becomes `Bool`;
 /// - `String`, `&str` and `char` become `String`; a `SessionId` becomes the `String` of its
-///   32 hex digits;
+///   32 hex digits; types that write themselves as text (dates, UUIDs) become that text;
 /// - `()` and `None` become `Null`, `Some(x)` becomes `x`'s value;
-/// - `Vec<T>` becomes an `Array` (a `Vec<u8>` too: build `Value::Bytes` yourself for raw
-///   bytes); `BTreeMap<String, T>` and `HashMap<String, T>` become a `Map`;
-/// - a `Value` stays as it is.
+/// - sequences, sets, tuples and arrays become an `Array` (a `Vec<u8>` too: build
+///   `Value::Bytes` yourself for raw bytes, or use `serde_bytes`); maps and structs become
+///   a `Map` (a map key that is a number, `bool` or `char` becomes its text); enums as
+///   serde tags them (by default a unit variant is its name, any other variant a one-entry
+///   `Map` from its name to its content);
+/// - a `Value` stays as it is (a hand-built `UInt` that fits in an `i64` becomes `Int`).
 ///
-/// `Value` also implements `From` for each of these types, so `Value::from(x)` and
+/// Writing fails only when a type's `Serialize` impl fails, or for a map key of another
+/// kind (a tuple, a struct). A host call reports such a failure as the call's failure
+/// (sentinels written, one log event, `CallOutcome::error` says why); [`to_value`] and
+/// [`try_into_value`](Self::try_into_value) return it; [`into_value`](Self::into_value)
+/// panics with it.
+///
+/// `Value` also implements `From` for the standard types, so `Value::from(x)` and
 /// `x.into()` work too.
 ///
-/// See [`FromValue`] for an implementation for a user type.
+/// See [`FromValue`] for an implementation by hand, for a type that does not implement
+/// `Serialize`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be given back to a host (as a return value or an out parameter): it does not implement `sessions_core::IntoValue`",
+    message = "`{Self}` cannot be given back to a host (as a return value or an out parameter): it does not implement `serde::Serialize`",
     label = "`{Self}` cannot be converted into a `Value`",
-    note = "implement `sessions_core::IntoValue` for `{Self}`, or use a type that already does (integers, floats, bool, char, String, &str, SessionId, (), Option<T>, Vec<T>, BTreeMap<String, T>, HashMap<String, T>, Value)"
+    note = "add `#[derive(serde::Serialize)]` to `{Self}` (for a type from another crate, see whether the crate has a `serde` feature), or implement `sessions_core::IntoValue` for it"
 )]
 pub trait IntoValue {
     /// Converts `self` into a [`Value`].
+    ///
+    /// # Panics
+    /// For a serde type, panics when its `Serialize` impl fails (or a map key is neither a
+    /// string nor a number, `bool` or `char`), as `serde_json::json!` does. Use
+    /// [`try_into_value`](Self::try_into_value) or [`to_value`] to get the error instead.
     fn into_value(self) -> Value;
+
+    /// Converts `self` into a [`Value`], or says why it cannot be written. The host call
+    /// of an exported method uses this one.
+    fn try_into_value(self) -> Result<Value, ValueError>
+    where
+        Self: Sized,
+    {
+        Ok(self.into_value())
+    }
+}
+
+impl<T: Serialize> IntoValue for T {
+    #[inline]
+    fn into_value(self) -> Value {
+        match to_value(&self) {
+            Ok(value) => value,
+            Err(err) => panic!("{err} (use `sessions_core::to_value` to handle this error)"),
+        }
+    }
+
+    #[inline]
+    fn try_into_value(self) -> Result<Value, ValueError> {
+        to_value(&self)
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Tests of `FromValue`, with `IntoValue` round trips.
+//! Tests of `FromValue` (the deserializer), with `IntoValue` round trips.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
@@ -195,7 +195,12 @@ fn option() {
     assert_eq!(Option::<u8>::from_value(Value::Null), Ok(None));
     assert_eq!(Option::<u8>::from_value(Value::Int(4)), Ok(Some(4)));
     let err = Option::<u8>::from_value(Value::Int(-4)).expect_err("out of range");
-    assert_eq!(err.expected(), "u8");
+    assert_eq!(err.expected(), "Option<u8>");
+    assert_eq!(err.got(), "int -4 (out of range for u8)");
+    assert_eq!(
+        Option::<Option<u8>>::from_value(Value::Int(4)),
+        Ok(Some(Some(4)))
+    );
 }
 
 #[test]
@@ -206,17 +211,22 @@ fn vec_names_the_bad_element() {
     let bad = Value::Array([1, 2, 3, 300].map(Value::Int).to_vec());
     let err = Vec::<u8>::from_value(bad).expect_err("300 is not a u8");
     assert_eq!(err.expected(), "u8");
-    assert_eq!(err.got(), "element 3: int 300 (out of range for u8)");
+    assert_eq!(err.got(), "int 300 (out of range for u8)");
+    assert_eq!(err.path(), "[3]");
+    assert_eq!(
+        err.to_string(),
+        "at [3]: expected u8, got int 300 (out of range for u8)"
+    );
 
     let nested = Value::Array(vec![
         Value::Array(vec![]),
         Value::Array(vec![Value::Null, Value::Bool(true)]),
     ]);
     let err = Vec::<Vec<Option<u8>>>::from_value(nested).expect_err("a bool");
-    assert_eq!(err.got(), "element 1: element 1: bool true");
+    assert_eq!((err.path(), err.got()), ("[1][1]", "bool true"));
 
     let err = Vec::<u8>::from_value(Value::Int(1)).expect_err("not an array");
-    assert_eq!(err.to_string(), "expected Vec<_>, got int 1");
+    assert_eq!(err.to_string(), "expected Vec<u8>, got int 1");
 }
 
 #[test]
@@ -225,7 +235,10 @@ fn vec_reads_bytes_as_byte_values() {
     assert_eq!(Vec::<u8>::from_value(bytes.clone()), Ok(vec![0, 255]));
     assert_eq!(Vec::<i64>::from_value(bytes.clone()), Ok(vec![0, 255]));
     let err = Vec::<i8>::from_value(bytes).expect_err("255 is not an i8");
-    assert_eq!(err.got(), "element 1: int 255 (out of range for i8)");
+    assert_eq!(
+        err.to_string(),
+        "at [1]: expected i8, got int 255 (out of range for i8)"
+    );
 }
 
 #[test]
@@ -245,12 +258,24 @@ fn maps_name_the_bad_key() {
     assert_eq!((hash.len(), hash.get("b")), (2, Some(&-1)));
 
     let err = BTreeMap::<String, u8>::from_value(value.clone()).expect_err("-1");
-    assert_eq!(err.got(), r#"key "b": int -1 (out of range for u8)"#);
+    assert_eq!(
+        err.to_string(),
+        "at .b: expected u8, got int -1 (out of range for u8)"
+    );
     let err = HashMap::<String, u8>::from_value(value).expect_err("-1");
-    assert_eq!(err.got(), r#"key "b": int -1 (out of range for u8)"#);
+    assert_eq!(
+        (err.path(), err.got()),
+        (".b", "int -1 (out of range for u8)")
+    );
+    let odd_key = Value::Map(BTreeMap::from([("a b".to_string(), Value::Null)]));
+    let err = HashMap::<String, u8>::from_value(odd_key).expect_err("null");
+    assert_eq!(err.path(), r#"["a b"]"#);
 
     let err = HashMap::<String, u8>::from_value(Value::Array(vec![])).expect_err("an array");
-    assert_eq!(err.to_string(), "expected HashMap<String, _>, got array []");
+    assert_eq!(
+        err.to_string(),
+        "expected HashMap<String, u8>, got array []"
+    );
 }
 
 #[test]
@@ -267,4 +292,64 @@ fn session_id_round_trip_and_malformed() {
     assert!(SessionId::from_value(upper).is_err());
     let err = SessionId::from_value(Value::Int(1)).expect_err("not a string");
     assert_eq!(err.to_string(), "expected SessionId, got int 1");
+}
+
+#[test]
+fn integer_keys_are_read_from_their_text() {
+    let value = Value::Map(BTreeMap::from([
+        ("1".to_string(), Value::from("one")),
+        ("-2".to_string(), Value::from("minus two")),
+    ]));
+    let map = BTreeMap::<i8, String>::from_value(value).expect("integer keys");
+    assert_eq!(map.get(&-2).map(String::as_str), Some("minus two"));
+    assert_eq!(map.into_value().get("1"), Some(&Value::from("one")));
+
+    let value = Value::Map(BTreeMap::from([("300".to_string(), Value::Null)]));
+    let err = BTreeMap::<u8, ()>::from_value(value).expect_err("300 is not a u8");
+    assert_eq!(
+        err.to_string(),
+        r#"at ["300"]: expected u8, got string "300" (out of range for u8)"#
+    );
+    let value = Value::Map(BTreeMap::from([("x".to_string(), Value::Null)]));
+    let err = BTreeMap::<u8, ()>::from_value(value).expect_err("not a number");
+    assert_eq!(err.got(), r#"string "x" (not a u8)"#);
+}
+
+#[test]
+fn tuples_and_arrays_have_exactly_their_length() {
+    let value = Value::from(vec![1, 2, 3]);
+    assert_eq!(<[i64; 3]>::from_value(value.clone()), Ok([1, 2, 3]));
+    assert_eq!(<(u8, i64, f64)>::from_value(value.clone()), Ok((1, 2, 3.0)));
+    let err = <[i64; 2]>::from_value(value.clone()).expect_err("three elements");
+    assert_eq!(err.got(), "array [1,2,3] (3 elements, not 2)");
+    let err = <[i64; 4]>::from_value(value).expect_err("three elements");
+    assert_eq!(err.expected(), "[i64; 4]");
+    assert_eq!(<(u8, u8)>::from_value(Value::Bytes(vec![1, 2])), Ok((1, 2)));
+}
+
+#[test]
+fn floats_into_integers_are_refused() {
+    let err = i64::from_value(Value::Float(1.5)).expect_err("1.5 is not an i64");
+    assert_eq!(err.to_string(), "expected i64, got float 1.5");
+    assert!(i64::from_value(Value::Float(1.0)).is_err());
+    assert_eq!(isize::from_value(Value::Int(-1)), Ok(-1));
+    let err = usize::from_value(Value::Int(-1)).expect_err("-1 is not a usize");
+    assert_eq!(err.got(), "int -1 (out of range for usize)");
+}
+
+#[test]
+fn a_value_reads_as_itself() {
+    let value = Value::Map(BTreeMap::from([
+        ("bytes".to_string(), Value::Bytes(vec![0, 1])),
+        ("big".to_string(), Value::UInt(u64::MAX)),
+        ("nan".to_string(), Value::Float(f64::INFINITY)),
+        (
+            "list".to_string(),
+            Value::Array(vec![Value::Null, Value::Int(-1)]),
+        ),
+    ]));
+    assert_eq!(Value::from_value(value.clone()), Ok(value.clone()));
+    assert_eq!(value.clone().into_value(), value);
+    // A hand-built `UInt` that fits in an `i64` comes back canonical.
+    assert_eq!(Value::from_value(Value::UInt(5)), Ok(Value::Int(5)));
 }
