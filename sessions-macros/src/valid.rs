@@ -125,19 +125,19 @@ fn check_param(method: &Method, param: &ast::Param, errors: &mut Errors) {
 fn check_return(method: &Method, errors: &mut Errors) {
     let Some(ty) = method.ret.ty else { return };
     let refusal = match ast::strip(ty) {
-        Type::Path(_) => return,
-        Type::Tuple(tuple) if tuple.elems.is_empty() => return,
+        // Whether a path, tuple or array is a host value is for `Serialize` to say.
+        Type::Path(_) | Type::Tuple(_) | Type::Array(_) => return,
         Type::ImplTrait(_) => "`impl Trait` cannot cross to a host",
         Type::Reference(_) => "a borrowed value cannot outlive the call",
         Type::Never(_) => "a method that never returns cannot report to a host",
-        Type::Tuple(_) => "a tuple is not a host value",
         _ => "this type is not a host value",
     };
     errors.push(syn::Error::new_spanned(
         ty,
         format!(
             "unsupported return type for an exported method: {refusal}; return `()`, a type that \
-             implements `IntoValue` (e.g. `i64`, `String`, `Vec<T>`), or `Result<T, E>` with `E: Display`"
+             implements `serde::Serialize` (e.g. `i64`, `String`, `Vec<T>`, a struct that derives \
+             it), or `Result<T, E>` with `E: Display`"
         ),
     ));
 }

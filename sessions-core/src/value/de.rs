@@ -42,14 +42,8 @@ use super::{Value, ValueError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
-    T::deserialize(De(value)).map_err(|err| {
-        let err = if err.lacks_found() {
-            err.with_found("the value".to_owned())
-        } else {
-            err
-        };
-        err.top_level(std::any::type_name::<T>())
-    })
+    deserialize_seed(std::marker::PhantomData::<T>, value)
+        .map_err(|err| err.top_level(std::any::type_name::<T>()))
 }
 
 impl de::Error for ValueError {
@@ -80,7 +74,9 @@ impl de::Error for ValueError {
     }
 
     fn missing_field(field: &'static str) -> Self {
-        ValueError::found(format!("field `{field}`"), "nothing".to_owned())
+        ValueError::found("a value", "nothing".to_owned())
+            .because("missing field")
+            .at_key(field)
     }
 
     fn duplicate_field(field: &'static str) -> Self {
@@ -211,6 +207,58 @@ where
         _ => return Err(ValueError::new(name, value)),
     };
     converted.ok_or_else(|| out_of_range(name, value))
+}
+
+/// What a value was, kept while it is consumed, to describe it when a `Deserialize` impl
+/// refuses it after reading it (`let s = String::deserialize(d)?; s.parse()…`). Costs no
+/// allocation.
+enum Summary {
+    /// A value with nothing to allocate: kept as it is.
+    Scalar(Value),
+    /// A string of this many bytes.
+    Text(usize),
+    /// Bytes, an array or a map: its kind and size.
+    Sized(&'static str, usize, &'static str),
+}
+
+impl Summary {
+    fn of(value: &Value) -> Summary {
+        match value {
+            Value::Null => Summary::Scalar(Value::Null),
+            Value::Bool(b) => Summary::Scalar(Value::Bool(*b)),
+            Value::Int(n) => Summary::Scalar(Value::Int(*n)),
+            Value::UInt(n) => Summary::Scalar(Value::UInt(*n)),
+            Value::Float(x) => Summary::Scalar(Value::Float(*x)),
+            Value::String(s) => Summary::Text(s.len()),
+            Value::Bytes(b) => Summary::Sized("bytes", b.len(), "bytes"),
+            Value::Array(items) => Summary::Sized("array", items.len(), "elements"),
+            Value::Map(map) => Summary::Sized("map", map.len(), "entries"),
+        }
+    }
+
+    /// Fills in what was found on an error that lacks it.
+    fn fill(self, err: ValueError) -> ValueError {
+        if !err.lacks_found() {
+            return err;
+        }
+        let found = match self {
+            Summary::Scalar(value) => describe(&value),
+            Summary::Text(len) => format!("string ({len} bytes)"),
+            Summary::Sized(kind, len, unit) => format!("{kind} ({len} {unit})"),
+        };
+        err.with_found(found)
+            .or_expected(|| "a valid value".to_owned())
+    }
+}
+
+/// Deserializes `value` with `seed`; an error that does not say what it found gets the
+/// value's [`Summary`].
+fn deserialize_seed<'de, T: DeserializeSeed<'de>>(
+    seed: T,
+    value: Value,
+) -> Result<T::Value, ValueError> {
+    let summary = Summary::of(&value);
+    seed.deserialize(De(value)).map_err(|err| summary.fill(err))
 }
 
 /// The deserializer [`from_value`] runs: one `Value`, consumed.
@@ -579,7 +627,7 @@ impl<'de> SeqAccess<'de> for Seq {
         };
         let index = self.index;
         self.index += 1;
-        seed.deserialize(De(item))
+        deserialize_seed(seed, item)
             .map(Some)
             .map_err(|err| err.at_index(index))
     }
@@ -622,7 +670,7 @@ impl<'de> MapAccess<'de> for Map {
                 "a map value was read before its key (a bug in a `Deserialize` impl)",
             ));
         };
-        seed.deserialize(De(value)).map_err(|err| err.at_key(&key))
+        deserialize_seed(seed, value).map_err(|err| err.at_key(&key))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -783,8 +831,7 @@ impl<'de> VariantAccess<'de> for Variant {
         seed: T,
     ) -> Result<T::Value, ValueError> {
         let (name, content) = self.content("a variant with content")?;
-        seed.deserialize(De(content))
-            .map_err(|err| err.at_key(&name))
+        deserialize_seed(seed, content).map_err(|err| err.at_key(&name))
     }
 
     fn tuple_variant<V: Visitor<'de>>(
