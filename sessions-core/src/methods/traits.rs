@@ -33,6 +33,12 @@ impl<R> ReturnKind<R> {
     }
 }
 
+impl<R> Default for ReturnKind<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The kind of a `Result` return type (see [`ReturnKind`]).
 pub trait ResultKind {
     /// [`ResultReturn`].
@@ -64,7 +70,7 @@ impl<R> ValueKind for &ReturnKind<R> {
 /// `Result<T, E>` with such a `T` and `E: Display`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned by an exported method",
-    label = "not a host value: derive `serde::Serialize` for it",
+    label = "not a host value",
     note = "return `()`, a type that implements `serde::Serialize` (add `#[derive(serde::Serialize)]` to your type), or `Result<T, E>` with `T: Serialize` and `E: Display`"
 )]
 pub trait ExportReturn<K>: Sized {

@@ -201,7 +201,7 @@ impl ValueError {
             return;
         }
         if self.path.len() + segment.len() > PATH_CHARS {
-            self.path.insert_str(0, "…");
+            self.path.insert(0, '…');
             self.path_cut = true;
             return;
         }

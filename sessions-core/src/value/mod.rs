@@ -276,6 +276,9 @@ pub trait FromValue: Sized {
     fn from_value(value: Value) -> Result<Self, ValueError>;
 }
 
+// `do_not_recommend`: an error names `FromValue` (and its instructions), not serde's
+// `DeserializeOwned`, with a list of every type that implements it.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned> FromValue for T {
     #[inline]
     fn from_value(value: Value) -> Result<Self, ValueError> {
@@ -339,6 +342,7 @@ pub trait IntoValue {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Serialize> IntoValue for T {
     #[inline]
     fn into_value(self) -> Value {
