@@ -36,9 +36,17 @@ pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
 pub use user::User;
 
+#[cfg(feature = "schema")]
+pub use methods::MethodSchema;
 pub use methods::{
     methods, Args, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
 };
 pub use value::{from_value, to_value, FromValue, IntoValue, Value, ValueError};
+
+/// The schemars crate this crate describes types with (feature `schema`): derive
+/// `schemars::JsonSchema` from the same major version (schemars 1) for a type's full
+/// schema, or through this re-export with `#[schemars(crate = "sessions_core::schemars")]`.
+#[cfg(feature = "schema")]
+pub use schemars;
 
 pub use sessions_macros::export_method;

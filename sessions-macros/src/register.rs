@@ -27,6 +27,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
     let params = method.params.iter().map(|param| param_info(method, param));
     let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
     let value_type = value_type(method);
+    let ret = crate::tokens::ret_type(method);
     quote! {
         #private::inventory::submit! {
             #private::method_info(#private::MethodSpec {
@@ -40,21 +41,29 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 params: &[#(#params),*],
                 returns: #returns,
                 value_type: #value_type,
+                value_schema: #private::__value_schema!(#ret),
                 call: #call,
             })
         }
     }
 }
 
-/// `ParamInfo` for one parameter: name, type text, direction, sentinel text.
+/// `ParamInfo` for one parameter: name, type text, direction, sentinel text, whether it
+/// may be left out, and its type's schema.
 fn param_info(method: &Method, param: &ast::Param) -> TokenStream {
     let private = private(method);
     let name = param.ident.map(ToString::to_string).unwrap_or_default();
-    let (ty, direction) = match &param.kind {
-        Kind::Out { inner } => (source_text(inner), quote!(Out)),
-        Kind::Injected { .. } => (source_text(param.ty), quote!(Injected)),
-        _ => (source_text(param.ty), quote!(In)),
+    let schema_of = |ty: &Type| quote!(#private::__type_schema!(#ty));
+    let (ty, direction, schema) = match &param.kind {
+        Kind::Out { inner } => (source_text(inner), quote!(Out), schema_of(inner)),
+        Kind::Injected { .. } => (
+            source_text(param.ty),
+            quote!(Injected),
+            quote!(#private::TypeSchema::NONE),
+        ),
+        _ => (source_text(param.ty), quote!(In), schema_of(param.ty)),
     };
+    let optional = matches!(param.kind, Kind::In) && is_option(param.ty);
     let sentinel = match (&param.kind, param.sentinel(method.attr)) {
         (Kind::Out { .. }, Some(expr)) => {
             let text = source_text(expr);
@@ -62,7 +71,21 @@ fn param_info(method: &Method, param: &ast::Param) -> TokenStream {
         }
         _ => quote!(#private::Option::None),
     };
-    quote!(#private::param(#name, #ty, #private::Direction::#direction, #sentinel))
+    quote!(#private::param(#private::ParamSpec {
+        name: #name,
+        ty: #ty,
+        direction: #private::Direction::#direction,
+        sentinel: #sentinel,
+        optional: #optional,
+        schema: #schema,
+    }))
+}
+
+/// Whether `ty` is written as an `Option<…>` (any path ending in `Option`): a host may
+/// leave such a parameter out. Text only, as the reader decides by trying `null`.
+fn is_option(ty: &Type) -> bool {
+    matches!(ast::strip(ty), Type::Path(path)
+        if path.path.segments.last().is_some_and(|last| last.ident == "Option"))
 }
 
 /// The type of the value a host receives: `T` of `Result<T, E>` (or of a one-argument

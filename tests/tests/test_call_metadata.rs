@@ -40,10 +40,10 @@ fn method_info_serializes_what_a_call_form_needs() {
     assert_eq!(
         json["params"],
         json!([
-            {"name": "session", "type": "&Session", "direction": "injected", "sentinel": null},
-            {"name": "a", "type": "i64", "direction": "in", "sentinel": null},
-            {"name": "b", "type": "i64", "direction": "in", "sentinel": null},
-            {"name": "quotient", "type": "i64", "direction": "out", "sentinel": "-1"},
+            {"name": "session", "type": "&Session", "direction": "injected", "sentinel": null, "optional": false},
+            {"name": "a", "type": "i64", "direction": "in", "sentinel": null, "optional": false},
+            {"name": "b", "type": "i64", "direction": "in", "sentinel": null, "optional": false},
+            {"name": "quotient", "type": "i64", "direction": "out", "sentinel": "-1", "optional": false},
         ])
     );
     let listed = serde_json::to_value(methods().iter().collect::<Vec<_>>()).expect("serializes");

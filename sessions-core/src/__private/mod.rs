@@ -15,9 +15,13 @@ pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, L
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgReader, Args, CallError,
     CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn, FailureText,
-    InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, Policy, PolicyFailure,
-    ResultKind, ResultReturn, ReturnKind, Trampoline, ValueKind, ValueReturn,
+    InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, ParamSpec, Policy,
+    PolicyFailure, ResultKind, ResultReturn, ReturnKind, Trampoline, ValueKind, ValueReturn,
 };
+pub use crate::value::TypeSchema;
+#[cfg(feature = "schema")]
+pub use crate::value::{HasJsonSchema, NoJsonSchema, SchemaProbe};
 pub use crate::Value;
+pub use crate::{__type_schema, __value_schema};
 /// Generated code logs each method's failures through this, from the exporting crate.
 pub use tracing;

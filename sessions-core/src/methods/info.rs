@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{Args, CallError, CallOutcome};
+use crate::value::TypeSchema;
 
 /// What an exported method does about the session context (`session = …`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,12 +68,49 @@ impl fmt::Display for Direction {
 }
 
 /// One parameter of an exported method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct ParamInfo {
     pub(crate) name: &'static str,
     pub(crate) ty: &'static str,
     pub(crate) direction: Direction,
     pub(crate) sentinel: Option<&'static str>,
+    pub(crate) optional: bool,
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    pub(crate) schema: TypeSchema,
+}
+
+impl PartialEq for ParamInfo {
+    /// Equal when name, type, direction, sentinel and optionality are (the schema follows
+    /// from the type).
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.name,
+            self.ty,
+            self.direction,
+            self.sentinel,
+            self.optional,
+        ) == (
+            other.name,
+            other.ty,
+            other.direction,
+            other.sentinel,
+            other.optional,
+        )
+    }
+}
+
+impl Eq for ParamInfo {}
+
+impl fmt::Debug for ParamInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParamInfo")
+            .field("name", &self.name)
+            .field("ty", &self.ty)
+            .field("direction", &self.direction)
+            .field("sentinel", &self.sentinel)
+            .field("optional", &self.optional)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ParamInfo {
@@ -94,6 +132,12 @@ impl ParamInfo {
     /// The source text of the sentinel written into it on failure (out parameters only).
     pub fn sentinel(&self) -> Option<&'static str> {
         self.sentinel
+    }
+
+    /// Whether a host may leave it out (an in parameter whose type is an `Option`): it is
+    /// `None` then, by position (when it is trailing) or by name.
+    pub fn is_optional(&self) -> bool {
+        self.optional
     }
 }
 
@@ -153,6 +197,8 @@ pub struct MethodInfo {
     pub(crate) params: &'static [ParamInfo],
     pub(crate) returns: &'static str,
     pub(crate) value_type: &'static str,
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    pub(crate) value_schema: TypeSchema,
     pub(crate) call: Trampoline,
 }
 
@@ -308,6 +354,8 @@ pub struct MethodSpec {
     pub returns: &'static str,
     /// The type of the value a host receives on success.
     pub value_type: &'static str,
+    /// Its schema (`__value_schema!(ReturnType)`).
+    pub value_schema: TypeSchema,
     /// The generated host trampoline: `Trampoline::Async` for an `async fn`.
     pub call: Trampoline,
 }
@@ -325,22 +373,37 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         params: spec.params,
         returns: spec.returns,
         value_type: spec.value_type,
+        value_schema: spec.value_schema,
         call: spec.call,
     }
 }
 
+/// Every field of a [`ParamInfo`], as the macro writes them.
+#[derive(Clone, Copy)]
+pub struct ParamSpec {
+    /// The name hosts use.
+    pub name: &'static str,
+    /// The type as written (`T` of an out parameter's `&mut T`).
+    pub ty: &'static str,
+    /// Which way its value travels.
+    pub direction: Direction,
+    /// The sentinel's source text (out parameters).
+    pub sentinel: Option<&'static str>,
+    /// An in parameter whose type is an `Option`.
+    pub optional: bool,
+    /// Its type's schema (`__type_schema!(T)`; `TypeSchema::NONE` when injected).
+    pub schema: TypeSchema,
+}
+
 /// Builds a `ParamInfo` in const context.
-pub const fn param(
-    name: &'static str,
-    ty: &'static str,
-    direction: Direction,
-    sentinel: Option<&'static str>,
-) -> ParamInfo {
+pub const fn param(spec: ParamSpec) -> ParamInfo {
     ParamInfo {
-        name,
-        ty,
-        direction,
-        sentinel,
+        name: spec.name,
+        ty: spec.ty,
+        direction: spec.direction,
+        sentinel: spec.sentinel,
+        optional: spec.optional,
+        schema: spec.schema,
     }
 }
 

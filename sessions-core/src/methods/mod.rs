@@ -10,7 +10,9 @@
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
 //! - `failure.rs`: the text of a failure with its causes;
-//! - `serialize.rs`: the registry and a call's results as serde data.
+//! - `serialize.rs`: the registry and a call's results as serde data;
+//! - with the feature `schema`, `schema.rs` (JSON Schema of a method's parameters and
+//!   result) and `openrpc.rs` (the OpenRPC document of the table).
 //!
 //! This module knows functions, not sessions: running a call in a session (the session
 //! policy, `Session::call`, `call_async`) belongs to the session graph, `crate::engine`.
@@ -18,7 +20,11 @@
 mod args;
 mod failure;
 mod info;
+#[cfg(feature = "schema")]
+mod openrpc;
 mod outcome;
+#[cfg(feature = "schema")]
+mod schema;
 mod serialize;
 mod table;
 mod traits;
@@ -27,11 +33,13 @@ pub use args::{ArgReader, Args};
 pub use failure::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
-    method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, Policy,
-    Trampoline,
+    method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, ParamSpec,
+    Policy, Trampoline,
 };
 pub(crate) use outcome::panicked;
 pub use outcome::{outcome, CallError, CallOutcome, OutValue};
+#[cfg(feature = "schema")]
+pub use schema::MethodSchema;
 pub use table::{methods, MethodTable};
 pub use traits::{
     body, exported_async_fn_must_be_send, ExportReturn, InParam, OutParam, PolicyFailure,

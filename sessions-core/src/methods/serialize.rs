@@ -5,7 +5,8 @@
 //! The shapes, in JSON:
 //! - `MethodInfo`: `{"name", "signature", "params": [ParamInfo…], "returns", "value_type",
 //!   "policy", "async", "doc", "path", "module_path", "rust_name", "file", "line"}`;
-//! - `ParamInfo`: `{"name", "type", "direction": "in"|"out"|"injected", "sentinel"}`;
+//! - `ParamInfo`: `{"name", "type", "direction": "in"|"out"|"injected", "sentinel",
+//!   "optional"}`;
 //! - `CallOutcome`: `{"value", "outs": {NAME: value, …} (in parameter order), "error"}`;
 //! - `CallError`: `{"code", "kind", "message", …the variant's fields}`.
 
@@ -35,11 +36,12 @@ impl Serialize for MethodInfo {
 
 impl Serialize for ParamInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut param = serializer.serialize_struct("ParamInfo", 4)?;
+        let mut param = serializer.serialize_struct("ParamInfo", 5)?;
         param.serialize_field("name", self.name())?;
         param.serialize_field("type", self.ty())?;
         param.serialize_field("direction", &self.direction())?;
         param.serialize_field("sentinel", &self.sentinel())?;
+        param.serialize_field("optional", &self.is_optional())?;
         param.end()
     }
 }

@@ -191,6 +191,7 @@ mod tests {
             params: &NO_PARAMS,
             returns: "i64",
             value_type: "i64",
+            value_schema: crate::value::TypeSchema::NONE,
             call: Trampoline::Sync(call),
         }))
     }

@@ -41,11 +41,19 @@ impl<R> Default for ReturnKind<R> {
 
 /// The kind of a `Result` return type (see [`ReturnKind`]).
 pub trait ResultKind {
+    /// The type of the value a host receives: `T` of `Result<T, E>`.
+    type Value;
     /// [`ResultReturn`].
     fn kind(&self) -> ResultReturn;
+    /// A marker of [`Value`](Self::Value), from which generated code finds its schema.
+    fn value_type(&self) -> PhantomData<fn() -> PhantomData<Self::Value>> {
+        PhantomData
+    }
 }
 
 impl<T, E> ResultKind for ReturnKind<Result<T, E>> {
+    type Value = T;
+
     #[inline(always)]
     fn kind(&self) -> ResultReturn {
         ResultReturn
@@ -54,11 +62,19 @@ impl<T, E> ResultKind for ReturnKind<Result<T, E>> {
 
 /// The kind of any other return type (see [`ReturnKind`]).
 pub trait ValueKind {
+    /// The type of the value a host receives: the return type itself.
+    type Value;
     /// [`ValueReturn`].
     fn kind(&self) -> ValueReturn;
+    /// A marker of [`Value`](Self::Value), from which generated code finds its schema.
+    fn value_type(&self) -> PhantomData<fn() -> PhantomData<Self::Value>> {
+        PhantomData
+    }
 }
 
 impl<R> ValueKind for &ReturnKind<R> {
+    type Value = R;
+
     #[inline(always)]
     fn kind(&self) -> ValueReturn {
         ValueReturn

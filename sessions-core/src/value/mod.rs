@@ -5,7 +5,8 @@
 //! The conversions themselves are a serde `Deserializer` of a `Value` (`de.rs`,
 //! [`from_value`]) and a `Serializer` into one (`ser.rs`, [`to_value`]); `From<T> for Value`
 //! is in `into.rs`, `SessionId`'s serde form in `session_id.rs`, the error in `error.rs`, the
-//! text form in `display.rs` and JSON in `json.rs`.
+//! text form in `display.rs` and JSON in `json.rs`. With the feature `schema`, `schema.rs`
+//! describes each type as JSON Schema (`no_schema.rs` stands in for it without).
 
 use std::collections::BTreeMap;
 
@@ -17,11 +18,19 @@ mod display;
 mod error;
 mod into;
 mod json;
+#[cfg(not(feature = "schema"))]
+mod no_schema;
+#[cfg(feature = "schema")]
+pub(crate) mod schema;
 mod ser;
 mod session_id;
 
 pub use de::from_value;
 pub use error::ValueError;
+#[cfg(not(feature = "schema"))]
+pub use no_schema::TypeSchema;
+#[cfg(feature = "schema")]
+pub use schema::{HasJsonSchema, NoJsonSchema, SchemaProbe, TypeSchema};
 pub use ser::to_value;
 
 /// A dynamic value: what a host passes to an exported method and gets back from it.
