@@ -24,6 +24,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use sessions_core::{export_method, require, Engine, SessionError};
 
 use crate::AppError;
@@ -75,4 +78,38 @@ pub fn do_something_asynchronously(engine: &Engine) -> Result<(), SessionError> 
 #[export_method(name = "GetVariable", session = impersonate)]
 pub fn get_variable(name: String) -> Result<bool, AppError> {
     variable(&name)?.ok_or(AppError::UnknownVariable(name))
+}
+
+/// One variable of the model and its value.
+//
+// What `set_variables` takes and `list_variables` gives, as a host sees it:
+// `{"name": "SomeVariable", "value": true}`. `JsonSchema` gives the methods that use it a
+// full schema in `list_methods --openrpc`, where the line above is its description.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Variable {
+    /// The variable's name.
+    pub name: String,
+    /// Its value.
+    pub value: bool,
+}
+
+/// Every variable of the model, by name.
+#[export_method(name = "ListVariables", session = impersonate)]
+pub fn list_variables() -> Result<Vec<Variable>, AppError> {
+    require()?;
+    let variables = VARIABLES.lock().unwrap_or_else(PoisonError::into_inner);
+    let list = variables.iter().map(|(name, value)| Variable {
+        name: name.clone(),
+        value: *value,
+    });
+    Ok(list.collect())
+}
+
+/// Sets several variables of the model at once; returns how many were set.
+#[export_method(name = "SetVariables", session = impersonate)]
+pub fn set_variables(variables: Vec<Variable>) -> Result<usize, AppError> {
+    for variable in &variables {
+        set_variable(&variable.name, variable.value)?;
+    }
+    Ok(variables.len())
 }

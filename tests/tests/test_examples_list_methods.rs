@@ -72,9 +72,11 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
             "GetRecipe",
             "GetVariable",
             "ListRecipes",
+            "ListVariables",
             "Login",
             "Logout",
             "NotifyUser",
+            "SetVariables",
             "ShowNotice"
         ]
     );
@@ -115,6 +117,7 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
                 ("type", Value::from(ty)),
                 ("direction", Value::from(direction)),
                 ("sentinel", sentinel),
+                ("optional", Value::Bool(false)),
             ]
             .into_iter()
             .map(|(key, value)| (key.to_owned(), value))
@@ -135,6 +138,26 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
         .and_then(|m| m.get("params")?.as_array()?.first()?.get("direction"))
         .and_then(Value::as_str);
     assert_eq!(direction, Some("injected"));
+}
+
+#[test]
+fn a_struct_argument_is_passed_as_json() {
+    let args = r#"[[{"name": "Pump", "value": true}, {"name": "Fan", "value": false}]]"#;
+    let output = list_methods(&["--call", "SetVariables", args]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        r#"{"error":null,"outs":{},"value":2}"#
+    );
+
+    let wrong = r#"[[{"name": "Pump", "value": "yes"}]]"#;
+    let output = list_methods(&["--call", "SetVariables", wrong]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("at [0].value (expected bool"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The method table and call outcomes as JSON: the serde forms `sessions-core` gives
-//! `MethodInfo` and `CallOutcome`, written by `serde_json`.
+//! `MethodInfo` and `CallOutcome`, and the table's OpenRPC document, written by `serde_json`.
 
 use serde_json::Value as Json;
 use sessions_core::{CallOutcome, MethodInfo, MethodTable};
@@ -11,6 +11,13 @@ use sessions_core::{CallOutcome, MethodInfo, MethodTable};
 pub fn methods(table: &MethodTable) -> serde_json::Result<String> {
     let methods: Vec<&MethodInfo> = table.iter().collect();
     serde_json::to_string_pretty(&methods)
+}
+
+/// The OpenRPC 1.3 document of the table, pretty-printed, titled after this program.
+pub fn openrpc(table: &MethodTable) -> serde_json::Result<String> {
+    let mut document = table.openrpc();
+    document["info"]["title"] = "sessions examples".into();
+    serde_json::to_string_pretty(&document)
 }
 
 /// A call's outcome: `{"value":…,"outs":{"name":value},"error":…}`.

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p sessions-examples --bin list_methods
 //! cargo run -p sessions-examples --bin list_methods -- --json
+//! cargo run -p sessions-examples --bin list_methods -- --openrpc
 //! cargo run -p sessions-examples --bin list_methods -- --call GetRecipe '["brioche"]'
 //! ```
 //!
@@ -27,6 +28,8 @@ Lists the exported methods a host can call, or calls one.
 Usage:
   list_methods                     every exported method, as a table
   list_methods --json              the same, as a JSON array, for a host to build its UI from
+  list_methods --openrpc           the OpenRPC 1.3 document of the methods: each parameter's
+                                   and result's JSON Schema, for JSON-RPC clients and tools
   list_methods --call NAME [ARGS]  calls NAME as the root session of an engine named
                                    \"WebPresentationEngine\" and prints the outcome as JSON
                                    ({\"value\", \"outs\", \"error\"}); ARGS is a JSON array of
@@ -44,6 +47,7 @@ Exit status:
 enum Command {
     Table,
     Json,
+    OpenRpc,
     Call { name: String, args: String },
     Help,
 }
@@ -68,6 +72,9 @@ fn main() -> ExitCode {
         Command::Json => json::methods(methods())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
+        Command::OpenRpc => json::openrpc(methods())
+            .map_err(io::Error::other)
+            .and_then(|text| writeln!(out, "{text}")),
         Command::Call { name, args } => return call(&name, &args),
     };
     exit(written, ExitCode::SUCCESS)
@@ -85,12 +92,13 @@ fn exit(written: io::Result<()>, status: ExitCode) -> ExitCode {
     }
 }
 
-/// Reads the command line by hand: four forms need no parser crate.
+/// Reads the command line by hand: five forms need no parser crate.
 fn parse(args: &[String]) -> Result<Command, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         [] => Ok(Command::Table),
         ["--json"] => Ok(Command::Json),
+        ["--openrpc"] => Ok(Command::OpenRpc),
         ["--help" | "-h"] => Ok(Command::Help),
         ["--call", name] => Ok(call_command(name, "[]")),
         ["--call", name, args] => Ok(call_command(name, args)),
