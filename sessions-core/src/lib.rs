@@ -41,7 +41,9 @@ pub use methods::MethodSchema;
 pub use methods::{
     methods, Args, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
 };
-pub use value::{from_value, to_value, FromValue, IntoValue, Value, ValueError};
+pub use value::{
+    from_value, to_value, FromValue, IntoValue, Value, ValueError, ValueMap, ValueMapIter,
+};
 
 /// The schemars crate this crate describes types with (feature `schema`): derive
 /// `schemars::JsonSchema` from the same major version (schemars 1) for a type's full

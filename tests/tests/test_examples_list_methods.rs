@@ -120,7 +120,6 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
                 ("optional", Value::Bool(false)),
             ]
             .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
             .collect(),
         )
     };

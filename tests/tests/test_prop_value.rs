@@ -37,7 +37,8 @@ fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 32, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(".{0,6}", inner, 0..6).prop_map(Value::Map),
+            proptest::collection::btree_map(".{0,6}", inner, 0..6)
+                .prop_map(|map| Value::Map(map.into_iter().collect())),
         ]
     })
 }
@@ -77,7 +78,7 @@ fn through_json(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(through_json).collect()),
         Value::Map(map) => Value::Map(
             map.iter()
-                .map(|(k, v)| (k.clone(), through_json(v)))
+                .map(|(k, v)| (k.to_owned(), through_json(v)))
                 .collect(),
         ),
         other => other.clone(),

@@ -14,6 +14,7 @@ use export_support::capture;
 use serde::{Deserialize, Serialize};
 use sessions_core::{
     export_method, from_value, methods, to_value, CallError, Engine, FromValue, IntoValue, Value,
+    ValueMap,
 };
 
 #[derive(Serialize, Deserialize, Debug, Default, Clone, PartialEq)]
@@ -363,17 +364,14 @@ fn tuples_arrays_maps_and_nested_options() {
     );
     assert_eq!(serde_sums([1, 1, 1]), [1, 2, 3]);
 
-    let points = Value::Map(BTreeMap::from([
-        ("a".to_owned(), point(1, 0)),
-        ("b".to_owned(), point(5, 0)),
-    ]));
+    let points = Value::Map(ValueMap::from([("a", point(1, 0)), ("b", point(5, 0))]));
     let outcome = methods()
         .call("SerdeRightmost", vec![points.clone()])
         .expect("ran");
     assert_eq!(outcome.value, Value::from("b"));
     assert_eq!(outcome.out("all"), Some(&points));
     let outcome = methods()
-        .call("SerdeRightmost", vec![Value::Map(BTreeMap::new())])
+        .call("SerdeRightmost", vec![Value::Map(ValueMap::new())])
         .expect("ran");
     assert_eq!(outcome.value, Value::Null);
 
@@ -423,8 +421,8 @@ fn polyline_with(field: &str, bad: Value) -> Value {
     let good = Value::from_json_str(r#"{"x": 1, "y": 2, "z": 3}"#).expect("json");
     let mut second = good.as_map().cloned().unwrap_or_default();
     second.insert(field.to_owned(), bad);
-    Value::Map(BTreeMap::from([(
-        "points".to_owned(),
+    Value::Map(ValueMap::from([(
+        "points",
         Value::Array(vec![good, Value::Map(second)]),
     )]))
 }

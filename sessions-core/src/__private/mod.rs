@@ -13,9 +13,9 @@ pub use std::vec::Vec;
 pub use crate::current_id;
 pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, LogFailure};
 pub use crate::methods::{
-    body, exported_async_fn_must_be_send, method_info, outcome, param, ArgReader, Args, CallError,
-    CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn, FailureText,
-    InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, ParamSpec, Policy,
+    body, exported_async_fn_must_be_send, method_info, outcome, param, ArgError, ArgReader, Args,
+    CallError, CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn,
+    FailureText, InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, ParamSpec, Policy,
     PolicyFailure, ResultKind, ResultReturn, ReturnKind, Trampoline, ValueKind, ValueReturn,
 };
 pub use crate::value::TypeSchema;

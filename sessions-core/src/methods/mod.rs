@@ -4,9 +4,9 @@
 //!
 //! - `info.rs`: [`MethodInfo`], [`ParamInfo`], [`Policy`], [`Direction`], and the
 //!   trampoline types;
-//! - `table.rs`: [`MethodTable`] and [`methods()`];
-//! - `args.rs`: [`Args`], a call's arguments by position or by name, and the reader a
-//!   trampoline takes them from;
+//! - `table.rs`: [`MethodTable`] and [`methods()`]; `names.rs`, its index by name;
+//! - `args.rs`: [`Args`], a call's arguments by position or by name; `reader.rs`, the
+//!   reader a trampoline takes them from;
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
 //! - `failure.rs`: the text of a failure with its causes;
@@ -20,16 +20,18 @@
 mod args;
 mod failure;
 mod info;
+mod names;
 #[cfg(feature = "schema")]
 mod openrpc;
 mod outcome;
+mod reader;
 #[cfg(feature = "schema")]
 mod schema;
 mod serialize;
 mod table;
 mod traits;
 
-pub use args::{ArgReader, Args};
+pub use args::Args;
 pub use failure::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
@@ -38,6 +40,7 @@ pub use info::{
 };
 pub(crate) use outcome::panicked;
 pub use outcome::{outcome, CallError, CallOutcome, OutValue};
+pub use reader::{ArgError, ArgReader};
 #[cfg(feature = "schema")]
 pub use schema::MethodSchema;
 pub use table::{methods, MethodTable};

@@ -182,6 +182,14 @@ pub fn outcome(
         Err(message) => (Value::Null, Some(message), true),
     };
     let mut taken = outs(failed);
+    if taken.is_empty() {
+        // No out parameters (most methods): nothing to check or convert.
+        return CallOutcome {
+            value,
+            outs: Vec::new(),
+            error,
+        };
+    }
     if error.is_none() {
         if let Some(message) = unwritable_out(&taken) {
             log(&message);

@@ -1,13 +1,11 @@
 //! [`MethodTable`]: every exported method in the program, built once from `inventory`, looked
-//! up by name in a hash map with a cheap hasher.
+//! up by name in a [`NameIndex`].
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use super::names::NameIndex;
 use super::{Args, CallError, CallOutcome, MethodInfo};
-use crate::hash::Fnv1a;
 
 /// Every exported method linked into the program: the functions marked
 /// `#[export_method]` in this crate and in every crate it depends on.
@@ -17,7 +15,7 @@ pub struct MethodTable {
     /// Sorted by name, then path: methods sharing a name are next to each other.
     sorted: Vec<&'static MethodInfo>,
     /// Name → the range of `sorted` holding the methods with that name.
-    by_name: HashMap<&'static str, Range<usize>, BuildHasherDefault<Fnv1a>>,
+    by_name: NameIndex,
 }
 
 /// The table of every exported method, built on first use.
@@ -68,14 +66,18 @@ impl MethodTable {
                 b.line,
             ))
         });
-        let mut by_name: HashMap<_, Range<usize>, _> = HashMap::default();
+        // Sorted by name, so the methods sharing a name are one run.
+        let mut names: Vec<(&'static str, Range<usize>)> = Vec::new();
         for (index, method) in sorted.iter().enumerate() {
-            by_name
-                .entry(method.name)
-                .and_modify(|range: &mut Range<usize>| range.end = index + 1)
-                .or_insert(index..index + 1);
+            match names.last_mut() {
+                Some((name, range)) if *name == method.name => range.end = index + 1,
+                _ => names.push((method.name, index..index + 1)),
+            }
         }
-        MethodTable { sorted, by_name }
+        MethodTable {
+            by_name: NameIndex::new(names),
+            sorted,
+        }
     }
 
     /// The method named `name`, or `None` when no method, or more than one, has that name.
@@ -110,7 +112,7 @@ impl MethodTable {
             .by_name
             .iter()
             .filter(|(_, range)| range.len() > 1)
-            .map(|(name, range)| (*name, self.sorted[range.clone()].to_vec()))
+            .map(|(name, range)| (name, self.sorted[range.clone()].to_vec()))
             .collect();
         duplicates.sort_by_key(|(name, _)| *name);
         duplicates

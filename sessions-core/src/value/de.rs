@@ -5,6 +5,7 @@
 //! the Rust type (`expected u8, got int 300 (out of range for u8)`) and describes the value
 //! found; each array element and map entry adds its place to the error's path.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::num::IntErrorKind;
 use std::str::FromStr;
@@ -156,6 +157,12 @@ fn out_of_range(expected: &'static str, value: &Value) -> ValueError {
     ValueError::new(expected, value).because(format_args!("out of range for {expected}"))
 }
 
+/// `n` as a `T`, if it is in `T`'s range.
+#[inline(always)]
+fn in_range<T: TryFrom<i64>>(n: i64) -> Option<T> {
+    T::try_from(n).ok()
+}
+
 /// An `Int` or `UInt` whose number is in `T`'s range.
 #[inline]
 fn int<T: TryFrom<i64> + TryFrom<u64>>(value: &Value, name: &'static str) -> Result<T, ValueError> {
@@ -211,10 +218,19 @@ where
 
 /// What a value was, kept while it is consumed, to describe it when a `Deserialize` impl
 /// refuses it after reading it (`let s = String::deserialize(d)?; s.parse()…`). Costs no
-/// allocation.
+/// allocation, and is `Copy`, so keeping it costs no drop either.
+#[derive(Clone, Copy)]
 enum Summary {
-    /// A value with nothing to allocate: kept as it is.
-    Scalar(Value),
+    /// `null`.
+    Null,
+    /// A `bool`.
+    Bool(bool),
+    /// An `Int`.
+    Int(i64),
+    /// A `UInt`.
+    UInt(u64),
+    /// A `Float`.
+    Float(f64),
     /// A string of this many bytes.
     Text(usize),
     /// Bytes, an array or a map: its kind and size.
@@ -222,13 +238,14 @@ enum Summary {
 }
 
 impl Summary {
+    #[inline]
     fn of(value: &Value) -> Summary {
         match value {
-            Value::Null => Summary::Scalar(Value::Null),
-            Value::Bool(b) => Summary::Scalar(Value::Bool(*b)),
-            Value::Int(n) => Summary::Scalar(Value::Int(*n)),
-            Value::UInt(n) => Summary::Scalar(Value::UInt(*n)),
-            Value::Float(x) => Summary::Scalar(Value::Float(*x)),
+            Value::Null => Summary::Null,
+            Value::Bool(b) => Summary::Bool(*b),
+            Value::Int(n) => Summary::Int(*n),
+            Value::UInt(n) => Summary::UInt(*n),
+            Value::Float(x) => Summary::Float(*x),
             Value::String(s) => Summary::Text(s.len()),
             Value::Bytes(b) => Summary::Sized("bytes", b.len(), "bytes"),
             Value::Array(items) => Summary::Sized("array", items.len(), "elements"),
@@ -237,12 +254,17 @@ impl Summary {
     }
 
     /// Fills in what was found on an error that lacks it.
+    #[cold]
     fn fill(self, err: ValueError) -> ValueError {
         if !err.lacks_found() {
             return err;
         }
         let found = match self {
-            Summary::Scalar(value) => describe(&value),
+            Summary::Null => describe(&Value::Null),
+            Summary::Bool(b) => describe(&Value::Bool(b)),
+            Summary::Int(n) => describe(&Value::Int(n)),
+            Summary::UInt(n) => describe(&Value::UInt(n)),
+            Summary::Float(x) => describe(&Value::Float(x)),
             Summary::Text(len) => format!("string ({len} bytes)"),
             Summary::Sized(kind, len, unit) => format!("{kind} ({len} {unit})"),
         };
@@ -289,7 +311,7 @@ impl De {
 
     /// A map's entries to `visitor`.
     fn visit_map<'de, V: Visitor<'de>>(
-        map: std::collections::BTreeMap<String, Value>,
+        map: super::ValueMap,
         visitor: V,
     ) -> Result<V::Value, ValueError> {
         let len = map.len();
@@ -319,6 +341,15 @@ macro_rules! deserialize_int {
     ($($method:ident $visit:ident $t:ident,)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+            // The common case first: an `Int` in range. An `Int` owns nothing, so
+            // forgetting the deserializer frees nothing; it skips `Value`'s drop glue,
+            // a call the compiler cannot see is empty.
+            if let Value::Int(n) = self.0 {
+                if let Some(converted) = in_range::<$t>(n) {
+                    std::mem::forget(self);
+                    return fill(visitor.$visit(converted), || describe(&Value::Int(n)));
+                }
+            }
             match int::<$t>(&self.0, stringify!($t)) {
                 Ok(n) => fill(visitor.$visit(n), || describe(&self.0)),
                 Err(err) if self.0.as_i64().is_some() || self.0.as_u64().is_some() => {
@@ -574,7 +605,7 @@ impl<'de> de::Deserializer<'de> for De {
     ) -> Result<V::Value, ValueError> {
         match self.0 {
             Value::String(variant) => visitor.visit_enum(Enum {
-                variant,
+                variant: Cow::Owned(variant),
                 content: None,
             }),
             Value::Map(map) if map.len() == 1 => {
@@ -639,9 +670,9 @@ impl<'de> SeqAccess<'de> for Seq {
 
 /// A map's entries, each value deserialized with its key on its errors.
 struct Map {
-    entries: std::collections::btree_map::IntoIter<String, Value>,
+    entries: std::vec::IntoIter<(Cow<'static, str>, Value)>,
     /// The entry whose key was just read.
-    pending: Option<(String, Value)>,
+    pending: Option<(Cow<'static, str>, Value)>,
 }
 
 impl<'de> MapAccess<'de> for Map {
@@ -772,7 +803,7 @@ impl<'de> de::Deserializer<'de> for Key<'_> {
 /// An enum: its variant's name, and its content unless it is a unit variant written as a
 /// bare name.
 struct Enum {
-    variant: String,
+    variant: Cow<'static, str>,
     content: Option<Value>,
 }
 
@@ -797,13 +828,13 @@ impl<'de> EnumAccess<'de> for Enum {
 
 /// A variant's content, deserialized with the variant's name on its errors.
 struct Variant {
-    name: String,
+    name: Cow<'static, str>,
     content: Option<Value>,
 }
 
 impl Variant {
     /// The content, or an error when there is none.
-    fn content(self, expected: &'static str) -> Result<(String, Value), ValueError> {
+    fn content(self, expected: &'static str) -> Result<(Cow<'static, str>, Value), ValueError> {
         match self.content {
             Some(content) => Ok((self.name, content)),
             None => Err(ValueError::found(

@@ -82,7 +82,7 @@ impl Display for Quoted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::ValueMap;
 
     #[test]
     fn scalars() {
@@ -115,12 +115,9 @@ mod tests {
 
     #[test]
     fn containers_are_compact() {
-        let mut map = BTreeMap::new();
-        map.insert("b".to_string(), Value::Array(vec![]));
-        map.insert(
-            "a\"".to_string(),
-            Value::Array(vec![Value::Int(1), Value::Null]),
-        );
+        let mut map = ValueMap::new();
+        map.insert("b", Value::Array(vec![]));
+        map.insert("a\"", Value::Array(vec![Value::Int(1), Value::Null]));
         assert_eq!(Value::Map(map).to_string(), r#"{"a\"":[1,null],"b":[]}"#);
     }
 }

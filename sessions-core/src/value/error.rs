@@ -38,7 +38,15 @@ const PATH_CHARS: usize = 200;
 /// assert_eq!(err.to_string(), "at [1][1]: expected u8, got int 300 (out of range for u8)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueError {
+pub struct ValueError(
+    // Boxed: a conversion's `Result<T, ValueError>` stays as small as `T` and a pointer,
+    // so the good path of every parameter moves a few words, not the whole error.
+    Box<Details>,
+);
+
+/// What a [`ValueError`] says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Details {
     kind: Kind,
     expected: Cow<'static, str>,
     /// What was found, then ` (reason)` when there is one.
@@ -70,37 +78,37 @@ impl ValueError {
 
     /// An error saying that `expected` was wanted and `found` (already described) was found.
     pub(super) fn found(expected: impl Into<Cow<'static, str>>, found: String) -> Self {
-        ValueError {
+        ValueError(Box::new(Details {
             kind: Kind::FromValue,
             expected: expected.into(),
             found_len: found.len(),
             got: found,
             path: String::new(),
             path_cut: false,
-        }
+        }))
     }
 
     /// A Rust value could not be written as a `Value`, for `reason`.
     pub(super) fn to_value(reason: impl fmt::Display) -> Self {
         let mut got = String::new();
         push_truncated(&mut got, &reason, NOTE_CHARS);
-        ValueError {
+        ValueError(Box::new(Details {
             kind: Kind::ToValue,
             expected: Cow::Borrowed(""),
             found_len: got.len(),
             got,
             path: String::new(),
             path_cut: false,
-        }
+        }))
     }
 
     /// Adds why the value was refused, in parentheses after its description:
     /// `int 300 (out of range for u8)`. A reason longer than 120 characters is cut.
     #[must_use]
     pub fn because(mut self, reason: impl fmt::Display) -> Self {
-        self.got.push_str(" (");
-        push_truncated(&mut self.got, &reason, NOTE_CHARS);
-        self.got.push(')');
+        self.0.got.push_str(" (");
+        push_truncated(&mut self.0.got, &reason, NOTE_CHARS);
+        self.0.got.push(')');
         self
     }
 
@@ -138,51 +146,51 @@ impl ValueError {
     /// value, what serde's visitor for the type expects). For an error of
     /// [`to_value`](super::to_value), the type that could not be written.
     pub fn expected(&self) -> &str {
-        &self.expected
+        &self.0.expected
     }
 
     /// A short description of what was found, its kind and its text (cut when long), and
     /// why it was refused when that is known, such as `int 300 (out of range for u8)`. For
     /// an error of [`to_value`](super::to_value), why the value could not be written.
     pub fn got(&self) -> &str {
-        &self.got
+        &self.0.got
     }
 
     /// Where inside the value the refused part is, outermost first, such as
     /// `.points[1].x` (field `points`, element 1, field `x`) or `["a key"]`; empty when it
     /// is the value itself. Starts with `…` when outer parts were left out to keep it short.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.0.path
     }
 
     /// What was found, without the reason: `int 300`.
     pub(crate) fn found_text(&self) -> &str {
-        &self.got[..self.found_len]
+        &self.0.got[..self.0.found_len]
     }
 
     /// Why it was refused, if known: `out of range for u8`.
     pub(crate) fn reason(&self) -> Option<&str> {
-        let rest = &self.got[self.found_len..];
+        let rest = &self.0.got[self.0.found_len..];
         rest.strip_prefix(" (")?.strip_suffix(')')
     }
 
     /// Whether the description of what was found is still to be filled in (an error raised
     /// by a serde visitor with only a message).
     pub(super) fn lacks_found(&self) -> bool {
-        self.kind == Kind::FromValue && self.found_len == 0
+        self.0.kind == Kind::FromValue && self.0.found_len == 0
     }
 
     /// Fills in what was found, keeping the reason.
     pub(super) fn with_found(mut self, found: String) -> Self {
-        self.found_len = found.len();
-        self.got.insert_str(0, &found);
+        self.0.found_len = found.len();
+        self.0.got.insert_str(0, &found);
         self
     }
 
     /// Fills in what was expected, when nothing is yet.
     pub(super) fn or_expected(mut self, expected: impl FnOnce() -> String) -> Self {
-        if self.expected.is_empty() {
-            self.expected = Cow::Owned(expected());
+        if self.0.expected.is_empty() {
+            self.0.expected = Cow::Owned(expected());
         }
         self
     }
@@ -190,45 +198,47 @@ impl ValueError {
     /// At the top level of a conversion of `T`: the expected type is `T`'s own name (its
     /// last path segments: `Vec<u8>`, `Point`), as a caller who asked for a `T` knows it.
     pub(super) fn top_level(mut self, type_name: &'static str) -> Self {
-        if self.path.is_empty() || self.kind == Kind::ToValue {
-            self.expected = Cow::Owned(short_type_name(type_name));
+        if self.0.path.is_empty() || self.0.kind == Kind::ToValue {
+            self.0.expected = Cow::Owned(short_type_name(type_name));
         }
         self
     }
 
     fn prepend(&mut self, segment: &str) {
-        if self.path_cut {
+        if self.0.path_cut {
             return;
         }
-        if self.path.len() + segment.len() > PATH_CHARS {
-            self.path.insert(0, '…');
-            self.path_cut = true;
+        if self.0.path.len() + segment.len() > PATH_CHARS {
+            self.0.path.insert(0, '…');
+            self.0.path_cut = true;
             return;
         }
-        self.path.insert_str(0, segment);
+        self.0.path.insert_str(0, segment);
     }
 }
 
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.kind, self.path.is_empty()) {
-            (Kind::FromValue, true) => write!(f, "expected {}, got {}", self.expected, self.got),
+        match (self.0.kind, self.0.path.is_empty()) {
+            (Kind::FromValue, true) => {
+                write!(f, "expected {}, got {}", self.0.expected, self.0.got)
+            }
             (Kind::FromValue, false) => write!(
                 f,
                 "at {}: expected {}, got {}",
-                self.path, self.expected, self.got
+                self.0.path, self.0.expected, self.0.got
             ),
             (Kind::ToValue, true) => {
                 write!(
                     f,
                     "cannot convert {} into a Value: {}",
-                    self.expected, self.got
+                    self.0.expected, self.0.got
                 )
             }
             (Kind::ToValue, false) => write!(
                 f,
                 "cannot convert {} into a Value, at {}: {}",
-                self.expected, self.path, self.got
+                self.0.expected, self.0.path, self.0.got
             ),
         }
     }
@@ -319,7 +329,7 @@ impl fmt::Write for Truncating<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::ValueMap;
 
     #[test]
     fn message_names_expected_and_got() {
@@ -347,7 +357,7 @@ mod tests {
             describe(&Value::Array(vec![Value::Int(1), Value::Null])),
             "array [1,null]"
         );
-        assert_eq!(describe(&Value::Map(BTreeMap::new())), "map {}");
+        assert_eq!(describe(&Value::Map(ValueMap::new())), "map {}");
     }
 
     #[test]

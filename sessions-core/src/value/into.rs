@@ -80,6 +80,7 @@ impl<T: IntoValue, S: BuildHasher> From<HashMap<String, T, S>> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ValueMap;
 
     #[test]
     fn integers_are_int_when_they_fit_in_i64() {
@@ -148,9 +149,9 @@ mod tests {
         let mut tree = BTreeMap::new();
         tree.insert("b".to_string(), u64::MAX);
         tree.insert("a".to_string(), 1);
-        let expected = Value::Map(BTreeMap::from([
-            ("a".to_string(), Value::Int(1)),
-            ("b".to_string(), Value::UInt(u64::MAX)),
+        let expected = Value::Map(ValueMap::from([
+            ("a", Value::Int(1)),
+            ("b", Value::UInt(u64::MAX)),
         ]));
         assert_eq!(tree.clone().into_value(), expected);
         let hash: HashMap<String, u64> = tree.into_iter().collect();

@@ -4,7 +4,6 @@
 //! What JSON cannot hold is converted, not refused: a non-finite float becomes `null`, and
 //! bytes become an array of numbers (so they come back as a `Value::Array`).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -89,7 +88,11 @@ impl From<Value> for Json {
             Value::String(s) => Json::String(s),
             Value::Bytes(bytes) => Json::Array(bytes.into_iter().map(Json::from).collect()),
             Value::Array(items) => Json::Array(items.into_iter().map(Json::from).collect()),
-            Value::Map(map) => Json::Object(map.into_iter().map(|(k, v)| (k, v.into())).collect()),
+            Value::Map(map) => Json::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -193,32 +196,35 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = BTreeMap::new();
-        while let Some((key, item)) = access.next_entry::<String, Value>()? {
-            map.insert(key, item);
+        // Collected, then sorted once: inserting one by one would be quadratic.
+        let mut entries = Vec::new();
+        while let Some(entry) = access.next_entry::<String, Value>()? {
+            entries.push(entry);
         }
-        Ok(Value::Map(map))
+        Ok(Value::Map(entries.into_iter().collect()))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::ValueMap;
+
     use super::*;
     use serde_json::json;
 
     fn nested() -> Value {
-        Value::Map(BTreeMap::from([
-            ("null".to_string(), Value::Null),
-            ("flag".to_string(), Value::Bool(true)),
-            ("neg".to_string(), Value::Int(i64::MIN)),
-            ("big".to_string(), Value::UInt(u64::MAX)),
-            ("pi".to_string(), Value::Float(3.25)),
-            ("text".to_string(), Value::String("a\"\n€".into())),
+        Value::Map(ValueMap::from([
+            ("null", Value::Null),
+            ("flag", Value::Bool(true)),
+            ("neg", Value::Int(i64::MIN)),
+            ("big", Value::UInt(u64::MAX)),
+            ("pi", Value::Float(3.25)),
+            ("text", Value::String("a\"\n€".into())),
             (
-                "list".to_string(),
+                "list",
                 Value::Array(vec![
                     Value::Int(1),
-                    Value::Map(BTreeMap::from([("x".to_string(), Value::Array(vec![]))])),
+                    Value::Map(ValueMap::from([("x", Value::Array(vec![]))])),
                 ]),
             ),
         ]))
@@ -299,8 +305,8 @@ mod tests {
     fn deserializes_from_other_serde_sources() {
         // serde_json::Value is itself a Deserializer: this goes through the visitor.
         let value = Value::deserialize(json!({"a": [null, false, "s"]})).ok();
-        let expected = Value::Map(BTreeMap::from([(
-            "a".to_string(),
+        let expected = Value::Map(ValueMap::from([(
+            "a",
             Value::Array(vec![
                 Value::Null,
                 Value::Bool(false),

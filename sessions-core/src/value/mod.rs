@@ -8,8 +8,6 @@
 //! text form in `display.rs` and JSON in `json.rs`. With the feature `schema`, `schema.rs`
 //! describes each type as JSON Schema (`no_schema.rs` stands in for it without).
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,6 +16,7 @@ mod display;
 mod error;
 mod into;
 mod json;
+mod map;
 #[cfg(not(feature = "schema"))]
 mod no_schema;
 #[cfg(feature = "schema")]
@@ -27,6 +26,7 @@ mod session_id;
 
 pub use de::from_value;
 pub use error::ValueError;
+pub use map::{ValueMap, ValueMapIter};
 #[cfg(not(feature = "schema"))]
 pub use no_schema::TypeSchema;
 #[cfg(feature = "schema")]
@@ -77,8 +77,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// An ordered list of values.
     Array(Vec<Value>),
-    /// String keys to values, in key order.
-    Map(BTreeMap<String, Value>),
+    /// String keys to values, in key order (see [`ValueMap`]).
+    Map(ValueMap),
 }
 
 impl Value {
@@ -166,7 +166,7 @@ impl Value {
     }
 
     /// The entries, if this is a [`Value::Map`].
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match self {
             Value::Map(map) => Some(map),
             _ => None,
@@ -389,7 +389,7 @@ mod tests {
             (Value::String("s".into()), "string"),
             (Value::Bytes(vec![1]), "bytes"),
             (Value::Array(vec![]), "array"),
-            (Value::Map(BTreeMap::new()), "map"),
+            (Value::Map(ValueMap::new()), "map"),
         ];
         for (value, kind) in all {
             assert_eq!(value.kind(), kind);
@@ -425,12 +425,12 @@ mod tests {
 
     #[test]
     fn get_reads_a_map_entry() {
-        let mut map = BTreeMap::new();
-        map.insert("a".to_string(), Value::Int(1));
+        let mut map = ValueMap::new();
+        map.insert("a", Value::Int(1));
         let value = Value::Map(map);
         assert_eq!(value.get("a"), Some(&Value::Int(1)));
         assert_eq!(value.get("b"), None);
         assert_eq!(Value::Int(1).get("a"), None);
-        assert_eq!(value.as_map().map(BTreeMap::len), Some(1));
+        assert_eq!(value.as_map().map(ValueMap::len), Some(1));
     }
 }

@@ -7,12 +7,12 @@
 //! are canonical (see [`Value`]); bytes become `Bytes`; map keys must be strings, or
 //! integers, `bool`s, `char`s or unit variants, written as their text.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt::Display;
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::{Value, ValueError};
+use super::{Value, ValueError, ValueMap};
 
 /// Converts any `T: Serialize` into a [`Value`], like `serde_json::to_value`.
 ///
@@ -22,15 +22,15 @@ use super::{Value, ValueError};
 /// ```
 /// use std::collections::BTreeMap;
 /// use serde::Serialize;
-/// use sessions_core::{to_value, Value};
+/// use sessions_core::{to_value, Value, ValueMap};
 ///
 /// #[derive(Serialize)]
 /// struct Point { x: i64, y: i64 }
 ///
 /// let value = to_value(&Point { x: 1, y: -2 })?;
-/// assert_eq!(value, Value::Map(BTreeMap::from([
-///     ("x".to_owned(), Value::Int(1)),
-///     ("y".to_owned(), Value::Int(-2)),
+/// assert_eq!(value, Value::Map(ValueMap::from([
+///     ("x", Value::Int(1)),
+///     ("y", Value::Int(-2)),
 /// ])));
 /// assert_eq!(to_value(&u64::MAX)?, Value::UInt(u64::MAX));
 ///
@@ -196,7 +196,10 @@ impl ser::Serializer for ValueSerializer {
         let inner = value
             .serialize(ValueSerializer)
             .map_err(|err| err.at_key(variant))?;
-        Ok(Value::Map(BTreeMap::from([(variant.to_owned(), inner)])))
+        Ok(Value::Map(ValueMap::from([(
+            Cow::Borrowed(variant),
+            inner,
+        )])))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer, ValueError> {
@@ -228,16 +231,16 @@ impl ser::Serializer for ValueSerializer {
         })
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapSerializer, ValueError> {
-        Ok(MapSerializer::default())
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer, ValueError> {
+        Ok(MapSerializer::with_capacity(len.unwrap_or(0)))
     }
 
     fn serialize_struct(
         self,
         _name: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<MapSerializer, ValueError> {
-        Ok(MapSerializer::default())
+        Ok(MapSerializer::with_capacity(len))
     }
 
     fn serialize_struct_variant(
@@ -245,11 +248,11 @@ impl ser::Serializer for ValueSerializer {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<VariantSerializer<MapSerializer>, ValueError> {
         Ok(VariantSerializer {
             variant,
-            inner: MapSerializer::default(),
+            inner: MapSerializer::with_capacity(len),
         })
     }
 }
@@ -319,17 +322,32 @@ impl ser::SerializeTupleStruct for SeqSerializer {
 /// The entries of a map or struct.
 #[derive(Default)]
 struct MapSerializer {
-    map: BTreeMap<String, Value>,
+    /// In the order written; sorted once, at the end (inserting one by one into the map
+    /// would be quadratic).
+    entries: Vec<(Cow<'static, str>, Value)>,
     /// A key written by `serialize_key`, waiting for its value.
-    key: Option<String>,
+    key: Option<Cow<'static, str>>,
 }
 
 impl MapSerializer {
-    fn insert<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), ValueError> {
+    /// Room for `len` entries, as the `Serialize` impl announced (at most 1024: the
+    /// announcement is a hint, and a wrong one must not reserve gigabytes).
+    fn with_capacity(len: usize) -> MapSerializer {
+        MapSerializer {
+            entries: Vec::with_capacity(len.min(1024)),
+            key: None,
+        }
+    }
+
+    fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), ValueError> {
         let item = value
             .serialize(ValueSerializer)
             .map_err(|err| err.at_key(&key))?;
-        self.map.insert(key, item);
+        self.entries.push((key, item));
         Ok(())
     }
 }
@@ -339,7 +357,7 @@ impl ser::SerializeMap for MapSerializer {
     type Error = ValueError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), ValueError> {
-        self.key = Some(key.serialize(KeySerializer)?);
+        self.key = Some(Cow::Owned(key.serialize(KeySerializer)?));
         Ok(())
     }
 
@@ -353,7 +371,7 @@ impl ser::SerializeMap for MapSerializer {
     }
 
     fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Map(self.map))
+        Ok(Value::Map(ValueMap::from_unsorted(self.entries)))
     }
 }
 
@@ -366,11 +384,12 @@ impl ser::SerializeStruct for MapSerializer {
         key: &'static str,
         value: &T,
     ) -> Result<(), ValueError> {
-        self.insert(key.to_owned(), value)
+        // A field name is static: the key is borrowed, not allocated.
+        self.insert(Cow::Borrowed(key), value)
     }
 
     fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Map(self.map))
+        Ok(Value::Map(ValueMap::from_unsorted(self.entries)))
     }
 }
 
@@ -382,7 +401,7 @@ struct VariantSerializer<S> {
 
 impl<S> VariantSerializer<S> {
     fn wrap(variant: &'static str, inner: Value) -> Value {
-        Value::Map(BTreeMap::from([(variant.to_owned(), inner)]))
+        Value::Map(ValueMap::from([(Cow::Borrowed(variant), inner)]))
     }
 }
 
@@ -411,12 +430,15 @@ impl ser::SerializeStructVariant for VariantSerializer<MapSerializer> {
     ) -> Result<(), ValueError> {
         let variant = self.variant;
         self.inner
-            .insert(key.to_owned(), value)
+            .insert(Cow::Borrowed(key), value)
             .map_err(|err| err.at_key(variant))
     }
 
     fn end(self) -> Result<Value, ValueError> {
-        Ok(Self::wrap(self.variant, Value::Map(self.inner.map)))
+        Ok(Self::wrap(
+            self.variant,
+            Value::Map(ValueMap::from_unsorted(self.inner.entries)),
+        ))
     }
 }
 

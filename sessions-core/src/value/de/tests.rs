@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 
-use crate::value::{FromValue, IntoValue, Value, ValueError};
+use crate::value::{FromValue, IntoValue, Value, ValueError, ValueMap};
 use crate::SessionId;
 
 /// Checks one integer type at both bounds and one past each, in every variant that can
@@ -243,9 +243,9 @@ fn vec_reads_bytes_as_byte_values() {
 
 #[test]
 fn maps_name_the_bad_key() {
-    let value = Value::Map(BTreeMap::from([
-        ("a".to_string(), Value::Int(1)),
-        ("b".to_string(), Value::Int(-1)),
+    let value = Value::Map(ValueMap::from([
+        ("a", Value::Int(1)),
+        ("b", Value::Int(-1)),
     ]));
     assert_eq!(
         BTreeMap::<String, i8>::from_value(value.clone()),
@@ -267,7 +267,7 @@ fn maps_name_the_bad_key() {
         (err.path(), err.got()),
         (".b", "int -1 (out of range for u8)")
     );
-    let odd_key = Value::Map(BTreeMap::from([("a b".to_string(), Value::Null)]));
+    let odd_key = Value::Map(ValueMap::from([("a b", Value::Null)]));
     let err = HashMap::<String, u8>::from_value(odd_key).expect_err("null");
     assert_eq!(err.path(), r#"["a b"]"#);
 
@@ -296,21 +296,21 @@ fn session_id_round_trip_and_malformed() {
 
 #[test]
 fn integer_keys_are_read_from_their_text() {
-    let value = Value::Map(BTreeMap::from([
-        ("1".to_string(), Value::from("one")),
-        ("-2".to_string(), Value::from("minus two")),
+    let value = Value::Map(ValueMap::from([
+        ("1", Value::from("one")),
+        ("-2", Value::from("minus two")),
     ]));
     let map = BTreeMap::<i8, String>::from_value(value).expect("integer keys");
     assert_eq!(map.get(&-2).map(String::as_str), Some("minus two"));
     assert_eq!(map.into_value().get("1"), Some(&Value::from("one")));
 
-    let value = Value::Map(BTreeMap::from([("300".to_string(), Value::Null)]));
+    let value = Value::Map(ValueMap::from([("300", Value::Null)]));
     let err = BTreeMap::<u8, ()>::from_value(value).expect_err("300 is not a u8");
     assert_eq!(
         err.to_string(),
         r#"at ["300"]: expected u8, got string "300" (out of range for u8)"#
     );
-    let value = Value::Map(BTreeMap::from([("x".to_string(), Value::Null)]));
+    let value = Value::Map(ValueMap::from([("x", Value::Null)]));
     let err = BTreeMap::<u8, ()>::from_value(value).expect_err("not a number");
     assert_eq!(err.got(), r#"string "x" (not a u8)"#);
 }
@@ -339,14 +339,11 @@ fn floats_into_integers_are_refused() {
 
 #[test]
 fn a_value_reads_as_itself() {
-    let value = Value::Map(BTreeMap::from([
-        ("bytes".to_string(), Value::Bytes(vec![0, 1])),
-        ("big".to_string(), Value::UInt(u64::MAX)),
-        ("nan".to_string(), Value::Float(f64::INFINITY)),
-        (
-            "list".to_string(),
-            Value::Array(vec![Value::Null, Value::Int(-1)]),
-        ),
+    let value = Value::Map(ValueMap::from([
+        ("bytes", Value::Bytes(vec![0, 1])),
+        ("big", Value::UInt(u64::MAX)),
+        ("nan", Value::Float(f64::INFINITY)),
+        ("list", Value::Array(vec![Value::Null, Value::Int(-1)])),
     ]));
     assert_eq!(Value::from_value(value.clone()), Ok(value.clone()));
     assert_eq!(value.clone().into_value(), value);
