@@ -197,6 +197,14 @@ pub trait InParam: Sized {
 impl<T: FromValue> InParam for T {
     #[inline]
     fn from_arg(value: Value) -> Result<Self, ValueError> {
+        if matches!(value, Value::Int(_) | Value::Float(_) | Value::Bool(_)) {
+            if let Some(taken) = T::from_scalar(&value) {
+                // A number or a `bool` owns nothing: forgetting it frees nothing, and skips
+                // `Value`'s drop glue, a call the compiler cannot see is empty.
+                std::mem::forget(value);
+                return Ok(taken);
+            }
+        }
         T::from_value(value)
     }
 }

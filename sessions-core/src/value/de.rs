@@ -259,7 +259,14 @@ impl Summary {
         if !err.lacks_found() {
             return err;
         }
-        let found = match self {
+        err.with_found(self.describe())
+            .or_expected(|| "a valid value".to_owned())
+    }
+
+    /// What the value was, as an error says it.
+    #[cold]
+    fn describe(self) -> String {
+        match self {
             Summary::Null => describe(&Value::Null),
             Summary::Bool(b) => describe(&Value::Bool(b)),
             Summary::Int(n) => describe(&Value::Int(n)),
@@ -267,9 +274,7 @@ impl Summary {
             Summary::Float(x) => describe(&Value::Float(x)),
             Summary::Text(len) => format!("string ({len} bytes)"),
             Summary::Sized(kind, len, unit) => format!("{kind} ({len} {unit})"),
-        };
-        err.with_found(found)
-            .or_expected(|| "a valid value".to_owned())
+        }
     }
 }
 
@@ -439,7 +444,10 @@ impl<'de> de::Deserializer<'de> for De {
             Value::UInt(n) => n as f32,
             _ => return Err(ValueError::new("f32", &self.0)),
         };
-        fill(visitor.visit_f32(x), || describe(&self.0))
+        let found = Summary::of(&self.0);
+        // A number owns nothing: see `deserialize_int`.
+        std::mem::forget(self);
+        fill(visitor.visit_f32(x), || found.describe())
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
@@ -450,12 +458,19 @@ impl<'de> de::Deserializer<'de> for De {
             Value::UInt(n) => n as f64,
             _ => return Err(ValueError::new("f64", &self.0)),
         };
-        fill(visitor.visit_f64(x), || describe(&self.0))
+        let found = Summary::of(&self.0);
+        // A number owns nothing: see `deserialize_int`.
+        std::mem::forget(self);
+        fill(visitor.visit_f64(x), || found.describe())
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
         match self.0 {
-            Value::Bool(b) => fill(visitor.visit_bool(b), || describe(&self.0)),
+            Value::Bool(b) => {
+                // A `bool` owns nothing: see `deserialize_int`.
+                std::mem::forget(self);
+                fill(visitor.visit_bool(b), || describe(&Value::Bool(b)))
+            }
             _ => Err(ValueError::new("bool", &self.0)),
         }
     }

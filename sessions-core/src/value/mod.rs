@@ -19,6 +19,7 @@ mod json;
 mod map;
 #[cfg(not(feature = "schema"))]
 mod no_schema;
+mod scalar;
 #[cfg(feature = "schema")]
 pub(crate) mod schema;
 mod ser;
@@ -283,6 +284,16 @@ impl Value {
 pub trait FromValue: Sized {
     /// Converts `value`, or says what was expected and what was found.
     fn from_value(value: Value) -> Result<Self, ValueError>;
+
+    /// A fast path for a host's argument that is an `Int`, a `Float` or a `Bool`: `Some`
+    /// only when it is exactly what [`from_value`](Self::from_value) would return. The
+    /// default is `None` (always take `from_value`); the impl for serde types overrides it.
+    #[doc(hidden)]
+    #[inline]
+    fn from_scalar(value: &Value) -> Option<Self> {
+        let _ = value;
+        None
+    }
 }
 
 // `do_not_recommend`: an error names `FromValue` (and its instructions), not serde's
@@ -292,6 +303,11 @@ impl<T: DeserializeOwned> FromValue for T {
     #[inline]
     fn from_value(value: Value) -> Result<Self, ValueError> {
         from_value(value)
+    }
+
+    #[inline]
+    fn from_scalar(value: &Value) -> Option<Self> {
+        scalar::from_scalar(value)
     }
 }
 
