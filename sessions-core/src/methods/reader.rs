@@ -82,7 +82,7 @@ impl ArgReader {
             Source::Positional(values) => values.next(),
             Source::Named(pairs) => pairs
                 .iter_mut()
-                .find(|(name, _)| name == param)
+                .find(|(name, _)| same(name, param))
                 .map(|(_, value)| std::mem::take(value)),
         };
         match value {
@@ -173,7 +173,7 @@ fn check_names(
 ) -> Result<(), CallError> {
     let mut seen = Seen::new(params.len());
     for (name, _) in pairs {
-        let Some(index) = params.iter().position(|param| *param == name) else {
+        let Some(index) = params.iter().position(|param| same(param, name)) else {
             return Err(CallError::UnknownArgument {
                 method: method.to_owned(),
                 param: name.clone().into_owned(),
@@ -188,6 +188,13 @@ fn check_names(
         }
     }
     Ok(())
+}
+
+/// Whether two names are equal, compared in line: a parameter's name is a few bytes, for
+/// which a call to `memcmp` costs more than the comparison itself.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Which parameters were given a value.

@@ -1,0 +1,186 @@
+//! Group 7: instructions per host call, counted by callgrind: exact and independent of the
+//! machine's load, where wall-clock ratios move by ±30% (see BENCHMARKS.md).
+//!
+//! Runs N calls of one kind; the difference between two runs (N and 2N) divided by N is the
+//! cost of one call, without start-up:
+//!
+//! ```sh
+//! cargo bench -p sessions-core --bench callgrind --no-run   # prints the binary's path
+//! for n in 10000 20000; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null BINARY MODE $n 2>&1 | grep refs
+//! done
+//! ```
+//!
+//! MODE: `add` (`add(i64, i64)` by name, `session = none`), `add-require` (the same in a
+//! session, `session = require`), `direct` (the Rust call), `struct` / `struct-named`
+//! (`scale(Vec3, f64)` by position / by name with `Args::named`), `struct-named-map` (by
+//! name from a `ValueMap`, as a JSON-RPC host has a `params` object), and `jsonrpsee-add`, `jsonrpsee-struct`,
+//! `jsonrpsee-struct-named`: the same calls through jsonrpsee's `RpcModule::call`.
+//! Without arguments (as `cargo bench` and `cargo test --benches` run it) it makes each
+//! kind of call once and checks the answers.
+
+use std::hint::black_box;
+
+use jsonrpsee::core::params::ObjectParams;
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::RpcModule;
+use serde::{Deserialize, Serialize};
+use sessions_core::{
+    export_method, methods, to_value, Args, Engine, SessionError, Value, ValueMap,
+};
+
+/// Adds two integers.
+#[export_method(session = none)]
+pub fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Adds two integers, in a session only.
+#[export_method]
+pub fn add_in_session(a: i64, b: i64) -> Result<i64, SessionError> {
+    Ok(a + b)
+}
+
+/// A point in space.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Vec3 {
+    x: f64,
+    y: f64,
+    z: f64,
+}
+
+/// Scales a vector.
+#[export_method(session = none)]
+pub fn scale(v: Vec3, k: f64) -> Vec3 {
+    Vec3 {
+        x: v.x * k,
+        y: v.y * k,
+        z: v.z * k,
+    }
+}
+
+#[derive(Deserialize)]
+struct ScaleParams {
+    v: Vec3,
+    k: f64,
+}
+
+fn rpc_module() -> RpcModule<()> {
+    let mut module = RpcModule::new(());
+    module
+        .register_method("add", |params, _, _| -> RpcResult<i64> {
+            let (a, b): (i64, i64) = params.parse()?;
+            Ok(add(a, b))
+        })
+        .expect("the name `add` is free");
+    module
+        .register_method("scale", |params, _, _| -> RpcResult<Vec3> {
+            let ScaleParams { v, k } = if params.is_object() {
+                params.parse()?
+            } else {
+                let (v, k): (Vec3, f64) = params.parse()?;
+                ScaleParams { v, k }
+            };
+            Ok(scale(v, k))
+        })
+        .expect("the name `scale` is free");
+    module
+}
+
+const MODES: [&str; 9] = [
+    "add",
+    "add-require",
+    "direct",
+    "struct",
+    "struct-named",
+    "struct-named-map",
+    "jsonrpsee-add",
+    "jsonrpsee-struct",
+    "jsonrpsee-struct-named",
+];
+
+/// Runs `assert` on the first call only: a comparison in every call would be counted too.
+fn check(i: i64, assert: impl FnOnce()) {
+    if i == 0 {
+        assert();
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (modes, n): (Vec<&str>, u64) = match args.as_slice() {
+        [mode, n] if !mode.starts_with('-') => (
+            vec![mode.as_str()],
+            n.parse().expect("N is a number of calls"),
+        ),
+        // `cargo bench` passes `--bench`: one call of each kind.
+        _ => (MODES.to_vec(), 1),
+    };
+    let engine = Engine::new();
+    let session = engine.open().expect("a session");
+    let _in_session = session.enter().expect("entered");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime");
+    let module = rpc_module();
+    let v = Vec3 {
+        x: 1.0,
+        y: 2.0,
+        z: 3.0,
+    };
+    let v_value = to_value(&v).expect("a Vec3 is a Value");
+    let scaled = to_value(&scale(v, 2.0)).expect("a Vec3 is a Value");
+    // What a JSON-RPC host holds after parsing `"params": {"v": {…}, "k": 2.0}`.
+    let params_map = ValueMap::from([("v", v_value.clone()), ("k", Value::Float(2.0))]);
+    for mode in modes {
+        let mut checksum = 0_i64;
+        for i in 0..n {
+            let i = black_box(i as i64);
+            match mode {
+                "add" | "add-require" => {
+                    let name = if mode == "add" {
+                        "add"
+                    } else {
+                        "add_in_session"
+                    };
+                    let outcome = methods()
+                        .call(black_box(name), vec![Value::Int(i), Value::Int(3)])
+                        .expect("callable");
+                    check(i, || assert_eq!(outcome.value, Value::Int(i + 3)));
+                }
+                "direct" => checksum = checksum.wrapping_add(add(i, black_box(3))),
+                "struct" | "struct-named" | "struct-named-map" => {
+                    let args = match mode {
+                        "struct" => Args::from(vec![v_value.clone(), Value::Float(2.0)]),
+                        "struct-named" => {
+                            Args::named([("v", v_value.clone()), ("k", Value::Float(2.0))])
+                        }
+                        _ => Args::from(params_map.clone()),
+                    };
+                    let outcome = methods().call(black_box("scale"), args).expect("callable");
+                    check(i, || assert_eq!(outcome.value, scaled));
+                }
+                "jsonrpsee-add" => {
+                    let sum: i64 = runtime
+                        .block_on(module.call(black_box("add"), [i, 3]))
+                        .expect("jsonrpsee call");
+                    check(i, || assert_eq!(sum, i + 3));
+                }
+                "jsonrpsee-struct" | "jsonrpsee-struct-named" => {
+                    let out: Vec3 = if mode == "jsonrpsee-struct" {
+                        runtime.block_on(module.call(black_box("scale"), (v, 2.0)))
+                    } else {
+                        let mut params = ObjectParams::new();
+                        params.insert("v", v).expect("a Vec3 serializes");
+                        params.insert("k", 2.0).expect("a float serializes");
+                        runtime.block_on(module.call(black_box("scale"), params))
+                    }
+                    .expect("jsonrpsee call");
+                    check(i, || assert_eq!(to_value(&out).expect("a Value"), scaled));
+                }
+                other => panic!("unknown mode {other:?}: one of {MODES:?}"),
+            }
+        }
+        black_box(checksum);
+    }
+}
