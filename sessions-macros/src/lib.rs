@@ -158,6 +158,10 @@ use proc_macro::TokenStream;
 ///     let __param0 = engine;
 ///     let __param1 = active;
 ///     {
+///         // 0. The failure log, in the exporting crate, so the event's target is this
+///         //    module: `tracing::error!(method, session, error, "exported method failed")`.
+///         fn __sessions_log(__error: &dyn Display) { /* … */ }
+///
 ///         // 1. The body function: the body, in a closure so `return` and `?` keep their
 ///         //    meaning; on `Err`, one `tracing::error!` event (method, session id, error)
 ///         //    and the sentinels. No session policy: its callers resolve it first.
@@ -167,7 +171,9 @@ use proc_macro::TokenStream;
 ///                 *active = engine.active_count() as i32;
 ///                 Ok(())
 ///             })();
-///             if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn>::failure(&__result) {
+///             // The return type's kind (a `Result`, or a plain value) is chosen by type:
+///             // `__kind` is `(&ReturnKind::<Result<(), SessionError>>::new()).kind()`.
+///             if let Some(__error) = <Result<(), SessionError> as __private::ExportReturn<_>>::failure(&__result, __kind) {
 ///                 __sessions_log(&/* the error's text, with its causes */);
 ///                 { let __sentinel: i32 = -1; *active = __sentinel; }
 ///             }
@@ -179,14 +185,20 @@ use proc_macro::TokenStream;
 ///         //    (a panic there is caught once, logged in the call's session, and reported).
 ///         fn __sessions_call(__args: Args) -> Result<CallOutcome, CallError> {
 ///             let mut __args = __private::ArgReader::new("GetActiveWebSessionsNumber", &["engine"], __args)?;
-///             __private::HostCall::run("GetActiveWebSessionsNumber", Policy::Require, |__host| {
+///             __private::HostCall::run(__sessions_log, Policy::Require, |__host| {
 ///                 let __param0 = __args.next("engine", "String", <String as __private::InParam>::from_arg)?;
 ///                 let mut __param1 = <i32 as __private::OutParam>::initial();
 ///                 let __ran = __host.call(|| get_active_web_sessions_number(__param0, &mut __param1));
-///                 if __ran.is_err() { { let __sentinel: i32 = -1; __param1 = __sentinel; } }
+///                 // The value and the out parameters are written with `serde::Serialize`;
+///                 // one that cannot be written fails the call (logged, sentinels written),
+///                 // as does a failure of the function (`failed`: sentinels first).
 ///                 Ok(__private::outcome(
-///                     __ran.map(<Result<(), SessionError> as __private::ExportReturn>::into_outcome),
-///                     Vec::from([("active", <i32 as __private::OutParam>::into_out(__param1))]),
+///                     __sessions_log,
+///                     __ran.map(|__value| /* (value, error text with its causes) */),
+///                     |__failed: bool| {
+///                         if __failed { { let __sentinel: i32 = -1; __param1 = __sentinel; } }
+///                         Vec::from([("active", true, <i32 as __private::OutParam>::take_out(&mut __param1))])
+///                     },
 ///                 ))
 ///             })
 ///         }
@@ -202,11 +214,16 @@ use proc_macro::TokenStream;
 ///                 doc: "Number of sessions with a logged-in user on the named engine.",
 ///                 policy: __private::Policy::Require,
 ///                 params: &[
-///                     __private::param("engine", "String", Direction::In, None),
-///                     __private::param("active", "i32", Direction::Out, Some("-1")),
+///                     // `optional`: an `Option` a host may leave out; `schema`: the type's
+///                     // JSON Schema, generated on demand (feature `schema`).
+///                     __private::param(ParamSpec { name: "engine", ty: "String", direction: Direction::In,
+///                         sentinel: None, optional: false, schema: __private::__type_schema!(String) }),
+///                     __private::param(ParamSpec { name: "active", ty: "i32", direction: Direction::Out,
+///                         sentinel: Some("-1"), optional: false, schema: __private::__type_schema!(i32) }),
 ///                 ],
 ///                 returns: "Result<(), SessionError>",
 ///                 value_type: "()",
+///                 value_schema: __private::__value_schema!(Result<(), SessionError>),
 ///                 // `Trampoline::Async(__sessions_call)` for an `async fn`
 ///                 call: __private::Trampoline::Sync(__sessions_call),
 ///             })
@@ -215,7 +232,7 @@ use proc_macro::TokenStream;
 ///         // 4. A direct Rust call: the policy, resolved once by the same implementation
 ///         //    (`require` fails without a current session: logged there, sentinels
 ///         //    written, the body not run), then the body function.
-///         let __boundary = match __private::enter("GetActiveWebSessionsNumber", Policy::Require) {
+///         let __boundary = match __private::enter(__sessions_log, Policy::Require) {
 ///             Ok(__boundary) => __boundary,
 ///             Err(__error) => {
 ///                 { let __sentinel: i32 = -1; *__param1 = __sentinel; }
