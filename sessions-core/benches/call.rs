@@ -20,15 +20,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use jsonrpsee::core::RpcResult;
-use jsonrpsee::RpcModule;
 use sessions_core::{export_method, methods, Value};
 
-/// Adds two integers: the method every caller below calls.
-#[export_method(session = none)]
-pub fn add(a: i64, b: i64) -> i64 {
-    a + b
-}
+mod peers;
+use peers::{add, rpc_module};
 
 /// Division by zero, the failure of `checked_div`.
 #[derive(Debug)]
@@ -45,18 +40,6 @@ impl fmt::Display for DivideByZero {
 pub fn checked_div(a: i64, b: i64, quotient: &mut i64) -> Result<(), DivideByZero> {
     *quotient = a.checked_div(b).ok_or(DivideByZero)?;
     Ok(())
-}
-
-/// `add` registered as a jsonrpsee method, its parameters a JSON array `[a, b]`.
-fn rpc_module() -> RpcModule<()> {
-    let mut module = RpcModule::new(());
-    module
-        .register_method("add", |params, _, _| -> RpcResult<i64> {
-            let (a, b): (i64, i64) = params.parse()?;
-            Ok(add(a, b))
-        })
-        .expect("the name `add` is free");
-    module
 }
 
 fn bench_call(c: &mut Criterion) {

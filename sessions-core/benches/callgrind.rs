@@ -22,69 +22,17 @@
 use std::hint::black_box;
 
 use jsonrpsee::core::params::ObjectParams;
-use jsonrpsee::core::RpcResult;
-use jsonrpsee::RpcModule;
-use serde::{Deserialize, Serialize};
 use sessions_core::{
     export_method, methods, to_value, Args, Engine, SessionError, Value, ValueMap,
 };
 
-/// Adds two integers.
-#[export_method(session = none)]
-pub fn add(a: i64, b: i64) -> i64 {
-    a + b
-}
+mod peers;
+use peers::{add, rpc_module, scale, Vec3};
 
 /// Adds two integers, in a session only.
 #[export_method]
 pub fn add_in_session(a: i64, b: i64) -> Result<i64, SessionError> {
     Ok(a + b)
-}
-
-/// A point in space.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Vec3 {
-    x: f64,
-    y: f64,
-    z: f64,
-}
-
-/// Scales a vector.
-#[export_method(session = none)]
-pub fn scale(v: Vec3, k: f64) -> Vec3 {
-    Vec3 {
-        x: v.x * k,
-        y: v.y * k,
-        z: v.z * k,
-    }
-}
-
-#[derive(Deserialize)]
-struct ScaleParams {
-    v: Vec3,
-    k: f64,
-}
-
-fn rpc_module() -> RpcModule<()> {
-    let mut module = RpcModule::new(());
-    module
-        .register_method("add", |params, _, _| -> RpcResult<i64> {
-            let (a, b): (i64, i64) = params.parse()?;
-            Ok(add(a, b))
-        })
-        .expect("the name `add` is free");
-    module
-        .register_method("scale", |params, _, _| -> RpcResult<Vec3> {
-            let ScaleParams { v, k } = if params.is_object() {
-                params.parse()?
-            } else {
-                let (v, k): (Vec3, f64) = params.parse()?;
-                ScaleParams { v, k }
-            };
-            Ok(scale(v, k))
-        })
-        .expect("the name `scale` is free");
-    module
 }
 
 const MODES: [&str; 9] = [

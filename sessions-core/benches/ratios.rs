@@ -19,65 +19,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use jsonrpsee::core::params::ObjectParams;
-use jsonrpsee::core::RpcResult;
-use jsonrpsee::RpcModule;
-use serde::{Deserialize, Serialize};
-use sessions_core::{export_method, methods, to_value, Args, Value};
+use sessions_core::{methods, to_value, Args, Value};
 
-/// Adds two integers.
-#[export_method(session = none)]
-pub fn add(a: i64, b: i64) -> i64 {
-    a + b
-}
-
-/// A point in space: three fields, the struct of the struct benchmarks.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Vec3 {
-    x: f64,
-    y: f64,
-    z: f64,
-}
-
-/// Scales a vector.
-#[export_method(session = none)]
-pub fn scale(v: Vec3, k: f64) -> Vec3 {
-    Vec3 {
-        x: v.x * k,
-        y: v.y * k,
-        z: v.z * k,
-    }
-}
-
-/// `scale`'s parameters by name, for jsonrpsee.
-#[derive(Deserialize)]
-struct ScaleParams {
-    v: Vec3,
-    k: f64,
-}
-
-/// `add` and `scale` as jsonrpsee methods; `scale` takes its parameters by position or by
-/// name, as its `#[rpc]` macro would generate.
-fn rpc_module() -> RpcModule<()> {
-    let mut module = RpcModule::new(());
-    module
-        .register_method("add", |params, _, _| -> RpcResult<i64> {
-            let (a, b): (i64, i64) = params.parse()?;
-            Ok(add(a, b))
-        })
-        .expect("the name `add` is free");
-    module
-        .register_method("scale", |params, _, _| -> RpcResult<Vec3> {
-            let ScaleParams { v, k } = if params.is_object() {
-                params.parse()?
-            } else {
-                let (v, k): (Vec3, f64) = params.parse()?;
-                ScaleParams { v, k }
-            };
-            Ok(scale(v, k))
-        })
-        .expect("the name `scale` is free");
-    module
-}
+mod peers;
+use peers::{rpc_module, scale, Vec3};
 
 const ROUNDS: usize = 41;
 /// Each side of a round runs for about this long.

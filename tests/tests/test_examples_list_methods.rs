@@ -2,27 +2,15 @@
 //! methods of both example crates, and `--call` answers a good call with the outcome as
 //! JSON and a bad one with a message on stderr and a non-zero exit status.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use sessions_core::Value;
 
-/// Runs `cargo run -q -p sessions-examples --bin list_methods -- ARGS` from the workspace
-/// root (the binary is built once; later runs only start it).
+mod examples_support;
+
+/// `list_methods ARGS`, as a user runs it.
 fn list_methods(args: &[&str]) -> Output {
-    Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "sessions-examples",
-            "--bin",
-            "list_methods",
-            "--",
-        ])
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo starts")
+    examples_support::run_example("list_methods", args)
 }
 
 fn stdout(output: &Output) -> String {

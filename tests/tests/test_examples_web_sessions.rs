@@ -1,22 +1,11 @@
 //! The `web_sessions` example, run as the README tells a newcomer to run it: it exits 0
 //! and its trace shows each step of the tour.
 
-use std::process::Command;
+mod examples_support;
 
 #[test]
 fn the_tour_runs_and_prints_every_step() {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "sessions-examples",
-            "--bin",
-            "web_sessions",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo starts");
+    let output = examples_support::run_example("web_sessions", &[]);
     let trace = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -3,12 +3,12 @@
 //! `list_methods --openrpc` prints it, and this crate's own table, with a struct shared by
 //! two methods defined once under `components/schemas`.
 
-use std::process::Command;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sessions_core::{export_method, methods, SessionError};
+
+mod examples_support;
 
 const META_SCHEMA: &str = include_str!("../vendor/openrpc-meta-schema/meta-schema-1.14.9.json");
 /// What the meta-schema calls `https://meta.json-schema.tools`: the JSON Schema of the
@@ -144,20 +144,7 @@ fn a_broken_document_is_refused() {
 
 #[test]
 fn the_examples_table_validates() {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "sessions-examples",
-            "--bin",
-            "list_methods",
-            "--",
-            "--openrpc",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo starts");
+    let output = examples_support::run_example("list_methods", &["--openrpc"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let document: Json = serde_json::from_slice(&output.stdout).expect("the output is JSON");

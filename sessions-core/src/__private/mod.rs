@@ -5,6 +5,8 @@
 /// Generated code submits through this, so users never depend on `inventory` themselves.
 pub use inventory;
 
+mod schema;
+
 pub use core::{file, line, module_path};
 pub use std::option::Option;
 pub use std::result::Result;
