@@ -40,4 +40,11 @@ pub enum SessionError {
     /// A live engine already has this name.
     #[error("an engine named {0:?} already exists")]
     NameTaken(String),
+    /// An exported method with `role = "…"` was called in a session whose user lacks the
+    /// role (or that has no user); the method did not run.
+    #[error("the method needs the role {role:?}, which the session's user does not have")]
+    Forbidden {
+        /// The role the method needs.
+        role: String,
+    },
 }

@@ -17,8 +17,12 @@ pub(crate) const SESSION: &str = "session";
 pub(crate) const SENTINEL: &str = "sentinel";
 /// `crate = path`: where `sessions_core` is.
 pub(crate) const CRATE: &str = "crate";
+/// `engine = "..."`: the engine whose root `session = impersonate` runs in.
+pub(crate) const ENGINE: &str = "engine";
+/// `role = "..."`: the role the session's user must have.
+pub(crate) const ROLE: &str = "role";
 
-const KEYS: &str = "`name`, `session`, `sentinel`, `crate`";
+const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `crate`";
 
 /// The attribute on a parameter that marks it as an out parameter.
 pub(crate) const OUT: &str = "out";
@@ -45,10 +49,19 @@ pub(crate) struct Attr {
     pub name: Option<LitStr>,
     pub session: Option<(Policy, Span)>,
     pub sentinel: Option<Expr>,
+    pub engine: Option<LitStr>,
+    pub role: Option<LitStr>,
     pub krate: Option<Path>,
 }
 
 impl Attr {
+    /// Whether a call can be refused at the boundary, before the body runs: without a
+    /// session (`require`), with no engine of the name (`engine`), for the user's roles
+    /// (`role`). The return type must then be able to report it.
+    pub(crate) fn can_refuse(&self) -> bool {
+        self.policy() == Policy::Require || self.engine.is_some() || self.role.is_some()
+    }
+
     /// The policy in force: `require` unless the attribute says otherwise.
     pub(crate) fn policy(&self) -> Policy {
         self.session.map_or(Policy::Require, |(policy, _)| policy)
@@ -102,6 +115,31 @@ fn parse_key(attr: &mut Attr, meta: &ParseNestedMeta, errors: &mut Errors) -> sy
     } else if meta.path.is_ident(SENTINEL) {
         let expr: Expr = meta.value()?.parse()?;
         set(&mut attr.sentinel, expr, meta, errors);
+    } else if meta.path.is_ident(ENGINE) || meta.path.is_ident(ROLE) {
+        let is_engine = meta.path.is_ident(ENGINE);
+        let key = if is_engine { ENGINE } else { ROLE };
+        let example = if is_engine { "Plant" } else { "admin" };
+        let value = meta.value()?;
+        let Ok(lit) = value.parse::<LitStr>() else {
+            let expr: Expr = value.parse()?;
+            errors.push(syn::Error::new(
+                expr.span(),
+                format!("`{key}` takes a string literal, e.g. `{key} = \"{example}\"`"),
+            ));
+            return Ok(());
+        };
+        if lit.value().trim().is_empty() {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!("`{key}` must name one, e.g. `{key} = \"{example}\"`"),
+            ));
+        }
+        let slot = if is_engine {
+            &mut attr.engine
+        } else {
+            &mut attr.role
+        };
+        set(slot, lit, meta, errors);
     } else if meta.path.is_ident(CRATE) {
         let value = meta.value()?;
         let path = if value.peek(LitStr) {
@@ -243,14 +281,32 @@ mod tests {
     }
 
     #[test]
+    fn engine_and_role_take_non_empty_strings() {
+        let attr = parse_ok(quote!(
+            session = impersonate,
+            engine = "Plant",
+            role = "admin"
+        ));
+        assert_eq!(attr.engine.map(|lit| lit.value()).as_deref(), Some("Plant"));
+        assert_eq!(attr.role.map(|lit| lit.value()).as_deref(), Some("admin"));
+        assert_eq!(
+            parse_err(quote!(role = admin, engine = "")),
+            [
+                "`role` takes a string literal, e.g. `role = \"admin\"`",
+                "`engine` must name one, e.g. `engine = \"Plant\"`",
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_all_reported() {
         let errors = parse_err(quote!(nmae = "x", session = none, sesion = none, flag));
         assert_eq!(
             errors,
             [
-                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `crate`",
-                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `crate`",
-                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `crate`",
+                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
+                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
+                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
             ]
         );
     }

@@ -8,7 +8,7 @@ use syn::{GenericArgument, PathArguments, Type};
 
 use crate::ast::{self, Kind, Method};
 use crate::text::source_text;
-use crate::tokens::{policy, private};
+use crate::tokens::{private, rule};
 use crate::trampoline;
 
 /// The `inventory::submit!` of the method's `MethodInfo`.
@@ -23,7 +23,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
     let name = &method.export_name;
     let rust_name = method.func.sig.ident.to_string();
     let doc = &method.doc;
-    let policy = policy(method);
+    let rule = rule(method);
     let params = method.params.iter().map(|param| param_info(method, param));
     let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
     let value_type = value_type(method);
@@ -37,7 +37,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 file: #private::file!(),
                 line: #private::line!(),
                 doc: #doc,
-                policy: #policy,
+                rule: #rule,
                 params: &[#(#params),*],
                 returns: #returns,
                 value_type: #value_type,

@@ -45,14 +45,20 @@ pub(crate) fn ret_span(method: &Method) -> Span {
         .map_or_else(|| method.func.sig.ident.span(), Spanned::span)
 }
 
-/// `Policy::Require` etc., as the runtime names them.
-pub(crate) fn policy(method: &Method) -> TokenStream {
+/// The method's `Rule { policy, engine, role }`, as the runtime names it.
+pub(crate) fn rule(method: &Method) -> TokenStream {
     let private = private(method);
-    match method.policy() {
+    let policy = match method.policy() {
         Policy::Require => quote!(#private::Policy::Require),
         Policy::Impersonate => quote!(#private::Policy::Impersonate),
         Policy::None => quote!(#private::Policy::None),
-    }
+    };
+    let text = |lit: &Option<syn::LitStr>| match lit {
+        Some(lit) => quote!(#private::Option::Some(#lit)),
+        None => quote!(#private::Option::None),
+    };
+    let (engine, role) = (text(&method.attr.engine), text(&method.attr.role));
+    quote!(#private::Rule { policy: #policy, engine: #engine, role: #role })
 }
 
 /// `{ let __sentinel: T = EXPR; PLACE = __sentinel; }` for each out parameter that has a

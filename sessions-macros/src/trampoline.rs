@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Kind, Method};
 use crate::text::source_text;
 use crate::tokens::{
-    failure_text, hidden, local, policy, private, ret_span, ret_type, write_sentinels,
+    failure_text, hidden, local, private, ret_span, ret_type, rule, write_sentinels,
 };
 use crate::{body, log};
 
@@ -27,7 +27,7 @@ pub(crate) fn name() -> proc_macro2::Ident {
 /// `fn __sessions_call(...)`, for a plain or an `async` function.
 pub(crate) fn trampoline(method: &Method) -> TokenStream {
     let private = private(method);
-    let (export_name, policy, log) = (&method.export_name, policy(method), log::name());
+    let (export_name, rule, log) = (&method.export_name, rule(method), log::name());
     let (args, host, ran, session, error) = (
         hidden("__args"),
         hidden("__host"),
@@ -121,7 +121,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 #args: #private::Args,
             ) -> #private::Result<#private::CallFuture, #private::CallError> {
                 #arity
-                #private::HostCall::start(#log, #policy, |#host| {
+                #private::HostCall::start(#log, #rule, |#host| {
                     #(#locals)*
                     ::core::result::Result::Ok(async move {
                         let #ran = #resolve;
@@ -141,7 +141,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 #args: #private::Args,
             ) -> #private::Result<#private::CallOutcome, #private::CallError> {
                 #arity
-                #private::HostCall::run(#log, #policy, |#host| {
+                #private::HostCall::run(#log, #rule, |#host| {
                     #(#locals)*
                     let #ran = #enter;
                     ::core::result::Result::Ok(#outcome)

@@ -22,12 +22,35 @@ pub(crate) fn check(method: &Method, errors: &mut Errors) {
         check_param(method, param, errors);
     }
     check_return(method, errors);
+    check_rule(method, errors);
     if let Some(sentinel) = &method.attr.sentinel {
         if method.outs().next().is_none() {
             errors.push(syn::Error::new_spanned(
                 sentinel,
                 "`sentinel` is written into out parameters, and this method has none; \
                  add a `&mut T` parameter or remove `sentinel`",
+            ));
+        }
+    }
+}
+
+/// `engine` only with `impersonate`; `role` only where a session is consulted.
+fn check_rule(method: &Method, errors: &mut Errors) {
+    if let Some(engine) = &method.attr.engine {
+        if method.policy() != Policy::Impersonate {
+            errors.push(syn::Error::new_spanned(
+                engine,
+                "`engine = \"…\"` names the engine whose root session `session = impersonate` runs in; \
+                 add `session = impersonate`, or remove `engine` (a `require` method runs in the caller's session)",
+            ));
+        }
+    }
+    if let Some(role) = &method.attr.role {
+        if method.policy() == Policy::None {
+            errors.push(syn::Error::new_spanned(
+                role,
+                "`role` is checked against the user of the session the call runs in, and `session = none` \
+                 consults no session; use `session = require` (the default) or `session = impersonate`",
             ));
         }
     }

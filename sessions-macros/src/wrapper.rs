@@ -10,7 +10,7 @@ use syn::{FnArg, Pat};
 use crate::ast::Method;
 use crate::attr::Policy;
 use crate::tokens::{
-    hidden, local, policy, private, ret_span, ret_type, strip_out_attrs, write_sentinels,
+    hidden, local, private, ret_span, ret_type, rule, strip_out_attrs, write_sentinels,
 };
 use crate::{body, log};
 
@@ -27,47 +27,48 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
     let run = body::name(method);
     let call = quote!(#run(#(#locals),*));
     let private = private(method);
-    let (log, policy) = (log::name(), policy(method));
+    let (log, rule) = (log::name(), rule(method));
     let error = hidden("__error");
+    // `require`, `engine` and `role` can refuse the call: the sentinels are written and the
+    // failure returned. A plain `impersonate` always runs; `none` has nothing to resolve.
+    let refusable = method.attr.can_refuse();
     let body = if method.is_async() {
         let session = hidden("__session");
         match method.policy() {
-            Policy::Require => {
+            Policy::None if !refusable => quote!(#call.await),
+            _ if refusable => {
                 let refuse = refuse(method, &error);
                 quote! {
-                    let #session = match #private::resolve(#log, #policy) {
+                    let #session = match #private::resolve(#log, #rule) {
                         ::core::result::Result::Ok(#session) => #session,
                         ::core::result::Result::Err(#error) => { #refuse }
                     };
                     #private::run_in(#session, #call).await
                 }
             }
-            // Only `require` can refuse.
-            Policy::Impersonate => quote! {
-                let #session = #private::resolve(#log, #policy).unwrap_or_default();
+            _ => quote! {
+                let #session = #private::resolve(#log, #rule).unwrap_or_default();
                 #private::run_in(#session, #call).await
             },
-            // Nothing to resolve: the body runs in whatever context each poll has.
-            Policy::None => quote!(#call.await),
         }
     } else {
         let boundary = hidden("__boundary");
         let enter = match method.policy() {
-            Policy::Require => {
+            // Nothing to resolve: the call is just the body (and inlines as one).
+            Policy::None if !refusable => quote!(),
+            _ if refusable => {
                 let refuse = refuse(method, &error);
                 quote! {
-                    let #boundary = match #private::enter(#log, #policy) {
+                    let #boundary = match #private::enter(#log, #rule) {
                         ::core::result::Result::Ok(#boundary) => #boundary,
                         ::core::result::Result::Err(#error) => { #refuse }
                     };
                 }
             }
-            // Only `require` can refuse; the boundary holds an impersonation until the end.
-            Policy::Impersonate => quote! {
-                let #boundary = #private::enter(#log, #policy);
+            // The boundary holds an impersonation until the end.
+            _ => quote! {
+                let #boundary = #private::enter(#log, #rule);
             },
-            // Nothing to resolve: the call is just the body (and inlines as one).
-            Policy::None => quote!(),
         };
         quote! {
             #enter
@@ -105,8 +106,8 @@ fn forward_params(sig: &mut syn::Signature) -> Vec<syn::Ident> {
     args
 }
 
-/// `session = require` without a session (already logged by the runtime): write the
-/// sentinels and return the policy failure built from `error`; the body does not run.
+/// A call refused at the boundary (already logged by the runtime): write the sentinels and
+/// return the failure built from `error`; the body does not run.
 fn refuse(method: &Method, error: &proc_macro2::Ident) -> TokenStream {
     let private = private(method);
     let ret = ret_type(method);

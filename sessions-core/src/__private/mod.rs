@@ -18,7 +18,7 @@ pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgError, ArgReader, Args,
     CallError, CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn,
     FailureText, InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, ParamSpec, Policy,
-    PolicyFailure, ResultKind, ResultReturn, ReturnKind, Trampoline, ValueKind, ValueReturn,
+    PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline, ValueKind, ValueReturn,
 };
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]

@@ -19,8 +19,9 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
-use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Policy};
-use crate::{current, current_id, Engine, Session, SessionError, SessionGuard, Value};
+use super::decide::{decide, Decision};
+use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Rule};
+use crate::{current, Session, SessionError, SessionGuard, Value};
 
 /// Logs a failure of one exported method: one `tracing::error!` event, `exported method
 /// failed`, with the fields `method`, `session` (the current session's id, absent when there
@@ -29,36 +30,10 @@ use crate::{current, current_id, Engine, Session, SessionError, SessionGuard, Va
 /// failure of the method through it.
 pub type LogFailure = fn(&dyn Display);
 
-/// What a session policy decides for one call, in the context current now.
-enum Decision {
-    /// A session is current: the call runs in it.
-    Current,
-    /// None is current and the policy impersonates: the call runs in this engine's root.
-    Root(&'static Engine),
-    /// The policy touches no context.
-    Untouched,
-    /// None is current and the policy requires one: the call must not run.
-    Refused,
-}
-
-/// The one implementation of the session policies.
-#[inline]
-fn decide(policy: Policy) -> Decision {
-    // `none` reads no context at all.
-    let current = || current_id().is_some();
-    match policy {
-        Policy::None => Decision::Untouched,
-        Policy::Require | Policy::Impersonate if current() => Decision::Current,
-        Policy::Require => Decision::Refused,
-        Policy::Impersonate => Decision::Root(Engine::global()),
-    }
-}
-
 /// A refused call: logged once, here.
 #[cold]
 #[inline(never)]
-fn refused(log: LogFailure) -> SessionError {
-    let error = SessionError::NoContext;
+fn refused(log: LogFailure, error: SessionError) -> SessionError {
     log(&error);
     error
 }
@@ -71,30 +46,32 @@ pub struct Boundary {
     _guard: Option<SessionGuard>,
 }
 
-/// Applies `policy` for a synchronous call of the method that logs through `log`. `Err`
-/// (logged once) only for `Policy::Require` with no current session: the function must not
+/// Applies `rule` for a synchronous call of the method that logs through `log`. `Err`
+/// (logged once) when it refuses the call ([`decide`] says when): the function must not
 /// run.
 #[inline]
-pub fn enter(log: LogFailure, policy: Policy) -> Result<Boundary, SessionError> {
-    let guard = match decide(policy) {
+pub fn enter(log: LogFailure, rule: Rule) -> Result<Boundary, SessionError> {
+    let guard = match decide(rule) {
         Decision::Current | Decision::Untouched => None,
         Decision::Root(engine) => Some(engine.impersonate_root()),
-        Decision::Refused => return Err(refused(log)),
+        Decision::Refused(error) => return Err(refused(log, error)),
     };
     Ok(Boundary { _guard: guard })
 }
 
-/// Resolves `policy` for an `async` call of the method that logs through `log`, once, in
+/// Resolves `rule` for an `async` call of the method that logs through `log`, once, in
 /// the context current now (its first poll): the session its body then runs in at every
 /// poll ([`run_in`]), or `None` to leave each poll's context untouched (`Policy::None`).
-/// `Err` (logged once) only for `Policy::Require` with no current session.
+/// `Err` (logged once) when it refuses the call.
 #[inline]
-pub fn resolve(log: LogFailure, policy: Policy) -> Result<Option<Session>, SessionError> {
-    match decide(policy) {
-        Decision::Current => current().map(Some).ok_or_else(|| refused(log)),
+pub fn resolve(log: LogFailure, rule: Rule) -> Result<Option<Session>, SessionError> {
+    match decide(rule) {
+        Decision::Current => current()
+            .map(Some)
+            .ok_or_else(|| refused(log, SessionError::NoContext)),
         Decision::Root(engine) => Ok(Some(engine.root())),
         Decision::Untouched => Ok(None),
-        Decision::Refused => Err(refused(log)),
+        Decision::Refused(error) => Err(refused(log, error)),
     }
 }
 
@@ -127,7 +104,7 @@ pub async fn run_in<F: Future>(session: Option<Session>, body: F) -> F::Output {
 #[derive(Debug)]
 pub struct HostCall {
     log: LogFailure,
-    policy: Policy,
+    rule: Rule,
     boundary: Option<Boundary>,
 }
 
@@ -137,12 +114,12 @@ impl HostCall {
     #[inline]
     pub fn run(
         log: LogFailure,
-        policy: Policy,
+        rule: Rule,
         call: impl FnOnce(&mut HostCall) -> Result<CallOutcome, CallError>,
     ) -> Result<CallOutcome, CallError> {
         let mut host = HostCall {
             log,
-            policy,
+            rule,
             boundary: None,
         };
         catch(log, || call(&mut host)).unwrap_or_else(|error| Ok(failed(error)))
@@ -153,13 +130,13 @@ impl HostCall {
     /// function through [`AsyncCall::resolve`] and [`AsyncCall::run`].
     pub fn start<F>(
         log: LogFailure,
-        policy: Policy,
+        rule: Rule,
         call: impl FnOnce(AsyncCall) -> Result<F, CallError>,
     ) -> Result<CallFuture, CallError>
     where
         F: Future<Output = CallOutcome> + Send + 'static,
     {
-        match catch(log, || call(AsyncCall { log, policy })) {
+        match catch(log, || call(AsyncCall { log, rule })) {
             Ok(Ok(future)) => Ok(Box::pin(async move {
                 CatchUnwind::new(log, future).await.unwrap_or_else(failed)
             })),
@@ -181,13 +158,14 @@ impl HostCall {
     /// the policy made current.
     pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, String> {
         self.enter()?;
-        let session = current().ok_or_else(|| refused(self.log).to_string())?;
+        let session =
+            current().ok_or_else(|| refused(self.log, SessionError::NoContext).to_string())?;
         catch(self.log, || f(session))
     }
 
     #[inline(always)]
     fn enter(&mut self) -> Result<(), String> {
-        match enter(self.log, self.policy) {
+        match enter(self.log, self.rule) {
             Ok(boundary) => {
                 self.boundary = Some(boundary);
                 Ok(())
@@ -202,7 +180,7 @@ impl HostCall {
 #[derive(Clone, Copy, Debug)]
 pub struct AsyncCall {
     log: LogFailure,
-    policy: Policy,
+    rule: Rule,
 }
 
 impl AsyncCall {
@@ -210,12 +188,13 @@ impl AsyncCall {
     /// function runs in, or `None` for `Policy::None`. `Err` with the message (logged once)
     /// when it refused the call: the function must not run.
     pub fn resolve(&self) -> Result<Option<Session>, String> {
-        resolve(self.log, self.policy).map_err(|error| error.to_string())
+        resolve(self.log, self.rule).map_err(|error| error.to_string())
     }
 
     /// [`resolve`](Self::resolve), and the session to inject into a `&Session` parameter.
     pub fn resolve_session(&self) -> Result<Session, String> {
-        self.resolve()?.ok_or_else(|| refused(self.log).to_string())
+        self.resolve()?
+            .ok_or_else(|| refused(self.log, SessionError::NoContext).to_string())
     }
 
     /// Runs `body`, the function's future, in `session` (as resolved) at every poll. `Err`

@@ -11,6 +11,7 @@ mod builder;
 pub(crate) mod call;
 pub(crate) mod carrier;
 pub(crate) mod context;
+mod decide;
 mod dispatcher;
 mod mailbox;
 mod messages;

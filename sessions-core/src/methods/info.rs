@@ -44,6 +44,19 @@ impl fmt::Display for Policy {
     }
 }
 
+/// Where and for whom an exported method may run, as its attribute says: the session
+/// policy, the engine it impersonates (`engine = "…"`) and the role it needs
+/// (`role = "…"`). Generated code passes it to the boundary, which decides each call by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// `session = …`.
+    pub policy: Policy,
+    /// `engine = "…"`: the engine whose root `impersonate` uses.
+    pub engine: Option<&'static str>,
+    /// `role = "…"`: the role the session's user must have.
+    pub role: Option<&'static str>,
+}
+
 /// Which way a parameter's value travels in a host call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -183,6 +196,7 @@ pub enum Trampoline {
 ///
 /// It displays as a signature a person can read:
 /// `GetActiveWebSessionsNumber(engine: String, out active: i32 = -1 on failure) [session: require]`
+/// (with `, engine: Plant` and `, role: admin` in the bracket when the attribute names them)
 /// (a method whose host-visible value is not `()` shows ` -> T` before the bracket, and an
 /// `async fn` starts with `async `).
 #[derive(Clone, Copy)]
@@ -193,7 +207,7 @@ pub struct MethodInfo {
     pub(crate) file: &'static str,
     pub(crate) line: u32,
     pub(crate) doc: &'static str,
-    pub(crate) policy: Policy,
+    pub(crate) rule: Rule,
     pub(crate) params: &'static [ParamInfo],
     pub(crate) returns: &'static str,
     pub(crate) value_type: &'static str,
@@ -245,7 +259,18 @@ impl MethodInfo {
 
     /// The session policy.
     pub fn policy(&self) -> Policy {
-        self.policy
+        self.rule.policy
+    }
+
+    /// The role a session's user must have to call it (`role = "…"`); a root session may
+    /// call it anyway.
+    pub fn role(&self) -> Option<&'static str> {
+        self.rule.role
+    }
+
+    /// The engine whose root `session = impersonate` uses (`engine = "…"`), when named.
+    pub fn engine(&self) -> Option<&'static str> {
+        self.rule.engine
     }
 
     /// Every parameter, in order, including out and injected ones.
@@ -312,7 +337,14 @@ impl fmt::Display for MethodInfo {
         if self.value_type != "()" {
             write!(f, " -> {}", self.value_type)?;
         }
-        write!(f, " [session: {}]", self.policy)
+        write!(f, " [session: {}", self.rule.policy)?;
+        if let Some(engine) = self.rule.engine {
+            write!(f, ", engine: {engine}")?;
+        }
+        if let Some(role) = self.rule.role {
+            write!(f, ", role: {role}")?;
+        }
+        f.write_str("]")
     }
 }
 
@@ -323,7 +355,7 @@ impl fmt::Debug for MethodInfo {
             .field("path", &self.path())
             .field("file", &self.file)
             .field("line", &self.line)
-            .field("policy", &self.policy)
+            .field("rule", &self.rule)
             .field("params", &self.params)
             .field("returns", &self.returns)
             .field("is_async", &self.is_async())
@@ -346,8 +378,8 @@ pub struct MethodSpec {
     pub line: u32,
     /// The doc comment, joined and trimmed.
     pub doc: &'static str,
-    /// `session = …`.
-    pub policy: Policy,
+    /// `session = …`, `engine = …`, `role = …`.
+    pub rule: Rule,
     /// The parameters, in order.
     pub params: &'static [ParamInfo],
     /// The return type as written.
@@ -369,7 +401,7 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         file: spec.file,
         line: spec.line,
         doc: spec.doc,
-        policy: spec.policy,
+        rule: spec.rule,
         params: spec.params,
         returns: spec.returns,
         value_type: spec.value_type,

@@ -36,7 +36,7 @@ pub use failure::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
     method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, ParamSpec,
-    Policy, Trampoline,
+    Policy, Rule, Trampoline,
 };
 pub(crate) use outcome::panicked;
 pub use outcome::{outcome, CallError, CallOutcome, OutValue};

@@ -124,6 +124,12 @@ fn method_object(
         json!({ "name": "result", "schema": result }),
     );
     object.insert("x-session".to_owned(), method.policy().to_string().into());
+    if let Some(engine) = method.engine() {
+        object.insert("x-engine".to_owned(), engine.into());
+    }
+    if let Some(role) = method.role() {
+        object.insert("x-role".to_owned(), role.into());
+    }
     object.insert("x-async".to_owned(), method.is_async().into());
     object.insert("x-rust-path".to_owned(), method.path().into());
     Json::Object(object)

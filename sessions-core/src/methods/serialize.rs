@@ -4,7 +4,8 @@
 //!
 //! The shapes, in JSON:
 //! - `MethodInfo`: `{"name", "signature", "params": [ParamInfo…], "returns", "value_type",
-//!   "policy", "async", "doc", "path", "module_path", "rust_name", "file", "line"}`;
+//!   "policy", "engine", "role", "async", "doc", "path", "module_path", "rust_name", "file",
+//!   "line"}` (`engine` and `role` are `null` when the attribute names none);
 //! - `ParamInfo`: `{"name", "type", "direction": "in"|"out"|"injected", "sentinel",
 //!   "optional"}`;
 //! - `CallOutcome`: `{"value", "outs": {NAME: value, …} (in parameter order), "error"}`;
@@ -16,13 +17,15 @@ use super::{CallError, CallOutcome, Direction, MethodInfo, ParamInfo, Policy};
 
 impl Serialize for MethodInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut method = serializer.serialize_struct("MethodInfo", 13)?;
+        let mut method = serializer.serialize_struct("MethodInfo", 15)?;
         method.serialize_field("name", self.name())?;
         method.serialize_field("signature", &self.to_string())?;
         method.serialize_field("params", self.params())?;
         method.serialize_field("returns", self.returns())?;
         method.serialize_field("value_type", self.value_type())?;
         method.serialize_field("policy", &self.policy())?;
+        method.serialize_field("engine", &self.engine())?;
+        method.serialize_field("role", &self.role())?;
         method.serialize_field("async", &self.is_async())?;
         method.serialize_field("doc", self.doc())?;
         method.serialize_field("path", &self.path())?;

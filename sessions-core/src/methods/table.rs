@@ -170,7 +170,7 @@ impl std::fmt::Debug for MethodTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::methods::{ParamInfo, Policy, Trampoline};
+    use crate::methods::{ParamInfo, Policy, Rule, Trampoline};
     use crate::Value;
 
     fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
@@ -189,7 +189,11 @@ mod tests {
             file: "src/lib.rs",
             line: 3,
             doc: "",
-            policy: Policy::None,
+            rule: Rule {
+                policy: Policy::None,
+                engine: None,
+                role: None,
+            },
             params: &NO_PARAMS,
             returns: "i64",
             value_type: "i64",

@@ -131,14 +131,15 @@ impl<T: IntoValue, E: Display> ExportReturn<ResultReturn> for Result<T, E> {
     }
 }
 
-/// What a `session = require` method returns when no session is current.
+/// What a method returns when its boundary refuses the call: `session = require` with no
+/// session current, `engine = "…"` naming no engine, `role = "…"` the user lacks.
 #[diagnostic::on_unimplemented(
-    message = "`session = require` needs a return type that can report a missing session, and `{Self}` cannot",
-    label = "cannot carry `SessionError::NoContext`",
-    note = "return `()`, or `Result<_, E>` with `E: From<SessionError>` (e.g. `Result<i64, SessionError>`), or use `session = impersonate` or `session = none`, which cannot fail"
+    message = "this exported method can be refused before it runs (`session = require`, `engine = …` or `role = …`), and `{Self}` cannot report that",
+    label = "cannot carry a `SessionError`",
+    note = "return `()`, or `Result<_, E>` with `E: From<SessionError>` (e.g. `Result<i64, SessionError>`); or, for `session = require` alone, use `session = impersonate` or `session = none`, which cannot fail"
 )]
 pub trait PolicyFailure {
-    /// The value returned for `error` (always `SessionError::NoContext` today).
+    /// The value returned for `error` (`NoContext`, `UnknownEngine` or `Forbidden`).
     fn policy_failure(error: SessionError) -> Self;
 }
 
