@@ -22,12 +22,3 @@ pub use sessions_examples_plugin as plugin;
 
 /// The name of the examples' engine, as Optix names its `WebPresentationEngine` node.
 pub const ENGINE_NAME: &str = "WebPresentationEngine";
-
-/// Links this crate, and the plugin it depends on, into a program that uses nothing else
-/// from them, so that their exported methods are in [`sessions_core::methods()`].
-///
-/// A program links every crate it uses something from; `list_methods` uses nothing else
-/// that is sure to stay, so it calls this.
-pub fn link() {
-    plugin::link();
-}

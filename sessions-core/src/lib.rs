@@ -9,6 +9,7 @@ mod clock;
 mod error;
 mod hash;
 mod id;
+mod link;
 mod lock;
 mod panic;
 mod user;

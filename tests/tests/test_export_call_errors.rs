@@ -2,7 +2,6 @@
 //! the function runs; `Session::call` refuses a session it cannot enter.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sessions_core::{export_method, methods, CallError, Engine, SessionError, Value};
 
@@ -11,7 +10,11 @@ thread_local! {
     /// of this file run in parallel and some call it successfully.
     static ADD_RUNS: Cell<usize> = const { Cell::new(0) };
 }
-static BYTE_RUNS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Runs of `ErrorsByte` on this thread: tests run in parallel, so each counts its own
+    /// (synchronous host calls run on the calling thread).
+    static BYTE_RUNS: Cell<usize> = const { Cell::new(0) };
+}
 
 #[export_method(name = "ErrorsAdd", session = none)]
 fn errors_add(a: i64, b: i64) -> i64 {
@@ -21,7 +24,7 @@ fn errors_add(a: i64, b: i64) -> i64 {
 
 #[export_method(name = "ErrorsByte", session = none)]
 fn errors_byte(label: String, byte: u8, bytes: Vec<u8>) -> String {
-    BYTE_RUNS.fetch_add(1, Ordering::SeqCst);
+    BYTE_RUNS.set(BYTE_RUNS.get() + 1);
     format!("{label}{byte}{}", bytes.len())
 }
 
@@ -93,7 +96,7 @@ fn wrong_type_does_not_run_the_function() {
 
 #[test]
 fn three_hundred_into_a_u8_is_an_argument_type_error() {
-    let before = BYTE_RUNS.load(Ordering::SeqCst);
+    let before = BYTE_RUNS.get();
     let err = methods().call(
         "ErrorsByte",
         vec![Value::from("a"), Value::from(300), Value::Array(vec![])],
@@ -132,7 +135,7 @@ fn three_hundred_into_a_u8_is_an_argument_type_error() {
     };
     assert_eq!((param.as_str(), expected.as_str()), ("bytes", "Vec<u8>"));
     assert_eq!(got, "int 300 at [1] (out of range for u8)");
-    assert_eq!(BYTE_RUNS.load(Ordering::SeqCst), before);
+    assert_eq!(BYTE_RUNS.get(), before);
     let ok = methods().call(
         "ErrorsByte",
         vec![Value::from("a"), Value::from(255), Value::Array(vec![])],

@@ -90,7 +90,3 @@ impl From<SessionError> for RecipeError {
         RecipeError::Session(error)
     }
 }
-
-/// Links this crate into a program that uses nothing else from it, so that its exported
-/// methods are in [`sessions_core::methods()`].
-pub fn link() {}

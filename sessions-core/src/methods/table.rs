@@ -105,6 +105,21 @@ impl MethodTable {
         self.sorted.is_empty()
     }
 
+    /// When the table is empty, why that may be, in words a host can print; `None` when it
+    /// has methods.
+    ///
+    /// The usual cause: the crates that export the methods are not linked, because the
+    /// program names nothing from them (see [`link!`](crate::link)).
+    pub fn why_empty(&self) -> Option<&'static str> {
+        self.is_empty().then_some(
+            "no exported methods are linked into this program. A crate's #[export_method] \
+             functions are in the table only when the program links that crate, and Rust links \
+             a dependency only when the program's code names it: add \
+             `sessions_core::link!(crate_name);` to the binary for each crate of exported \
+             methods that it names nowhere else.",
+        )
+    }
+
     /// The names shared by several methods, each with those methods, sorted by name. Check
     /// it at start-up: calling such a name is [`CallError::Ambiguous`].
     pub fn duplicates(&self) -> Vec<(&'static str, Vec<&'static MethodInfo>)> {

@@ -22,6 +22,10 @@ mod call;
 mod json;
 mod table;
 
+// A crate's methods are in the table when the program links the crate, and Rust links a
+// dependency only when the program names it: this line names both crates of methods.
+sessions_core::link!(sessions_examples, sessions_examples_plugin);
+
 const USAGE: &str = "\
 Lists the exported methods a host can call, or calls one.
 
@@ -61,10 +65,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // A crate's methods are in the table when the crate is linked into the program, and it
-    // is linked when the program uses something from it. `ENGINE_NAME` would do; `link()`
-    // says so, and links the plugin too (through `sessions_examples`).
-    sessions_examples::link();
     let mut out = io::stdout().lock();
     let written = match command {
         Command::Help => writeln!(out, "{USAGE}"),

@@ -8,6 +8,9 @@ use sessions_core::{MethodInfo, MethodTable};
 
 /// Writes every method of `table` to `out`, sorted by name.
 pub fn write(out: &mut impl Write, table: &MethodTable) -> io::Result<()> {
+    if let Some(why) = table.why_empty() {
+        return writeln!(out, "0 exported methods: {why}");
+    }
     let crates: BTreeSet<&str> = table
         .iter()
         .filter_map(|method| method.module_path().split("::").next())
