@@ -10,12 +10,29 @@ use crate::ast::Method;
 use crate::attr;
 use crate::errors::Errors;
 use crate::tokens::strip_out_attrs;
-use crate::{body, log, register, trampoline, valid, wrapper};
+use crate::{body, krate, log, register, trampoline, valid, wrapper};
 
 /// The whole macro: the wrapped function and its registration, or every error found.
 pub(crate) fn export_method(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let attr = attr::parse(args, &mut errors);
+    let mut attr = attr::parse(args, &mut errors);
+    if attr.krate.is_none() {
+        // A renamed dependency (`sessions = { package = "sessions-core" }`) is found in the
+        // manifest, so that `crate = …` is needed only where that fails, and then said.
+        match krate::dependency() {
+            krate::Dependency::Plain => {}
+            krate::Dependency::Renamed(name) => {
+                attr.krate = syn::parse_str(&format!("::{name}")).ok();
+            }
+            krate::Dependency::Missing => errors.push(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "this crate's Cargo.toml does not name `sessions-core` as a dependency, so \
+                 `::sessions_core` cannot be found: add `crate = <path>` to the attribute with the \
+                 name it has here, e.g. `#[export_method(crate = ::sessions)]` for a dependency \
+                 renamed in the workspace's manifest, or the path of a crate that re-exports it",
+            )),
+        }
+    }
     let func: ItemFn = match syn::parse2(item) {
         Ok(func) => func,
         Err(err) => {

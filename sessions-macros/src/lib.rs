@@ -15,6 +15,7 @@ mod attr;
 mod body;
 mod errors;
 mod expand;
+mod krate;
 mod log;
 mod register;
 mod text;
@@ -68,11 +69,24 @@ use proc_macro::TokenStream;
 /// - `name = "..."`: the name hosts call; default: the function's own name.
 /// - `session = require | impersonate | none`: `require` (the default) fails when no session
 ///   is current; `impersonate` runs in the current session, or else in the root session of
-///   `Engine::global()` for the duration of the call; `none` touches no session context.
+///   the engine the call goes through (`Engine::call_as_root`; `Engine::global()` for a
+///   bare `methods().call` or a direct call) for the duration of the call; `none` touches no
+///   session context. `engine` and `role` below can refuse a call too: a method with
+///   either (or `require`) must return `()` or `Result<_, E>` with `E: From<SessionError>`.
 /// - `sentinel = EXPR`: written into every out parameter when the call fails. A parameter's
 ///   own `#[out(sentinel = EXPR)]` overrides it. A sentinel of the wrong type is a compile
 ///   error at the expression.
-/// - `crate = path`: where `sessions_core` is, for crates that re-export it.
+/// - `engine = "Name"` (with `session = impersonate`): impersonate the root of the engine of
+///   that name instead of `Engine::global()`'s (a session of that engine that is current is
+///   used as it is). No live engine of that name: the call fails (`UnknownEngine`, logged,
+///   sentinels written).
+/// - `role = "admin"`: the call runs only in a session whose user has the role, or in a
+///   root session; otherwise it fails before the body runs (`SessionError::Forbidden`,
+///   logged, sentinels written). Not with `session = none`.
+/// - `crate = path`: where `sessions_core` is. Not needed for a renamed dependency
+///   (`sessions = { package = "sessions-core" }` in this crate's `Cargo.toml`: the macro
+///   reads the rename); needed when the crate gets it through another crate's re-export or a
+///   rename in the workspace's manifest, which the macro says.
 ///
 /// # Parameters
 ///

@@ -47,7 +47,7 @@ pub struct Boundary {
 }
 
 /// Applies `rule` for a synchronous call of the method that logs through `log`. `Err`
-/// (logged once) when it refuses the call ([`decide`] says when): the function must not
+/// (logged once) when it refuses the call (`engine/decide.rs` says when): the function must not
 /// run.
 #[inline]
 pub fn enter(log: LogFailure, rule: Rule) -> Result<Boundary, SessionError> {

@@ -1,0 +1,152 @@
+//! Where `sessions_core` is, seen from the crate being compiled: `::sessions_core`, or the
+//! name the crate's manifest gives it when it renames the dependency
+//! (`sessions = { package = "sessions-core", … }` makes it `::sessions`), so a renamed
+//! dependency needs no `crate = …` on every attribute.
+//!
+//! The manifest is read as text, for the two ways Cargo writes a renamed dependency: an
+//! inline table with `package = "sessions-core"`, and a `[….dependencies.NAME]` section
+//! with that key. Anything else leaves `::sessions_core`, and `crate = path` on the
+//! attribute always wins.
+
+use std::path::Path;
+
+/// The package name of the runtime crate.
+const PACKAGE: &str = "sessions-core";
+
+/// How the crate being compiled depends on `sessions-core`, read from its manifest.
+pub(crate) enum Dependency {
+    /// Under its own name (or the crate is `sessions-core`, for its own doctests and
+    /// tests), or the manifest could not be read: `::sessions_core`.
+    Plain,
+    /// Renamed: `::NAME`.
+    Renamed(String),
+    /// Not named in the manifest at all: `::sessions_core` will not resolve, and the
+    /// attribute needs `crate = …` (a re-export, or a rename in the workspace's manifest).
+    Missing,
+}
+
+/// How the crate being compiled depends on `sessions-core`.
+pub(crate) fn dependency() -> Dependency {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .and_then(|dir| std::fs::read_to_string(Path::new(&dir).join("Cargo.toml")).ok());
+    let Some(manifest) = manifest else {
+        return Dependency::Plain;
+    };
+    if let Some(name) = renamed_in(&manifest) {
+        Dependency::Renamed(name)
+    } else if names_plainly(&manifest) {
+        Dependency::Plain
+    } else {
+        Dependency::Missing
+    }
+}
+
+/// Whether the manifest names `sessions-core` under its own name: as a dependency (any
+/// table, `sessions-core = …`, `sessions-core.workspace = true`, `[dependencies.sessions-core]`)
+/// or as the package itself.
+fn names_plainly(manifest: &str) -> bool {
+    manifest.lines().any(|line| {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        let key = line
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .trim_matches('"');
+        let is_core = |name: &str| name == PACKAGE || name == "sessions_core";
+        is_core(key)
+            || key.split('.').next().is_some_and(is_core)
+            || line
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .and_then(|header| header.rsplit_once("dependencies."))
+                .is_some_and(|(_, name)| is_core(name.trim().trim_matches('"')))
+            || (key == "name" && line.contains(&format!("\"{PACKAGE}\"")))
+    })
+}
+
+/// [`renamed`] for the text of a manifest.
+fn renamed_in(manifest: &str) -> Option<String> {
+    let mut section_dependency: Option<&str> = None;
+    for line in manifest.lines() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            // `[dependencies.NAME]`, `[dev-dependencies.NAME]`, `[target.'…'.dependencies.NAME]`
+            section_dependency = header
+                .rsplit_once("dependencies.")
+                .map(|(_, name)| name.trim().trim_matches('"'));
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let (key, value) = (key.trim().trim_matches('"'), value.trim());
+        let names_package = |text: &str| {
+            text.split(',').any(|part| {
+                part.trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                    .split_once('=')
+                    .is_some_and(|(k, v)| {
+                        k.trim() == "package" && v.trim().trim_matches('"') == PACKAGE
+                    })
+            })
+        };
+        if key == "package" && value.trim_matches('"') == PACKAGE {
+            if let Some(name) = section_dependency {
+                return Some(name.replace('-', "_"));
+            }
+        } else if value.starts_with('{') && names_package(value) {
+            return Some(key.replace('-', "_"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_an_inline_rename_and_a_section_rename() {
+        let inline = "[dependencies]\nserde = \"1\"\nsessions = { package = \"sessions-core\", path = \"..\" }\n";
+        assert_eq!(renamed_in(inline).as_deref(), Some("sessions"));
+        let section =
+            "[dependencies.my-sessions]\nversion = \"0.1\"\npackage = \"sessions-core\"\n";
+        assert_eq!(renamed_in(section).as_deref(), Some("my_sessions"));
+        let dev =
+            "[dev-dependencies]\ncore = { path = \"x\", package = \"sessions-core\" } # renamed\n";
+        assert_eq!(renamed_in(dev).as_deref(), Some("core"));
+    }
+
+    #[test]
+    fn a_plain_dependency_in_any_form_is_named() {
+        for manifest in [
+            "[dependencies]\nsessions-core = { path = \"..\" }\n",
+            "[dependencies]\nsessions-core.workspace = true\n",
+            "[dev-dependencies.sessions-core]\npath = \"..\"\n",
+            "[package]\nname = \"sessions-core\"\n",
+        ] {
+            assert!(names_plainly(manifest), "{manifest}");
+        }
+        assert!(!names_plainly("[dependencies]\nserde = \"1\"\n"));
+        assert!(!names_plainly(
+            "[dependencies]\nsessions = { workspace = true }\n"
+        ));
+    }
+
+    #[test]
+    fn leaves_an_unrenamed_or_other_dependency_alone() {
+        assert_eq!(
+            renamed_in("[dependencies]\nsessions-core = { path = \"..\" }\n"),
+            None
+        );
+        assert_eq!(
+            renamed_in("[dependencies]\nfoo = { package = \"sessions-core-extra\" }\n"),
+            None
+        );
+        assert_eq!(renamed_in("[package]\nname = \"sessions-core\"\n"), None);
+        assert_eq!(
+            renamed_in("# sessions = { package = \"sessions-core\" }\n"),
+            None
+        );
+    }
+}
