@@ -12,13 +12,6 @@ use sessions_core::SessionError;
 pub enum AppError {
     /// The session rule or a session operation failed.
     Session(SessionError),
-    /// The current session's user may not do this.
-    Forbidden {
-        /// What was attempted.
-        action: &'static str,
-        /// The role it needs.
-        role: &'static str,
-    },
     /// A user name was empty.
     EmptyUserName,
     /// The model has no variable with this name.
@@ -29,9 +22,6 @@ impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::Session(error) => error.fmt(f),
-            AppError::Forbidden { action, role } => {
-                write!(f, "only a user with the role {role:?} may {action}")
-            }
             AppError::EmptyUserName => f.write_str("the user name is empty"),
             AppError::UnknownVariable(name) => write!(f, "the model has no variable {name:?}"),
         }

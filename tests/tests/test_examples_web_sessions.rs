@@ -33,7 +33,7 @@ fn the_tour_runs_and_prints_every_step() {
         "the timer is active: false",
         "the timer dropped its closure by itself",
         // 6. the push
-        "  -> sent = 0, error: only a user with the role \"admin\" may notify other users",
+        "  -> sent = 0, error: the method needs the role \"admin\", which the session's user does not have",
         "  -> sent = 3",
         "ada-laptop/3  inbox: [\"carol: The server restarts at 18:00\"]",
         "bob-desktop/1 inbox: []",
