@@ -5,7 +5,8 @@
 //!
 //! The manifest is read as text, for the two ways Cargo writes a renamed dependency: an
 //! inline table with `package = "sessions-core"`, and a `[….dependencies.NAME]` section
-//! with that key. Anything else leaves `::sessions_core`, and `crate = path` on the
+//! with that key; a `NAME = { workspace = true }` dependency is looked up in the workspace's
+//! manifest the same way. Anything else leaves `::sessions_core`, and `crate = path` on the
 //! attribute always wins.
 
 use std::path::Path;
@@ -36,9 +37,36 @@ pub(crate) fn dependency() -> Dependency {
         Dependency::Renamed(name)
     } else if names_plainly(&manifest) {
         Dependency::Plain
+    } else if let Some(name) = workspace_root()
+        .and_then(|root| renamed_in(&root))
+        .filter(|name| names_key(&manifest, name))
+    {
+        // `sessions = { workspace = true }`, renamed in `[workspace.dependencies]`.
+        Dependency::Renamed(name)
     } else {
         Dependency::Missing
     }
+}
+
+/// The text of the nearest manifest above this crate's that has a `[workspace]` table.
+fn workspace_root() -> Option<String> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    Path::new(&dir).ancestors().skip(1).find_map(|ancestor| {
+        let text = std::fs::read_to_string(ancestor.join("Cargo.toml")).ok()?;
+        text.lines()
+            .any(|line| line.trim() == "[workspace]")
+            .then_some(text)
+    })
+}
+
+/// Whether the manifest has a dependency key `name` (`name = …` or `name.workspace = …`),
+/// `name` written with `_` or `-`.
+fn names_key(manifest: &str, name: &str) -> bool {
+    manifest.lines().any(|line| {
+        let key = line.split('=').next().unwrap_or_default().trim();
+        let key = key.split('.').next().unwrap_or_default().trim_matches('"');
+        key.replace('-', "_") == name
+    })
 }
 
 /// Whether the manifest names `sessions-core` under its own name: as a dependency (any
@@ -130,6 +158,24 @@ mod tests {
         assert!(!names_plainly("[dependencies]\nserde = \"1\"\n"));
         assert!(!names_plainly(
             "[dependencies]\nsessions = { workspace = true }\n"
+        ));
+    }
+
+    #[test]
+    fn a_workspace_rename_is_found_by_its_key() {
+        let root = "[workspace]\n[workspace.dependencies]\nsessions = { package = \"sessions-core\", path = \"core\" }\n";
+        assert_eq!(renamed_in(root).as_deref(), Some("sessions"));
+        assert!(names_key(
+            "[dependencies]\nsessions = { workspace = true }\n",
+            "sessions"
+        ));
+        assert!(names_key(
+            "[dependencies]\nsessions.workspace = true\n",
+            "sessions"
+        ));
+        assert!(!names_key(
+            "[dependencies]\nserde.workspace = true\n",
+            "sessions"
         ));
     }
 
