@@ -15,32 +15,14 @@
 //!
 //! Run: `cargo bench -p sessions-core --bench call`.
 
-use std::fmt;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sessions_core::{export_method, methods, Value};
+use sessions_core::{methods, Value};
 
 mod peers;
-use peers::{add, rpc_module};
-
-/// Division by zero, the failure of `checked_div`.
-#[derive(Debug)]
-pub struct DivideByZero;
-
-impl fmt::Display for DivideByZero {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("division by zero")
-    }
-}
-
-/// Divides `a` by `b` into the out parameter `quotient`; `-1` is written there on failure.
-#[export_method(session = none, sentinel = -1)]
-pub fn checked_div(a: i64, b: i64, quotient: &mut i64) -> Result<(), DivideByZero> {
-    *quotient = a.checked_div(b).ok_or(DivideByZero)?;
-    Ok(())
-}
+use peers::{add, checked_div, rpc_module};
 
 fn bench_call(c: &mut Criterion) {
     let table = methods();

@@ -11,7 +11,8 @@
 //! done
 //! ```
 //!
-//! MODE: `add` (`add(i64, i64)` by name, `session = none`), `add-require` (the same in a
+//! MODE: `add` (`add(i64, i64)` by name, `session = none`), `out` / `out-failing`
+//! (`checked_div(a, b, &mut quotient)`, succeeding / failing with its sentinel), `add-require` (the same in a
 //! session, `session = require`), `direct` (the Rust call), `struct` / `struct-named`
 //! (`scale(Vec3, f64)` by position / by name with `Args::named`), `struct-named-map` (by
 //! name from a `ValueMap`, as a JSON-RPC host has a `params` object), and `jsonrpsee-add`, `jsonrpsee-struct`,
@@ -35,8 +36,10 @@ pub fn add_in_session(a: i64, b: i64) -> Result<i64, SessionError> {
     Ok(a + b)
 }
 
-const MODES: [&str; 9] = [
+const MODES: [&str; 11] = [
     "add",
+    "out",
+    "out-failing",
     "add-require",
     "direct",
     "struct",
@@ -97,6 +100,19 @@ fn main() {
                     check(i, || assert_eq!(outcome.value, Value::Int(i + 3)));
                 }
                 "direct" => checksum = checksum.wrapping_add(add(i, black_box(3))),
+                "out" | "out-failing" => {
+                    let divisor = if mode == "out" { 2 } else { 0 };
+                    let outcome = methods()
+                        .call(
+                            black_box("checked_div"),
+                            vec![Value::Int(7), Value::Int(divisor)],
+                        )
+                        .expect("callable");
+                    let expected = if mode == "out" { 3 } else { -1 };
+                    check(i, || {
+                        assert_eq!(outcome.out("quotient"), Some(&Value::Int(expected)))
+                    });
+                }
                 "struct" | "struct-named" | "struct-named-map" => {
                     let args = match mode {
                         "struct" => Args::from(vec![v_value.clone(), Value::Float(2.0)]),

@@ -76,11 +76,11 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
     });
     let failed = hidden("__failed");
     let take_outs = if sentinels.is_empty() {
-        quote!(|_: bool| #private::Vec::from([#(#outs),*]))
+        quote!(|_: bool| [#(#outs),*])
     } else {
         quote!(|#failed: bool| {
             if #failed { #sentinels }
-            #private::Vec::from([#(#outs),*])
+            [#(#outs),*]
         })
     };
     let outcome = quote! {

@@ -2,6 +2,8 @@
 //! in jsonrpsee's `RpcModule` (jsonrpsee 0.26, `server-core` only), so that each benchmark
 //! calls the same Rust function through both.
 
+use std::fmt;
+
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::RpcModule;
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,23 @@ use sessions_core::export_method;
 #[export_method(session = none)]
 pub fn add(a: i64, b: i64) -> i64 {
     a + b
+}
+
+/// Division by zero, the failure of `checked_div`.
+#[derive(Debug)]
+pub struct DivideByZero;
+
+impl fmt::Display for DivideByZero {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("division by zero")
+    }
+}
+
+/// Divides `a` by `b` into the out parameter `quotient`; `-1` is written there on failure.
+#[export_method(session = none, sentinel = -1)]
+pub fn checked_div(a: i64, b: i64, quotient: &mut i64) -> Result<(), DivideByZero> {
+    *quotient = a.checked_div(b).ok_or(DivideByZero)?;
+    Ok(())
 }
 
 /// A point in space: three fields, the struct of the struct benchmarks.

@@ -20,7 +20,7 @@ use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
 use super::decide::{decide, Decision};
-use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Rule};
+use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Policy, Rule};
 use crate::{current, Session, SessionError, SessionGuard, Value};
 
 /// Logs a failure of one exported method: one `tracing::error!` event, `exported method
@@ -150,7 +150,11 @@ impl HostCall {
     /// not run) or the function panicked; logged once either way.
     #[inline]
     pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, String> {
-        self.enter()?;
+        // `session = none` (which has no `engine` or `role`) resolves nothing: no boundary
+        // to enter or drop.
+        if self.rule.policy != Policy::None {
+            self.enter()?;
+        }
         catch(self.log, f)
     }
 

@@ -167,10 +167,10 @@ pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
 /// outcome's `error` says which value and why. In a call that had already failed, such an
 /// out parameter is `Null` (the error already says why the call failed).
 #[inline]
-pub fn outcome(
+pub fn outcome<const N: usize>(
     log: fn(&dyn Display),
     ran: Result<Result<(Value, Option<String>), ValueError>, String>,
-    mut outs: impl FnMut(bool) -> Vec<OutValue>,
+    mut outs: impl FnMut(bool) -> [OutValue; N],
 ) -> CallOutcome {
     let (mut value, mut error, failed) = match ran {
         Ok(Ok((value, error))) => (value, error, false),
@@ -181,8 +181,9 @@ pub fn outcome(
         }
         Err(message) => (Value::Null, Some(message), true),
     };
+    // An array, not a vector: the out parameters cost one allocation, the outcome's.
     let mut taken = outs(failed);
-    if taken.is_empty() {
+    if N == 0 {
         // No out parameters (most methods): nothing to check or convert.
         return CallOutcome {
             value,
@@ -204,10 +205,12 @@ pub fn outcome(
             }
         }
     }
-    let outs = taken
-        .into_iter()
-        .map(|(name, _, value)| (name, value.unwrap_or(Value::Null)))
-        .collect();
+    let mut outs = Vec::with_capacity(N);
+    outs.extend(
+        taken
+            .into_iter()
+            .map(|(name, _, value)| (name, value.unwrap_or(Value::Null))),
+    );
     CallOutcome { value, outs, error }
 }
 
