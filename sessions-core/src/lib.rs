@@ -33,6 +33,7 @@ pub use engine::carrier::{InSession, SessionClosed, SessionFutureExt};
 pub use engine::{current, current_id, require, with_current, SessionGuard};
 pub use engine::{DispatchReport, Dispatcher, Session, WeakSession};
 pub use engine::{Engine, EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
+pub use engine::{ObjectError, ObjectHandle, ObjectInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
 pub use user::User;
@@ -52,4 +53,4 @@ pub use value::{
 #[cfg(feature = "schema")]
 pub use schemars;
 
-pub use sessions_macros::export_method;
+pub use sessions_macros::{export_method, export_methods};

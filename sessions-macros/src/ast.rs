@@ -18,6 +18,21 @@ pub(crate) struct Method<'a> {
     /// Receivers (`self`, `&self`), kept only to be refused.
     pub receivers: Vec<&'a syn::Receiver>,
     pub ret: Return<'a>,
+    /// For a fn of an `#[export_methods]` block: its type and own name.
+    pub owner: Option<Owner>,
+    /// For a `&self` method of a block: its signature as written (with `&self`), which the
+    /// wrapper keeps; `func` then has `__self: &Type` in its place, for the body function.
+    pub method_sig: Option<syn::Signature>,
+}
+
+/// The type of an `#[export_methods]` block, for one of its fns.
+pub(crate) struct Owner {
+    /// The type as written: `Oven`.
+    pub name: String,
+    /// The fn's own export name: `set_target` (or its `name = …`).
+    pub member: String,
+    /// The type.
+    pub ty: Type,
 }
 
 /// One typed parameter.
@@ -46,6 +61,9 @@ pub(crate) enum Kind<'a> {
     Borrowed,
     /// `impl Trait`: refused (one concrete function is called by name).
     ImplTrait,
+    /// `__self: &Type`: the receiver of a `&self` method of a block, moved into the body
+    /// function's parameters; the object a host calls the method on.
+    Receiver,
 }
 
 /// The return type, if one is written.
@@ -81,7 +99,36 @@ impl<'a> Method<'a> {
             params,
             receivers,
             ret,
+            owner: None,
+            method_sig: None,
         }
+    }
+
+    /// The model of a fn of an `#[export_methods]` block of type `owner`: `func` is the fn
+    /// rewritten for the body function (`Self` spelled out; `&self` as `__self: &Type`),
+    /// `method_sig` its signature as written when it takes `&self`.
+    pub(crate) fn in_block(
+        attr: &'a Attr,
+        func: &'a ItemFn,
+        owner: Owner,
+        method_sig: Option<syn::Signature>,
+        errors: &mut Errors,
+    ) -> Self {
+        let mut method = Method::from_syn(attr, func, errors);
+        if method_sig.is_some() {
+            if let Some(first) = method.params.first_mut() {
+                first.kind = Kind::Receiver;
+            }
+        }
+        method.export_name = format!("{}.{}", owner.name, owner.member);
+        method.owner = Some(owner);
+        method.method_sig = method_sig;
+        method
+    }
+
+    /// Whether it is a `&self` method, called on an object.
+    pub(crate) fn has_receiver(&self) -> bool {
+        self.method_sig.is_some()
     }
 
     /// The policy in force.
@@ -228,6 +275,7 @@ mod tests {
             Kind::SessionMut => "&mut session",
             Kind::Borrowed => "borrowed",
             Kind::ImplTrait => "impl",
+            Kind::Receiver => "receiver",
         }
     }
 

@@ -21,6 +21,8 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const ENGINE: &str = "engine";
 /// `role = "..."`: the role the session's user must have.
 pub(crate) const ROLE: &str = "role";
+/// `skip` (in `#[export(skip)]` only): the fn of an `#[export_methods]` block stays Rust-only.
+pub(crate) const SKIP: &str = "skip";
 
 const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `crate`";
 
@@ -52,9 +54,25 @@ pub(crate) struct Attr {
     pub engine: Option<LitStr>,
     pub role: Option<LitStr>,
     pub krate: Option<Path>,
+    /// `skip`, with its span.
+    pub skip: Option<Span>,
 }
 
 impl Attr {
+    /// This fn's attribute (`#[export(...)]` in a block) over the block's: each key the fn
+    /// does not give is the block's.
+    pub(crate) fn over(self, block: &Attr) -> Attr {
+        Attr {
+            name: self.name,
+            session: self.session.or(block.session),
+            sentinel: self.sentinel,
+            engine: self.engine.or_else(|| block.engine.clone()),
+            role: self.role.or_else(|| block.role.clone()),
+            krate: self.krate.or_else(|| block.krate.clone()),
+            skip: self.skip,
+        }
+    }
+
     /// Whether a call can be refused at the boundary, before the body runs: without a
     /// session (`require`), with no engine of the name (`engine`), for the user's roles
     /// (`role`). The return type must then be able to report it.
@@ -115,6 +133,10 @@ fn parse_key(attr: &mut Attr, meta: &ParseNestedMeta, errors: &mut Errors) -> sy
     } else if meta.path.is_ident(SENTINEL) {
         let expr: Expr = meta.value()?.parse()?;
         set(&mut attr.sentinel, expr, meta, errors);
+    } else if meta.path.is_ident(SKIP) && meta.input.is_empty()
+        || meta.path.is_ident(SKIP) && meta.input.peek(Token![,])
+    {
+        set(&mut attr.skip, meta.path.span(), meta, errors);
     } else if meta.path.is_ident(ENGINE) || meta.path.is_ident(ROLE) {
         let is_engine = meta.path.is_ident(ENGINE);
         let key = if is_engine { ENGINE } else { ROLE };

@@ -17,6 +17,11 @@ impl Errors {
     }
 
     /// `Err` with every recorded error combined, or `Ok` when there were none.
+    /// Whether no error was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.first.map_or(Ok(()), Err)
     }

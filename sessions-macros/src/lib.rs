@@ -12,6 +12,7 @@
 
 mod ast;
 mod attr;
+mod block;
 mod body;
 mod errors;
 mod expand;
@@ -272,5 +273,77 @@ pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     expand::export_method(args.into(), item.clone())
         .unwrap_or_else(|errors| expand::fallback(item, &errors))
+        .into()
+}
+
+/// Exports every fn of an `impl` block: Optix's NetLogic object methods, PyO3's
+/// `#[pymethods]`.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use sessions_core::{export_methods, Engine, SessionError, Value};
+///
+/// /// An oven of a production line.
+/// #[derive(Default)]
+/// pub struct Oven {
+///     target: Mutex<f64>,
+/// }
+///
+/// #[export_methods(session = impersonate)]
+/// impl Oven {
+///     /// Sets the target temperature; the previous one goes into `previous`.
+///     #[export(sentinel = -1.0)]
+///     pub fn set_target(&self, celsius: f64, previous: &mut f64) -> Result<(), SessionError> {
+///         let mut target = self.target.lock().unwrap_or_else(|p| p.into_inner());
+///         *previous = std::mem::replace(&mut *target, celsius);
+///         Ok(())
+///     }
+///
+///     /// The target temperature.
+///     pub fn target(&self) -> f64 {
+///         *self.target.lock().unwrap_or_else(|p| p.into_inner())
+///     }
+///
+///     /// The temperature an oven starts at: an associated fn, `Oven.default_target`.
+///     pub fn default_target() -> f64 {
+///         180.0
+///     }
+///
+///     /// Rust-only.
+///     #[export(skip)]
+///     pub fn reset(&self) {
+///         *self.target.lock().unwrap_or_else(|p| p.into_inner()) = Self::default_target();
+///     }
+/// }
+///
+/// let engine = Engine::new();
+/// let oven = Arc::new(Oven::default());
+/// let _exported = engine.export_object("Line1/Oven", oven.clone())?;
+/// let outcome = engine.call_as_root("Line1/Oven.set_target", vec![Value::Float(200.0)])?;
+/// assert_eq!(outcome.out("previous"), Some(&Value::Float(0.0)));
+/// assert_eq!(oven.target(), 200.0); // the same object, called from Rust
+/// let outcome = engine.call_as_root("Oven.default_target", vec![])?;
+/// assert_eq!(outcome.value, Value::Float(180.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// - `&self` methods are called on an object the engine exports under a path
+///   ([`Engine::export_object`](../sessions_core/struct.Engine.html#method.export_object)):
+///   a host calls `"<path>.<method>"`. The type must be `Send + Sync + 'static`.
+/// - Associated fns (no `self`) are exported as `"<Type>.<fn>"`.
+/// - The block's attribute takes `session`, `engine`, `role` and `crate`, for every fn;
+///   `#[export(...)]` on a fn takes the keys of `#[export_method]` for that fn (its own
+///   override the block's), or `skip` to keep it Rust-only.
+/// - Refused, each at its token: a trait impl, a generic impl, `&mut self` or `self` by
+///   value (an object is shared by every host: keep changing state in a `Mutex`), and, for
+///   now, `async` `&self` methods.
+#[proc_macro_attribute]
+pub fn export_methods(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    block::export_methods(args.into(), item.clone())
+        .unwrap_or_else(|errors| {
+            let errors = errors.to_compile_error();
+            quote::quote!(#item #errors)
+        })
         .into()
 }

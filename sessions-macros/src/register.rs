@@ -15,7 +15,9 @@ use crate::trampoline;
 pub(crate) fn registration(method: &Method) -> TokenStream {
     let private = private(method);
     let trampoline = trampoline::name();
-    let call = if method.is_async() {
+    let call = if method.has_receiver() {
+        quote!(#private::Trampoline::Instance(#trampoline))
+    } else if method.is_async() {
         quote!(#private::Trampoline::Async(#trampoline))
     } else {
         quote!(#private::Trampoline::Sync(#trampoline))
@@ -28,6 +30,17 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
     let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
     let value_type = value_type(method);
     let ret = crate::tokens::ret_type(method);
+    let owner = match &method.owner {
+        Some(owner) => {
+            let (name, member, ty) = (&owner.name, &owner.member, &owner.ty);
+            quote!(#private::Option::Some(#private::Owner {
+                name: #name,
+                member: #member,
+                type_id: || ::core::any::TypeId::of::<#ty>(),
+            }))
+        }
+        None => quote!(#private::Option::None),
+    };
     quote! {
         #private::inventory::submit! {
             #private::method_info(#private::MethodSpec {
@@ -42,6 +55,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 returns: #returns,
                 value_type: #value_type,
                 value_schema: #private::__value_schema!(#ret),
+                owner: #owner,
                 call: #call,
             })
         }

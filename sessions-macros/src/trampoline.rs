@@ -136,10 +136,35 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
         } else {
             quote!(#host.call(|| #call))
         };
+        // A `&self` method is called on an object, which the engine hands over as it holds
+        // it: downcast to the block's type (the engine found the method by that type, so
+        // the other answer cannot happen; it is still no panic).
+        let (object_param, object) = match &method.owner {
+            Some(owner) if method.has_receiver() => {
+                let (object, ty) = (hidden("__object"), &owner.ty);
+                let export_name = &method.export_name;
+                (
+                    quote!(#object: &#private::ObjectRef,),
+                    quote! {
+                        let #object: &#ty = match #object.downcast_ref::<#ty>() {
+                            ::core::option::Option::Some(#object) => #object,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(#private::CallError::NeedsObject {
+                                    method: ::core::convert::From::from(#export_name),
+                                });
+                            }
+                        };
+                    },
+                )
+            }
+            _ => (quote!(), quote!()),
+        };
         quote! {
             fn #trampoline(
+                #object_param
                 #args: #private::Args,
             ) -> #private::Result<#private::CallOutcome, #private::CallError> {
+                #object
                 #arity
                 #private::HostCall::run(#log, #rule, |#host| {
                     #(#locals)*
@@ -168,7 +193,7 @@ struct Params {
 impl Params {
     fn of(method: &Method) -> Params {
         let private = private(method);
-        let (args, session) = (hidden("__args"), hidden("__session"));
+        let (args, session, object) = (hidden("__args"), hidden("__session"), hidden("__object"));
         let mut params = Params {
             in_names: Vec::new(),
             locals: Vec::new(),
@@ -207,6 +232,8 @@ impl Params {
                         quote!(#session.clone())
                     });
                 }
+                // The object the method is called on, downcast by the trampoline.
+                Kind::Receiver => params.call_args.push(quote!(#object)),
                 Kind::SessionMut | Kind::Borrowed | Kind::ImplTrait => {}
             }
         }

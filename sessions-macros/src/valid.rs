@@ -109,7 +109,7 @@ fn check_param(method: &Method, param: &ast::Param, errors: &mut Errors) {
     }
     let ty_text = param.ty.to_token_stream();
     match &param.kind {
-        Kind::In | Kind::Out { .. } => {}
+        Kind::In | Kind::Out { .. } | Kind::Receiver => {}
         Kind::Injected { .. } => {
             if method.policy() == Policy::None {
                 errors.push(syn::Error::new_spanned(

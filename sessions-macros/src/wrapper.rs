@@ -20,9 +20,17 @@ pub(crate) fn wrapper(method: &Method, nested: TokenStream) -> TokenStream {
     let func = method.func;
     let attrs = &func.attrs;
     let vis = &func.vis;
-    let mut sig = func.sig.clone();
+    // A `&self` method keeps its signature as written; its receiver goes to the body
+    // function first, as the `__self` parameter that took its place there.
+    let mut sig = method
+        .method_sig
+        .clone()
+        .unwrap_or_else(|| func.sig.clone());
     strip_out_attrs(&mut sig);
-    let params = forward_params(&mut sig);
+    let mut params = forward_params(&mut sig);
+    if method.has_receiver() {
+        params.insert(0, syn::Ident::new("self", proc_macro2::Span::call_site()));
+    }
     let locals: Vec<_> = (0..params.len()).map(local).collect();
     let run = body::name(method);
     let call = quote!(#run(#(#locals),*));

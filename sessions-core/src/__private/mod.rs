@@ -17,8 +17,9 @@ pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, L
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgError, ArgReader, Args,
     CallError, CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn,
-    FailureText, InParam, MethodInfo, MethodSpec, OutParam, OutValue, ParamInfo, ParamSpec, Policy,
-    PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline, ValueKind, ValueReturn,
+    FailureText, InParam, MethodInfo, MethodSpec, ObjectRef, OutParam, OutValue, Owner, ParamInfo,
+    ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline,
+    ValueKind, ValueReturn,
 };
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]

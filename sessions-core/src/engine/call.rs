@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
+use super::objects::call_on_object;
 use crate::methods::Args;
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
@@ -44,6 +45,31 @@ impl Engine {
 }
 
 impl MethodTable {
+    /// Calls the method `name` with `args`, in the current context (the caller's session,
+    /// if any). Use [`Session::call`](crate::Session::call) to call in a given session, and
+    /// [`Engine::call_as_root`](crate::Engine::call_as_root) to impersonate a root session.
+    ///
+    /// A name that no method has, of the form `"<path>.<method>"`, calls that method on the
+    /// object exported at `path` (see [`Engine::export_object`](crate::Engine::export_object))
+    /// by the engine of the current session, or by the global engine when none is current.
+    ///
+    /// `Err` means the method was not run: unknown or ambiguous name, wrong number of
+    /// arguments, or an argument of the wrong type. A method that ran returns `Ok`, with
+    /// [`CallOutcome::error`] set if it failed.
+    ///
+    /// An `async fn` cannot run here: it is [`CallError::NeedsAsync`] (call it with
+    /// [`call_async`](Self::call_async)).
+    #[inline]
+    pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
+        match self.lookup(name) {
+            Ok(method) => method.call(args),
+            Err(CallError::UnknownMethod(unknown)) => {
+                call_on_object(name, args.into()).unwrap_or(Err(CallError::UnknownMethod(unknown)))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Calls the method `name` with `args` from async code, in the caller's context: the
     /// session current now (or no session, when none is) is current at every poll of the
     /// call, on whichever executor thread polls it, and the method's session policy is
@@ -115,6 +141,18 @@ impl MethodTable {
     ) -> CallInSession {
         match self.lookup(name) {
             Ok(method) => method.start(args, carrier),
+            // An object's method runs at the first poll, in the carried context, where the
+            // object is looked up on that context's engine.
+            Err(CallError::UnknownMethod(unknown)) if name.contains('.') => CallInSession {
+                inner: InSession::carrying(
+                    carrier,
+                    Call::Object {
+                        name: name.to_owned(),
+                        unknown,
+                        args: args.into(),
+                    },
+                ),
+            },
             Err(error) => refused(error),
         }
     }
@@ -140,6 +178,9 @@ impl MethodInfo {
         let args = args.into();
         let call = match self.call {
             Trampoline::Sync(call) => Call::Sync { call, args },
+            Trampoline::Instance(_) => Call::Refused(CallError::NeedsObject {
+                method: self.name().to_owned(),
+            }),
             // The arguments are converted now; the trampoline catches a panic there.
             Trampoline::Async(call) => match call(args) {
                 Ok(future) => Call::Async(future),
@@ -160,6 +201,12 @@ enum Call {
     Sync { call: CallFn, args: Args },
     /// An `async fn`, its arguments converted; its policy is resolved at its first poll.
     Async(CallFuture),
+    /// `"<path>.<method>"`: an object's method, looked up and run at the first poll.
+    Object {
+        name: String,
+        unknown: String,
+        args: Args,
+    },
 }
 
 impl Future for Call {
@@ -170,6 +217,14 @@ impl Future for Call {
             Call::Refused(error) => Poll::Ready(Err(error.clone())),
             Call::Sync { call, args } => Poll::Ready(call(std::mem::take(args))),
             Call::Async(future) => future.as_mut().poll(cx).map(Ok),
+            Call::Object {
+                name,
+                unknown,
+                args,
+            } => Poll::Ready(
+                call_on_object(name, std::mem::take(args))
+                    .unwrap_or_else(|| Err(CallError::UnknownMethod(std::mem::take(unknown)))),
+            ),
         }
     }
 }

@@ -16,6 +16,7 @@ mod dispatcher;
 mod mailbox;
 mod messages;
 mod names;
+pub(crate) mod objects;
 mod registry;
 mod session;
 
@@ -30,6 +31,7 @@ pub use context::{current, current_id, require, with_current, SessionGuard};
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
 pub use messages::DispatchReport;
 use messages::PostOffice;
+pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 use registry::Registry;
 pub use session::{Session, WeakSession};
 
@@ -78,6 +80,7 @@ pub(crate) struct EngineShared {
     active: AtomicUsize,
     root: Session,
     post_office: PostOffice,
+    objects: objects::Objects,
 }
 
 impl EngineShared {
@@ -143,6 +146,7 @@ impl Engine {
             active: AtomicUsize::new(0),
             root: Session::new(SessionId::random(), weak.clone(), None, true, clock),
             post_office: PostOffice::default(),
+            objects: objects::Objects::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;

@@ -1,9 +1,11 @@
 //! What `#[export_method]` registers about each function: [`MethodInfo`], [`ParamInfo`],
 //! [`Policy`] and [`Direction`], and the readable signature they display as.
 
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use super::{Args, CallError, CallOutcome};
 use crate::value::TypeSchema;
@@ -182,6 +184,13 @@ pub type CallFuture = Pin<Box<dyn Future<Output = CallOutcome> + Send + 'static>
 /// not fit, and nothing was started) and returns the call as a future.
 pub(crate) type AsyncCallFn = fn(Args) -> Result<CallFuture, CallError>;
 
+/// An exported object, as the engine holds it (see `Engine::export_object`).
+pub type ObjectRef = Arc<dyn Any + Send + Sync>;
+
+/// The host-call trampoline of a `&self` method of an `#[export_methods]` block: the object
+/// it is called on, then the arguments.
+pub(crate) type InstanceCallFn = fn(&ObjectRef, Args) -> Result<CallOutcome, CallError>;
+
 /// How a method is called by a host: the one trampoline the macro generated for it.
 #[derive(Clone, Copy)]
 pub enum Trampoline {
@@ -189,6 +198,19 @@ pub enum Trampoline {
     Sync(CallFn),
     /// An `async fn`: a future, run by [`MethodTable::call_async`](crate::MethodTable::call_async).
     Async(AsyncCallFn),
+    /// A `&self` method of an exported type: called on an object, by its path.
+    Instance(InstanceCallFn),
+}
+
+/// The type an `#[export_methods]` block belongs to, for each of its methods.
+#[derive(Clone, Copy)]
+pub struct Owner {
+    /// The type as written on the block: `Oven`.
+    pub name: &'static str,
+    /// The method's own name: the export name without `Oven.` in front.
+    pub member: &'static str,
+    /// The type's `TypeId`, to find an object's methods.
+    pub type_id: fn() -> TypeId,
 }
 
 /// Everything registered about one exported method; listed by
@@ -213,6 +235,7 @@ pub struct MethodInfo {
     pub(crate) value_type: &'static str,
     #[cfg_attr(not(feature = "schema"), allow(dead_code))]
     pub(crate) value_schema: TypeSchema,
+    pub(crate) owner: Option<Owner>,
     pub(crate) call: Trampoline,
 }
 
@@ -294,6 +317,41 @@ impl MethodInfo {
         self.value_type
     }
 
+    /// The type whose `#[export_methods]` block defines it (`Oven`), if any.
+    pub fn owner(&self) -> Option<&'static str> {
+        self.owner.map(|owner| owner.name)
+    }
+
+    /// Whether it is a `&self` method: a host calls it on an exported object,
+    /// `"<path>.<member>"` (see `Engine::export_object`), not by this name.
+    pub fn is_instance(&self) -> bool {
+        matches!(self.call, Trampoline::Instance(_))
+    }
+
+    /// Its own name in its `#[export_methods]` block (the export name without `Oven.`).
+    pub fn member(&self) -> Option<&'static str> {
+        self.owner.map(|owner| owner.member)
+    }
+
+    /// Whether its block is of the type `type_id`.
+    pub(crate) fn is_owned_by(&self, type_id: TypeId) -> bool {
+        self.owner.is_some_and(|owner| (owner.type_id)() == type_id)
+    }
+
+    /// Whether it is a method of objects of type `type_id`, named `member`.
+    pub(crate) fn is_member_of(&self, type_id: TypeId, member: &str) -> bool {
+        self.owner
+            .is_some_and(|owner| (owner.type_id)() == type_id && owner.member == member)
+    }
+
+    /// Calls this `&self` method on `object`.
+    pub(crate) fn call_on(&self, object: &ObjectRef, args: Args) -> Result<CallOutcome, CallError> {
+        match self.call {
+            Trampoline::Instance(call) => call(object, args),
+            _ => self.call(args),
+        }
+    }
+
     /// Whether the function is `async`: a host calls it with
     /// [`call_async`](Self::call_async) (or [`MethodTable::call_async`](crate::MethodTable::call_async)).
     pub fn is_async(&self) -> bool {
@@ -313,6 +371,9 @@ impl MethodInfo {
         match self.call {
             Trampoline::Sync(call) => call(args.into()),
             Trampoline::Async(_) => Err(CallError::NeedsAsync {
+                method: self.name.to_owned(),
+            }),
+            Trampoline::Instance(_) => Err(CallError::NeedsObject {
                 method: self.name.to_owned(),
             }),
         }
@@ -388,6 +449,8 @@ pub struct MethodSpec {
     pub value_type: &'static str,
     /// Its schema (`__value_schema!(ReturnType)`).
     pub value_schema: TypeSchema,
+    /// The type of its `#[export_methods]` block, for a method of one.
+    pub owner: Option<Owner>,
     /// The generated host trampoline: `Trampoline::Async` for an `async fn`.
     pub call: Trampoline,
 }
@@ -406,6 +469,7 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         returns: spec.returns,
         value_type: spec.value_type,
         value_schema: spec.value_schema,
+        owner: spec.owner,
         call: spec.call,
     }
 }

@@ -35,8 +35,8 @@ pub use args::Args;
 pub use failure::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
-    method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ParamInfo, ParamSpec,
-    Policy, Rule, Trampoline,
+    method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ObjectRef, Owner, ParamInfo,
+    ParamSpec, Policy, Rule, Trampoline,
 };
 pub(crate) use outcome::panicked;
 pub use outcome::{outcome, CallError, CallOutcome, OutValue};

@@ -149,6 +149,13 @@ pub enum CallError {
         /// The method's name.
         method: String,
     },
+    /// A `&self` method of an exported type was called by its type's name: it needs an
+    /// object, called by the object's path (`"Line1/Oven.set_target"`).
+    #[error("`{method}` is a method of exported objects: call it as `<object path>.<method>`, on an object exported with `Engine::export_object`")]
+    NeedsObject {
+        /// The name that was called.
+        method: String,
+    },
 }
 
 /// One out parameter as a trampoline gives it to [`outcome`]: its name, whether it has a
@@ -256,6 +263,7 @@ impl CallError {
             CallError::Session(_) => -32001,
             CallError::Ambiguous { .. } => -32002,
             CallError::NeedsAsync { .. } => -32003,
+            CallError::NeedsObject { .. } => -32601,
         }
     }
 
@@ -272,6 +280,7 @@ impl CallError {
             CallError::MissingArgument { .. } => "MissingArgument",
             CallError::Session(_) => "Session",
             CallError::NeedsAsync { .. } => "NeedsAsync",
+            CallError::NeedsObject { .. } => "NeedsObject",
         }
     }
 }

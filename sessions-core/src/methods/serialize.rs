@@ -135,7 +135,9 @@ impl Serialize for CallError {
             CallError::Session(session_error) => {
                 error.serialize_entry("session_error", &session_error.to_string())?;
             }
-            CallError::NeedsAsync { method } => error.serialize_entry("method", method)?,
+            CallError::NeedsAsync { method } | CallError::NeedsObject { method } => {
+                error.serialize_entry("method", method)?
+            }
         }
         error.end()
     }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::names::NameIndex;
-use super::{Args, CallError, CallOutcome, MethodInfo};
+use super::{CallError, MethodInfo};
 
 /// Every exported method linked into the program: the functions marked
 /// `#[export_method]` in this crate and in every crate it depends on.
@@ -133,21 +133,6 @@ impl MethodTable {
         duplicates
     }
 
-    /// Calls the method `name` with `args`, in the current context (the caller's session,
-    /// if any). Use [`Session::call`](crate::Session::call) to call in a given session, and
-    /// [`Engine::call_as_root`](crate::Engine::call_as_root) to impersonate a root session.
-    ///
-    /// `Err` means the method was not run: unknown or ambiguous name, wrong number of
-    /// arguments, or an argument of the wrong type. A method that ran returns `Ok`, with
-    /// [`CallOutcome::error`] set if it failed.
-    ///
-    /// An `async fn` cannot run here: it is [`CallError::NeedsAsync`] (call it with
-    /// [`call_async`](Self::call_async)).
-    #[inline]
-    pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
-        self.lookup(name)?.call(args)
-    }
-
     /// The one method named `name`, or why there is none to call.
     #[inline]
     pub(crate) fn lookup(&self, name: &str) -> Result<&'static MethodInfo, CallError> {
@@ -185,7 +170,7 @@ impl std::fmt::Debug for MethodTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::methods::{ParamInfo, Policy, Rule, Trampoline};
+    use crate::methods::{Args, CallOutcome, ParamInfo, Policy, Rule, Trampoline};
     use crate::Value;
 
     fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
@@ -213,6 +198,7 @@ mod tests {
             returns: "i64",
             value_type: "i64",
             value_schema: crate::value::TypeSchema::NONE,
+            owner: None,
             call: Trampoline::Sync(call),
         }))
     }

@@ -1,0 +1,226 @@
+//! Exported objects (Optix's NetLogic objects): instances of a type whose `#[export_methods]`
+//! block has `&self` methods, exported by an engine under a path, so that a host calls
+//! `"<path>.<method>"` on that instance. [`Engine::export_object`] returns a handle that
+//! unexports the object when dropped; [`Engine::objects`] lists the live ones.
+
+use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
+
+use super::{Engine, EngineShared};
+use crate::current;
+use crate::lock::lock;
+use crate::methods::{methods, Args, CallError, CallOutcome, MethodInfo, ObjectRef};
+
+/// The objects an engine exports, by path.
+#[derive(Default)]
+pub(crate) struct Objects {
+    by_path: Mutex<BTreeMap<String, Exported>>,
+}
+
+/// One exported object.
+#[derive(Clone)]
+struct Exported {
+    type_name: &'static str,
+    type_id: TypeId,
+    object: ObjectRef,
+}
+
+/// Why an object could not be exported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObjectError {
+    /// The path is not one a host can name.
+    #[error("cannot export an object at {path:?}: {why}")]
+    InvalidPath {
+        /// The path given.
+        path: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Another live object has this path on this engine.
+    #[error("an object is already exported at {0:?}: drop its handle first")]
+    PathTaken(String),
+    /// The type has no `&self` method in an `#[export_methods]` block: a host could call
+    /// nothing on it.
+    #[error(
+        "`{0}` has no exported `&self` methods: put `#[export_methods]` on an `impl` block of it"
+    )]
+    NoMethods(&'static str),
+}
+
+/// What [`Engine::objects`] lists of each exported object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Its path: a host calls `"<path>.<method>"`.
+    pub path: String,
+    /// Its Rust type (`std::any::type_name`).
+    pub type_name: &'static str,
+    /// The methods a host may call on it, by their own names, sorted.
+    pub methods: Vec<&'static str>,
+}
+
+/// An exported object: unexported when this is dropped (or [`unexport`](Self::unexport)ed).
+#[must_use = "the object is unexported when its handle is dropped"]
+pub struct ObjectHandle {
+    engine: Weak<EngineShared>,
+    path: String,
+}
+
+impl ObjectHandle {
+    /// The path the object is exported at.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Unexports the object now: later calls on its path are `UnknownMethod`.
+    pub fn unexport(self) {}
+}
+
+impl Drop for ObjectHandle {
+    fn drop(&mut self) {
+        if let Some(engine) = self.engine.upgrade() {
+            lock(&engine.objects.by_path).remove(&self.path);
+        }
+    }
+}
+
+impl fmt::Debug for ObjectHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectHandle")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Exports `object` under `path`: a host calls its `&self` methods (those of its type's
+    /// `#[export_methods]` blocks) as `"<path>.<method>"`, through
+    /// [`Engine::call_as_root`], [`Session::call`](crate::Session::call) on this engine's
+    /// sessions, or [`methods().call`](crate::MethodTable::call) where one of them (or
+    /// nothing, for the global engine) is current.
+    ///
+    /// A path is one or more `/`-separated segments (`Line1/Oven`), each non-empty, without
+    /// `.` (which separates the method), whitespace or control characters.
+    ///
+    /// # Errors
+    /// [`ObjectError::InvalidPath`], [`ObjectError::PathTaken`], or
+    /// [`ObjectError::NoMethods`] for a type with nothing to call.
+    pub fn export_object<T: Any + Send + Sync>(
+        &self,
+        path: &str,
+        object: Arc<T>,
+    ) -> Result<ObjectHandle, ObjectError> {
+        check_path(path)?;
+        let type_id = TypeId::of::<T>();
+        if !methods()
+            .iter()
+            .any(|m| m.is_instance() && m.is_owned_by(type_id))
+        {
+            return Err(ObjectError::NoMethods(std::any::type_name::<T>()));
+        }
+        let mut by_path = lock(&self.shared.objects.by_path);
+        if by_path.contains_key(path) {
+            return Err(ObjectError::PathTaken(path.to_owned()));
+        }
+        let exported = Exported {
+            type_name: std::any::type_name::<T>(),
+            type_id,
+            object,
+        };
+        by_path.insert(path.to_owned(), exported);
+        Ok(ObjectHandle {
+            engine: Arc::downgrade(&self.shared),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The objects this engine exports, sorted by path.
+    pub fn objects(&self) -> Vec<ObjectInfo> {
+        let by_path = lock(&self.shared.objects.by_path).clone();
+        by_path
+            .into_iter()
+            .map(|(path, exported)| {
+                let mut names: Vec<&'static str> = methods()
+                    .iter()
+                    .filter(|m| m.is_instance() && m.is_owned_by(exported.type_id))
+                    .filter_map(MethodInfo::member)
+                    .collect();
+                names.sort_unstable();
+                ObjectInfo {
+                    path,
+                    type_name: exported.type_name,
+                    methods: names,
+                }
+            })
+            .collect()
+    }
+
+    /// The object at `path` and its method `member`, on this engine.
+    fn object_method(&self, path: &str, member: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
+        let exported = lock(&self.shared.objects.by_path).get(path).cloned()?;
+        let method = methods()
+            .iter()
+            .find(|m| m.is_instance() && m.is_member_of(exported.type_id, member))?;
+        Some((method, exported.object))
+    }
+}
+
+/// Calls `name` as `"<path>.<method>"` on an object of the engine of the current session,
+/// or of the global engine when none is current; `None` when there is no such object or
+/// method, so the caller reports the name as unknown.
+pub(crate) fn call_on_object(name: &str, args: Args) -> Option<Result<CallOutcome, CallError>> {
+    let (path, member) = name.rsplit_once('.')?;
+    let engine = current()
+        .and_then(|session| session.engine())
+        .unwrap_or_else(|| Engine::global().clone());
+    let (method, object) = engine.object_method(path, member)?;
+    Some(method.call_on(&object, args))
+}
+
+fn check_path(path: &str) -> Result<(), ObjectError> {
+    let invalid = |why| {
+        Err(ObjectError::InvalidPath {
+            path: path.to_owned(),
+            why,
+        })
+    };
+    if path.is_empty() {
+        return invalid("it is empty");
+    }
+    for segment in path.split('/') {
+        if segment.is_empty() {
+            return invalid("a segment between `/` is empty");
+        }
+        if segment.contains('.') {
+            return invalid("`.` separates the method from the path, so a segment cannot hold one");
+        }
+        if segment.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("a segment holds whitespace or a control character");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked_segment_by_segment() {
+        assert_eq!(check_path("Line1/Oven"), Ok(()));
+        assert_eq!(check_path("Oven"), Ok(()));
+        for bad in [
+            "",
+            "Line1//Oven",
+            "/Oven",
+            "Oven/",
+            "Line.1/Oven",
+            "Line 1",
+            "a\nb",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
+    }
+}
