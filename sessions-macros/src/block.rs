@@ -67,6 +67,25 @@ pub(crate) fn export_methods(args: TokenStream, item: TokenStream) -> syn::Resul
     Ok(block.into_token_stream())
 }
 
+/// The block unchanged but for the attributes only this macro reads (`#[export]`,
+/// `#[export_method]` on its fns, `#[out]` on their parameters), emitted beside compile
+/// errors so that the rest of the crate still type-checks and each error is said once.
+pub(crate) fn fallback(item: TokenStream, errors: &syn::Error) -> TokenStream {
+    let errors = errors.to_compile_error();
+    let Ok(mut block) = syn::parse2::<ItemImpl>(item.clone()) else {
+        return quote!(#item #errors);
+    };
+    for item in &mut block.items {
+        if let ImplItem::Fn(func) = item {
+            func.attrs.retain(|attr| {
+                !attr.path().is_ident(EXPORT) && !attr.path().is_ident("export_method")
+            });
+            crate::tokens::strip_out_attrs(&mut func.sig);
+        }
+    }
+    quote!(#block #errors)
+}
+
 /// `name` and `sentinel` name one fn: on the block, they would apply to every fn.
 fn check_block_keys(attr: &Attr, errors: &mut Errors) {
     if let Some(name) = &attr.name {

@@ -341,9 +341,6 @@ pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn export_methods(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     block::export_methods(args.into(), item.clone())
-        .unwrap_or_else(|errors| {
-            let errors = errors.to_compile_error();
-            quote::quote!(#item #errors)
-        })
+        .unwrap_or_else(|errors| block::fallback(item, &errors))
         .into()
 }

@@ -14,8 +14,10 @@ pub(crate) fn check(method: &Method, errors: &mut Errors) {
     for receiver in &method.receivers {
         errors.push(syn::Error::new_spanned(
             receiver,
-            "an exported method cannot take `self`: a host calls it by name with no value to call it on; \
-             make it a free function and pass what it needs as parameters",
+            "#[export_method] exports a free function, and this one takes `self`: to export the \
+             methods of a type, put #[export_methods] on its `impl` block (and remove \
+             #[export_method]); a host then calls them on an object exported with \
+             `Engine::export_object`",
         ));
     }
     for param in &method.params {
