@@ -5,7 +5,9 @@
 //! - [`accounts`]: `Login` and `Logout`, with the session injected;
 //! - [`notices`]: `NotifyUser` and `ShowNotice`, Xojo's push pattern;
 //! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
-//!   impersonates the root session.
+//!   impersonates the root session;
+//! - [`line`](mod@line): the NetLogic objects of a production line, an `Oven` and a `Counter`,
+//!   exported per line (`Line1/Oven.SetTarget`).
 //!
 //! The programs that use them are in `src/bin/`: `web_sessions` (the tour) and
 //! `list_methods` (what a host sees). The methods of a second crate,
@@ -13,6 +15,7 @@
 
 pub mod accounts;
 mod error;
+pub mod line;
 pub mod model;
 pub mod notices;
 pub mod optix;

@@ -48,7 +48,10 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
     let output = list_methods(&["--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json = Value::from_json_str(&stdout(&output)).expect("--json prints JSON");
-    let methods = json.as_array().expect("an array of methods");
+    let methods = json
+        .get("methods")
+        .and_then(Value::as_array)
+        .expect("an array of methods");
     let names: Vec<&str> = methods
         .iter()
         .filter_map(|method| method.get("name")?.as_str())
@@ -56,6 +59,8 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
     assert_eq!(
         names,
         [
+            "Counter.Add",
+            "Counter.Count",
             "GetActiveWebSessionsNumber",
             "GetRecipe",
             "GetVariable",
@@ -64,9 +69,28 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
             "Login",
             "Logout",
             "NotifyUser",
+            "Oven.SetTarget",
+            "Oven.StartTemperature",
+            "Oven.Target",
             "SetVariables",
             "ShowNotice"
         ]
+    );
+    // The live objects, with the methods a host calls on each.
+    let objects = json
+        .get("objects")
+        .and_then(Value::as_array)
+        .expect("objects");
+    let oven = objects
+        .iter()
+        .find(|object| object.get("path").and_then(Value::as_str) == Some("Line1/Oven"))
+        .expect("line 1's oven");
+    assert_eq!(
+        oven.get("methods"),
+        Some(&Value::Array(vec![
+            Value::from("SetTarget"),
+            Value::from("Target")
+        ]))
     );
     for method in methods {
         for key in [
@@ -83,7 +107,12 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
         }
     }
 
-    let optix = &methods[0];
+    let optix = methods
+        .iter()
+        .find(|method| {
+            method.get("name").and_then(Value::as_str) == Some("GetActiveWebSessionsNumber")
+        })
+        .expect("the Optix method");
     assert_eq!(optix.get("policy"), Some(&Value::from("require")));
     assert_eq!(
         optix
@@ -142,6 +171,23 @@ fn a_struct_argument_is_passed_as_json() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("at [0].value (expected bool"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_objects_method_is_called_by_its_path() {
+    let output = list_methods(&["--call", "Line1/Oven.SetTarget", "[200.0]"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        r#"{"error":null,"outs":{"previous":180.0},"value":null}"#
+    );
+    let output = list_methods(&["--call", "Line9/Oven.Target"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no exported method named `Line9/Oven.Target`"),
         "{}",
         stderr(&output)
     );

@@ -1,16 +1,23 @@
 //! The method table and call outcomes as JSON: the serde forms `sessions-core` gives
 //! `MethodInfo` and `CallOutcome`, and the table's OpenRPC document, written by `serde_json`.
 
-use serde_json::Value as Json;
-use sessions_core::{CallOutcome, MethodInfo, MethodTable};
+use serde_json::{json, Value as Json};
+use sessions_core::{CallOutcome, MethodInfo, MethodTable, ObjectInfo};
 
-/// Every method, as a pretty-printed JSON array of `MethodInfo` objects: what a host needs
+/// Every method, as a pretty-printed JSON array `"methods"` of `MethodInfo` objects: what a host needs
 /// to show a method and to call it (`params` lists every parameter with its `direction`:
 /// `in`, passed by the host in order; `out`, returned in the outcome's `outs`, with its
 /// `sentinel` on failure; `injected`, the calling session, not passed).
-pub fn methods(table: &MethodTable) -> serde_json::Result<String> {
+///
+/// Then the live objects: `{"path", "type", "methods": [NAME…]}` each, a host calling
+/// `"<path>.<method>"`.
+pub fn methods(table: &MethodTable, objects: &[ObjectInfo]) -> serde_json::Result<String> {
     let methods: Vec<&MethodInfo> = table.iter().collect();
-    serde_json::to_string_pretty(&methods)
+    let objects: Vec<Json> = objects
+        .iter()
+        .map(|object| json!({"path": object.path, "type": object.type_name, "methods": object.methods}))
+        .collect();
+    serde_json::to_string_pretty(&json!({"methods": methods, "objects": objects}))
 }
 
 /// The OpenRPC 1.3 document of the table, pretty-printed, titled after this program.

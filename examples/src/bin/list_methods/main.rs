@@ -16,6 +16,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use sessions_core::{methods, Engine};
+use sessions_examples::line::export_line;
 use sessions_examples::ENGINE_NAME;
 
 mod call;
@@ -30,11 +31,14 @@ const USAGE: &str = "\
 Lists the exported methods a host can call, or calls one.
 
 Usage:
-  list_methods                     every exported method, as a table
-  list_methods --json              the same, as a JSON array, for a host to build its UI from
+  list_methods                     every exported method, as a table, then the live objects
+                                   (line 1's oven and counter) with the methods they have
+  list_methods --json              the same, as JSON ({\"methods\": [...], \"objects\": [...]}),
+                                   for a host to build its UI from
   list_methods --openrpc           the OpenRPC 1.3 document of the methods: each parameter's
                                    and result's JSON Schema, for JSON-RPC clients and tools
-  list_methods --call NAME [ARGS]  calls NAME as the root session of an engine named
+  list_methods --call NAME [ARGS]  calls NAME (a method, or \"<object path>.<method>\") as the
+                                   root session of an engine named
                                    \"WebPresentationEngine\" and prints the outcome as JSON
                                    ({\"value\", \"outs\", \"error\"}); ARGS is a JSON array of
                                    the in arguments, [] when left out
@@ -65,17 +69,33 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The engine the example methods look for (`GetActiveWebSessionsNumber` finds it by
+    // name), with line 1's objects exported on it while the program runs.
+    let engine = match Engine::builder().name(ENGINE_NAME).build() {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let _line1 = match export_line(&engine, "Line1") {
+        Ok(handles) => handles,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let mut out = io::stdout().lock();
     let written = match command {
         Command::Help => writeln!(out, "{USAGE}"),
-        Command::Table => table::write(&mut out, methods()),
-        Command::Json => json::methods(methods())
+        Command::Table => table::write(&mut out, methods(), &engine.objects()),
+        Command::Json => json::methods(methods(), &engine.objects())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
         Command::OpenRpc => json::openrpc(methods())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
-        Command::Call { name, args } => return call(&name, &args),
+        Command::Call { name, args } => return call(&engine, &name, &args),
     };
     exit(written, ExitCode::SUCCESS)
 }
@@ -120,7 +140,7 @@ fn call_command(name: &str, args: &str) -> Command {
 }
 
 /// `--call NAME ARGS`: exit status 0, 1 or 2 as the usage text says.
-fn call(name: &str, args: &str) -> ExitCode {
+fn call(engine: &Engine, name: &str, args: &str) -> ExitCode {
     let args = match call::parse_args(args) {
         Ok(args) => args,
         Err(message) => {
@@ -129,15 +149,7 @@ fn call(name: &str, args: &str) -> ExitCode {
         }
     };
     call::init_logging();
-    // The engine the example methods look for, so `GetActiveWebSessionsNumber` can be called.
-    let engine = match Engine::builder().name(ENGINE_NAME).build() {
-        Ok(engine) => engine,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
-    };
-    match call::as_root(&engine, name, args) {
+    match call::as_root(engine, name, args) {
         Ok(outcome) => {
             let written = json::outcome(&outcome)
                 .map_err(io::Error::other)

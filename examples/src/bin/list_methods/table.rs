@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use sessions_core::{MethodInfo, MethodTable};
+use sessions_core::{MethodInfo, MethodTable, ObjectInfo};
 
-/// Writes every method of `table` to `out`, sorted by name.
-pub fn write(out: &mut impl Write, table: &MethodTable) -> io::Result<()> {
+/// Writes every method of `table` to `out`, sorted by name, then the live `objects`.
+pub fn write(out: &mut impl Write, table: &MethodTable, objects: &[ObjectInfo]) -> io::Result<()> {
     if let Some(why) = table.why_empty() {
         return writeln!(out, "0 exported methods: {why}");
     }
@@ -53,6 +53,22 @@ pub fn write(out: &mut impl Write, table: &MethodTable) -> io::Result<()> {
             "\nwarning: {} methods are named {name:?}; calling it fails until they are renamed",
             methods.len()
         )?;
+    }
+    write_objects(out, objects)
+}
+
+/// The live objects: a host calls `<path>.<method>` on each.
+fn write_objects(out: &mut impl Write, objects: &[ObjectInfo]) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n{} live objects (a host calls PATH.METHOD):\n",
+        objects.len()
+    )?;
+    let path_width = column_width("PATH", objects.iter().map(|o| o.path.len()));
+    writeln!(out, "{:path_width$}  TYPE / METHODS", "PATH")?;
+    for object in objects {
+        writeln!(out, "{:path_width$}  {}", object.path, object.type_name)?;
+        writeln!(out, "{:path_width$}    {}", "", object.methods.join(", "))?;
     }
     Ok(())
 }
