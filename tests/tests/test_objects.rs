@@ -8,7 +8,7 @@ mod export_support;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use export_support::capture;
+use export_support::{block_on, capture};
 use sessions_core::{
     export_methods, methods, CallError, Engine, ObjectError, Session, SessionError, User, Value,
 };
@@ -47,6 +47,12 @@ impl Counter {
     #[export(session = none)]
     pub fn start() -> i64 {
         Self::default().count.load(Ordering::SeqCst)
+    }
+
+    /// A counter's start, after an await: an associated `async fn`, `Counter.later`.
+    pub async fn later(by: i64) -> Result<i64, SessionError> {
+        std::future::ready(()).await;
+        Ok(Self::start() + by)
     }
 
     /// Rust-only.
@@ -216,6 +222,20 @@ fn associated_fns_are_called_by_type_and_methods_only_on_objects() {
         .expect_err("needs an object");
     assert!(matches!(error, CallError::NeedsObject { .. }), "{error}");
     assert_eq!(error.code(), -32601);
+}
+
+#[test]
+fn an_associated_async_fn_is_awaited_by_a_host_and_directly() {
+    let engine = Engine::new();
+    let session = engine.open().expect("open");
+    let outcome = block_on(session.call_async("Counter.later", vec![Value::Int(4)]));
+    assert_eq!(outcome.expect("called").value, Value::Int(4));
+    let in_session = session.enter().expect("entered");
+    assert_eq!(block_on(Counter::later(2)), Ok(2));
+    drop(in_session);
+    // Outside any session, `require` refuses it, directly too.
+    let (result, logged) = capture(|| block_on(Counter::later(1)));
+    assert_eq!((result, logged.len()), (Err(SessionError::NoContext), 1));
 }
 
 #[test]
