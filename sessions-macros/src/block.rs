@@ -150,14 +150,6 @@ fn export_fn(
             ));
             return None;
         }
-        if func.sig.asyncness.is_some() {
-            errors.push(syn::Error::new_spanned(
-                func.sig.asyncness,
-                "an `async` method of an exported object is not supported yet: make it a plain \
-                 `&self` method, or an associated `async fn` that takes what it needs",
-            ));
-            return None;
-        }
     }
     let this = Ident::new("__self", Span::mixed_site());
     let mut body_fn = ItemFn {

@@ -334,9 +334,10 @@ pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - The block's attribute takes `session`, `engine`, `role` and `crate`, for every fn;
 ///   `#[export(...)]` on a fn takes the keys of `#[export_method]` for that fn (its own
 ///   override the block's), or `skip` to keep it Rust-only.
+/// - `async` methods and associated fns work as `async` free functions do: a host awaits
+///   them (`call_async`), and the call holds the object until it completes.
 /// - Refused, each at its token: a trait impl, a generic impl, `&mut self` or `self` by
-///   value (an object is shared by every host: keep changing state in a `Mutex`), and, for
-///   now, `async` `&self` methods.
+///   value (an object is shared by every host: keep changing state in a `Mutex`).
 #[proc_macro_attribute]
 pub fn export_methods(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);

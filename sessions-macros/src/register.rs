@@ -15,7 +15,9 @@ use crate::trampoline;
 pub(crate) fn registration(method: &Method) -> TokenStream {
     let private = private(method);
     let trampoline = trampoline::name();
-    let call = if method.has_receiver() {
+    let call = if method.has_receiver() && method.is_async() {
+        quote!(#private::Trampoline::AsyncInstance(#trampoline))
+    } else if method.has_receiver() {
         quote!(#private::Trampoline::Instance(#trampoline))
     } else if method.is_async() {
         quote!(#private::Trampoline::Async(#trampoline))

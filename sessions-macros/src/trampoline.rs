@@ -116,14 +116,18 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 }
             }
         };
+        let (object_param, object, object_in_future) = object_for_async(method);
         quote! {
             fn #trampoline(
+                #object_param
                 #args: #private::Args,
             ) -> #private::Result<#private::CallFuture, #private::CallError> {
+                #object
                 #arity
                 #private::HostCall::start(#log, #rule, |#host| {
                     #(#locals)*
                     ::core::result::Result::Ok(async move {
+                        #object_in_future
                         let #ran = #resolve;
                         #outcome
                     })
@@ -136,29 +140,7 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
         } else {
             quote!(#host.call(|| #call))
         };
-        // A `&self` method is called on an object, which the engine hands over as it holds
-        // it: downcast to the block's type (the engine found the method by that type, so
-        // the other answer cannot happen; it is still no panic).
-        let (object_param, object) = match &method.owner {
-            Some(owner) if method.has_receiver() => {
-                let (object, ty) = (hidden("__object"), &owner.ty);
-                let export_name = &method.export_name;
-                (
-                    quote!(#object: &#private::ObjectRef,),
-                    quote! {
-                        let #object: &#ty = match #object.downcast_ref::<#ty>() {
-                            ::core::option::Option::Some(#object) => #object,
-                            ::core::option::Option::None => {
-                                return ::core::result::Result::Err(#private::CallError::NeedsObject {
-                                    method: ::core::convert::From::from(#export_name),
-                                });
-                            }
-                        };
-                    },
-                )
-            }
-            _ => (quote!(), quote!()),
-        };
+        let (object_param, object) = object_for_sync(method);
         quote! {
             fn #trampoline(
                 #object_param
@@ -173,6 +155,62 @@ pub(crate) fn trampoline(method: &Method) -> TokenStream {
                 })
             }
         }
+    }
+}
+
+/// For a `&self` method: the trampoline's object parameter, and its downcast to the block's
+/// type. The engine found the method by that type, so the downcast cannot fail; if it did,
+/// the answer is `NeedsObject`, not a panic.
+fn object_for_sync(method: &Method) -> (TokenStream, TokenStream) {
+    let private = private(method);
+    match &method.owner {
+        Some(owner) if method.has_receiver() => {
+            let (object, ty) = (hidden("__object"), &owner.ty);
+            let refused = needs_object(method);
+            (
+                quote!(#object: &#private::ObjectRef,),
+                quote! {
+                    let #object: &#ty = match #object.downcast_ref::<#ty>() {
+                        ::core::option::Option::Some(#object) => #object,
+                        ::core::option::Option::None => return #refused,
+                    };
+                },
+            )
+        }
+        _ => (quote!(), quote!()),
+    }
+}
+
+/// [`object_for_sync`] for an `async` method: the trampoline takes the object's `Arc`,
+/// which the future owns; inside the future, `__object` borrows it.
+fn object_for_async(method: &Method) -> (TokenStream, TokenStream, TokenStream) {
+    let private = private(method);
+    match &method.owner {
+        Some(owner) if method.has_receiver() => {
+            let (object, held, ty) = (hidden("__object"), hidden("__object_held"), &owner.ty);
+            let refused = needs_object(method);
+            (
+                quote!(#object: #private::ObjectRef,),
+                quote! {
+                    let #held: #private::Arc<#ty> = match #object.downcast::<#ty>() {
+                        ::core::result::Result::Ok(#held) => #held,
+                        ::core::result::Result::Err(_) => return #refused,
+                    };
+                },
+                quote!(let #object: &#ty = &*#held;),
+            )
+        }
+        _ => (quote!(), quote!(), quote!()),
+    }
+}
+
+fn needs_object(method: &Method) -> TokenStream {
+    let private = private(method);
+    let export_name = &method.export_name;
+    quote! {
+        ::core::result::Result::Err(#private::CallError::NeedsObject {
+            method: ::core::convert::From::from(#export_name),
+        })
     }
 }
 

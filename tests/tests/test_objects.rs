@@ -49,6 +49,12 @@ impl Counter {
         Self::default().count.load(Ordering::SeqCst)
     }
 
+    /// Adds `by` after an await: an `async` method of the object.
+    pub async fn add_later(&self, by: i64) -> Result<i64, SessionError> {
+        std::future::ready(()).await;
+        self.add(by)
+    }
+
     /// A counter's start, after an await: an associated `async fn`, `Counter.later`.
     pub async fn later(by: i64) -> Result<i64, SessionError> {
         std::future::ready(()).await;
@@ -184,7 +190,7 @@ fn two_instances_keep_their_own_state_and_a_dropped_handle_unexports() {
     let paths: Vec<&str> = listed.iter().map(|object| object.path.as_str()).collect();
     assert_eq!(paths, ["Line1/Counter", "Line2/Counter"]);
     assert!(listed[0].type_name.ends_with("Counter"));
-    assert_eq!(listed[0].methods, ["add", "read", "who"]);
+    assert_eq!(listed[0].methods, ["add", "add_later", "read", "who"]);
 
     drop(first);
     let gone = engine.call_as_root("Line1/Counter.add", vec![Value::Int(1)]);
@@ -235,6 +241,31 @@ fn an_associated_async_fn_is_awaited_by_a_host_and_directly() {
     drop(in_session);
     // Outside any session, `require` refuses it, directly too.
     let (result, logged) = capture(|| block_on(Counter::later(1)));
+    assert_eq!((result, logged.len()), (Err(SessionError::NoContext), 1));
+}
+
+#[test]
+fn an_async_method_of_an_object_is_awaited_by_a_host_and_directly() {
+    let engine = Engine::new();
+    let counter = Arc::new(Counter::default());
+    let _handle = engine
+        .export_object("Async/Counter", counter.clone())
+        .expect("exported");
+    let session = engine.open().expect("open");
+    let call = session.call_async("Async/Counter.add_later", vec![Value::Int(6)]);
+    assert_eq!(block_on(call).expect("called").value, Value::Int(6));
+    let call = engine.call_as_root_async("Async/Counter.add_later", vec![Value::Int(1)]);
+    assert_eq!(block_on(call).expect("called").value, Value::Int(7));
+    // A plain call cannot await it.
+    let error = session
+        .call("Async/Counter.add_later", vec![Value::Int(1)])
+        .expect_err("async");
+    assert!(matches!(error, CallError::NeedsAsync { .. }), "{error}");
+    // Directly, in the session.
+    let in_session = session.enter().expect("entered");
+    assert_eq!(block_on(counter.add_later(3)), Ok(10));
+    drop(in_session);
+    let (result, logged) = capture(|| block_on(counter.add_later(1)));
     assert_eq!((result, logged.len()), (Err(SessionError::NoContext), 1));
 }
 

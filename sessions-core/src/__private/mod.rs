@@ -10,6 +10,7 @@ mod schema;
 pub use core::{file, line, module_path};
 pub use std::option::Option;
 pub use std::result::Result;
+pub use std::sync::Arc;
 pub use std::vec::Vec;
 
 pub use crate::current_id;

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
-use super::objects::call_on_object;
+use super::objects::{call_on_object, find_object_method};
 use crate::methods::Args;
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
@@ -178,9 +178,11 @@ impl MethodInfo {
         let args = args.into();
         let call = match self.call {
             Trampoline::Sync(call) => Call::Sync { call, args },
-            Trampoline::Instance(_) => Call::Refused(CallError::NeedsObject {
-                method: self.name().to_owned(),
-            }),
+            Trampoline::Instance(_) | Trampoline::AsyncInstance(_) => {
+                Call::Refused(CallError::NeedsObject {
+                    method: self.name().to_owned(),
+                })
+            }
             // The arguments are converted now; the trampoline catches a panic there.
             Trampoline::Async(call) => match call(args) {
                 Ok(future) => Call::Async(future),
@@ -213,7 +215,8 @@ impl Future for Call {
     type Output = Result<CallOutcome, CallError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
+        let this = self.get_mut();
+        match this {
             Call::Refused(error) => Poll::Ready(Err(error.clone())),
             Call::Sync { call, args } => Poll::Ready(call(std::mem::take(args))),
             Call::Async(future) => future.as_mut().poll(cx).map(Ok),
@@ -221,10 +224,26 @@ impl Future for Call {
                 name,
                 unknown,
                 args,
-            } => Poll::Ready(
-                call_on_object(name, std::mem::take(args))
-                    .unwrap_or_else(|| Err(CallError::UnknownMethod(std::mem::take(unknown)))),
-            ),
+            } => {
+                let args = std::mem::take(args);
+                let Some((method, object)) = find_object_method(name) else {
+                    return Poll::Ready(Err(CallError::UnknownMethod(std::mem::take(unknown))));
+                };
+                if !method.is_async() {
+                    return Poll::Ready(method.call_on(&object, args));
+                }
+                match method.start_on(object, args) {
+                    // From now on, this call is the `async` method's future.
+                    Some(Ok(future)) => {
+                        *this = Call::Async(future);
+                        Pin::new(this).poll(cx)
+                    }
+                    Some(Err(error)) => Poll::Ready(Err(error)),
+                    None => Poll::Ready(Err(CallError::NeedsObject {
+                        method: method.name().to_owned(),
+                    })),
+                }
+            }
         }
     }
 }

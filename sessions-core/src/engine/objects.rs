@@ -171,12 +171,18 @@ impl Engine {
 /// or of the global engine when none is current; `None` when there is no such object or
 /// method, so the caller reports the name as unknown.
 pub(crate) fn call_on_object(name: &str, args: Args) -> Option<Result<CallOutcome, CallError>> {
+    let (method, object) = find_object_method(name)?;
+    Some(method.call_on(&object, args))
+}
+
+/// The object and method `name` (`"<path>.<method>"`) names, on the engine of the current
+/// session, or on the global engine when none is current.
+pub(crate) fn find_object_method(name: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
     let (path, member) = name.rsplit_once('.')?;
     let engine = current()
         .and_then(|session| session.engine())
         .unwrap_or_else(|| Engine::global().clone());
-    let (method, object) = engine.object_method(path, member)?;
-    Some(method.call_on(&object, args))
+    engine.object_method(path, member)
 }
 
 fn check_path(path: &str) -> Result<(), ObjectError> {

@@ -191,6 +191,9 @@ pub type ObjectRef = Arc<dyn Any + Send + Sync>;
 /// it is called on, then the arguments.
 pub(crate) type InstanceCallFn = fn(&ObjectRef, Args) -> Result<CallOutcome, CallError>;
 
+/// The host-call trampoline of an `async` `&self` method: the future holds the object.
+pub(crate) type AsyncInstanceCallFn = fn(ObjectRef, Args) -> Result<CallFuture, CallError>;
+
 /// How a method is called by a host: the one trampoline the macro generated for it.
 #[derive(Clone, Copy)]
 pub enum Trampoline {
@@ -200,6 +203,8 @@ pub enum Trampoline {
     Async(AsyncCallFn),
     /// A `&self` method of an exported type: called on an object, by its path.
     Instance(InstanceCallFn),
+    /// An `async` `&self` method of an exported type.
+    AsyncInstance(AsyncInstanceCallFn),
 }
 
 /// The type an `#[export_methods]` block belongs to, for each of its methods.
@@ -325,7 +330,10 @@ impl MethodInfo {
     /// Whether it is a `&self` method: a host calls it on an exported object,
     /// `"<path>.<member>"` (see `Engine::export_object`), not by this name.
     pub fn is_instance(&self) -> bool {
-        matches!(self.call, Trampoline::Instance(_))
+        matches!(
+            self.call,
+            Trampoline::Instance(_) | Trampoline::AsyncInstance(_)
+        )
     }
 
     /// Its own name in its `#[export_methods]` block (the export name without `Oven.`).
@@ -348,14 +356,33 @@ impl MethodInfo {
     pub(crate) fn call_on(&self, object: &ObjectRef, args: Args) -> Result<CallOutcome, CallError> {
         match self.call {
             Trampoline::Instance(call) => call(object, args),
+            Trampoline::AsyncInstance(_) => Err(CallError::NeedsAsync {
+                method: self.name.to_owned(),
+            }),
             _ => self.call(args),
+        }
+    }
+
+    /// Starts this `async` `&self` method on `object`: the arguments converted now, the
+    /// policy applied at the first poll. `None` for any other kind of method.
+    pub(crate) fn start_on(
+        &self,
+        object: ObjectRef,
+        args: Args,
+    ) -> Option<Result<CallFuture, CallError>> {
+        match self.call {
+            Trampoline::AsyncInstance(start) => Some(start(object, args)),
+            _ => None,
         }
     }
 
     /// Whether the function is `async`: a host calls it with
     /// [`call_async`](Self::call_async) (or [`MethodTable::call_async`](crate::MethodTable::call_async)).
     pub fn is_async(&self) -> bool {
-        matches!(self.call, Trampoline::Async(_))
+        matches!(
+            self.call,
+            Trampoline::Async(_) | Trampoline::AsyncInstance(_)
+        )
     }
 
     /// Calls this method with `args` in the current context, like
@@ -373,7 +400,7 @@ impl MethodInfo {
             Trampoline::Async(_) => Err(CallError::NeedsAsync {
                 method: self.name.to_owned(),
             }),
-            Trampoline::Instance(_) => Err(CallError::NeedsObject {
+            Trampoline::Instance(_) | Trampoline::AsyncInstance(_) => Err(CallError::NeedsObject {
                 method: self.name.to_owned(),
             }),
         }
