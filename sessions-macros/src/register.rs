@@ -28,7 +28,12 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
     let rust_name = method.func.sig.ident.to_string();
     let doc = &method.doc;
     let rule = rule(method);
-    let params = method.params.iter().map(|param| param_info(method, param));
+    // The receiver of a `&self` method is the object, not a parameter a host passes.
+    let params = method
+        .params
+        .iter()
+        .filter(|param| !matches!(param.kind, Kind::Receiver))
+        .map(|param| param_info(method, param));
     let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
     let value_type = value_type(method);
     let ret = crate::tokens::ret_type(method);

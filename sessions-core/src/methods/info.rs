@@ -260,9 +260,13 @@ impl MethodInfo {
         self.module_path
     }
 
-    /// The function's full Rust path: `my_crate::api::get_count`.
+    /// The function's full Rust path: `my_crate::api::get_count`, or
+    /// `my_crate::line::Oven::set_target` for a fn of an `#[export_methods]` block.
     pub fn path(&self) -> String {
-        format!("{}::{}", self.module_path, self.rust_name)
+        match self.owner {
+            Some(owner) => format!("{}::{}::{}", self.module_path, owner.name, self.rust_name),
+            None => format!("{}::{}", self.module_path, self.rust_name),
+        }
     }
 
     /// The source file of the definition (`file!()`).
@@ -270,7 +274,8 @@ impl MethodInfo {
         self.file
     }
 
-    /// The line of the `#[export_method]` attribute in [`file`](Self::file).
+    /// The line of the `#[export_method]` attribute in [`file`](Self::file) (of the
+    /// `#[export_methods]` attribute, for a fn of a block).
     pub fn line(&self) -> u32 {
         self.line
     }
