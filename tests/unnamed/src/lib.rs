@@ -9,3 +9,7 @@ use sessions_core::export_method;
 pub fn unnamed_ping() -> String {
     "pong".to_owned()
 }
+
+/// `sessions_core`, re-exported: `test_crate_hint` builds a crate that gets it only
+/// through this re-export, as a crate of a larger framework would.
+pub use sessions_core;
