@@ -37,6 +37,17 @@ pub enum SessionError {
     /// No live engine has this name.
     #[error("no engine is named {0:?}")]
     UnknownEngine(String),
+    /// The session's outbox is full: the notification was not queued.
+    #[error("the outbox of session {0} is full: the notification was not queued")]
+    OutboxFull(SessionId),
+    /// A notification's payload could not be written as a `Value`.
+    #[error("the payload of notification {topic:?} cannot be written: {reason}")]
+    InvalidPayload {
+        /// The notification's topic.
+        topic: String,
+        /// Why (its `Serialize` impl failed).
+        reason: String,
+    },
     /// A live engine already has this name.
     #[error("an engine named {0:?} already exists")]
     NameTaken(String),

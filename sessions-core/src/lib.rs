@@ -33,6 +33,7 @@ pub use engine::carrier::{InSession, SessionClosed, SessionFutureExt};
 pub use engine::{current, current_id, require, with_current, SessionGuard};
 pub use engine::{DispatchReport, Dispatcher, Session, WeakSession};
 pub use engine::{Engine, EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
+pub use engine::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use engine::{ObjectError, ObjectHandle, ObjectInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};

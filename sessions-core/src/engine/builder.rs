@@ -35,6 +35,7 @@ pub struct EngineBuilder {
     pub(super) clock: Clock,
     pub(super) max_sessions: Option<usize>,
     pub(super) mailbox_capacity: usize,
+    pub(super) outbox_capacity: usize,
     pub(super) on_open: Option<Hook>,
     pub(super) on_close: Option<Hook>,
 }
@@ -47,6 +48,7 @@ impl Default for EngineBuilder {
             clock: Clock::system(),
             max_sessions: None,
             mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+            outbox_capacity: super::DEFAULT_OUTBOX_CAPACITY,
             on_open: None,
             on_close: None,
         }
@@ -90,6 +92,14 @@ impl EngineBuilder {
         self
     }
 
+    /// How many notifications each session's outbox holds before
+    /// [`Session::notify`](crate::Session::notify) fails with [`SessionError::OutboxFull`].
+    /// Defaults to [`DEFAULT_OUTBOX_CAPACITY`](crate::DEFAULT_OUTBOX_CAPACITY).
+    pub fn outbox_capacity(mut self, capacity: usize) -> EngineBuilder {
+        self.outbox_capacity = capacity;
+        self
+    }
+
     /// Runs `hook` for each new session, inside that session's context (so
     /// [`current_id`](crate::current_id) is the new session's id there). A panic in the
     /// hook is caught and logged; the session stays open.
@@ -127,6 +137,7 @@ impl fmt::Debug for EngineBuilder {
             .field("clock", &self.clock)
             .field("max_sessions", &self.max_sessions)
             .field("mailbox_capacity", &self.mailbox_capacity)
+            .field("outbox_capacity", &self.outbox_capacity)
             .field("on_open", &self.on_open.is_some())
             .field("on_close", &self.on_close.is_some())
             .finish()

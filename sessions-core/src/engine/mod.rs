@@ -16,6 +16,7 @@ mod dispatcher;
 mod mailbox;
 mod messages;
 mod names;
+mod notify;
 pub(crate) mod objects;
 mod registry;
 mod session;
@@ -31,6 +32,7 @@ pub use context::{current, current_id, require, with_current, SessionGuard};
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
 pub use messages::DispatchReport;
 use messages::PostOffice;
+pub use notify::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 use registry::Registry;
 pub use session::{Session, WeakSession};
@@ -81,6 +83,9 @@ pub(crate) struct EngineShared {
     root: Session,
     post_office: PostOffice,
     objects: objects::Objects,
+    outbox_capacity: usize,
+    /// Notifications left queued when their sessions closed.
+    undelivered_notifications: AtomicUsize,
 }
 
 impl EngineShared {
@@ -147,6 +152,8 @@ impl Engine {
             root: Session::new(SessionId::random(), weak.clone(), None, true, clock),
             post_office: PostOffice::default(),
             objects: objects::Objects::default(),
+            outbox_capacity: builder.outbox_capacity,
+            undelivered_notifications: AtomicUsize::new(0),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -264,6 +271,7 @@ impl Engine {
         session.mark_closed(&self.shared);
         // After `mark_closed`: a post that sees the session open is counted here.
         self.shared.post_office.session_closed(&session);
+        notify::session_closed(&self.shared, &session);
         self.shared.len.fetch_sub(1, Ordering::AcqRel);
         Ok(())
     }
@@ -393,6 +401,7 @@ impl Drop for EngineShared {
     fn drop(&mut self) {
         for session in self.registry.drain() {
             session.mark_closed_orphaned();
+            notify::session_closed(self, &session);
         }
         self.root.mark_closed_orphaned();
         if let Some(name) = &self.name {

@@ -35,6 +35,29 @@ impl Session {
         value.downcast::<T>().ok()
     }
 
+    /// This session's state of type `T`, inserted by `init` first if there is none: one
+    /// lock, so two threads asking at once get the same value.
+    pub(crate) fn get_or_insert_with<T: Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut state = lock(&self.inner.state);
+        let found = state
+            .iter()
+            .find(|(ty, _)| *ty == TypeId::of::<T>())
+            .map(|(_, value)| value.clone());
+        let value = match found.and_then(|value| value.downcast::<T>().ok()) {
+            Some(value) => value,
+            None => {
+                let value = Arc::new(init());
+                state.push((TypeId::of::<T>(), value.clone()));
+                value
+            }
+        };
+        drop(state);
+        value
+    }
+
     /// Removes and returns this session's state of type `T`.
     pub fn remove<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         let mut state = lock(&self.inner.state);

@@ -1,0 +1,183 @@
+//! Notifications to a session's client: [`Session::notify`] queues one for whatever client
+//! is attached to the session (a browser tab, through the web host), in order, in a
+//! bounded outbox; the host takes them with [`Session::next_notification`] or
+//! [`Session::take_notifications`]. Nothing is dropped silently: a full outbox refuses the
+//! notification (`OutboxFull`), and those left when the session closes are counted
+//! ([`Engine::undelivered_notifications`]) and logged.
+//!
+//! The outbox lives in the session's typed state, made at the first notification: a
+//! session that is never notified pays nothing for it.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use serde::Serialize;
+
+use super::{Engine, EngineShared, Session};
+use crate::lock::lock;
+use crate::{to_value, SessionError, Value};
+
+/// The default capacity of each session's outbox (see [`EngineBuilder::outbox_capacity`](crate::EngineBuilder::outbox_capacity)).
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 256;
+
+/// One notification for a session's client: a topic and its payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// What it is about: the web host sends it as the JSON-RPC notification's `method`.
+    pub topic: String,
+    /// Its content, as the payload serialized.
+    pub payload: Value,
+}
+
+/// A session's queued notifications, and the task waiting for the next one.
+#[derive(Default)]
+struct Outbox {
+    state: Mutex<OutboxState>,
+}
+
+#[derive(Default)]
+struct OutboxState {
+    queue: VecDeque<Notification>,
+    /// The task of [`Session::next_notification`] waiting for one.
+    waiter: Option<Waker>,
+    /// Set when the session closes: nothing more is queued, and a waiting task is told.
+    closed: bool,
+}
+
+impl Session {
+    /// Queues a notification for whatever client is attached to this session: `topic` and
+    /// `payload` (any `Serialize` value, written as a [`Value`]). Notifications keep their
+    /// order. With no client attached, they wait until one takes them or the session
+    /// closes (then they are counted and logged).
+    ///
+    /// A method run by [`Engine::post`] in another user's session calls this to reach that
+    /// user's screen: Xojo's push, end to end.
+    ///
+    /// ```
+    /// use sessions_core::Engine;
+    ///
+    /// let engine = Engine::new();
+    /// let tab = engine.open()?;
+    /// tab.notify("notice", "the oven is hot")?;
+    /// let sent = tab.take_notifications();
+    /// assert_eq!((sent[0].topic.as_str(), sent[0].payload.as_str()), ("notice", Some("the oven is hot")));
+    /// # Ok::<(), sessions_core::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - [`SessionError::OutboxFull`]: the outbox holds as many notifications as the engine
+    ///   allows ([`EngineBuilder::outbox_capacity`](crate::EngineBuilder::outbox_capacity));
+    ///   this one was not queued.
+    /// - [`SessionError::NotFound`]: the session is closed.
+    /// - [`SessionError::InvalidPayload`]: the payload's `Serialize` impl failed.
+    pub fn notify(&self, topic: &str, payload: impl Serialize) -> Result<(), SessionError> {
+        let payload = to_value(&payload).map_err(|error| SessionError::InvalidPayload {
+            topic: topic.to_owned(),
+            reason: error.to_string(),
+        })?;
+        if !self.is_open() {
+            return Err(SessionError::NotFound(self.id()));
+        }
+        let capacity = self.engine().map_or(DEFAULT_OUTBOX_CAPACITY, |engine| {
+            engine.shared.outbox_capacity
+        });
+        let outbox = self.get_or_insert_with(Outbox::default);
+        let mut state = lock(&outbox.state);
+        if state.closed {
+            return Err(SessionError::NotFound(self.id()));
+        }
+        if state.queue.len() >= capacity {
+            return Err(SessionError::OutboxFull(self.id()));
+        }
+        state.queue.push_back(Notification {
+            topic: topic.to_owned(),
+            payload,
+        });
+        let waiter = state.waiter.take();
+        drop(state);
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+        Ok(())
+    }
+
+    /// Takes every queued notification, oldest first; empty when there is none.
+    pub fn take_notifications(&self) -> Vec<Notification> {
+        match self.get::<Outbox>() {
+            Some(outbox) => lock(&outbox.state).queue.drain(..).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The next notification, when one is queued: what a host awaits to forward them to
+    /// the client in order. `None` once the session is closed and nothing is left. One
+    /// task at a time waits: a second waiting task takes the first one's place.
+    pub fn next_notification(&self) -> NextNotification {
+        NextNotification {
+            outbox: self.get_or_insert_with(Outbox::default),
+        }
+    }
+}
+
+/// The future of [`Session::next_notification`].
+#[must_use = "futures do nothing unless polled"]
+pub struct NextNotification {
+    outbox: Arc<Outbox>,
+}
+
+impl Future for NextNotification {
+    type Output = Option<Notification>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = lock(&self.outbox.state);
+        if let Some(notification) = state.queue.pop_front() {
+            return Poll::Ready(Some(notification));
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        state.waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Engine {
+    /// How many notifications were left queued when their sessions closed (each such
+    /// close was logged).
+    pub fn undelivered_notifications(&self) -> usize {
+        self.shared
+            .undelivered_notifications
+            .load(Ordering::Acquire)
+    }
+}
+
+/// `session` closed: its outbox takes nothing more, a waiting task is told, and what is
+/// left is counted and logged.
+pub(super) fn session_closed(engine: &EngineShared, session: &Session) {
+    let Some(outbox) = session.get::<Outbox>() else {
+        return;
+    };
+    let mut state = lock(&outbox.state);
+    state.closed = true;
+    let left = state.queue.len();
+    state.queue.clear();
+    let waiter = state.waiter.take();
+    drop(state);
+    if let Some(waiter) = waiter {
+        waiter.wake();
+    }
+    if left > 0 {
+        engine
+            .undelivered_notifications
+            .fetch_add(left, Ordering::AcqRel);
+        tracing::warn!(
+            session = %session.id(),
+            notifications = left,
+            "session closed with notifications no client took; they are counted as undelivered"
+        );
+    }
+}
