@@ -23,7 +23,8 @@ pub(crate) struct Objects {
 #[derive(Clone)]
 struct Exported {
     type_name: &'static str,
-    type_id: TypeId,
+    /// The `&self` methods of its type, sorted by their own names: found once, at export.
+    methods: Arc<[&'static MethodInfo]>,
     object: ObjectRef,
 }
 
@@ -114,19 +115,21 @@ impl Engine {
     ) -> Result<ObjectHandle, ObjectError> {
         check_path(path)?;
         let type_id = TypeId::of::<T>();
-        if !methods()
+        let mut of_type: Vec<&'static MethodInfo> = methods()
             .iter()
-            .any(|m| m.is_instance() && m.is_owned_by(type_id))
-        {
+            .filter(|m| m.is_instance() && m.is_owned_by(type_id))
+            .collect();
+        if of_type.is_empty() {
             return Err(ObjectError::NoMethods(std::any::type_name::<T>()));
         }
+        of_type.sort_unstable_by_key(|m| m.member());
         let mut by_path = lock(&self.shared.objects.by_path);
         if by_path.contains_key(path) {
             return Err(ObjectError::PathTaken(path.to_owned()));
         }
         let exported = Exported {
             type_name: std::any::type_name::<T>(),
-            type_id,
+            methods: of_type.into(),
             object,
         };
         by_path.insert(path.to_owned(), exported);
@@ -141,18 +144,10 @@ impl Engine {
         let by_path = lock(&self.shared.objects.by_path).clone();
         by_path
             .into_iter()
-            .map(|(path, exported)| {
-                let mut names: Vec<&'static str> = methods()
-                    .iter()
-                    .filter(|m| m.is_instance() && m.is_owned_by(exported.type_id))
-                    .filter_map(MethodInfo::member)
-                    .collect();
-                names.sort_unstable();
-                ObjectInfo {
-                    path,
-                    type_name: exported.type_name,
-                    methods: names,
-                }
+            .map(|(path, exported)| ObjectInfo {
+                path,
+                type_name: exported.type_name,
+                methods: exported.methods.iter().filter_map(|m| m.member()).collect(),
             })
             .collect()
     }
@@ -160,9 +155,10 @@ impl Engine {
     /// The object at `path` and its method `member`, on this engine.
     fn object_method(&self, path: &str, member: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
         let exported = lock(&self.shared.objects.by_path).get(path).cloned()?;
-        let method = methods()
+        let method = exported
+            .methods
             .iter()
-            .find(|m| m.is_instance() && m.is_member_of(exported.type_id, member))?;
+            .find(|m| m.member() == Some(member))?;
         Some((method, exported.object))
     }
 }

@@ -351,12 +351,6 @@ impl MethodInfo {
         self.owner.is_some_and(|owner| (owner.type_id)() == type_id)
     }
 
-    /// Whether it is a method of objects of type `type_id`, named `member`.
-    pub(crate) fn is_member_of(&self, type_id: TypeId, member: &str) -> bool {
-        self.owner
-            .is_some_and(|owner| (owner.type_id)() == type_id && owner.member == member)
-    }
-
     /// Calls this `&self` method on `object`.
     pub(crate) fn call_on(&self, object: &ObjectRef, args: Args) -> Result<CallOutcome, CallError> {
         match self.call {
