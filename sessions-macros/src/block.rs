@@ -226,36 +226,25 @@ fn spell_out(tokens: TokenStream, ty: &Type, this: Option<&Ident>) -> TokenStrea
     let mut out = Vec::new();
     let mut trees = tokens.into_iter().peekable();
     while let Some(tree) = trees.next() {
-        match tree {
-            TokenTree::Ident(ident) if ident == "Self" => {
-                // Before `::`, as a qualified path (`<Oven<Gas>>::new()` is valid where
-                // `Oven<Gas>::new()` is not); elsewhere as the type itself.
-                let path_follows =
-                    matches!(trees.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
-                if path_follows {
-                    out.extend(quote!(<#ty>));
-                } else {
-                    out.extend(ty.to_token_stream());
-                }
+        let path_follows = matches!(trees.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+        match (tree, this) {
+            // Before `::`, as a qualified path (`<Oven<Gas>>::new()` is valid where
+            // `Oven<Gas>::new()` is not); elsewhere as the type itself.
+            (TokenTree::Ident(ident), _) if ident == "Self" && path_follows => {
+                out.extend(quote!(<#ty>));
             }
-            TokenTree::Ident(ident) if ident == "self" && this.is_some() => {
-                let path_follows =
-                    matches!(trees.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
-                match this {
-                    Some(this) if !path_follows => {
-                        let mut renamed = this.clone();
-                        renamed.set_span(ident.span().resolved_at(this.span()));
-                        out.push(TokenTree::Ident(renamed));
-                    }
-                    _ => out.push(TokenTree::Ident(ident)),
-                }
+            (TokenTree::Ident(ident), _) if ident == "Self" => out.extend(ty.to_token_stream()),
+            (TokenTree::Ident(ident), Some(this)) if ident == "self" && !path_follows => {
+                let mut renamed = this.clone();
+                renamed.set_span(ident.span().resolved_at(this.span()));
+                out.push(TokenTree::Ident(renamed));
             }
-            TokenTree::Group(group) => {
+            (TokenTree::Group(group), _) => {
                 let mut inner = Group::new(group.delimiter(), spell_out(group.stream(), ty, this));
                 inner.set_span(group.span());
                 out.push(TokenTree::Group(inner));
             }
-            other => out.push(other),
+            (other, _) => out.push(other),
         }
     }
     out.into_iter().collect()

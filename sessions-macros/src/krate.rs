@@ -62,7 +62,7 @@ fn workspace_root() -> Option<String> {
 /// Whether the manifest has a dependency key `name` (`name = …` or `name.workspace = …`),
 /// `name` written with `_` or `-`.
 fn names_key(manifest: &str, name: &str) -> bool {
-    manifest.lines().any(|line| {
+    code_lines(manifest).any(|line| {
         let key = line.split('=').next().unwrap_or_default().trim();
         let key = key.split('.').next().unwrap_or_default().trim_matches('"');
         key.replace('-', "_") == name
@@ -73,8 +73,7 @@ fn names_key(manifest: &str, name: &str) -> bool {
 /// table, `sessions-core = …`, `sessions-core.workspace = true`, `[dependencies.sessions-core]`)
 /// or as the package itself.
 fn names_plainly(manifest: &str) -> bool {
-    manifest.lines().any(|line| {
-        let line = line.split('#').next().unwrap_or_default().trim();
+    code_lines(manifest).any(|line| {
         let key = line
             .split('=')
             .next()
@@ -84,25 +83,37 @@ fn names_plainly(manifest: &str) -> bool {
         let is_core = |name: &str| name == PACKAGE || name == "sessions_core";
         is_core(key)
             || key.split('.').next().is_some_and(is_core)
-            || line
-                .strip_prefix('[')
-                .and_then(|l| l.strip_suffix(']'))
-                .and_then(|header| header.rsplit_once("dependencies."))
-                .is_some_and(|(_, name)| is_core(name.trim().trim_matches('"')))
+            || dependency_section(line).is_some_and(|name| is_core(name.unwrap_or_default()))
             || (key == "name" && line.contains(&format!("\"{PACKAGE}\"")))
     })
 }
 
-/// [`renamed`] for the text of a manifest.
+/// The manifest's lines without their comments, trimmed.
+fn code_lines(manifest: &str) -> impl Iterator<Item = &str> {
+    manifest
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+}
+
+/// For a table header line, `Some` of the dependency it is about (`[dependencies.NAME]`,
+/// `[dev-dependencies.NAME]`, `[target.'…'.dependencies.NAME]`), `Some(None)` for any
+/// other table; `None` when the line is not a header.
+fn dependency_section(line: &str) -> Option<Option<&str>> {
+    let header = line.strip_prefix('[')?.strip_suffix(']')?;
+    Some(
+        header
+            .rsplit_once("dependencies.")
+            .map(|(_, name)| name.trim().trim_matches('"')),
+    )
+}
+
+/// The name a manifest gives `sessions-core` when it renames it (inline, or as a
+/// `[dependencies.NAME]` section).
 fn renamed_in(manifest: &str) -> Option<String> {
     let mut section_dependency: Option<&str> = None;
-    for line in manifest.lines() {
-        let line = line.split('#').next().unwrap_or_default().trim();
-        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            // `[dependencies.NAME]`, `[dev-dependencies.NAME]`, `[target.'…'.dependencies.NAME]`
-            section_dependency = header
-                .rsplit_once("dependencies.")
-                .map(|(_, name)| name.trim().trim_matches('"'));
+    for line in code_lines(manifest) {
+        if let Some(section) = dependency_section(line) {
+            section_dependency = section;
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {

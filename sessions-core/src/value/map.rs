@@ -125,14 +125,15 @@ impl ValueMap {
 /// Removes every entry whose key equals the next one's: after a stable sort, the entry
 /// kept for each key is the one given last.
 fn keep_last_of_equal_keys(entries: &mut Vec<(Cow<'static, str>, Value)>) {
-    let mut kept: Vec<(Cow<'static, str>, Value)> = Vec::with_capacity(entries.len());
-    for entry in entries.drain(..) {
-        match kept.last_mut() {
-            Some(last) if last.0 == entry.0 => *last = entry,
-            _ => kept.push(entry),
+    // `dedup_by` removes the later of two equal entries: its value moves into the earlier
+    // one first, so the value given last is the one kept, in place.
+    entries.dedup_by(|later, earlier| {
+        let equal = later.0 == earlier.0;
+        if equal {
+            std::mem::swap(&mut later.1, &mut earlier.1);
         }
-    }
-    *entries = kept;
+        equal
+    });
 }
 
 impl fmt::Debug for ValueMap {
