@@ -23,6 +23,8 @@ mod engine;
 pub mod task;
 pub mod thread;
 pub mod timer;
+#[cfg(feature = "web")]
+pub mod web;
 
 #[doc(hidden)]
 pub mod __private;

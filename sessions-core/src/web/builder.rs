@@ -1,0 +1,194 @@
+//! [`WebHost::builder`]: what the application chooses (base path, origins, cookies, grace
+//! period, limits, authentication) before it gets the [`Router`] to mount.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::request::Parts;
+use axum::Router;
+
+use crate::{Engine, User};
+
+/// The base path the host's routes live under unless [`WebHostBuilder::base_path`] says
+/// otherwise.
+pub const DEFAULT_BASE_PATH: &str = "/sessions";
+/// How long a tab's session waits for the tab to come back after its socket drops.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+/// The largest JSON-RPC message (one WebSocket message or one POST body) taken by default.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// How many calls one tab may have running at once by default.
+pub const DEFAULT_MAX_IN_FLIGHT_CALLS: usize = 32;
+/// How many tabs (open sessions) one browser may have at once by default.
+pub const DEFAULT_MAX_TABS_PER_CLIENT: usize = 32;
+
+/// The authentication hook: turns a request's parts (a header, a cookie) into the user of
+/// the tab's session, or `None` for an anonymous one.
+pub type Authenticate = dyn Fn(&Parts) -> Option<User> + Send + Sync;
+
+/// The web host: an axum [`Router`] that makes every browser tab a session of an
+/// [`Engine`] and serves the exported methods over JSON-RPC 2.0. Build one with
+/// [`WebHost::builder`].
+#[derive(Debug)]
+pub struct WebHost(());
+
+impl WebHost {
+    /// Starts building the host of `engine`'s sessions, with the defaults: base path
+    /// `/sessions`, same-origin requests only, cookies without `Secure`, a 30 s grace
+    /// period, 64 KiB messages, 32 calls in flight per tab and 32 tabs per browser, no
+    /// authentication.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sessions_core::web::WebHost;
+    /// use sessions_core::{Engine, User};
+    ///
+    /// let engine = Engine::builder().name("WebPresentationEngine").build()?;
+    /// let app: axum::Router = WebHost::builder(engine)
+    ///     .allow_origin("https://hmi.example.com")
+    ///     .secure_cookies(true)
+    ///     .grace_period(Duration::from_secs(10))
+    ///     .authenticate(|request| {
+    ///         let name = request.headers.get("x-remote-user")?.to_str().ok()?;
+    ///         Some(User::new(name))
+    ///     })
+    ///     .build();
+    /// # drop(app);
+    /// # Ok::<(), sessions_core::SessionError>(())
+    /// ```
+    pub fn builder(engine: Engine) -> WebHostBuilder {
+        WebHostBuilder {
+            config: Config {
+                engine,
+                base_path: DEFAULT_BASE_PATH.to_owned(),
+                allowed_origins: Vec::new(),
+                secure_cookies: false,
+                grace_period: DEFAULT_GRACE_PERIOD,
+                max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+                max_in_flight_calls: DEFAULT_MAX_IN_FLIGHT_CALLS,
+                max_tabs_per_client: DEFAULT_MAX_TABS_PER_CLIENT,
+                authenticate: None,
+            },
+        }
+    }
+}
+
+/// Sets up a [`WebHost`]; [`build`](Self::build) gives the [`Router`] to mount.
+#[must_use = "a builder does nothing until `build` gives the router to mount"]
+pub struct WebHostBuilder {
+    config: Config,
+}
+
+/// What a built host was given: read by every request and socket.
+pub(super) struct Config {
+    pub engine: Engine,
+    pub base_path: String,
+    pub allowed_origins: Vec<String>,
+    pub secure_cookies: bool,
+    pub grace_period: Duration,
+    pub max_message_bytes: usize,
+    pub max_in_flight_calls: usize,
+    pub max_tabs_per_client: usize,
+    pub authenticate: Option<Arc<Authenticate>>,
+}
+
+impl WebHostBuilder {
+    /// The path the host's routes live under (`{base}/ws`, `{base}/rpc`,
+    /// `{base}/methods`, `{base}/client.js`); default `/sessions`. A trailing `/` is
+    /// ignored; `""` or `"/"` puts them at the root.
+    ///
+    /// # Panics
+    /// When `path` is not empty and does not start with `/`: a programming error, caught at
+    /// start-up.
+    pub fn base_path(mut self, path: impl Into<String>) -> WebHostBuilder {
+        let path = path.into();
+        assert!(
+            path.is_empty() || path.starts_with('/'),
+            "the web host's base path must start with `/`, got {path:?}"
+        );
+        self.config.base_path = path.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Allows WebSocket upgrades and POSTs whose `Origin` header is `origin`
+    /// (`scheme://host[:port]`, as a browser sends it), besides same-origin ones. Call it
+    /// once per origin. A request with no `Origin` header (a script, curl) is not a
+    /// browser's cross-site request and is always taken.
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> WebHostBuilder {
+        let origin = origin.into();
+        self.config
+            .allowed_origins
+            .push(origin.trim_end_matches('/').to_ascii_lowercase());
+        self
+    }
+
+    /// Whether the `sessions_client` cookie is marked `Secure` (sent over HTTPS only):
+    /// turn it on when the site is served over HTTPS. Default off.
+    pub fn secure_cookies(mut self, secure: bool) -> WebHostBuilder {
+        self.config.secure_cookies = secure;
+        self
+    }
+
+    /// How long a tab's session stays open after its socket drops, waiting for the tab to
+    /// reconnect with its resume token; past it, the session closes. Default 30 s.
+    pub fn grace_period(mut self, grace: Duration) -> WebHostBuilder {
+        self.config.grace_period = grace;
+        self
+    }
+
+    /// The largest message taken, in bytes: a larger WebSocket message closes the socket
+    /// (close code 1009), a larger POST body is refused (HTTP 413). Default 64 KiB.
+    pub fn max_message_bytes(mut self, bytes: usize) -> WebHostBuilder {
+        self.config.max_message_bytes = bytes;
+        self
+    }
+
+    /// How many calls one tab may have running at once; a call past it is answered with
+    /// the error -32005 at once, and does not run. Default 32.
+    pub fn max_in_flight_calls(mut self, calls: usize) -> WebHostBuilder {
+        self.config.max_in_flight_calls = calls.max(1);
+        self
+    }
+
+    /// How many tabs (sessions of this host) one browser may have open at once; another
+    /// tab's socket is closed at once (close code 1008) and opens no session. Default 32.
+    pub fn max_tabs_per_client(mut self, tabs: usize) -> WebHostBuilder {
+        self.config.max_tabs_per_client = tabs.max(1);
+        self
+    }
+
+    /// The authentication hook: it sees each WebSocket upgrade's request parts (headers,
+    /// cookies, URI) and gives the user the tab's session starts with, or `None` for an
+    /// anonymous one (which may still call a `Login` method).
+    pub fn authenticate(
+        mut self,
+        hook: impl Fn(&Parts) -> Option<User> + Send + Sync + 'static,
+    ) -> WebHostBuilder {
+        self.config.authenticate = Some(Arc::new(hook));
+        self
+    }
+
+    /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods` and
+    /// `GET {base}/client.js`. Merge it into the application's router
+    /// (`Router::merge`), and serve it with `axum::serve` on a tokio runtime.
+    pub fn build(self) -> Router {
+        super::routes::router(self.config)
+    }
+}
+
+impl fmt::Debug for WebHostBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.config;
+        f.debug_struct("WebHostBuilder")
+            .field("engine", &config.engine.name())
+            .field("base_path", &config.base_path)
+            .field("allowed_origins", &config.allowed_origins)
+            .field("secure_cookies", &config.secure_cookies)
+            .field("grace_period", &config.grace_period)
+            .field("max_message_bytes", &config.max_message_bytes)
+            .field("max_in_flight_calls", &config.max_in_flight_calls)
+            .field("max_tabs_per_client", &config.max_tabs_per_client)
+            .field("authenticate", &config.authenticate.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,156 @@
+// The browser side of the sessions web host: an ES module with no dependencies.
+//
+//   import { connect } from "/sessions/client.js";
+//   const tab = await connect();                  // this tab's session
+//   tab.on("notice", (notice) => show(notice));   // Session::notify("notice", …)
+//   const { value, outs } = await tab.call("Login", { user: "bob", roles: [] });
+//
+// The socket reconnects by itself and resumes the same session (its token is kept in
+// sessionStorage, which is per tab); calls made while it is down wait for it.
+
+const base = new URL(".", import.meta.url);
+const TOKEN_KEY = "sessions.resume:" + base.pathname;
+
+/** A failed call: `code` is the JSON-RPC error code, `data` its data (e.g. `outs`). */
+export class CallError extends Error {
+  constructor(error) {
+    super(error.message);
+    this.name = "CallError";
+    this.code = error.code;
+    this.data = error.data;
+  }
+}
+
+/**
+ * Opens this tab's session. Resolves once the host has sent `session.opened`, with a
+ * `Tab`: `session`, `client`, `call(name, params)`, `on(topic, fn)`, `close()`.
+ */
+export function connect(options = {}) {
+  const tab = new Tab(options);
+  return tab.opened.then(() => tab);
+}
+
+class Tab {
+  constructor({ retryMs = 500, maxRetryMs = 10000 } = {}) {
+    this.session = null;
+    this.client = null;
+    this.resumed = false;
+    this.retryMs = retryMs;
+    this.maxRetryMs = maxRetryMs;
+    this.nextId = 1;
+    this.pending = new Map(); // id -> { resolve, reject, text }
+    this.handlers = new Map(); // topic -> [fn]
+    this.unsent = []; // texts waiting for the socket
+    this.closed = false;
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.open(retryMs);
+  }
+
+  /** Calls the exported method `name` with `params` (an array, or an object by name). */
+  call(name, params = []) {
+    const id = this.nextId++;
+    const text = JSON.stringify({ jsonrpc: "2.0", method: name, params, id });
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, text });
+      this.send(text);
+    });
+  }
+
+  /** Calls `fn(params)` for each notification of `topic` (and `session.opened`). */
+  on(topic, fn) {
+    if (!this.handlers.has(topic)) this.handlers.set(topic, []);
+    this.handlers.get(topic).push(fn);
+    return this;
+  }
+
+  /** Closes the socket for good: the session closes after the host's grace period. */
+  close() {
+    this.closed = true;
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (this.socket) this.socket.close(1000, "closed by the page");
+  }
+
+  open(delay) {
+    const url = new URL("ws", base);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) url.searchParams.set("resume", token);
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => {
+      this.socket = null;
+      this.ready = false;
+      if (this.closed) return;
+      // 1008: too many tabs; 1009: a message too large; 4001: the session is closed.
+      if (event.code === 4001) sessionStorage.removeItem(TOKEN_KEY);
+      if (event.code === 1008 || event.code === 4002) {
+        this.fail(new Error(event.reason || "refused by the host"));
+        return;
+      }
+      setTimeout(() => this.open(Math.min(delay * 2, this.maxRetryMs)), delay);
+    };
+  }
+
+  receive(text) {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (Array.isArray(message)) {
+      message.forEach((one) => this.receive(JSON.stringify(one)));
+      return;
+    }
+    if (message.method !== undefined) {
+      if (message.method === "session.opened") this.attached(message.params);
+      for (const fn of this.handlers.get(message.method) || []) fn(message.params);
+      return;
+    }
+    const call = this.pending.get(message.id);
+    if (!call) return;
+    this.pending.delete(message.id);
+    if (message.error) call.reject(new CallError(message.error));
+    else call.resolve(message.result);
+  }
+
+  attached({ session, client, resume, resumed }) {
+    this.session = session;
+    this.client = client;
+    this.resumed = resumed;
+    sessionStorage.setItem(TOKEN_KEY, resume);
+    this.ready = true;
+    // Calls whose answers were lost with the old socket are sent again only if the
+    // session is new: a resumed session may have run them already.
+    if (!resumed) {
+      for (const call of this.pending.values()) this.unsent.push(call.text);
+    } else {
+      for (const [id, call] of this.pending) {
+        if (!this.unsent.includes(call.text)) {
+          this.pending.delete(id);
+          call.reject(new Error("the connection dropped before the answer came"));
+        }
+      }
+    }
+    const unsent = this.unsent;
+    this.unsent = [];
+    unsent.forEach((text) => this.socket.send(text));
+    this.resolveOpened();
+  }
+
+  send(text) {
+    if (this.ready && this.socket) this.socket.send(text);
+    else this.unsent.push(text);
+  }
+
+  fail(error) {
+    this.closed = true;
+    this.rejectOpened(error);
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,126 @@
+//! The host's plain HTTP routes: `POST {base}/rpc` (JSON-RPC for scripts and curl),
+//! `GET {base}/methods` (the OpenRPC document) and `GET {base}/client.js`.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::origin::origin_allowed;
+use super::routes::Host;
+use super::rpc::{answer, error_response, CallIn, INVALID_REQUEST, PARSE_ERROR};
+use crate::{methods, ClientId, Session, SessionId};
+
+/// The header that names the session a POST runs in (one of this browser's tabs).
+pub const SESSION_HEADER: &str = "sessions-session";
+
+/// The module that pages import: `connect()`, `call(name, params)`, `on(topic, fn)`, and
+/// reconnection with resume.
+const CLIENT_JS: &str = include_str!("client.js");
+
+/// -32001: the session named by the header is not one of this client's open sessions.
+const SESSION_GONE: i32 = -32001;
+
+/// `POST {base}/rpc`: one JSON-RPC message, run in the session the `Sessions-Session`
+/// header names when the request's client cookie owns it, with no session current when
+/// there is no header.
+pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Response {
+    let config = &host.config;
+    let (parts, body) = request.into_parts();
+    if !origin_allowed(&parts.headers, &config.allowed_origins) {
+        let text = error_response(
+            None,
+            INVALID_REQUEST,
+            "cross-origin request refused: the request's Origin is not this host's and is not allowed",
+            None::<()>,
+        );
+        return json(StatusCode::FORBIDDEN, text);
+    }
+    let limit = config.max_message_bytes;
+    let Ok(body) = to_bytes(body, limit).await else {
+        let text = error_response(
+            None,
+            INVALID_REQUEST,
+            &format!("request body larger than {limit} bytes, the host's limit"),
+            None::<()>,
+        );
+        return json(StatusCode::PAYLOAD_TOO_LARGE, text);
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        let text = error_response(None, PARSE_ERROR, "the body is not UTF-8 text", None::<()>);
+        return json(StatusCode::OK, text);
+    };
+    let answer = match named_session(&parts.headers, &host) {
+        Named::None => answer(text, CallIn::NoSession).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
+        Named::NotOwned => Some(error_response(
+            None,
+            SESSION_GONE,
+            "the Sessions-Session header names no open session of this client",
+            None::<()>,
+        )),
+    };
+    match answer {
+        Some(text) => json(StatusCode::OK, text),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+enum Named {
+    None,
+    Owned(Session),
+    NotOwned,
+}
+
+/// The session the header names, if this request's client owns it. An unknown id, a
+/// closed session and another client's session are the same answer, so a request cannot
+/// learn whether another client's session exists.
+fn named_session(headers: &HeaderMap, host: &Host) -> Named {
+    let Some(header) = headers.get(SESSION_HEADER) else {
+        return Named::None;
+    };
+    let owned = (|| {
+        let id = header.to_str().ok()?.trim().parse::<SessionId>().ok()?;
+        let client: ClientId = client_of(headers)?;
+        let session = host.config.engine.get(id)?;
+        (session.client()? == client).then_some(session)
+    })();
+    owned.map_or(Named::NotOwned, Named::Owned)
+}
+
+fn json(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        text,
+    )
+        .into_response()
+}
+
+/// `GET {base}/methods`: the OpenRPC document of the method table.
+pub(super) async fn openrpc() -> Response {
+    let document = methods().openrpc();
+    json(StatusCode::OK, document.to_string())
+}
+
+/// `GET {base}/client.js`, which also gives a browser its client cookie, so that a page's
+/// first socket already has it.
+pub(super) async fn client_js(State(host): State<Arc<Host>>, headers: HeaderMap) -> Response {
+    let mut response = (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::from(CLIENT_JS),
+    )
+        .into_response();
+    let (client, new_client) = client_or_new(&headers);
+    if new_client {
+        set_client_cookie(response.headers_mut(), &client, host.config.secure_cookies);
+    }
+    response
+}

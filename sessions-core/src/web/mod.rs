@@ -1,0 +1,72 @@
+//! The web host (feature `web`): an axum [`Router`](axum::Router) that makes every browser
+//! tab a session and serves the exported methods to it over JSON-RPC 2.0, on a WebSocket
+//! and over HTTP, with the session's [notifications](crate::Session::notify) pushed to the
+//! tab.
+//!
+//! ```no_run
+//! use sessions_core::web::WebHost;
+//! use sessions_core::Engine;
+//!
+//! # async fn serve() -> std::io::Result<()> {
+//! let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
+//! let app = axum::Router::new().merge(WebHost::builder(engine).build());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! What a browser sees (the wire format is in DESIGN.md, "Hosts → Web"):
+//! - **Its client.** The first response sets the `sessions_client` cookie (128 random
+//!   bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured): the browser's
+//!   [`ClientId`](crate::ClientId), shared by its tabs.
+//! - **A session per tab.** `GET {base}/ws` upgrades to a WebSocket and opens a session
+//!   with [`Engine::open_for_client`](crate::Engine::open_for_client); the first message is
+//!   `{"jsonrpc":"2.0","method":"session.opened","params":{"session","client","resume","resumed"}}`.
+//!   A socket that drops leaves the session open for the grace period; the tab reconnects
+//!   with `?resume=TOKEN` to get it back with what was queued for it. Past the grace period
+//!   the session closes.
+//! - **Calls.** JSON-RPC 2.0 requests (single or batch, `params` by position or by name)
+//!   run in the tab's session: `"result": {"value": V, "outs": {NAME: V}}`, or an error
+//!   with the codes below.
+//! - **Pushes.** [`Session::notify`](crate::Session::notify) arrives as
+//!   `{"jsonrpc":"2.0","method":TOPIC,"params":PAYLOAD}`, in order.
+//! - **HTTP.** `POST {base}/rpc` takes the same messages, in the session the
+//!   `Sessions-Session` header names if the request's cookie owns it; `GET {base}/methods`
+//!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
+//!
+//! # Error codes
+//! | code | meaning |
+//! | --- | --- |
+//! | -32700 | not JSON |
+//! | -32600 | not a JSON-RPC 2.0 request (or a POST body over the size limit) |
+//! | -32601 | no such method, or no object at that path |
+//! | -32602 | wrong arguments: count, type, name |
+//! | -32603 | the method panicked (caught and logged) |
+//! | -32000 | the method failed: `data.outs` holds its out parameters, sentinels written |
+//! | -32001 | the session is gone (closed, or not this client's) |
+//! | -32005 | the tab has as many calls running as the host allows |
+//!
+//! # Guards
+//! WebSocket upgrades and POSTs from another origin are refused (HTTP 403) unless allowed
+//! with [`WebHostBuilder::allow_origin`]; a message over the size limit closes the socket
+//! with code 1009 (a POST: HTTP 413); a tab over the browser's tab limit is closed with
+//! 1008; a session closed under a tab closes its socket with 4001. Session ids are never
+//! taken from a client: a tab gets its session from the host, and a resume token is
+//! compared in constant time and only for the browser that got it.
+
+mod builder;
+mod cookie;
+mod http;
+mod origin;
+mod routes;
+mod rpc;
+mod socket;
+mod tabs;
+
+pub use builder::{
+    Authenticate, WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD,
+    DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
+};
+pub use cookie::CLIENT_COOKIE;
+pub use http::SESSION_HEADER;
+pub use rpc::{INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, TOO_MANY_CALLS};

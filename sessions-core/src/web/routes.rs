@@ -1,0 +1,33 @@
+//! The router: the host's routes under its base path, sharing one [`Host`].
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::builder::Config;
+use super::http::{client_js, openrpc, rpc};
+use super::socket::upgrade;
+use super::tabs::Tabs;
+
+/// What every request and socket of one host shares.
+pub(super) struct Host {
+    pub config: Config,
+    pub tabs: Arc<Tabs>,
+}
+
+pub(super) fn router(config: Config) -> Router {
+    let base = config.base_path.clone();
+    let tabs = Tabs::new(
+        config.engine.clone(),
+        config.grace_period,
+        config.max_tabs_per_client,
+    );
+    let host = Arc::new(Host { config, tabs });
+    Router::new()
+        .route(&format!("{base}/ws"), get(upgrade))
+        .route(&format!("{base}/rpc"), post(rpc))
+        .route(&format!("{base}/methods"), get(openrpc))
+        .route(&format!("{base}/client.js"), get(client_js))
+        .with_state(host)
+}

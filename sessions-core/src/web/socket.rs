@@ -1,0 +1,247 @@
+//! `GET {base}/ws`: one WebSocket, one tab, one session. The socket's task sends
+//! `session.opened` first, then runs the tab's calls (each in its own task, so a slow
+//! async method holds up neither this tab's other calls nor any other tab) and forwards
+//! the session's notifications, in order, until the socket or the session closes.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use super::cookie::{client_or_new, set_client_cookie};
+use super::origin::origin_allowed;
+use super::routes::Host;
+use super::rpc::{answer, too_many_calls, CallIn};
+use super::tabs::{Attached, Refusal};
+use crate::{ClientId, Notification, Session};
+
+/// Close codes the host sends, with a reason a person can read.
+mod close {
+    /// The session closed (idle expiry, or the application closed it).
+    pub const SESSION_CLOSED: u16 = 4001;
+    /// A newer socket of the same tab resumed the session.
+    pub const TAKEN_OVER: u16 = 4002;
+    /// Not JSON-RPC text.
+    pub const UNSUPPORTED: u16 = 1003;
+    /// Too many tabs for this browser.
+    pub const POLICY: u16 = 1008;
+    /// A message larger than the host's limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The engine cannot open a session now.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// The upgrade: refused (403) from another origin; otherwise the tab's socket, with the
+/// browser's cookie set if it had none.
+pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let config = &host.config;
+    if !origin_allowed(&parts.headers, &config.allowed_origins) {
+        return (
+            StatusCode::FORBIDDEN,
+            "WebSocket upgrade refused: the request's Origin is not this host's and is not allowed",
+        )
+            .into_response();
+    }
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let (client, new_client) = client_or_new(&parts.headers);
+    let resume = resume_token(&parts).map(str::to_owned);
+    let user = config.authenticate.as_ref().and_then(|hook| hook(&parts));
+    let limit = config.max_message_bytes;
+    let cookie_client = client.clone();
+    let secure_cookies = config.secure_cookies;
+    let mut response = upgrade
+        // Messages up to twice the limit are read and refused with a reason; longer ones
+        // are cut off by the WebSocket layer (still closed with 1009).
+        .max_message_size(limit.saturating_mul(2))
+        .max_frame_size(limit.saturating_mul(2))
+        // Small buffers: an idle tab should cost little (they grow for large messages).
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| async move {
+            let attached = match resume.and_then(|token| host.tabs.resume(&token, &client)) {
+                Some(attached) => Ok(attached),
+                None => host.tabs.open(&client, user),
+            };
+            match attached {
+                Ok(attached) => serve(socket, &host, &client, attached).await,
+                Err(refusal) => refuse(socket, refusal).await,
+            }
+        });
+    if new_client {
+        set_client_cookie(response.headers_mut(), &cookie_client, secure_cookies);
+    }
+    response
+}
+
+/// The `resume` query parameter: a token is hex digits, so no decoding is needed.
+fn resume_token(parts: &Parts) -> Option<&str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("resume="))
+}
+
+async fn refuse(mut socket: WebSocket, refusal: Refusal) {
+    let (code, reason) = match refusal {
+        Refusal::TooManyTabs(limit) => (
+            close::POLICY,
+            format!("this browser already has {limit} tabs open, the host's limit: close one"),
+        ),
+        Refusal::Engine(error) => (close::TRY_AGAIN_LATER, error.to_string()),
+    };
+    send_close(&mut socket, code, &reason).await;
+}
+
+async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
+    // A close reason is at most 123 bytes; ours are shorter, but keep it so.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    };
+    // The peer may be gone already: nothing more to tell it.
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// What `session.opened` tells the tab.
+#[derive(Serialize)]
+struct Opened<'a> {
+    session: String,
+    client: &'a str,
+    resume: &'a str,
+    /// Whether this is the tab's session from before (its token was still good).
+    resumed: bool,
+}
+
+/// Runs the tab until its socket or its session closes, then lets go of the tab (which
+/// waits out the grace period).
+async fn serve(mut socket: WebSocket, host: &Arc<Host>, client: &ClientId, attached: Attached) {
+    let session = attached.session.clone();
+    let opened = Opened {
+        session: session.id().to_string(),
+        client: client.as_str(),
+        resume: &attached.token,
+        resumed: attached.resumed,
+    };
+    let mut calls = JoinSet::new();
+    let ended = match socket.send(notification("session.opened", &opened)).await {
+        Ok(()) => run(&mut socket, &mut calls, host, &session, &attached).await,
+        Err(_) => Ended::SocketGone,
+    };
+    // Calls still running finish in their session; only their answers have nowhere to go.
+    calls.detach_all();
+    if ended != Ended::TakenOver {
+        host.tabs.detach(&attached);
+    }
+}
+
+#[derive(PartialEq)]
+enum Ended {
+    SocketGone,
+    SessionClosed,
+    TakenOver,
+}
+
+async fn run(
+    socket: &mut WebSocket,
+    calls: &mut JoinSet<Option<String>>,
+    host: &Host,
+    session: &Session,
+    attached: &Attached,
+) -> Ended {
+    let config = &host.config;
+    loop {
+        let outgoing = tokio::select! {
+            () = attached.taken_over.notified() => {
+                send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection").await;
+                return Ended::TakenOver;
+            }
+            Some(done) = calls.join_next(), if !calls.is_empty() => match done {
+                Ok(answer) => answer.map(Message::from),
+                Err(error) => {
+                    // Calls catch their panics; this is a bug in the host, not a method.
+                    tracing::error!(%error, session = %session.id(), "a web call's task failed");
+                    None
+                }
+            },
+            next = session.next_notification() => match next {
+                Some(Notification { topic, payload }) => Some(notification(&topic, &payload)),
+                None => {
+                    send_close(socket, close::SESSION_CLOSED, "the session is closed").await;
+                    return Ended::SessionClosed;
+                }
+            },
+            received = socket.recv() => match received {
+                Some(Ok(Message::Text(text))) => {
+                    session.touch();
+                    let text = text.to_string();
+                    if text.len() > config.max_message_bytes {
+                        let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
+                        send_close(socket, close::TOO_BIG, &reason).await;
+                        return Ended::SocketGone;
+                    }
+                    if calls.len() >= config.max_in_flight_calls {
+                        too_many_calls(&text, config.max_in_flight_calls).map(Message::from)
+                    } else {
+                        let session = session.clone();
+                        calls.spawn(async move { answer(&text, CallIn::Session(&session)).await });
+                        None
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages").await;
+                    return Ended::SocketGone;
+                }
+                // Pings are answered by the WebSocket layer.
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                Some(Ok(Message::Close(_))) | None => return Ended::SocketGone,
+                Some(Err(error)) => {
+                    if error.to_string().contains("too long") {
+                        let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
+                        send_close(socket, close::TOO_BIG, &reason).await;
+                    }
+                    return Ended::SocketGone;
+                }
+            },
+        };
+        if let Some(message) = outgoing {
+            if socket.send(message).await.is_err() {
+                return Ended::SocketGone;
+            }
+        }
+    }
+}
+
+/// A JSON-RPC notification: `{"jsonrpc":"2.0","method":TOPIC,"params":PARAMS}`.
+fn notification(topic: &str, params: &impl Serialize) -> Message {
+    #[derive(Serialize)]
+    struct Push<'a, P> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        params: &'a P,
+    }
+    let push = Push {
+        jsonrpc: "2.0",
+        method: topic,
+        params,
+    };
+    // A `Value` and the `Opened` struct always serialize.
+    let text = serde_json::to_string(&push).unwrap_or_else(|error| {
+        tracing::error!(%error, topic, "a notification could not be written");
+        String::new()
+    });
+    Message::from(text)
+}

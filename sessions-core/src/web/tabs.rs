@@ -1,0 +1,185 @@
+//! The host's tabs: each open tab's session, its resume token, which socket holds it, and
+//! how many tabs each browser has. A tab whose socket drops keeps its session for the grace
+//! period; a socket that comes back with the token within it gets the same session.
+//!
+//! A resume token is two halves of 128 random bits each: the first finds the tab, the
+//! second is compared in constant time, so neither a lookup's timing nor a guessed prefix
+//! tells anything about a valid token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::lock::lock;
+use crate::{ClientId, Engine, Session, SessionError, SessionId, User};
+
+/// Why a tab was not given a session.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// The browser has as many tabs as the host allows.
+    TooManyTabs(usize),
+    /// The engine would not open a session (its `max_sessions`).
+    Engine(SessionError),
+}
+
+/// A socket's hold on a tab: the session, and what the socket needs to let go of it.
+pub(super) struct Attached {
+    pub session: Session,
+    pub token: String,
+    pub resumed: bool,
+    /// Told when a newer socket of the same tab takes the session over.
+    pub taken_over: Arc<Notify>,
+    key: u128,
+    generation: u64,
+}
+
+struct Tab {
+    secret: SessionId,
+    session: Session,
+    client: ClientId,
+    /// Bumped by each socket that attaches: a socket lets go only of its own attachment.
+    generation: u64,
+    /// The attached socket's take-over signal; `None` while no socket holds the tab.
+    socket: Option<Arc<Notify>>,
+}
+
+#[derive(Default)]
+struct State {
+    tabs: HashMap<u128, Tab>,
+    per_client: HashMap<ClientId, usize>,
+}
+
+/// Every tab of one host.
+pub(super) struct Tabs {
+    engine: Engine,
+    grace: Duration,
+    max_per_client: usize,
+    state: Mutex<State>,
+}
+
+impl Tabs {
+    pub fn new(engine: Engine, grace: Duration, max_per_client: usize) -> Arc<Tabs> {
+        Arc::new(Tabs {
+            engine,
+            grace,
+            max_per_client,
+            state: Mutex::default(),
+        })
+    }
+
+    /// Opens a new tab of `client`: a session of the engine with `user`, and its token.
+    pub fn open(&self, client: &ClientId, user: Option<User>) -> Result<Attached, Refusal> {
+        let mut state = lock(&self.state);
+        let count = state.per_client.get(client).copied().unwrap_or(0);
+        if count >= self.max_per_client {
+            return Err(Refusal::TooManyTabs(self.max_per_client));
+        }
+        let session = self
+            .engine
+            .open_for_client(client.clone())
+            .map_err(Refusal::Engine)?;
+        if user.is_some() {
+            session.set_user(user);
+        }
+        *state.per_client.entry(client.clone()).or_insert(0) += 1;
+        let key = SessionId::random();
+        let secret = SessionId::random();
+        let taken_over = Arc::new(Notify::new());
+        state.tabs.insert(
+            key.as_u128(),
+            Tab {
+                secret,
+                session: session.clone(),
+                client: client.clone(),
+                generation: 0,
+                socket: Some(taken_over.clone()),
+            },
+        );
+        Ok(Attached {
+            session,
+            token: format!("{key}{secret}"),
+            resumed: false,
+            taken_over,
+            key: key.as_u128(),
+            generation: 0,
+        })
+    }
+
+    /// The tab of `token`, if the token is valid, belongs to `client` and its session is
+    /// still open: the socket takes it over (a socket still holding it is told to let
+    /// go). `None` otherwise, without saying which check failed.
+    pub fn resume(&self, token: &str, client: &ClientId) -> Option<Attached> {
+        let key = token.get(..32)?.parse::<SessionId>().ok()?;
+        let secret = token.get(32..)?.parse::<SessionId>().ok()?;
+        let mut state = lock(&self.state);
+        let tab = state.tabs.get_mut(&key.as_u128())?;
+        // Both checks run whatever the first says: the time taken tells nothing.
+        let secret_matches = tab.secret.ct_eq(&secret);
+        let client_matches = tab.client == *client;
+        if !(secret_matches & client_matches) || !tab.session.is_open() {
+            return None;
+        }
+        if let Some(previous) = tab.socket.take() {
+            previous.notify_one();
+        }
+        tab.generation += 1;
+        let taken_over = Arc::new(Notify::new());
+        tab.socket = Some(taken_over.clone());
+        Some(Attached {
+            session: tab.session.clone(),
+            token: token.to_owned(),
+            resumed: true,
+            taken_over,
+            key: key.as_u128(),
+            generation: tab.generation,
+        })
+    }
+
+    /// The socket of `attached` is gone. Unless another socket has taken the tab over, the
+    /// tab waits for the grace period, then its session closes.
+    pub fn detach(self: &Arc<Tabs>, attached: &Attached) {
+        {
+            let mut state = lock(&self.state);
+            let Some(tab) = state.tabs.get_mut(&attached.key) else {
+                return;
+            };
+            if tab.generation != attached.generation {
+                return;
+            }
+            tab.socket = None;
+        }
+        let tabs = Arc::clone(self);
+        let (key, generation) = (attached.key, attached.generation);
+        tokio::spawn(async move {
+            tokio::time::sleep(tabs.grace).await;
+            tabs.expire(key, generation);
+        });
+    }
+
+    /// The grace period of the tab's attachment `generation` has passed: unless a socket
+    /// came back, the tab goes and its session closes.
+    fn expire(&self, key: u128, generation: u64) {
+        let tab = {
+            let mut state = lock(&self.state);
+            match state.tabs.get(&key) {
+                Some(tab) if tab.generation == generation && tab.socket.is_none() => {}
+                _ => return,
+            }
+            let Some(tab) = state.tabs.remove(&key) else {
+                return;
+            };
+            if let Some(count) = state.per_client.get_mut(&tab.client) {
+                *count -= 1;
+                if *count == 0 {
+                    state.per_client.remove(&tab.client);
+                }
+            }
+            tab
+        };
+        // Already closed (idle expiry, the application) is fine: it is closed either way.
+        let _ = self.engine.close(tab.session.id());
+        tracing::debug!(session = %tab.session.id(), "tab gone past its grace period: session closed");
+    }
+}
