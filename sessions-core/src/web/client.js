@@ -35,6 +35,7 @@ class Tab {
     this.session = null;
     this.client = null;
     this.resumed = false;
+    this.seen = 0; // pushes received in this session, told to the host on resume
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
     this.nextId = 1;
@@ -77,7 +78,10 @@ class Tab {
     const url = new URL("ws", base);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) url.searchParams.set("resume", token);
+    if (token) {
+      url.searchParams.set("resume", token);
+      url.searchParams.set("seen", String(this.seen));
+    }
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.onmessage = (event) => this.receive(event.data);
@@ -108,6 +112,7 @@ class Tab {
     }
     if (message.method !== undefined) {
       if (message.method === "session.opened") this.attached(message.params);
+      else this.seen++;
       for (const fn of this.handlers.get(message.method) || []) fn(message.params);
       return;
     }
@@ -119,6 +124,7 @@ class Tab {
   }
 
   attached({ session, client, resume, resumed }) {
+    if (!resumed) this.seen = 0;
     this.session = session;
     this.client = client;
     this.resumed = resumed;

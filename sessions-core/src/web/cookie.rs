@@ -56,14 +56,21 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             COOKIE,
-            HeaderValue::from_str(&format!("a=1; {CLIENT_COOKIE}={id}; b=2")).unwrap(),
+            HeaderValue::from_str(&format!("a=1; {CLIENT_COOKIE}={id}; b=2"))
+                .expect("as the test set it up"),
         );
         assert_eq!(client_of(&headers), Some(ClientId::new(id)));
 
         let mut forged = HeaderMap::new();
-        forged.insert(COOKIE, HeaderValue::from_static("sessions_client=../../etc"));
+        forged.insert(
+            COOKIE,
+            HeaderValue::from_static("sessions_client=../../etc"),
+        );
         assert_eq!(client_of(&forged), None);
-        assert!(client_or_new(&forged).1, "a malformed cookie gets a new client");
+        assert!(
+            client_or_new(&forged).1,
+            "a malformed cookie gets a new client"
+        );
     }
 
     #[test]
@@ -71,7 +78,11 @@ mod tests {
         let client = new_client();
         let mut headers = HeaderMap::new();
         set_client_cookie(&mut headers, &client, true);
-        let cookie = headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+        let cookie = headers
+            .get(SET_COOKIE)
+            .expect("as the test set it up")
+            .to_str()
+            .expect("as the test set it up");
         assert_eq!(
             cookie,
             format!("sessions_client={client}; Path=/; HttpOnly; SameSite=Lax; Secure")

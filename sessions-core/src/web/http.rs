@@ -112,7 +112,10 @@ pub(super) async fn openrpc() -> Response {
 pub(super) async fn client_js(State(host): State<Arc<Host>>, headers: HeaderMap) -> Response {
     let mut response = (
         [
-            (CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         Body::from(CLIENT_JS),

@@ -58,6 +58,7 @@ mod builder;
 mod cookie;
 mod http;
 mod origin;
+mod replay;
 mod routes;
 mod rpc;
 mod socket;

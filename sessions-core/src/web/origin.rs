@@ -16,7 +16,7 @@ pub(super) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
         return false;
     };
     let origin = origin.to_ascii_lowercase();
-    if allowed.iter().any(|allowed| *allowed == origin) {
+    if allowed.contains(&origin) {
         return true;
     }
     let authority = origin
@@ -56,7 +56,10 @@ mod tests {
             &headers(Some("http://127.0.0.1:9999"), "127.0.0.1:8080"),
             none
         ));
-        assert!(!origin_allowed(&headers(Some("null"), "127.0.0.1:8080"), none));
+        assert!(!origin_allowed(
+            &headers(Some("null"), "127.0.0.1:8080"),
+            none
+        ));
         let allowed = ["https://hmi.example.com".to_owned()];
         assert!(origin_allowed(
             &headers(Some("https://HMI.example.com"), "127.0.0.1:8080"),

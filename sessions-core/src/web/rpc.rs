@@ -80,12 +80,7 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
 #[cold]
 fn unreadable(text: &str, error: &serde_json::Error) -> String {
     if serde_json::from_str::<IgnoredAny>(text).is_err() {
-        return error_response(
-            None,
-            PARSE_ERROR,
-            &format!("not JSON: {error}"),
-            None::<()>,
-        );
+        return error_response(None, PARSE_ERROR, &format!("not JSON: {error}"), None::<()>);
     }
     invalid(error)
 }
@@ -309,7 +304,10 @@ mod tests {
 
     #[test]
     fn malformed_messages_have_their_codes_and_a_null_id() {
-        assert_eq!(answer_now("{").pointer("/error/code"), Some(&(-32700).into()));
+        assert_eq!(
+            answer_now("{").pointer("/error/code"),
+            Some(&(-32700).into())
+        );
         let invalid = [
             r#"{"jsonrpc":"1.0","method":"x","id":1}"#,
             r#"{"jsonrpc":"2.0","id":1}"#,
@@ -323,7 +321,10 @@ mod tests {
             let answer = answer_now(text);
             assert_eq!(answer["error"]["code"], -32600, "{text} -> {answer}");
         }
-        assert_eq!(answer_now(r#"{"jsonrpc":"1.0","method":"x","id":1}"#)["id"], 1);
+        assert_eq!(
+            answer_now(r#"{"jsonrpc":"1.0","method":"x","id":1}"#)["id"],
+            1
+        );
     }
 
     #[test]
@@ -350,8 +351,9 @@ mod tests {
 
     #[test]
     fn too_many_calls_answers_the_request_by_its_id() {
-        let text = too_many_calls(r#"{"jsonrpc":"2.0","method":"x","id":9}"#, 4).unwrap();
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let text = too_many_calls(r#"{"jsonrpc":"2.0","method":"x","id":9}"#, 4)
+            .expect("as the test set it up");
+        let answer: serde_json::Value = serde_json::from_str(&text).expect("as the test set it up");
         assert_eq!(answer["error"]["code"], -32005);
         assert_eq!(answer["id"], 9);
         assert_eq!(too_many_calls(r#"{"jsonrpc":"2.0","method":"x"}"#, 4), None);

@@ -53,7 +53,8 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         Err(rejection) => return rejection.into_response(),
     };
     let (client, new_client) = client_or_new(&parts.headers);
-    let resume = resume_token(&parts).map(str::to_owned);
+    let resume = query(&parts, "resume").map(str::to_owned);
+    let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
     let user = config.authenticate.as_ref().and_then(|hook| hook(&parts));
     let limit = config.max_message_bytes;
     let cookie_client = client.clone();
@@ -72,7 +73,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 None => host.tabs.open(&client, user),
             };
             match attached {
-                Ok(attached) => serve(socket, &host, &client, attached).await,
+                Ok(attached) => serve(socket, &host, &client, attached, seen).await,
                 Err(refusal) => refuse(socket, refusal).await,
             }
         });
@@ -82,13 +83,13 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
     response
 }
 
-/// The `resume` query parameter: a token is hex digits, so no decoding is needed.
-fn resume_token(parts: &Parts) -> Option<&str> {
-    parts
-        .uri
-        .query()?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("resume="))
+/// A query parameter of the upgrade: `resume` (a token: hex digits) or `seen` (a number),
+/// so no decoding is needed.
+fn query<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then_some(value)
+    })
 }
 
 async fn refuse(mut socket: WebSocket, refusal: Refusal) {
@@ -127,8 +128,15 @@ struct Opened<'a> {
 }
 
 /// Runs the tab until its socket or its session closes, then lets go of the tab (which
-/// waits out the grace period).
-async fn serve(mut socket: WebSocket, host: &Arc<Host>, client: &ClientId, attached: Attached) {
+/// waits out the grace period). A resumed tab first gets again the pushes after the
+/// `seen` first ones, which the page says it received (all it can, when it says nothing).
+async fn serve(
+    mut socket: WebSocket,
+    host: &Arc<Host>,
+    client: &ClientId,
+    attached: Attached,
+    seen: Option<u64>,
+) {
     let session = attached.session.clone();
     let opened = Opened {
         session: session.id().to_string(),
@@ -137,10 +145,29 @@ async fn serve(mut socket: WebSocket, host: &Arc<Host>, client: &ClientId, attac
         resumed: attached.resumed,
     };
     let mut calls = JoinSet::new();
-    let ended = match socket.send(notification("session.opened", &opened)).await {
-        Ok(()) => run(&mut socket, &mut calls, host, &session, &attached).await,
-        Err(_) => Ended::SocketGone,
-    };
+    let mut greeting = vec![notification("session.opened", &opened)];
+    if attached.resumed {
+        let (again, missing) = attached.replay.after(seen.unwrap_or(0));
+        if missing > 0 {
+            tracing::warn!(
+                session = %session.id(),
+                missing,
+                "a resumed tab missed pushes too old to send again"
+            );
+        }
+        greeting.extend(again);
+    }
+    let mut ended = Ended::SocketGone;
+    let mut greeted = true;
+    for message in greeting {
+        if socket.send(message).await.is_err() {
+            greeted = false;
+            break;
+        }
+    }
+    if greeted {
+        ended = run(&mut socket, &mut calls, host, &session, &attached).await;
+    }
     // Calls still running finish in their session; only their answers have nowhere to go.
     calls.detach_all();
     if ended != Ended::TakenOver {
@@ -178,7 +205,11 @@ async fn run(
                 }
             },
             next = session.next_notification() => match next {
-                Some(Notification { topic, payload }) => Some(notification(&topic, &payload)),
+                Some(Notification { topic, payload }) => {
+                    let push = notification(&topic, &payload);
+                    attached.replay.sent(&push);
+                    Some(push)
+                }
                 None => {
                     send_close(socket, close::SESSION_CLOSED, "the session is closed").await;
                     return Ended::SessionClosed;

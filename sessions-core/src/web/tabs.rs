@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::replay::Replay;
+
 use crate::lock::lock;
 use crate::{ClientId, Engine, Session, SessionError, SessionId, User};
 
@@ -31,6 +33,8 @@ pub(super) struct Attached {
     pub resumed: bool,
     /// Told when a newer socket of the same tab takes the session over.
     pub taken_over: Arc<Notify>,
+    /// The pushes the tab's sockets have sent, for a page that resumes.
+    pub replay: Arc<Replay>,
     key: u128,
     generation: u64,
 }
@@ -39,6 +43,7 @@ struct Tab {
     secret: SessionId,
     session: Session,
     client: ClientId,
+    replay: Arc<Replay>,
     /// Bumped by each socket that attaches: a socket lets go only of its own attachment.
     generation: u64,
     /// The attached socket's take-over signal; `None` while no socket holds the tab.
@@ -87,12 +92,14 @@ impl Tabs {
         let key = SessionId::random();
         let secret = SessionId::random();
         let taken_over = Arc::new(Notify::new());
+        let replay = Arc::new(Replay::default());
         state.tabs.insert(
             key.as_u128(),
             Tab {
                 secret,
                 session: session.clone(),
                 client: client.clone(),
+                replay: replay.clone(),
                 generation: 0,
                 socket: Some(taken_over.clone()),
             },
@@ -102,6 +109,7 @@ impl Tabs {
             token: format!("{key}{secret}"),
             resumed: false,
             taken_over,
+            replay,
             key: key.as_u128(),
             generation: 0,
         })
@@ -132,6 +140,7 @@ impl Tabs {
             token: token.to_owned(),
             resumed: true,
             taken_over,
+            replay: tab.replay.clone(),
             key: key.as_u128(),
             generation: tab.generation,
         })
