@@ -425,3 +425,23 @@ async fn a_thousand_tabs_each_see_only_their_own_session() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tab_expires_and_a_busy_one_does_not() {
+    let engine = Engine::builder()
+        .idle_timeout(Duration::from_millis(800))
+        .build()
+        .expect("an engine");
+    let server = Server::start(engine, WebHost::builder).await;
+    let mut idle = Tab::open(&server, Handshake::default()).await;
+    let mut busy = Tab::open(&server, Handshake::default()).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1200);
+    while tokio::time::Instant::now() < deadline {
+        busy.call("TabWhoAmI", json!([])).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.engine.expire_idle(), 1, "only the idle tab's session expires");
+    assert_eq!(idle.next_message().await.close_code(), Some(4001));
+    let answer = busy.call("TabWhoAmI", json!([])).await;
+    assert_eq!(answer["result"]["value"], busy.session());
+}
