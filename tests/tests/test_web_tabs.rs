@@ -440,8 +440,48 @@ async fn an_idle_tab_expires_and_a_busy_one_does_not() {
         busy.call("TabWhoAmI", json!([])).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(server.engine.expire_idle(), 1, "only the idle tab's session expires");
+    assert_eq!(
+        server.engine.expire_idle(),
+        1,
+        "only the idle tab's session expires"
+    );
     assert_eq!(idle.next_message().await.close_code(), Some(4001));
     let answer = busy.call("TabWhoAmI", json!([])).await;
     assert_eq!(answer["result"]["value"], busy.session());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_that_answers_no_ping_is_taken_as_gone_and_a_listening_one_is_not() {
+    let server = Server::start(Engine::new(), |engine| {
+        WebHost::builder(engine)
+            .heartbeat(Duration::from_millis(100))
+            .grace_period(Duration::from_millis(100))
+    })
+    .await;
+    // Never read: its WebSocket client never answers the host's pings.
+    let silent = Tab::open(&server, Handshake::default()).await;
+    let silent_session = server
+        .engine
+        .get(silent.session().parse().expect("id"))
+        .expect("open");
+    // Reading: its client answers each ping as it reads.
+    let mut listening = Tab::open(&server, Handshake::default()).await;
+    let listening_session = server
+        .engine
+        .get(listening.session().parse().expect("id"))
+        .expect("open");
+    let pusher = listening_session.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        pusher.notify("late", 1).expect("queued");
+    });
+    let late = listening.next_json().await;
+    assert_eq!(late["method"], "late");
+    server
+        .wait_until("the silent tab's session closes", || {
+            !silent_session.is_open()
+        })
+        .await;
+    assert!(listening_session.is_open());
+    drop(silent);
 }

@@ -21,6 +21,8 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const DEFAULT_MAX_IN_FLIGHT_CALLS: usize = 32;
 /// How many tabs (open sessions) one browser may have at once by default.
 pub const DEFAULT_MAX_TABS_PER_CLIENT: usize = 32;
+/// How often the host pings a quiet tab by default.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// The authentication hook: turns a request's parts (a header, a cookie) into the user of
 /// the tab's session, or `None` for an anonymous one.
@@ -35,8 +37,8 @@ pub struct WebHost(());
 impl WebHost {
     /// Starts building the host of `engine`'s sessions, with the defaults: base path
     /// `/sessions`, same-origin requests only, cookies without `Secure`, a 30 s grace
-    /// period, 64 KiB messages, 32 calls in flight per tab and 32 tabs per browser, no
-    /// authentication.
+    /// period, 64 KiB messages, 32 calls in flight per tab, 32 tabs per browser, a ping
+    /// every 20 s, no authentication.
     ///
     /// ```
     /// use std::time::Duration;
@@ -67,6 +69,7 @@ impl WebHost {
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 max_in_flight_calls: DEFAULT_MAX_IN_FLIGHT_CALLS,
                 max_tabs_per_client: DEFAULT_MAX_TABS_PER_CLIENT,
+                heartbeat: DEFAULT_HEARTBEAT,
                 authenticate: None,
             },
         }
@@ -89,6 +92,7 @@ pub(super) struct Config {
     pub max_message_bytes: usize,
     pub max_in_flight_calls: usize,
     pub max_tabs_per_client: usize,
+    pub heartbeat: Duration,
     pub authenticate: Option<Arc<Authenticate>>,
 }
 
@@ -157,6 +161,14 @@ impl WebHostBuilder {
         self
     }
 
+    /// How often the host pings each tab: a tab that has sent nothing (not even a pong)
+    /// since the previous ping is taken as gone, and its session waits out the grace
+    /// period. Default 20 s; a zero period is taken as 1 ms.
+    pub fn heartbeat(mut self, period: Duration) -> WebHostBuilder {
+        self.config.heartbeat = period.max(Duration::from_millis(1));
+        self
+    }
+
     /// The authentication hook: it sees each WebSocket upgrade's request parts (headers,
     /// cookies, URI) and gives the user the tab's session starts with, or `None` for an
     /// anonymous one (which may still call a `Login` method).
@@ -188,6 +200,7 @@ impl fmt::Debug for WebHostBuilder {
             .field("max_message_bytes", &config.max_message_bytes)
             .field("max_in_flight_calls", &config.max_in_flight_calls)
             .field("max_tabs_per_client", &config.max_tabs_per_client)
+            .field("heartbeat", &config.heartbeat)
             .field("authenticate", &config.authenticate.is_some())
             .finish()
     }

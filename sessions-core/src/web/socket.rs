@@ -190,8 +190,22 @@ async fn run(
     attached: &Attached,
 ) -> Ended {
     let config = &host.config;
+    // A connection that died without a close (a network failure, a sleeping laptop) is
+    // noticed by the silence that answers a ping: its session then waits out the grace
+    // period like any dropped tab's, instead of lingering until idle expiry, if ever.
+    let period = config.heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Nothing is asked before the first ping.
+    let mut heard = true;
     loop {
         let outgoing = tokio::select! {
+            _ = heartbeat.tick() => {
+                if !std::mem::take(&mut heard) {
+                    return Ended::SocketGone;
+                }
+                Some(Message::Ping(Default::default()))
+            }
             () = attached.taken_over.notified() => {
                 send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection").await;
                 return Ended::TakenOver;
@@ -217,8 +231,8 @@ async fn run(
             },
             received = socket.recv() => match received {
                 Some(Ok(Message::Text(text))) => {
+                    heard = true;
                     session.touch();
-                    let text = text.to_string();
                     if text.len() > config.max_message_bytes {
                         let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
                         send_close(socket, close::TOO_BIG, &reason).await;
@@ -228,7 +242,7 @@ async fn run(
                         too_many_calls(&text, config.max_in_flight_calls).map(Message::from)
                     } else {
                         let session = session.clone();
-                        calls.spawn(async move { answer(&text, CallIn::Session(&session)).await });
+                        calls.spawn(async move { answer(text.as_str(), CallIn::Session(&session)).await });
                         None
                     }
                 }
@@ -236,8 +250,12 @@ async fn run(
                     send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages").await;
                     return Ended::SocketGone;
                 }
-                // Pings are answered by the WebSocket layer.
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                // Pings are answered by the WebSocket layer; neither keeps the session from
+                // idle expiry, which is about the user.
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    heard = true;
+                    None
+                }
                 Some(Ok(Message::Close(_))) | None => return Ended::SocketGone,
                 Some(Err(error)) => {
                     if error.to_string().contains("too long") {
