@@ -1,9 +1,9 @@
 //! The `web_host` example in a real headless Chromium, driven over WebDriver: each tab is a
 //! session, the tabs of one browser share a client, another browser is another client, a
 //! notice an admin sends reaches every tab of its user and no other, the count of
-//! logged-in sessions changes in open tabs without a reload, and a closed tab's session
-//! closes after the grace period. A screenshot of the page is written to
-//! `target/web_host.png`.
+//! logged-in sessions changes in open tabs without a reload, a closed tab's session
+//! closes after the grace period, a tab the page opens again gets a session of its own, and
+//! a reload keeps the tab's. A screenshot of the page is written to `target/web_host.png`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; skipped (with the reason on stderr)
 //! without them, unless `SESSIONS_EXTERNAL_TESTS=require` (see `browser_support`).
@@ -152,6 +152,32 @@ async fn the_web_host_page_in_two_browsers() {
         .wait_for(&b1, "#active", "\"2\"", PATIENCE, |text| text == "2")
         .await;
     first.wait_text(&a3, "#active", "2").await;
+
+    // A tab that the page opens again (`window.open` copies the opener's sessionStorage,
+    // where a reload finds its session's resume token) is a tab of its own: its own
+    // session, while its opener keeps its own.
+    let a4 = first.open_from(&a1, "4").await;
+    let a4_shown = shown(&first, &a4).await;
+    assert_eq!(a4_shown.client, a1_shown.client);
+    assert_ne!(
+        a4_shown.session, a1_shown.session,
+        "a tab opened from a tab"
+    );
+    first.wait_text(&a1, "#tabs", "3").await;
+    assert_eq!(first.text(&a1, "#status").await.as_deref(), Some("live"));
+    assert_eq!(
+        first.text(&a1, "#session").await,
+        Some(a1_shown.session.clone())
+    );
+
+    // A reload keeps the tab's session, and its user.
+    first.run(&a1, "location.reload(); return true;").await;
+    let reloaded = shown(&first, &a1).await;
+    assert_eq!(
+        reloaded.session, a1_shown.session,
+        "a reload resumes the session"
+    );
+    first.wait_text(&a1, "#user", "bob").await;
 
     assert!(
         host.is_running(),

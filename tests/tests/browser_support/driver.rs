@@ -164,6 +164,32 @@ impl Browser {
         tab
     }
 
+    /// Runs `window.open(location.href)` in `from`, as a page's script or a link opening
+    /// the page again does, and returns the tab it opened.
+    pub async fn open_from(&self, from: &Tab, name: &str) -> Tab {
+        let before = self.client.windows().await.expect("the open tabs");
+        self.run(from, "window.open(location.href); return true;")
+            .await;
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let now = self.client.windows().await.expect("the open tabs");
+            if let Some(handle) = now.into_iter().find(|handle| !before.contains(handle)) {
+                let tab = Tab {
+                    name: format!("{}/{name}", self.name),
+                    handle,
+                };
+                self.switch(&tab).await;
+                return tab;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: window.open opened no tab",
+                from.name
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     async fn switch(&self, tab: &Tab) {
         self.client
             .switch_to_window(tab.handle.clone())
