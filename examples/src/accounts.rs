@@ -3,7 +3,7 @@
 //! Xojo keeps the user in a property of its `Session` subclass
 //! (`Session.UserName = UserNameField.Text`); Optix's `UISession` has a `User`. Here the
 //! session's user is [`Session::set_user`], and the engine's count of sessions with a user
-//! follows it. Both push the new count to the pages that show it ([`live`](crate::live)).
+//! follows it. Both push the new count to the pages that show it ([`live`]).
 
 use sessions_core::{export_method, Session, User};
 
