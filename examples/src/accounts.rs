@@ -3,11 +3,11 @@
 //! Xojo keeps the user in a property of its `Session` subclass
 //! (`Session.UserName = UserNameField.Text`); Optix's `UISession` has a `User`. Here the
 //! session's user is [`Session::set_user`], and the engine's count of sessions with a user
-//! follows it.
+//! follows it. Both push the new count to the pages that show it ([`live`]).
 
 use sessions_core::{export_method, Session, User};
 
-use crate::AppError;
+use crate::{live, AppError};
 
 /// Logs `user` in to the calling session, with `roles` (e.g. `["admin"]`).
 ///
@@ -19,6 +19,7 @@ pub fn login(session: &Session, user: String, roles: Vec<String>) -> Result<(), 
         return Err(AppError::EmptyUserName);
     }
     session.set_user(Some(User::new(user).with_roles(roles)));
+    push_active(session);
     Ok(())
 }
 
@@ -26,5 +27,13 @@ pub fn login(session: &Session, user: String, roles: Vec<String>) -> Result<(), 
 #[export_method(name = "Logout")]
 pub fn logout(session: &Session) -> Result<(), AppError> {
     session.set_user(None);
+    push_active(session);
     Ok(())
+}
+
+/// Tells the pages that show the count of logged-in sessions that it may have changed.
+fn push_active(session: &Session) {
+    if let Some(engine) = session.engine() {
+        live::push_active(&engine);
+    }
 }

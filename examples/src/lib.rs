@@ -3,19 +3,23 @@
 //!
 //! - [`optix`]: `GetActiveWebSessionsNumber`, the Optix cheat sheet's method;
 //! - [`accounts`]: `Login` and `Logout`, with the session injected;
-//! - [`notices`]: `NotifyUser` and `ShowNotice`, Xojo's push pattern;
+//! - [`notices`]: `NotifyUser` and `ShowNotice`, Xojo's push pattern, shown in the
+//!   user's pages;
+//! - [`live`]: `WatchCounts`, the counts a page shows live (logged-in sessions, this
+//!   browser's tabs), pushed when they change;
 //! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
 //!   impersonates the root session;
 //! - [`line`](mod@line): the NetLogic objects of a production line, an `Oven` and a `Counter`,
 //!   exported per line (`Line1/Oven.SetTarget`).
 //!
-//! The programs that use them are in `src/bin/`: `web_sessions` (the tour) and
-//! `list_methods` (what a host sees). The methods of a second crate,
+//! The programs that use them are in `src/bin/`: `web_sessions` (the tour),
+//! `list_methods` (what a host sees) and `web_host` (the methods served to browsers). The methods of a second crate,
 //! [`sessions_examples_plugin`], are in the same table.
 
 pub mod accounts;
 mod error;
 pub mod line;
+pub mod live;
 pub mod model;
 pub mod notices;
 pub mod optix;

@@ -73,7 +73,8 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
             "Oven.StartTemperature",
             "Oven.Target",
             "SetVariables",
-            "ShowNotice"
+            "ShowNotice",
+            "WatchCounts"
         ]
     );
     // The live objects, with the methods a host calls on each.

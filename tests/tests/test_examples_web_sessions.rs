@@ -35,8 +35,8 @@ fn the_tour_runs_and_prints_every_step() {
         // 6. the push
         "  -> sent = 0, error: the method needs the role \"admin\", which the session's user does not have",
         "  -> sent = 3",
-        "ada-laptop/3  inbox: [\"carol: The server restarts at 18:00\"]",
-        "bob-desktop/1 inbox: []",
+        "ada-laptop/3  inbox: [\"carol: The server restarts at 18:00\"], pushed to its page: 1",
+        "bob-desktop/1 inbox: [], pushed to its page: 0",
         // 7. everything closed
         "0 sessions open, 0 with a user",
     ] {

@@ -5,11 +5,16 @@
 //   tab.on("notice", (notice) => show(notice));   // Session::notify("notice", …)
 //   const { value, outs } = await tab.call("Login", { user: "bob", roles: [] });
 //
-// The socket reconnects by itself and resumes the same session (its token is kept in
-// sessionStorage, which is per tab); calls made while it is down wait for it.
+// The socket reconnects by itself and resumes the same session; calls made while it is
+// down wait for it. The resume token lives in memory while the page does, and in
+// sessionStorage (per tab) only from `pagehide` on, so that a reload, a restored tab or a
+// page come back from the back/forward cache finds it; a tab opened from this one
+// (`window.open`, "Duplicate tab"), which gets a copy of its sessionStorage, does not, and
+// gets a session of its own instead of taking this tab's over.
 
 const base = new URL(".", import.meta.url);
 const TOKEN_KEY = "sessions.resume:" + base.pathname;
+const SEEN_KEY = "sessions.seen:" + base.pathname;
 
 /** A failed call: `code` is the JSON-RPC error code, `data` its data (e.g. `outs`). */
 export class CallError extends Error {
@@ -35,7 +40,6 @@ class Tab {
     this.session = null;
     this.client = null;
     this.resumed = false;
-    this.seen = 0; // pushes received in this session, told to the host on resume
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
     this.nextId = 1;
@@ -43,6 +47,25 @@ class Tab {
     this.handlers = new Map(); // topic -> [fn]
     this.unsent = []; // texts waiting for the socket
     this.closed = false;
+    // Claimed: the token is this page's alone from now on (see the top of the file).
+    this.token = sessionStorage.getItem(TOKEN_KEY);
+    // Pushes received in this session, told to the host on resume. A reloaded page counts
+    // those its previous page saw: they are not sent again.
+    this.seen = Number(sessionStorage.getItem(SEEN_KEY)) || 0;
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(SEEN_KEY);
+    addEventListener("pagehide", () => {
+      if (this.token && !this.closed) {
+        sessionStorage.setItem(TOKEN_KEY, this.token);
+        sessionStorage.setItem(SEEN_KEY, String(this.seen));
+      }
+    });
+    addEventListener("pageshow", (event) => {
+      if (event.persisted) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        sessionStorage.removeItem(SEEN_KEY);
+      }
+    });
     this.opened = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
       this.rejectOpened = reject;
@@ -70,16 +93,16 @@ class Tab {
   /** Closes the socket for good: the session closes after the host's grace period. */
   close() {
     this.closed = true;
-    sessionStorage.removeItem(TOKEN_KEY);
+    this.token = null;
     if (this.socket) this.socket.close(1000, "closed by the page");
   }
 
   open(delay) {
     const url = new URL("ws", base);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) {
-      url.searchParams.set("resume", token);
+    if (this.token) {
+      url.searchParams.set("resume", this.token);
+      // The host sends again the pushes after the first `seen`, which this page has.
       url.searchParams.set("seen", String(this.seen));
     }
     const socket = new WebSocket(url);
@@ -90,7 +113,7 @@ class Tab {
       this.ready = false;
       if (this.closed) return;
       // 1008: too many tabs; 1009: a message too large; 4001: the session is closed.
-      if (event.code === 4001) sessionStorage.removeItem(TOKEN_KEY);
+      if (event.code === 4001) this.token = null;
       if (event.code === 1008 || event.code === 4002) {
         this.fail(new Error(event.reason || "refused by the host"));
         return;
@@ -128,7 +151,7 @@ class Tab {
     this.session = session;
     this.client = client;
     this.resumed = resumed;
-    sessionStorage.setItem(TOKEN_KEY, resume);
+    this.token = resume;
     this.ready = true;
     // Calls whose answers were lost with the old socket are sent again only if the
     // session is new: a resumed session may have run them already.

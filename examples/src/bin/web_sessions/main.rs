@@ -269,8 +269,10 @@ fn push_a_notice(
         .filter(|tab| tab.is_open() && tab.user().is_some())
     {
         let inbox = tab.get::<Inbox>().map(|inbox| inbox.notices());
+        // What a web host would push to the tab's page (`web_host` does): taken here.
+        let pushed = tab.take_notifications().len();
         println!(
-            "{:<13} inbox: {:?}",
+            "{:<13} inbox: {:?}, pushed to its page: {pushed}",
             tab_name(tab),
             inbox.unwrap_or_default()
         );

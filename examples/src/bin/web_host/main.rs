@@ -1,0 +1,103 @@
+//! The example methods served to browsers: every tab a session, its page a plain HTML file
+//! that imports the host's `client.js`.
+//!
+//! ```sh
+//! cargo run -p sessions-examples --bin web_host            # http://127.0.0.1:8080
+//! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
+//! ```
+//!
+//! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
+//! and in a private window: each tab shows its own session, the tabs of one browser share a
+//! client, and the count of logged-in sessions changes in every tab as soon as one logs
+//! in or out. Log in as an admin in one browser and send a notice to a user logged in in
+//! another: it appears in each of that user's tabs at once.
+//!
+//! This is Optix's web presentation engine and Xojo Web's `App` in one program: an
+//! [`Engine`] named `WebPresentationEngine` whose hooks keep the pages' counts live
+//! ([`sessions_examples::live`]), a dispatcher that delivers the messages sessions post
+//! to each other (`NotifyUser` → `ShowNotice`, Xojo's push) and closes idle sessions,
+//! and [`WebHost`] to make each tab a session.
+
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use sessions_core::web::WebHost;
+use sessions_core::Engine;
+use sessions_examples::line::export_line;
+use sessions_examples::{live, ENGINE_NAME};
+
+mod options;
+mod page;
+
+use options::Options;
+
+// The methods of both example crates are served (see `list_methods`).
+sessions_core::link!(sessions_examples, sessions_examples_plugin);
+
+/// How long a tab may go without calling anything before its session is closed (the page
+/// then gets a new one).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How often posted messages are delivered and idle sessions closed.
+const DISPATCH_EVERY: Duration = Duration::from_millis(20);
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match options::parse(&args) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{}", options::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n(`web_host --help` shows the usage)");
+            return ExitCode::from(2);
+        }
+    };
+    // Log events go to stderr: stdout's first line is the address, for scripts and tests.
+    tracing_subscriber::fmt().with_writer(io::stderr).init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    let engine = Engine::builder()
+        .name(ENGINE_NAME)
+        .idle_timeout(IDLE_TIMEOUT)
+        .on_open(live::opened)
+        .on_close(live::closed)
+        .build()?;
+    // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
+    let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
+    let _line1 = export_line(&engine, "Line1")?;
+
+    let app = page::router().merge(
+        WebHost::builder(engine.clone())
+            .grace_period(options.grace_period)
+            .build(),
+    );
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))
+            .await
+            .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", options.port))?;
+    let address = listener.local_addr()?;
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on http://{address}")?;
+    stdout.flush()?;
+    drop(stdout);
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The command line: `--port N` and `--grace-ms N`, read by hand (two options need no
+//! parser crate).
+
+use std::time::Duration;
+
+use sessions_core::web::DEFAULT_GRACE_PERIOD;
+
+pub const USAGE: &str = "\
+Serves the example methods to browsers: every tab a session, with a page that shows it.
+
+Usage:
+  web_host [--port N] [--grace-ms N]
+
+Options:
+  --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
+                 the first line on stdout is `listening on http://127.0.0.1:PORT`
+  --grace-ms N   how long a closed tab's session waits for the tab to come back before
+                 it closes, in milliseconds (default 30000)
+  --help         this text";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+pub struct Options {
+    pub port: u16,
+    pub grace_period: Duration,
+}
+
+/// The options, `None` for `--help`, or what is wrong with the command line.
+pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        port: 8080,
+        grace_period: DEFAULT_GRACE_PERIOD,
+    };
+    let mut args = args.iter().map(String::as_str);
+    while let Some(arg) = args.next() {
+        match arg {
+            "--help" | "-h" => return Ok(None),
+            "--port" => options.port = number(arg, args.next())?,
+            "--grace-ms" => options.grace_period = Duration::from_millis(number(arg, args.next())?),
+            option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
+            argument => return Err(format!("unexpected argument {argument:?}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+fn number<T: std::str::FromStr>(option: &str, value: Option<&str>) -> Result<T, String> {
+    let value = value.ok_or_else(|| format!("{option} needs a number"))?;
+    value
+        .parse()
+        .map_err(|_| format!("{option} needs a number, got {value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn reads_the_port_and_the_grace_period() {
+        assert_eq!(
+            parse(&args("")),
+            Ok(Some(Options {
+                port: 8080,
+                grace_period: DEFAULT_GRACE_PERIOD
+            }))
+        );
+        assert_eq!(
+            parse(&args("--port 0 --grace-ms 1500")),
+            Ok(Some(Options {
+                port: 0,
+                grace_period: Duration::from_millis(1500)
+            }))
+        );
+        assert_eq!(parse(&args("--port 1 --help")), Ok(None));
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_know() {
+        assert_eq!(
+            parse(&args("--port")),
+            Err("--port needs a number".to_owned())
+        );
+        assert_eq!(
+            parse(&args("--port 70000")),
+            Err("--port needs a number, got \"70000\"".to_owned())
+        );
+        assert_eq!(
+            parse(&args("--verbose")),
+            Err("unknown option \"--verbose\"".to_owned())
+        );
+        assert_eq!(
+            parse(&args("8080")),
+            Err("unexpected argument \"8080\"".to_owned())
+        );
+    }
+}

@@ -1,0 +1,115 @@
+// The web_host page: this tab's session, the live counts, logging in and out, and notices.
+// Plain JavaScript over the host's client module: no build step.
+import { connect } from "/sessions/client.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Who this tab logged in as: kept per tab (sessionStorage), like the tab's session.
+const USER_KEY = "web_host.user";
+
+function setStatus(text, state) {
+  $("status").textContent = text;
+  $("status").dataset.state = state;
+}
+
+function showResult(id, text, ok) {
+  $(id).textContent = text;
+  $(id).dataset.ok = ok;
+}
+
+function showUser() {
+  const user = JSON.parse(sessionStorage.getItem(USER_KEY) || "null");
+  const roles = user && user.roles.length ? ` (${user.roles.join(", ")})` : "";
+  $("user").textContent = user ? user.name + roles : "nobody";
+  $("user").classList.toggle("nobody", !user);
+  $("logout").disabled = !user;
+}
+
+function showTab(tab) {
+  $("session").textContent = tab.session;
+  $("client").textContent = tab.client;
+  document.title = `sessions · ${tab.session.slice(0, 8)}`;
+}
+
+function addNotice({ from, text }) {
+  const item = document.createElement("li");
+  const who = document.createElement("strong");
+  who.textContent = from;
+  const what = document.createElement("span");
+  what.textContent = text;
+  const when = document.createElement("time");
+  when.textContent = new Date().toLocaleTimeString();
+  item.append(who, what, when);
+  $("notices").prepend(item);
+  $("no-notices").hidden = true;
+}
+
+// This tab's connection to its session; the forms wait for it.
+let tab = null;
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!tab) return;
+  const name = $("login-user").value.trim();
+  const roles = $("login-admin").checked ? ["admin"] : [];
+  try {
+    await tab.call("Login", { user: name, roles });
+    sessionStorage.setItem(USER_KEY, JSON.stringify({ name, roles }));
+    showResult("login-result", `Logged in as ${name}.`, true);
+  } catch (error) {
+    showResult("login-result", error.message, false);
+  }
+  showUser();
+});
+
+$("logout").addEventListener("click", async () => {
+  if (!tab) return;
+  try {
+    await tab.call("Logout");
+    sessionStorage.removeItem(USER_KEY);
+    showResult("login-result", "Logged out.", true);
+  } catch (error) {
+    showResult("login-result", error.message, false);
+  }
+  showUser();
+});
+
+$("notify-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!tab) return;
+  const user = $("notify-user").value.trim();
+  const text = $("notify-text").value;
+  try {
+    const { outs } = await tab.call("NotifyUser", { user, text });
+    const sent = outs.sent === 1 ? "1 tab" : `${outs.sent} tabs`;
+    showResult("notify-result", `Sent to ${sent} of ${user}.`, true);
+  } catch (error) {
+    showResult("notify-result", error.message, false);
+  }
+});
+
+// Opens this tab's session, shows it, and asks for the live counts.
+async function start() {
+  const opened = await connect();
+  opened.on("active", (count) => ($("active").textContent = count));
+  opened.on("tabs", (count) => ($("tabs").textContent = count));
+  opened.on("notice", addNotice);
+  // The socket came back: the same session (resumed), or a new one if this tab's had
+  // closed meanwhile (idle, or past the grace period), which nobody is logged in to.
+  opened.on("session.opened", ({ resumed }) => {
+    if (!resumed) sessionStorage.removeItem(USER_KEY);
+    showTab(opened);
+    showUser();
+    setStatus(resumed ? "live · resumed" : "live · new session", "live");
+    opened.call("WatchCounts").catch((error) => setStatus(error.message, "error"));
+  });
+  // A reload keeps the tab's session (resumed); a new session has nobody logged in.
+  if (!opened.resumed) sessionStorage.removeItem(USER_KEY);
+  showTab(opened);
+  showUser();
+  tab = opened;
+  await opened.call("WatchCounts");
+  setStatus("live", "live");
+}
+
+start().catch((error) => setStatus(error.message, "error"));

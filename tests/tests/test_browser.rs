@@ -1,0 +1,239 @@
+//! The `web_host` example in a real headless Chromium, driven over WebDriver: each tab is a
+//! session, the tabs of one browser share a client, another browser is another client, a
+//! notice an admin sends reaches every tab of its user and no other, the count of
+//! logged-in sessions changes in open tabs without a reload, a closed tab's session
+//! closes after the grace period, a tab the page opens again gets a session of its own, and
+//! a reload keeps the tab's. A screenshot of the page is written to `target/web_host.png`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`; skipped (with the reason on stderr)
+//! without them, unless `SESSIONS_EXTERNAL_TESTS=require` (see `browser_support`).
+
+mod browser_support;
+
+use std::time::{Duration, Instant};
+
+use browser_support::driver::{Browser, ChromeDriver, Tab, PATIENCE};
+use browser_support::server::WebHostProcess;
+use browser_support::{parts_or_skip, target_dir, TempDir};
+
+/// The host's grace period in this test: how long a closed tab's session stays open.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// What a tab shows about itself once it is connected.
+#[derive(Debug)]
+struct Shown {
+    session: String,
+    client: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_host_page_in_two_browsers() {
+    let Some(parts) = parts_or_skip("the_web_host_page_in_two_browsers") else {
+        return;
+    };
+    // Dropped last: the processes below write into it until they end.
+    let dir = TempDir::new("test_browser");
+    let grace_ms = GRACE.as_millis().to_string();
+    let mut host = WebHostProcess::start(dir.path(), &["--grace-ms", &grace_ms]);
+    let driver = ChromeDriver::start(&parts, dir.path());
+    let url = host.url.clone();
+
+    // Two tabs of one browser: one client, two sessions, and each knows there are two.
+    let mut first = driver.browser("first").await;
+    let a1 = first.open_tab("1", &url).await;
+    let a1_shown = shown(&first, &a1).await;
+    let a2 = first.open_tab("2", &url).await;
+    let a2_shown = shown(&first, &a2).await;
+    assert_eq!(a1_shown.client, a2_shown.client, "two tabs, one browser");
+    assert_ne!(a1_shown.session, a2_shown.session, "a session per tab");
+    first.wait_text(&a1, "#tabs", "2").await;
+    first.wait_text(&a2, "#tabs", "2").await;
+
+    // Another browser (its own profile, its own cookie): another client.
+    let mut second = driver.browser("second").await;
+    let b1 = second.open_tab("1", &url).await;
+    let b1_shown = shown(&second, &b1).await;
+    assert_ne!(
+        b1_shown.client, a1_shown.client,
+        "another browser, another client"
+    );
+    assert!(![&a1_shown.session, &a2_shown.session].contains(&&b1_shown.session));
+    second.wait_text(&b1, "#tabs", "1").await;
+    assert_eq!(first.text(&a1, "#tabs").await.as_deref(), Some("2"));
+
+    // Logging in in one tab changes the count in the open tabs, without a reload.
+    for (browser, tab) in [(&first, &a1), (&first, &a2), (&second, &b1)] {
+        browser.wait_text(tab, "#active", "0").await;
+    }
+    let marker = "window.notReloaded = true; return window.notReloaded;";
+    assert_eq!(first.run(&a2, marker).await, serde_json::json!(true));
+    assert_eq!(second.run(&b1, marker).await, serde_json::json!(true));
+    log_in(&first, &a1, "bob", false).await;
+    first.wait_text(&a2, "#active", "1").await;
+    second.wait_text(&b1, "#active", "1").await;
+    log_in(&second, &b1, "carol", true).await;
+    for (browser, tab) in [(&first, &a1), (&first, &a2), (&second, &b1)] {
+        browser.wait_text(tab, "#active", "2").await;
+    }
+    let still_there = "return window.notReloaded === true;";
+    assert_eq!(first.run(&a2, still_there).await, serde_json::json!(true));
+    assert_eq!(second.run(&b1, still_there).await, serde_json::json!(true));
+
+    // bob in a second tab; a third tab of the first browser stays anonymous.
+    log_in(&first, &a2, "bob", false).await;
+    let a3 = first.open_tab("3", &url).await;
+    shown(&first, &a3).await;
+    for tab in [&a1, &a2, &a3] {
+        first.wait_text(tab, "#tabs", "3").await;
+        first.wait_text(tab, "#active", "3").await;
+    }
+
+    // Only an admin may send a notice: the anonymous tab is refused by the host.
+    let refused = send_notice(&first, &a3, "bob", "from nobody").await;
+    assert!(refused.contains("role \"admin\""), "{refused}");
+
+    // carol (admin, other browser) sends bob two notices: in every bob tab, in no other.
+    let notices = [
+        "Line 1 stops at 18:00 for cleaning",
+        "Please log today's batch",
+    ];
+    for notice in notices {
+        let sent = send_notice(&second, &b1, "bob", notice).await;
+        assert_eq!(sent, "Sent to 2 tabs of bob.");
+    }
+    for tab in [&a1, &a2] {
+        first
+            .wait_for(
+                tab,
+                "#notices li:nth-child(2)",
+                "two notices",
+                PATIENCE,
+                |_| true,
+            )
+            .await;
+        let shown = first.texts(tab, "#notices li").await;
+        assert_eq!(shown.len(), 2, "{}: {shown:?}", tab.name);
+        // Newest first, each with its sender.
+        for (line, notice) in shown.iter().zip(notices.iter().rev()) {
+            assert!(
+                line.starts_with("carol") && line.contains(notice),
+                "{}: {line:?}",
+                tab.name
+            );
+        }
+    }
+    assert_eq!(first.texts(&a3, "#notices li").await, Vec::<String>::new());
+    assert_eq!(second.texts(&b1, "#notices li").await, Vec::<String>::new());
+
+    // The page as a person sees it, for the README.
+    let png = first.screenshot(&a1).await;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let path = target_dir().join("web_host.png");
+    std::fs::write(&path, &png).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+
+    // Closing bob's second tab closes its session after the grace period: the tab count
+    // of its browser and the count of logged-in sessions drop in the tabs still open.
+    first.close_tab(a2).await;
+    let closed = Instant::now();
+    assert_eq!(
+        first.text(&a1, "#tabs").await.as_deref(),
+        Some("3"),
+        "within the grace period"
+    );
+    first
+        .wait_for(&a1, "#tabs", "\"2\"", GRACE + PATIENCE, |text| text == "2")
+        .await;
+    let waited = closed.elapsed();
+    assert!(
+        waited >= GRACE / 2,
+        "the session closed {waited:?} after its tab, before the grace period of {GRACE:?}"
+    );
+    second
+        .wait_for(&b1, "#active", "\"2\"", PATIENCE, |text| text == "2")
+        .await;
+    first.wait_text(&a3, "#active", "2").await;
+
+    // A tab that the page opens again (`window.open` copies the opener's sessionStorage,
+    // where a reload finds its session's resume token) is a tab of its own: its own
+    // session, while its opener keeps its own.
+    let a4 = first.open_from(&a1, "4").await;
+    let a4_shown = shown(&first, &a4).await;
+    assert_eq!(a4_shown.client, a1_shown.client);
+    assert_ne!(
+        a4_shown.session, a1_shown.session,
+        "a tab opened from a tab"
+    );
+    first.wait_text(&a1, "#tabs", "3").await;
+    assert_eq!(first.text(&a1, "#status").await.as_deref(), Some("live"));
+    assert_eq!(
+        first.text(&a1, "#session").await,
+        Some(a1_shown.session.clone())
+    );
+
+    // A reload keeps the tab's session, and its user.
+    first.run(&a1, "location.reload(); return true;").await;
+    let reloaded = shown(&first, &a1).await;
+    assert_eq!(
+        reloaded.session, a1_shown.session,
+        "a reload resumes the session"
+    );
+    first.wait_text(&a1, "#user", "bob").await;
+
+    assert!(
+        host.is_running(),
+        "web_host died; its log is {}",
+        host.log.display()
+    );
+    first.quit().await;
+    second.quit().await;
+}
+
+/// Waits until `tab` is connected and watching its counts, and reads its session and
+/// client ids.
+async fn shown(browser: &Browser, tab: &Tab) -> Shown {
+    browser
+        .wait_for(tab, "#status", "\"live\"", PATIENCE, |text| text == "live")
+        .await;
+    let id = |text: &str| text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    Shown {
+        session: browser
+            .wait_for(tab, "#session", "a session id", PATIENCE, id)
+            .await,
+        client: browser
+            .wait_for(tab, "#client", "a client id", PATIENCE, id)
+            .await,
+    }
+}
+
+/// Logs `user` in with the page's form, as an admin when `admin`.
+async fn log_in(browser: &Browser, tab: &Tab, user: &str, admin: bool) {
+    browser.fill(tab, "#login-user", user).await;
+    if admin {
+        browser.click(tab, "#login-admin").await;
+    }
+    browser.click(tab, "#login").await;
+    let expected = if admin {
+        format!("{user} (admin)")
+    } else {
+        user.to_owned()
+    };
+    browser.wait_text(tab, "#user", &expected).await;
+}
+
+/// Sends a notice with the page's admin form; returns what the page says came of it.
+async fn send_notice(browser: &Browser, tab: &Tab, to: &str, text: &str) -> String {
+    browser
+        .run(
+            tab,
+            "document.getElementById('notify-result').textContent = '';",
+        )
+        .await;
+    browser.fill(tab, "#notify-user", to).await;
+    browser.fill(tab, "#notify-text", text).await;
+    browser.click(tab, "#notify").await;
+    browser
+        .wait_for(tab, "#notify-result", "the outcome", PATIENCE, |text| {
+            !text.is_empty()
+        })
+        .await
+}
