@@ -9,7 +9,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::cookie::{client_or_new, secret_of, set_client_cookie};
 use super::origin::origin_allowed;
 use super::routes::Host;
 use super::rpc::{answer, error_response, CallIn, INVALID_REQUEST, PARSE_ERROR};
@@ -85,7 +85,7 @@ fn named_session(headers: &HeaderMap, host: &Host) -> Named {
     };
     let owned = (|| {
         let id = header.to_str().ok()?.trim().parse::<SessionId>().ok()?;
-        let client: ClientId = client_of(headers)?;
+        let client: ClientId = secret_of(headers)?.client();
         let session = host.config.engine.get(id)?;
         (session.client()? == client).then_some(session)
     })();
@@ -121,9 +121,8 @@ pub(super) async fn client_js(State(host): State<Arc<Host>>, headers: HeaderMap)
         Body::from(CLIENT_JS),
     )
         .into_response();
-    let (client, new_client) = client_or_new(&headers);
-    if new_client {
-        set_client_cookie(response.headers_mut(), &client, host.config.secure_cookies);
+    if let (_, Some(secret)) = client_or_new(&headers) {
+        set_client_cookie(response.headers_mut(), &secret, host.config.secure_cookies);
     }
     response
 }

@@ -16,9 +16,10 @@
 //! ```
 //!
 //! What a browser sees (the wire format is in DESIGN.md, "Hosts → Web"):
-//! - **Its client.** The first response sets the `sessions_client` cookie (128 random
-//!   bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured): the browser's
-//!   [`ClientId`](crate::ClientId), shared by its tabs.
+//! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
+//!   random bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured). The browser's
+//!   [`ClientId`](crate::ClientId), shared by its tabs and told to the page, is a keyed hash
+//!   of that secret, so a page never learns the secret itself.
 //! - **A session per tab.** `GET {base}/ws` upgrades to a WebSocket and opens a session
 //!   with [`Engine::open_for_client`](crate::Engine::open_for_client); the first message is
 //!   `{"jsonrpc":"2.0","method":"session.opened","params":{"session","client","resume","resumed"}}`.

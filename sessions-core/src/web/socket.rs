@@ -52,12 +52,11 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let (client, new_client) = client_or_new(&parts.headers);
+    let (client, new_secret) = client_or_new(&parts.headers);
     let resume = query(&parts, "resume").map(str::to_owned);
     let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
     let user = config.authenticate.as_ref().and_then(|hook| hook(&parts));
     let limit = config.max_message_bytes;
-    let cookie_client = client.clone();
     let secure_cookies = config.secure_cookies;
     let mut response = upgrade
         // Messages up to twice the limit are read and refused with a reason; longer ones
@@ -77,8 +76,8 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 Err(refusal) => refuse(socket, refusal).await,
             }
         });
-    if new_client {
-        set_client_cookie(response.headers_mut(), &cookie_client, secure_cookies);
+    if let Some(secret) = new_secret {
+        set_client_cookie(response.headers_mut(), &secret, secure_cookies);
     }
     response
 }

@@ -76,24 +76,31 @@ impl Tabs {
 
     /// Opens a new tab of `client`: a session of the engine with `user`, and its token.
     pub fn open(&self, client: &ClientId, user: Option<User>) -> Result<Attached, Refusal> {
-        let mut state = lock(&self.state);
-        let count = state.per_client.get(client).copied().unwrap_or(0);
-        if count >= self.max_per_client {
-            return Err(Refusal::TooManyTabs(self.max_per_client));
+        // The tab's place is taken first, then the session opened without the lock held:
+        // the engine's `on_open` hooks are the application's code, and may take their time.
+        {
+            let mut state = lock(&self.state);
+            let count = state.per_client.entry(client.clone()).or_insert(0);
+            if *count >= self.max_per_client {
+                return Err(Refusal::TooManyTabs(self.max_per_client));
+            }
+            *count += 1;
         }
-        let session = self
-            .engine
-            .open_for_client(client.clone())
-            .map_err(Refusal::Engine)?;
+        let session = match self.engine.open_for_client(client.clone()) {
+            Ok(session) => session,
+            Err(error) => {
+                self.release(client);
+                return Err(Refusal::Engine(error));
+            }
+        };
         if user.is_some() {
             session.set_user(user);
         }
-        *state.per_client.entry(client.clone()).or_insert(0) += 1;
         let key = SessionId::random();
         let secret = SessionId::random();
         let taken_over = Arc::new(Notify::new());
         let replay = Arc::new(Replay::default());
-        state.tabs.insert(
+        lock(&self.state).tabs.insert(
             key.as_u128(),
             Tab {
                 secret,
@@ -167,6 +174,17 @@ impl Tabs {
         });
     }
 
+    /// One tab of `client` fewer.
+    fn release(&self, client: &ClientId) {
+        let mut state = lock(&self.state);
+        if let Some(count) = state.per_client.get_mut(client) {
+            *count -= 1;
+            if *count == 0 {
+                state.per_client.remove(client);
+            }
+        }
+    }
+
     /// The grace period of the tab's attachment `generation` has passed: unless a socket
     /// came back, the tab goes and its session closes.
     fn expire(&self, key: u128, generation: u64) {
@@ -179,14 +197,9 @@ impl Tabs {
             let Some(tab) = state.tabs.remove(&key) else {
                 return;
             };
-            if let Some(count) = state.per_client.get_mut(&tab.client) {
-                *count -= 1;
-                if *count == 0 {
-                    state.per_client.remove(&tab.client);
-                }
-            }
             tab
         };
+        self.release(&tab.client);
         // Already closed (idle expiry, the application) is fine: it is closed either way.
         let _ = self.engine.close(tab.session.id());
         tracing::debug!(session = %tab.session.id(), "tab gone past its grace period: session closed");
