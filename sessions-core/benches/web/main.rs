@@ -29,6 +29,13 @@
 //!
 //! **Memory per idle tab.** `idle.rs`: a fresh server process per measure, 10,000 idle
 //! WebSockets from another process, RSS growth ÷ 10,000.
+//!
+//! **Profiling one server.** `BINARY --serve ours` (or `jsonrpsee`) serves alone and prints
+//! its address and pid, until its stdin closes; `BINARY --client ours ws 1 ADDR 1000 5000`
+//! drives it (peer, `ws` or `http`, connections, address, warm-up and window in ms), and a
+//! profiler attaches to the pid (`perf record -p`, or the server run under
+//! `valgrind --tool=callgrind` with `callgrind_control -z`/`-d` at the generator's
+//! `start`/`end` lines).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -64,6 +71,7 @@ fn main() {
         Some("--client") => Plan::from_args(&args[1..]).and_then(load::run),
         Some("--idle-server") => idle_server_args(&args[1..]),
         Some("--idle-client") => idle_client_args(&args[1..]),
+        Some("--serve") => serve_args(&args[1..]),
         _ => Settings::from_args(&args).and_then(|settings| settings.run()),
     };
     if let Err(error) = result {
@@ -87,6 +95,33 @@ fn idle_client_args(args: &[String]) -> Result<(), String> {
     let peer = Peer::from_name(peer).ok_or_else(|| format!("unknown server {peer:?}"))?;
     let addr = addr.parse().map_err(|e| format!("address: {e}"))?;
     idle::client(peer, addr, tabs.parse().map_err(|e| format!("tabs: {e}"))?)
+}
+
+/// `--serve PEER`: one server alone, for a profiler: prints its address, serves until
+/// stdin closes. Drive it with `--client PEER ws|http CONNECTIONS ADDR WARMUP_MS WINDOW_MS`.
+fn serve_args(args: &[String]) -> Result<(), String> {
+    let [peer] = args else {
+        return Err(format!("--serve PEER, got {args:?}"));
+    };
+    let peer = Peer::from_name(peer).ok_or_else(|| format!("unknown server {peer:?}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("server runtime: {e}"))?;
+    let running = runtime
+        .block_on(servers::start(peer))
+        .map_err(|e| format!("start {}: {e}", peer.name()))?;
+    println!(
+        "{} serving on {} (pid {})",
+        peer.name(),
+        running.addr,
+        std::process::id()
+    );
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+    drop(running);
+    runtime.shutdown_background();
+    Ok(())
 }
 
 /// `key=value key=value …` as a map.
