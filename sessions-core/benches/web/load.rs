@@ -1,20 +1,26 @@
-//! The load generator (the client process of a throughput measure): N connections, each
-//! sending `add(i, 1)` calls back to back, one in flight, checking every answer, and
-//! timing each call from just before its request is written to just after its answer is
-//! read.
+//! The load generator (the client process of a throughput measure): N connections to each
+//! server, each sending `add(i, 1)` calls back to back, one in flight, checking every
+//! answer, and timing each call from just before its request is written to just after its
+//! answer is read.
+//!
+//! The two servers take turns in short bursts (all N connections of one server busy, the
+//! other's idle), ours first in every other pair, so that the machine's drift, which on a
+//! shared 2-core machine moves throughput by 2× from one second to the next, falls on both
+//! alike and each pair gives a ratio of its own.
 //!
 //! The same code drives both servers; only the URL path, the greeting ours sends first and
 //! the shape of `result` differ (see [`Peer`]). WebSocket: tokio-tungstenite 0.29. HTTP:
 //! HTTP/1.1 with keep-alive over a plain `TcpStream`, one request written with one
 //! `write_all`, the answer read by its `Content-Length` (both servers send one).
 //!
-//! Protocol with the parent (stdout, one line each): `start` when the measured window
-//! opens (after every connection is up and the warm-up is over), `end` when it closes,
-//! then `result calls=… secs=… p50=… p99=… p999=… max=… cpu=…` (latencies in ns, `cpu` this
-//! process's CPU time in the window, in seconds). The parent reads its own CPU time at
-//! `start` and `end`, so the server's CPU per call is measured over the same window.
+//! Protocol with the parent, one line each way: before a measured burst the generator says
+//! `start PEER` and waits for a line on stdin; after it, `end PEER calls=… secs=…` and
+//! waits again (so the parent reads its own CPU time exactly around each burst); at the
+//! end, per server, `latency PEER p50=… p99=… p999=… max=…` (ns) and `cpu=…` (this
+//! process's CPU seconds over its measured bursts).
 
 use std::fmt::Write as _;
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -22,7 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async_with_config, MaybeTlsStream, WebSocketStream};
@@ -54,54 +60,71 @@ impl Transport {
     }
 }
 
-/// One measure: who, how, how many connections, for how long.
+/// One scenario: how, how many connections to each server, for how long.
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
-    pub peer: Peer,
     pub transport: Transport,
     pub connections: usize,
-    pub addr: SocketAddr,
+    pub ours: SocketAddr,
+    pub jsonrpsee: SocketAddr,
+    /// One unmeasured burst of this length per server first.
     pub warmup: Duration,
-    pub window: Duration,
+    /// The length of each measured burst.
+    pub burst: Duration,
+    /// Measured bursts per server.
+    pub pairs: usize,
 }
 
 impl Plan {
     /// The arguments after `--client` that [`Plan::from_args`] reads back.
     pub fn to_args(self) -> Vec<String> {
         vec![
-            self.peer.name().to_owned(),
             self.transport.name().to_owned(),
             self.connections.to_string(),
-            self.addr.to_string(),
+            self.ours.to_string(),
+            self.jsonrpsee.to_string(),
             self.warmup.as_millis().to_string(),
-            self.window.as_millis().to_string(),
+            self.burst.as_millis().to_string(),
+            self.pairs.to_string(),
         ]
     }
 
     pub fn from_args(args: &[String]) -> Result<Plan, String> {
-        let [peer, transport, connections, addr, warmup, window] = args else {
-            return Err(format!("--client takes 6 arguments, got {args:?}"));
+        let [transport, connections, ours, jsonrpsee, warmup, burst, pairs] = args else {
+            return Err(format!(
+                "--client TRANSPORT CONNECTIONS OURS_ADDR JSONRPSEE_ADDR WARMUP_MS BURST_MS PAIRS, got {args:?}"
+            ));
         };
         let millis = |text: &str| text.parse().map(Duration::from_millis);
         Ok(Plan {
-            peer: Peer::from_name(peer).ok_or_else(|| format!("unknown server {peer:?}"))?,
             transport: Transport::from_name(transport)
                 .ok_or_else(|| format!("unknown transport {transport:?}"))?,
             connections: connections
                 .parse()
                 .map_err(|e| format!("connections: {e}"))?,
-            addr: addr.parse().map_err(|e| format!("address: {e}"))?,
+            ours: ours.parse().map_err(|e| format!("our address: {e}"))?,
+            jsonrpsee: jsonrpsee
+                .parse()
+                .map_err(|e| format!("jsonrpsee's address: {e}"))?,
             warmup: millis(warmup).map_err(|e| format!("warm-up: {e}"))?,
-            window: millis(window).map_err(|e| format!("window: {e}"))?,
+            burst: millis(burst).map_err(|e| format!("burst: {e}"))?,
+            pairs: pairs.parse().map_err(|e| format!("pairs: {e}"))?,
         })
+    }
+
+    fn addr(&self, peer: Peer) -> SocketAddr {
+        match peer {
+            Peer::Ours => self.ours,
+            Peer::Jsonrpsee => self.jsonrpsee,
+        }
     }
 }
 
-/// What one connection measured.
+/// What one burst of one connection measured.
 struct Recorded {
-    /// Latency of each call started in the window, in ns.
+    /// Latency of each call, in ns.
     latencies: Vec<u64>,
-    /// When its last call ended (at or a little after the window's end).
+    /// When its last call ended (at or a little after the burst's end).
     last: Instant,
 }
 
@@ -115,57 +138,113 @@ pub fn run(plan: Plan) -> Result<(), String> {
     runtime.block_on(measure(plan))
 }
 
+/// Every call's latency and the generator's CPU time, per server, over its measured bursts.
+struct Totals {
+    latencies: Vec<u64>,
+    cpu: Option<f64>,
+}
+
 async fn measure(plan: Plan) -> Result<(), String> {
-    // Connect every connection first, so the window sees only calls.
-    let mut connections = Vec::with_capacity(plan.connections);
-    for _ in 0..plan.connections {
-        connections.push(Connection::open(plan).await?);
+    // Connect every connection first, so the bursts see only calls.
+    let mut pools = Vec::new();
+    for peer in Peer::ALL {
+        let mut pool = Vec::with_capacity(plan.connections);
+        for n in 0..plan.connections {
+            // Distinct ids per connection, so a crossed answer would be caught.
+            pool.push(Connection::open(plan, peer, (n as i64) << 32).await?);
+        }
+        pools.push((peer, pool));
     }
-    let start = Instant::now() + plan.warmup;
-    let end = start + plan.window;
+    for (_, pool) in &mut pools {
+        burst(pool, plan.warmup).await?;
+    }
+    let mut totals: Vec<Totals> = Peer::ALL
+        .iter()
+        .map(|_| Totals {
+            latencies: Vec::new(),
+            cpu: cpu_seconds().map(|_| 0.0),
+        })
+        .collect();
+    let mut stdin = std::io::stdin().lock();
+    let mut wait_for_parent = move || {
+        let mut line = String::new();
+        match stdin.read_line(&mut line) {
+            Ok(0) | Err(_) => Err("the parent closed the generator's stdin".to_owned()),
+            Ok(_) => Ok(()),
+        }
+    };
+    for pair in 0..plan.pairs {
+        for turn in 0..2 {
+            let index = if pair % 2 == 0 { turn } else { 1 - turn };
+            let (peer, pool) = &mut pools[index];
+            println!("start {}", peer.name());
+            wait_for_parent()?;
+            let cpu_start = cpu_seconds();
+            let (latencies, secs) = burst(pool, plan.burst).await?;
+            let cpu = cpu_seconds().zip(cpu_start).map(|(end, start)| end - start);
+            println!(
+                "end {} calls={} secs={secs:.6}",
+                peer.name(),
+                latencies.len()
+            );
+            let total = &mut totals[index];
+            total.latencies.extend(latencies);
+            total.cpu = total.cpu.zip(cpu).map(|(sum, cpu)| sum + cpu);
+            wait_for_parent()?;
+        }
+    }
+    for ((peer, _), mut total) in pools.iter().zip(totals) {
+        let latencies = &mut total.latencies;
+        if latencies.is_empty() {
+            return Err(format!("no call to {} completed", peer.name()));
+        }
+        latencies.sort_unstable();
+        let at =
+            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        let mut line = format!(
+            "latency {} p50={} p99={} p999={} max={}",
+            peer.name(),
+            at(0.50),
+            at(0.99),
+            at(0.999),
+            latencies[latencies.len() - 1],
+        );
+        if let Some(cpu) = total.cpu {
+            let _ = write!(line, " cpu={cpu:.3}");
+        }
+        println!("{line}");
+    }
+    for (_, pool) in pools {
+        for connection in pool {
+            connection.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// Every connection of `pool` calls back to back for `length`: the latencies of all their
+/// calls, and the seconds from the start to the last answer.
+async fn burst(pool: &mut Vec<Connection>, length: Duration) -> Result<(Vec<u64>, f64), String> {
+    let start = Instant::now();
+    let end = start + length;
     let mut tasks = tokio::task::JoinSet::new();
-    for (n, connection) in connections.into_iter().enumerate() {
-        // Distinct ids per connection, so a crossed answer would be caught.
-        let first_id = (n as i64) << 32;
-        tasks.spawn(connection.drive(plan.peer, first_id, start, end));
+    for mut connection in pool.drain(..) {
+        tasks.spawn(async move {
+            let recorded = connection.drive(end).await;
+            (connection, recorded)
+        });
     }
-    let marks = tokio::spawn(async move {
-        sleep_until(start).await;
-        let cpu = cpu_seconds();
-        println!("start");
-        sleep_until(end).await;
-        println!("end");
-        cpu_seconds().zip(cpu).map(|(end, start)| end - start)
-    });
     let mut latencies = Vec::new();
     let mut last = start;
     while let Some(done) = tasks.join_next().await {
-        let recorded = done.map_err(|e| format!("a connection's task failed: {e}"))??;
+        let (connection, recorded) =
+            done.map_err(|e| format!("a connection's task failed: {e}"))?;
+        let recorded = recorded?;
+        pool.push(connection);
         latencies.extend(recorded.latencies);
         last = last.max(recorded.last);
     }
-    let cpu = marks
-        .await
-        .map_err(|e| format!("the marks' task failed: {e}"))?;
-    if latencies.is_empty() {
-        return Err("no call completed in the window".to_owned());
-    }
-    latencies.sort_unstable();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    let mut line = format!(
-        "result calls={} secs={:.6} p50={} p99={} p999={} max={}",
-        latencies.len(),
-        (last - start).as_secs_f64(),
-        at(0.50),
-        at(0.99),
-        at(0.999),
-        latencies[latencies.len() - 1],
-    );
-    if let Some(cpu) = cpu {
-        let _ = write!(line, " cpu={cpu:.3}");
-    }
-    println!("{line}");
-    Ok(())
+    Ok((latencies, (last - start).as_secs_f64()))
 }
 
 /// `add(id, 1)` with that id.
@@ -207,7 +286,16 @@ async fn within<T, E: std::fmt::Display>(
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-enum Connection {
+/// One connection to one server, and the id of its last call.
+struct Connection {
+    peer: Peer,
+    io: Io,
+    id: i64,
+    /// The last answer read.
+    buffer: Vec<u8>,
+}
+
+enum Io {
     Ws(Box<Ws>),
     Http {
         stream: TcpStream,
@@ -217,67 +305,67 @@ enum Connection {
 }
 
 impl Connection {
-    async fn open(plan: Plan) -> Result<Connection, String> {
-        match plan.transport {
+    async fn open(plan: Plan, peer: Peer, first_id: i64) -> Result<Connection, String> {
+        let addr = plan.addr(peer);
+        let io = match plan.transport {
             Transport::Ws => {
-                let ws = open_ws(plan.peer, plan.addr, WebSocketConfig::default()).await?;
-                Ok(Connection::Ws(Box::new(ws)))
+                let ws = open_ws(peer, addr, WebSocketConfig::default()).await?;
+                Io::Ws(Box::new(ws))
             }
             Transport::Http => {
-                let stream = within("connect", TcpStream::connect(plan.addr)).await?;
+                let stream = within("connect", TcpStream::connect(addr)).await?;
                 stream
                     .set_nodelay(true)
                     .map_err(|e| format!("nodelay: {e}"))?;
                 let head = format!(
-                    "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: ",
-                    plan.peer.http_path(),
-                    plan.addr
+                    "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: ",
+                    peer.http_path(),
                 );
-                Ok(Connection::Http { stream, head })
+                Io::Http { stream, head }
             }
-        }
+        };
+        Ok(Connection {
+            peer,
+            io,
+            id: first_id,
+            buffer: Vec::with_capacity(4096),
+        })
     }
 
-    /// Calls back to back until `end`; records the calls started at or after `start`.
-    async fn drive(
-        mut self,
-        peer: Peer,
-        first_id: i64,
-        start: Instant,
-        end: Instant,
-    ) -> Result<Recorded, String> {
+    /// Calls back to back until `end`, recording each call.
+    async fn drive(&mut self, end: Instant) -> Result<Recorded, String> {
         let mut latencies = Vec::new();
-        let mut id = first_id;
-        let mut buffer = Vec::with_capacity(4096);
         let mut last = Instant::now();
         while last < end {
-            id += 1;
+            self.id += 1;
+            let id = self.id;
             let body = request(id);
             let sent = Instant::now();
-            let answer: &[u8] = match &mut self {
-                Connection::Ws(ws) => {
+            let answer: &[u8] = match &mut self.io {
+                Io::Ws(ws) => {
                     within("send", ws.send(Message::text(body))).await?;
-                    buffer = next_text(ws).await?.into_bytes();
-                    &buffer
+                    self.buffer = next_text(ws).await?.into_bytes();
+                    &self.buffer
                 }
-                Connection::Http { stream, head } => {
+                Io::Http { stream, head } => {
                     let mut message = String::with_capacity(head.len() + 8 + body.len());
                     let _ = write!(message, "{head}{}\r\n\r\n{body}", body.len());
                     within("write", stream.write_all(message.as_bytes())).await?;
-                    within("read", read_response(stream, &mut buffer)).await?
+                    within("read", read_response(stream, &mut self.buffer)).await?
                 }
             };
             last = Instant::now();
-            check(peer, answer, id)?;
-            if sent >= start {
-                latencies.push(u64::try_from((last - sent).as_nanos()).unwrap_or(u64::MAX));
-            }
+            check(self.peer, answer, id)?;
+            latencies.push(u64::try_from((last - sent).as_nanos()).unwrap_or(u64::MAX));
         }
-        if let Connection::Ws(ws) = &mut self {
+        Ok(Recorded { latencies, last })
+    }
+
+    async fn close(self) {
+        if let Io::Ws(mut ws) = self.io {
             // The server may already be closing it: nothing to check.
             let _ = ws.as_mut().close(None).await;
         }
-        Ok(Recorded { latencies, last })
     }
 }
 

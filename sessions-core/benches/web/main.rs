@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo bench -p sessions-core --features web --bench web                 # everything, ~4 min
 //! cargo bench -p sessions-core --features web --bench web -- throughput   # or: memory
-//! cargo bench -p sessions-core --features web --bench web -- rounds=3 secs=2 tabs=2000
+//! cargo bench -p sessions-core --features web --bench web -- pairs=10 burst=500 tabs=2000
 //! ```
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) every part runs once, briefly,
@@ -15,30 +15,32 @@
 //! `axum::serve`, jsonrpsee's is its `Server` with its defaults, both serving the same
 //! `add(a: i64, b: i64) -> i64` (`peers::add`, exported with `session = none` so that a
 //! POST without a session may call it; on a WebSocket ours still runs it in the tab's
-//! session). For each measure it starts the load generator as a child process
+//! session). For each scenario it starts the load generator as a child process
 //! (`--client …`, see `load.rs`) on a current-thread runtime: on 2 cores a generator in the
 //! servers' process would take their workers' time in ways that differ between servers,
 //! and a single-threaded one takes at most one core whatever the server does, so both
 //! servers get the same share. Scenarios: WebSocket with 1 and 64 connections, HTTP/1.1
-//! keep-alive with 1 and 64, each connection with one call in flight, after a warm-up;
-//! ours and jsonrpsee alternate within each round (the first one alternating too), so
-//! drift of the machine falls on both. Reported per scenario: the medians over rounds of
-//! calls per second, p50 and p99 latency, and this process's CPU time per call (the
-//! server's cost, which the generator's share of the machine does not hide), and the
-//! median and range of the per-round ratio ours ÷ jsonrpsee.
+//! keep-alive with 1 and 64, each connection with one call in flight. The generator holds
+//! connections to both servers and drives them in turns of short bursts (ours first in
+//! every other pair): this machine is shared, and its speed moves by 2× from one second
+//! to the next, so only a ratio taken within a pair means much. Reported per scenario:
+//! the median and quartiles of the per-pair ratio ours ÷ jsonrpsee of calls per second,
+//! each server's median calls per second over its bursts, p50 and p99 of all its calls,
+//! and this process's CPU time per call (the server's cost, which the machine's other work
+//! does not inflate as much as it does wall-clock figures).
 //!
 //! **Memory per idle tab.** `idle.rs`: a fresh server process per measure, 10,000 idle
 //! WebSockets from another process, RSS growth ÷ 10,000.
 //!
 //! **Profiling one server.** `BINARY --serve ours` (or `jsonrpsee`) serves alone and prints
-//! its address and pid, until its stdin closes; `BINARY --client ours ws 1 ADDR 1000 5000`
-//! drives it (peer, `ws` or `http`, connections, address, warm-up and window in ms), and a
-//! profiler attaches to the pid (`perf record -p`, or the server run under
-//! `valgrind --tool=callgrind` with `callgrind_control -z`/`-d` at the generator's
-//! `start`/`end` lines).
+//! its address and pid, until its stdin closes; a profiler attaches to the pid
+//! (`perf record -p`), or runs it (`valgrind --tool=callgrind`, with `callgrind_control
+//! -z`/`-d` at the generator's `start`/`end` lines). Drive it with `BINARY --client`
+//! (arguments in `load.rs`: transport, connections, our address, jsonrpsee's, warm-up,
+//! burst, pairs), answering each of its `start`/`end` lines with a line on its stdin.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -137,9 +139,10 @@ struct Settings {
     measure: bool,
     throughput: bool,
     memory: bool,
-    rounds: usize,
+    /// Measured bursts per server and scenario.
+    pairs: usize,
     warmup: Duration,
-    window: Duration,
+    burst: Duration,
     tabs: usize,
 }
 
@@ -151,9 +154,9 @@ impl Settings {
                 measure,
                 throughput: false,
                 memory: false,
-                rounds: 5,
+                pairs: 40,
                 warmup: Duration::from_secs(1),
-                window: Duration::from_secs(3),
+                burst: Duration::from_millis(250),
                 tabs: 10_000,
             }
         } else {
@@ -161,9 +164,9 @@ impl Settings {
                 measure,
                 throughput: false,
                 memory: false,
-                rounds: 1,
-                warmup: Duration::from_millis(100),
-                window: Duration::from_millis(200),
+                pairs: 2,
+                warmup: Duration::from_millis(50),
+                burst: Duration::from_millis(50),
                 tabs: 200,
             }
         };
@@ -173,16 +176,16 @@ impl Settings {
                 "throughput" => settings.throughput = true,
                 "memory" => settings.memory = true,
                 _ => {
-                    if let Some(rounds) = number("rounds=") {
-                        settings.rounds = rounds.map_err(|e| format!("{arg}: {e}"))? as usize;
-                    } else if let Some(secs) = number("secs=") {
-                        settings.window =
-                            Duration::from_secs(secs.map_err(|e| format!("{arg}: {e}"))?);
+                    if let Some(pairs) = number("pairs=") {
+                        settings.pairs = pairs.map_err(|e| format!("{arg}: {e}"))? as usize;
+                    } else if let Some(millis) = number("burst=") {
+                        settings.burst =
+                            Duration::from_millis(millis.map_err(|e| format!("{arg}: {e}"))?);
                     } else if let Some(tabs) = number("tabs=") {
                         settings.tabs = tabs.map_err(|e| format!("{arg}: {e}"))? as usize;
                     } else {
                         return Err(format!(
-                            "unknown argument {arg:?}: expected throughput, memory, rounds=N, secs=N or tabs=N"
+                            "unknown argument {arg:?}: expected throughput, memory, pairs=N, burst=MS or tabs=N"
                         ));
                     }
                 }
@@ -192,8 +195,8 @@ impl Settings {
             settings.throughput = true;
             settings.memory = true;
         }
-        if settings.rounds == 0 || settings.tabs < 2 {
-            return Err("rounds must be at least 1 and tabs at least 2".to_owned());
+        if settings.pairs == 0 || settings.tabs < 2 {
+            return Err("pairs must be at least 1 and tabs at least 2".to_owned());
         }
         Ok(settings)
     }
@@ -232,48 +235,32 @@ impl Settings {
             .block_on(servers::start(Peer::Jsonrpsee))
             .map_err(|e| format!("start jsonrpsee: {e}"))?;
         println!(
-            "\nthroughput: {} rounds, each measure {:?} of warm-up then a {:?} window",
-            self.rounds, self.warmup, self.window
+            "\nthroughput: per scenario a {:?} warm-up burst per server, then {} pairs of {:?} bursts",
+            self.warmup, self.pairs, self.burst
         );
-        let mut results: HashMap<(usize, Peer), Vec<Measured>> = HashMap::new();
-        for round in 0..self.rounds {
-            for (scenario, &(transport, connections)) in SCENARIOS.iter().enumerate() {
-                let mut order = Peer::ALL;
-                if round % 2 == 1 {
-                    order.reverse();
-                }
-                for peer in order {
-                    let addr = match peer {
-                        Peer::Ours => ours.addr,
-                        Peer::Jsonrpsee => theirs.addr,
-                    };
-                    let plan = Plan {
-                        peer,
-                        transport,
-                        connections,
-                        addr,
-                        warmup: self.warmup,
-                        window: self.window,
-                    };
-                    let measured = measure(plan)?;
-                    println!(
-                        "round {} {:<13} {:<9} {:>9.0} calls/s  p50 {:>7}  p99 {:>7}  server CPU {:>6}/call  generator CPU {}",
-                        round + 1,
-                        label(transport, connections),
-                        peer.name(),
-                        measured.rate(),
-                        micros(measured.p50),
-                        micros(measured.p99),
-                        measured.server_cpu_per_call().map_or("n/a".to_owned(), |s| micros(s as u64)),
-                        measured.client_cpu_share().map_or("n/a".to_owned(), |s| format!("{:.0}%", s * 100.0)),
-                    );
-                    results.entry((scenario, peer)).or_default().push(measured);
-                }
-            }
+        let mut rows = Vec::new();
+        for (transport, connections) in SCENARIOS {
+            let plan = Plan {
+                transport,
+                connections,
+                ours: ours.addr,
+                jsonrpsee: theirs.addr,
+                warmup: self.warmup,
+                burst: self.burst,
+                pairs: self.pairs,
+            };
+            let row = Row::new(label(transport, connections), measure(plan)?);
+            println!("{}", row.line());
+            rows.push(row);
         }
         drop((ours, theirs));
         runtime.shutdown_background();
-        print_throughput(&results);
+        println!("\nratio = ours ÷ jsonrpsee calls/s within each pair of bursts: median (quartiles); calls/s = median over the bursts; p50 / p99 of all calls; server CPU = the servers' process's CPU time over the bursts ÷ calls.\n");
+        println!("| scenario | ratio | ours calls/s | jsonrpsee calls/s | ours p50 / p99 | jsonrpsee p50 / p99 | server CPU per call, ours / jsonrpsee |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for row in &rows {
+            println!("{}", row.markdown());
+        }
         Ok(())
     }
 
@@ -351,79 +338,188 @@ fn micros(nanos: u64) -> String {
     format!("{:.1} µs", nanos as f64 / 1000.0)
 }
 
-/// What one measure gave.
+/// One measured burst: calls and seconds, and this process's CPU seconds over it.
 #[derive(Clone, Copy, Debug)]
-struct Measured {
+struct Burst {
     calls: u64,
     secs: f64,
+    server_cpu: Option<f64>,
+}
+
+impl Burst {
+    fn rate(&self) -> f64 {
+        self.calls as f64 / self.secs
+    }
+}
+
+/// What one server gave in one scenario.
+#[derive(Default)]
+struct Measured {
+    bursts: Vec<Burst>,
     p50: u64,
     p99: u64,
-    /// The generator's CPU seconds in the window.
+    /// The generator's CPU seconds over this server's bursts.
     client_cpu: Option<f64>,
-    /// This (the servers') process's CPU seconds in the window.
-    server_cpu: Option<f64>,
-    window: Duration,
 }
 
 impl Measured {
-    fn rate(&self) -> f64 {
-        self.calls as f64 / self.secs
+    fn median_rate(&self) -> f64 {
+        median(self.bursts.iter().map(Burst::rate).collect())
     }
 
     /// The server's CPU time per call, in ns.
     fn server_cpu_per_call(&self) -> Option<f64> {
-        Some(self.server_cpu? * 1e9 / self.calls as f64)
+        let cpu: Option<f64> = self.bursts.iter().map(|burst| burst.server_cpu).sum();
+        Some(cpu? * 1e9 / self.calls() as f64)
     }
 
-    /// The share of one core the generator used in the window.
-    fn client_cpu_share(&self) -> Option<f64> {
-        Some(self.client_cpu? / self.window.as_secs_f64())
+    /// The generator's CPU time per call, in ns.
+    fn client_cpu_per_call(&self) -> Option<f64> {
+        Some(self.client_cpu? * 1e9 / self.calls() as f64)
+    }
+
+    fn calls(&self) -> u64 {
+        self.bursts.iter().map(|burst| burst.calls).sum()
     }
 }
 
-/// Runs one measure: the generator in a child process, this process's CPU time read when
-/// it says the window starts and ends.
-fn measure(plan: Plan) -> Result<Measured, String> {
+/// Runs one scenario: the generator in a child process; this process's CPU time read
+/// around each of its bursts, which wait for our answer to start.
+fn measure(plan: Plan) -> Result<HashMap<Peer, Measured>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut child = Command::new(exe)
         .arg("--client")
         .args(plan.to_args())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("start the load generator: {e}"))?;
+    let mut to_child = child.stdin.take().ok_or("the generator's stdin")?;
     let stdout = child.stdout.take().ok_or("the generator's stdout")?;
-    let (mut cpu_start, mut cpu_end, mut result) = (None, None, None);
+    let mut measured: HashMap<Peer, Measured> = HashMap::new();
+    let mut cpu_start = None;
+    let peer_of =
+        |name: &str| Peer::from_name(name).ok_or_else(|| format!("unknown server {name:?}"));
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("read from the generator: {e}"))?;
-        match line.as_str() {
+        let (word, rest) = line.split_once(' ').unwrap_or((&line, ""));
+        let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let fields = fields(rest);
+        let number = |key: &str| -> Result<f64, String> {
+            let text = fields
+                .get(key)
+                .ok_or_else(|| format!("no {key} in the generator's line {line:?}"))?;
+            text.parse().map_err(|e| format!("{key}: {e}"))
+        };
+        match word {
             "start" => cpu_start = cpu_seconds(),
-            "end" => cpu_end = cpu_seconds(),
-            _ => result = line.strip_prefix("result ").map(str::to_owned),
+            "end" => {
+                let server_cpu = cpu_seconds().zip(cpu_start).map(|(end, start)| end - start);
+                measured
+                    .entry(peer_of(name)?)
+                    .or_default()
+                    .bursts
+                    .push(Burst {
+                        calls: number("calls")? as u64,
+                        secs: number("secs")?,
+                        server_cpu,
+                    });
+            }
+            "latency" => {
+                let entry = measured.entry(peer_of(name)?).or_default();
+                entry.p50 = number("p50")? as u64;
+                entry.p99 = number("p99")? as u64;
+                entry.client_cpu = number("cpu").ok();
+                continue;
+            }
+            _ => return Err(format!("unexpected line from the generator: {line:?}")),
         }
+        writeln!(to_child, "go").map_err(|e| format!("write to the generator: {e}"))?;
     }
+    drop(to_child);
     let status = child
         .wait()
         .map_err(|e| format!("wait for the generator: {e}"))?;
-    let result = match (status.success(), result) {
-        (true, Some(result)) => result,
-        _ => return Err(format!("the load generator failed ({status}) for {plan:?}")),
-    };
-    let fields = fields(&result);
-    let get = |key: &str| {
-        fields
-            .get(key)
-            .ok_or_else(|| format!("no {key} in the generator's result {result:?}"))
-    };
-    let int = |key: &str| get(key)?.parse::<u64>().map_err(|e| format!("{key}: {e}"));
-    Ok(Measured {
-        calls: int("calls")?,
-        secs: get("secs")?.parse().map_err(|e| format!("secs: {e}"))?,
-        p50: int("p50")?,
-        p99: int("p99")?,
-        client_cpu: fields.get("cpu").and_then(|cpu| cpu.parse().ok()),
-        server_cpu: cpu_end.zip(cpu_start).map(|(end, start)| end - start),
-        window: plan.window,
-    })
+    let complete = Peer::ALL.iter().all(|peer| {
+        measured
+            .get(peer)
+            .is_some_and(|m| m.bursts.len() == plan.pairs && m.p50 > 0)
+    });
+    if !status.success() || !complete {
+        return Err(format!("the load generator failed ({status}) for {plan:?}"));
+    }
+    Ok(measured)
+}
+
+/// One scenario's figures.
+struct Row {
+    label: String,
+    ours: Measured,
+    theirs: Measured,
+    /// ours ÷ jsonrpsee calls/s within each pair, sorted.
+    ratios: Vec<f64>,
+}
+
+impl Row {
+    fn new(label: String, mut measured: HashMap<Peer, Measured>) -> Row {
+        let ours = measured.remove(&Peer::Ours).unwrap_or_default();
+        let theirs = measured.remove(&Peer::Jsonrpsee).unwrap_or_default();
+        let mut ratios: Vec<f64> = ours
+            .bursts
+            .iter()
+            .zip(&theirs.bursts)
+            .map(|(ours, theirs)| ours.rate() / theirs.rate())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        Row {
+            label,
+            ours,
+            theirs,
+            ratios,
+        }
+    }
+
+    /// The median ratio and its quartiles.
+    fn ratio(&self) -> String {
+        let at = |q: f64| self.ratios[((self.ratios.len() - 1) as f64 * q).round() as usize];
+        format!("{:.2}× ({:.2}–{:.2})", at(0.5), at(0.25), at(0.75))
+    }
+
+    fn line(&self) -> String {
+        let cpu = |ns: Option<f64>| ns.map_or("n/a".to_owned(), |ns| micros(ns as u64));
+        format!(
+            "{:<13} ratio {}  ours {:>6.0}/s p50 {} p99 {}  jsonrpsee {:>6.0}/s p50 {} p99 {}  server CPU/call {} / {}  generator CPU/call {} / {}",
+            self.label,
+            self.ratio(),
+            self.ours.median_rate(),
+            micros(self.ours.p50),
+            micros(self.ours.p99),
+            self.theirs.median_rate(),
+            micros(self.theirs.p50),
+            micros(self.theirs.p99),
+            cpu(self.ours.server_cpu_per_call()),
+            cpu(self.theirs.server_cpu_per_call()),
+            cpu(self.ours.client_cpu_per_call()),
+            cpu(self.theirs.client_cpu_per_call()),
+        )
+    }
+
+    fn markdown(&self) -> String {
+        let cpu = |ns: Option<f64>| ns.map_or("n/a".to_owned(), |ns| micros(ns as u64));
+        format!(
+            "| {} | {} | {:.0} | {:.0} | {} / {} | {} / {} | {} / {} |",
+            self.label,
+            self.ratio(),
+            self.ours.median_rate(),
+            self.theirs.median_rate(),
+            micros(self.ours.p50),
+            micros(self.ours.p99),
+            micros(self.theirs.p50),
+            micros(self.theirs.p99),
+            cpu(self.ours.server_cpu_per_call()),
+            cpu(self.theirs.server_cpu_per_call()),
+        )
+    }
 }
 
 /// One idle-tab measure: a server process of its own, which starts its client.
@@ -452,46 +548,4 @@ fn idle_measure(peer: Peer, tabs: usize) -> Result<Idle, String> {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn print_throughput(results: &HashMap<(usize, Peer), Vec<Measured>>) {
-    println!("\nMedians over the rounds; ratio = ours ÷ jsonrpsee calls/s per round (median, lowest–highest); server CPU = the servers' process's CPU time in the window ÷ calls.\n");
-    println!("| scenario | ours calls/s | jsonrpsee calls/s | ratio | ours p50 / p99 | jsonrpsee p50 / p99 | server CPU per call, ours / jsonrpsee |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (scenario, &(transport, connections)) in SCENARIOS.iter().enumerate() {
-        let ours = &results[&(scenario, Peer::Ours)];
-        let theirs = &results[&(scenario, Peer::Jsonrpsee)];
-        let of = |runs: &[Measured], f: fn(&Measured) -> f64| median(runs.iter().map(f).collect());
-        let ratios: Vec<f64> = ours
-            .iter()
-            .zip(theirs)
-            .map(|(ours, theirs)| ours.rate() / theirs.rate())
-            .collect();
-        let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let high = ratios.iter().copied().fold(0.0, f64::max);
-        let cpu = |runs: &[Measured]| {
-            let per_call: Vec<f64> = runs
-                .iter()
-                .filter_map(Measured::server_cpu_per_call)
-                .collect();
-            if per_call.is_empty() {
-                "n/a".to_owned()
-            } else {
-                micros(median(per_call) as u64)
-            }
-        };
-        println!(
-            "| {} | {:.0} | {:.0} | {:.2}× ({low:.2}–{high:.2}) | {} / {} | {} / {} | {} / {} |",
-            label(transport, connections),
-            of(ours, Measured::rate),
-            of(theirs, Measured::rate),
-            median(ratios.clone()),
-            micros(of(ours, |m| m.p50 as f64) as u64),
-            micros(of(ours, |m| m.p99 as f64) as u64),
-            micros(of(theirs, |m| m.p50 as f64) as u64),
-            micros(of(theirs, |m| m.p99 as f64) as u64),
-            cpu(ours),
-            cpu(theirs),
-        );
-    }
 }
