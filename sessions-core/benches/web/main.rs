@@ -2,7 +2,7 @@
 //! per second and their latency over WebSocket and HTTP, and memory per idle tab.
 //!
 //! ```sh
-//! cargo bench -p sessions-core --features web --bench web                 # everything, ~4 min
+//! cargo bench -p sessions-core --features web --bench web                 # everything, ~3 min
 //! cargo bench -p sessions-core --features web --bench web -- throughput   # or: memory
 //! cargo bench -p sessions-core --features web --bench web -- pairs=10 burst=500 tabs=2000
 //! ```
