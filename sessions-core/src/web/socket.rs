@@ -3,7 +3,10 @@
 //! async method holds up neither this tab's other calls nor any other tab) and forwards
 //! the session's notifications, in order, until the socket or the session closes.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
@@ -197,6 +200,10 @@ async fn run(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Nothing is asked before the first ping.
     let mut heard = true;
+    // Made once, polled on every turn: neither is worth building again for each message.
+    let taken_over = attached.taken_over.notified();
+    tokio::pin!(taken_over);
+    let mut next_notification = session.next_notification();
     loop {
         let outgoing = tokio::select! {
             _ = heartbeat.tick() => {
@@ -205,7 +212,7 @@ async fn run(
                 }
                 Some(Message::Ping(Default::default()))
             }
-            () = attached.taken_over.notified() => {
+            () = &mut taken_over => {
                 send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection").await;
                 return Ended::TakenOver;
             }
@@ -217,7 +224,7 @@ async fn run(
                     None
                 }
             },
-            next = session.next_notification() => match next {
+            next = &mut next_notification => match next {
                 Some(Notification { topic, payload }) => {
                     let push = notification(&topic, &payload);
                     attached.replay.sent(&push);
@@ -241,8 +248,8 @@ async fn run(
                         too_many_calls(&text, config.max_in_flight_calls).map(Message::from)
                     } else {
                         let session = session.clone();
-                        calls.spawn(async move { answer(text.as_str(), CallIn::Session(&session)).await });
-                        None
+                        let call = async move { answer(text.as_str(), CallIn::Session(&session)).await };
+                        run_or_spawn(Box::pin(call), calls)
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -269,6 +276,22 @@ async fn run(
             if socket.send(message).await.is_err() {
                 return Ended::SocketGone;
             }
+        }
+    }
+}
+
+/// Polls `call` once here: a call that does not wait for anything (every sync method, and
+/// an async one that is ready at once) is answered without a task of its own. One that
+/// waits goes on in the tab's set of calls, so it holds up nothing else.
+fn run_or_spawn(
+    mut call: Pin<Box<dyn Future<Output = Option<String>> + Send>>,
+    calls: &mut JoinSet<Option<String>>,
+) -> Option<Message> {
+    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(answer) => answer.map(Message::from),
+        Poll::Pending => {
+            calls.spawn(call);
+            None
         }
     }
 }
