@@ -9,10 +9,13 @@
 //! Here [`notify_user`] queues a call of `ShowNotice` for each target session with
 //! `Engine::post` (the array of JSONItems), and the engine's dispatcher (the App timer)
 //! runs each one in its target session's context, where [`show_notice`] stores it in that
-//! session's [`Inbox`] (a property of the Xojo `Session` subclass).
+//! session's [`Inbox`] (a property of the Xojo `Session` subclass) and pushes it to the
+//! session's page with `Session::notify` (topic `notice`, `{"from", "text"}`): the user sees
+//! it in every tab at once.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use serde::Serialize;
 use sessions_core::{export_method, Session, SessionError, Value};
 
 use crate::AppError;
@@ -86,11 +89,29 @@ pub fn notify_user(
     Ok(())
 }
 
-/// Shows a notice from `from` in the calling session.
+/// The topic a notice is pushed to a session's page with.
+pub const NOTICE: &str = "notice";
+
+/// What a page gets with a notice: `{"from": …, "text": …}`.
+#[derive(Serialize)]
+struct Notice<'a> {
+    from: &'a str,
+    text: &'a str,
+}
+
+/// Shows a notice from `from` in the calling session: keeps it in the session's inbox and
+/// pushes it to the session's page (topic `notice`).
 ///
-/// This is the call [`notify_user`] posts to each target session.
+/// This is the call [`notify_user`] posts to each target session. It fails (and is logged)
+/// when the page is too far behind to take one more notification; the inbox keeps it.
 #[export_method(name = "ShowNotice")]
 pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), SessionError> {
     Inbox::of(session).push(format!("{from}: {text}"));
-    Ok(())
+    session.notify(
+        NOTICE,
+        Notice {
+            from: &from,
+            text: &text,
+        },
+    )
 }
