@@ -15,6 +15,7 @@
 
 pub mod accounts;
 mod error;
+pub mod farm;
 pub mod line;
 pub mod model;
 pub mod notices;
