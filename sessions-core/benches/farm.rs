@@ -12,6 +12,9 @@
 //!   difference, so the figure is post → delivery, one way. p50 and p99.
 //! - Throughput: 20,000 messages posted back to back from one thread, timed until the last
 //!   one ran on the other node.
+//! - Both in 10 rounds that alternate the limit and ours (a tenth of the messages each), so
+//!   drift of a shared machine falls on both alike; each round gives a ratio, and the median
+//!   of the rounds' ratios is the figure to read.
 //! - Counts: the median of 2,000 calls, and of 5 counts by `SCAN` + `HGET` at 100,000.
 //!
 //! Run: `cargo bench -p sessions-core --features farm --bench farm`.
@@ -27,6 +30,8 @@ use redis::Value as Reply;
 use sessions_core::farm::Farm;
 use sessions_core::{export_method, Engine, SessionId, User, Value};
 
+/// Rounds of each measure, alternating the limit and ours.
+const ROUNDS: usize = 10;
 const LATENCY_MESSAGES: usize = 2_000;
 const THROUGHPUT_MESSAGES: u64 = 20_000;
 const COUNT_CALLS: usize = 2_000;
@@ -120,26 +125,32 @@ fn ns(d: Duration) -> String {
     }
 }
 
-/// The limit: a blocking reader on its own connection, XREADGROUP → XACK + XDEL; the sender
-/// XADDs. Returns (latencies sorted, throughput per second).
-fn bare_round_trip(url: &str) -> (Vec<Duration>, f64) {
-    let client = redis::Client::open(url).expect("url");
-    let mut sender = client.get_connection().expect("connection");
-    let mut reader = client.get_connection().expect("connection");
-    let stream = "bench:bare";
-    let _: Reply = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream)
-        .arg("g")
-        .arg("0")
-        .arg("MKSTREAM")
-        .query(&mut sender)
-        .expect("XGROUP CREATE");
-    let (tx, rx) = mpsc::channel::<(u64, Duration)>();
-    let total = LATENCY_MESSAGES as u64 + THROUGHPUT_MESSAGES;
-    let consumer = std::thread::spawn(move || {
-        let mut seen = 0;
-        while seen < total {
+/// The limit: a reading thread on its own connection (`XREADGROUP` blocking, then `XACK` +
+/// `XDEL` in one pipeline), and a sender that `XADD`s. A message with seq `u64::MAX` stops
+/// the reader.
+struct Bare {
+    sender: redis::Connection,
+    delivered: mpsc::Receiver<(u64, Duration)>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+const STREAM: &str = "bench:bare";
+
+impl Bare {
+    fn start(url: &str) -> Bare {
+        let client = redis::Client::open(url).expect("url");
+        let mut sender = client.get_connection().expect("connection");
+        let mut reader = client.get_connection().expect("connection");
+        let _: Reply = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(STREAM)
+            .arg("g")
+            .arg("0")
+            .arg("MKSTREAM")
+            .query(&mut sender)
+            .expect("XGROUP CREATE");
+        let (tx, delivered) = mpsc::channel();
+        let reader = std::thread::spawn(move || loop {
             let reply: Reply = redis::cmd("XREADGROUP")
                 .arg("GROUP")
                 .arg("g")
@@ -149,50 +160,123 @@ fn bare_round_trip(url: &str) -> (Vec<Duration>, f64) {
                 .arg("BLOCK")
                 .arg(0)
                 .arg("STREAMS")
-                .arg(stream)
+                .arg(STREAM)
                 .arg(">")
                 .query(&mut reader)
                 .expect("XREADGROUP");
             let mut ids = Vec::new();
+            let mut stop = false;
             for (id, seq, sent) in entries(&reply) {
+                stop |= seq == u64::MAX;
                 let latency = Duration::from_nanos(now_ns().saturating_sub(sent));
                 let _ = tx.send((seq, latency));
                 ids.push(id);
-                seen += 1;
             }
             let mut pipe = redis::pipe();
-            pipe.cmd("XACK").arg(stream).arg("g").arg(&ids).ignore();
-            pipe.cmd("XDEL").arg(stream).arg(&ids).ignore();
+            pipe.cmd("XACK").arg(STREAM).arg("g").arg(&ids).ignore();
+            pipe.cmd("XDEL").arg(STREAM).arg(&ids).ignore();
             pipe.query::<()>(&mut reader).expect("XACK");
+            if stop {
+                return;
+            }
+        });
+        Bare {
+            sender,
+            delivered,
+            reader: Some(reader),
         }
-    });
-    let send = |sender: &mut redis::Connection, seq: u64| {
+    }
+
+    fn send(&mut self, seq: u64) {
         let _: Reply = redis::cmd("XADD")
-            .arg(stream)
+            .arg(STREAM)
             .arg("*")
             .arg("seq")
             .arg(seq)
             .arg("t")
             .arg(now_ns())
-            .query(sender)
+            .query(&mut self.sender)
             .expect("XADD");
-    };
-    let mut latencies = Vec::new();
-    for seq in 0..LATENCY_MESSAGES as u64 {
-        send(&mut sender, seq);
-        latencies.push(rx.recv().expect("delivered").1);
     }
-    let start = Instant::now();
-    for seq in 0..THROUGHPUT_MESSAGES {
-        send(&mut sender, seq);
+}
+
+impl Drop for Bare {
+    fn drop(&mut self) {
+        self.send(u64::MAX);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
-    for _ in 0..THROUGHPUT_MESSAGES {
-        rx.recv().expect("delivered");
+}
+
+/// One side measured: how it sends, and where deliveries are told.
+trait Side {
+    fn send(&mut self, seq: u64);
+    fn delivered(&self) -> &mpsc::Receiver<(u64, Duration)>;
+
+    /// `n` messages one at a time: each one's post → delivery latency.
+    fn latencies(&mut self, n: usize, into: &mut Vec<Duration>) -> Duration {
+        let mut round = Vec::with_capacity(n);
+        for seq in 0..n as u64 {
+            self.send(seq);
+            round.push(self.delivered().recv().expect("delivered").1);
+        }
+        into.extend_from_slice(&round);
+        round.sort();
+        percentile(&round, 0.5)
     }
-    let rate = THROUGHPUT_MESSAGES as f64 / start.elapsed().as_secs_f64();
-    consumer.join().expect("consumer");
-    latencies.sort();
-    (latencies, rate)
+
+    /// `n` messages back to back: messages per second until the last one was delivered.
+    fn throughput(&mut self, n: u64) -> f64 {
+        let start = Instant::now();
+        for seq in 0..n {
+            self.send(seq);
+        }
+        for _ in 0..n {
+            self.delivered().recv().expect("delivered");
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    }
+}
+
+impl Side for Bare {
+    fn send(&mut self, seq: u64) {
+        Bare::send(self, seq);
+    }
+    fn delivered(&self) -> &mpsc::Receiver<(u64, Duration)> {
+        &self.delivered
+    }
+}
+
+/// Ours: node a posts `bench_ping` to a session on node b.
+struct Ours<'a> {
+    farm: &'a Farm,
+    target: SessionId,
+    delivered: mpsc::Receiver<(u64, Duration)>,
+}
+
+impl Side for Ours<'_> {
+    fn send(&mut self, seq: u64) {
+        loop {
+            let args = vec![Value::from(seq), Value::from(now_ns())];
+            match self.farm.post(self.target, "bench_ping", args) {
+                Ok(()) => return,
+                // Full: wait for room, as a sender should.
+                Err(sessions_core::farm::FarmError::InboxFull { .. }) => {
+                    std::thread::sleep(Duration::from_micros(100))
+                }
+                Err(error) => panic!("{error}"),
+            }
+        }
+    }
+    fn delivered(&self) -> &mpsc::Receiver<(u64, Duration)> {
+        &self.delivered
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// (id, seq, sent) of each entry of an XREADGROUP reply.
@@ -225,48 +309,6 @@ fn entries(reply: &Reply) -> Vec<(String, u64, u64)> {
         }
     }
     out
-}
-
-/// Ours: node a posts to a session on node b. Returns (latencies sorted, throughput).
-fn farm_round_trip(a: &Farm, target: SessionId) -> (Vec<Duration>, f64) {
-    let (tx, rx) = mpsc::channel();
-    *DELIVERED.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
-    let post = |seq: u64| {
-        a.post(
-            target,
-            "bench_ping",
-            vec![Value::from(seq), Value::from(now_ns())],
-        )
-        .expect("queued");
-    };
-    let mut latencies = Vec::new();
-    for seq in 0..LATENCY_MESSAGES as u64 {
-        post(seq);
-        latencies.push(rx.recv().expect("delivered").1);
-    }
-    let start = Instant::now();
-    for seq in 0..THROUGHPUT_MESSAGES {
-        // The inbox holds 10,000 by default: wait for room as a sender should.
-        loop {
-            match a.post(
-                target,
-                "bench_ping",
-                vec![Value::from(seq), Value::from(now_ns())],
-            ) {
-                Ok(()) => break,
-                Err(sessions_core::farm::FarmError::InboxFull { .. }) => {
-                    std::thread::sleep(Duration::from_micros(100))
-                }
-                Err(error) => panic!("{error}"),
-            }
-        }
-    }
-    for _ in 0..THROUGHPUT_MESSAGES {
-        rx.recv().expect("delivered");
-    }
-    let rate = THROUGHPUT_MESSAGES as f64 / start.elapsed().as_secs_f64();
-    latencies.sort();
-    (latencies, rate)
 }
 
 fn median_of(mut f: impl FnMut(), runs: usize) -> Duration {
@@ -324,34 +366,71 @@ fn main() {
     let url = redis.url();
     epoch();
 
-    let (bare, bare_rate) = bare_round_trip(&url);
-
     let (ea, eb) = (Engine::new(), Engine::new());
     let a = Farm::join(&ea, &url, "a").expect("join");
     let b = Farm::join(&eb, &url, "b").expect("join");
     let target = eb.open().expect("open");
     b.flush().expect("flush");
-    let (ours, our_rate) = farm_round_trip(&a, target.id());
+    let (tx, delivered) = mpsc::channel();
+    *DELIVERED.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+    let mut ours = Ours {
+        farm: &a,
+        target: target.id(),
+        delivered,
+    };
+    let mut bare = Bare::start(&url);
 
-    println!("| message, post → delivery | p50 | p99 | ÷ limit (p50) | throughput | ÷ limit |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for (name, lat, rate) in [
+    // Alternating rounds, so that drift of a shared machine falls on both sides alike; each
+    // round gives a ratio, and the median of the rounds' ratios is reported.
+    let (mut bare_lat, mut our_lat) = (Vec::new(), Vec::new());
+    let (mut p50_ratios, mut rate_ratios, mut bare_rates, mut our_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let limit = bare.latencies(LATENCY_MESSAGES / ROUNDS, &mut bare_lat);
+        let farm = ours.latencies(LATENCY_MESSAGES / ROUNDS, &mut our_lat);
+        p50_ratios.push(farm.as_secs_f64() / limit.as_secs_f64());
+        let limit = bare.throughput(THROUGHPUT_MESSAGES / ROUNDS as u64);
+        let farm = ours.throughput(THROUGHPUT_MESSAGES / ROUNDS as u64);
+        rate_ratios.push(farm / limit);
+        bare_rates.push(limit);
+        our_rates.push(farm);
+    }
+    drop(bare);
+    bare_lat.sort();
+    our_lat.sort();
+
+    println!("| message, post → delivery | p50 | p99 | throughput (median round) |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (name, lat, rates) in [
         (
             "bare `XADD` → `XREADGROUP` → `XACK`+`XDEL` (limit)",
-            &bare,
-            bare_rate,
+            &bare_lat,
+            bare_rates,
         ),
-        ("`farm.post` node a → session on node b", &ours, our_rate),
+        (
+            "`farm.post` node a → session on node b",
+            &our_lat,
+            our_rates,
+        ),
     ] {
         println!(
-            "| {name} | {} | {} | {:.2}× | {:.0}/s | {:.2}× |",
+            "| {name} | {} | {} | {:.0}/s |",
             us(percentile(lat, 0.5)),
             us(percentile(lat, 0.99)),
-            percentile(lat, 0.5).as_secs_f64() / percentile(&bare, 0.5).as_secs_f64(),
-            rate,
-            rate / bare_rate
+            median(rates)
         );
     }
+    println!();
+    println!(
+        "ours ÷ limit, median of {ROUNDS} rounds: p50 latency {:.2}× (rounds {:.2}×–{:.2}×), throughput {:.2}× (rounds {:.2}×–{:.2}×)",
+        median(p50_ratios.clone()),
+        p50_ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        p50_ratios.iter().copied().fold(0.0, f64::max),
+        median(rate_ratios.clone()),
+        rate_ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        rate_ratios.iter().copied().fold(0.0, f64::max),
+    );
+    println!();
 
     // Counts at 1 and 100,000 farm-wide sessions (one of 16 logged in).
     let small = median_of(
