@@ -38,6 +38,8 @@ struct Reader<'a> {
     watermark: EntryId,
     /// Whether to read what Redis holds as pending for this node before new entries.
     pending: bool,
+    /// `Node::inbox_made` when the watermark was last valid.
+    inbox_made: u64,
     /// When a run of failures began, to log it once.
     trouble: Option<Instant>,
 }
@@ -49,6 +51,7 @@ pub(crate) fn run(node: &Arc<Node>) {
         con: None,
         watermark: EntryId::default(),
         pending: true,
+        inbox_made: node.inbox_made.load(Ordering::Acquire),
         trouble: None,
     };
     loop {
@@ -111,11 +114,8 @@ impl Reader<'_> {
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) if error.code() == Some("NOGROUP") => {
-                // The inbox is new (Redis restarted, or this node was reaped and registered
-                // again): nothing of the old one can come again.
-                if node.ensure_group()? {
-                    self.watermark = EntryId::default();
-                }
+                // The inbox is gone (Redis restarted, or this node was reaped): make it again.
+                node.ensure_group()?;
                 self.pending = true;
                 return Ok(true);
             }
@@ -130,6 +130,13 @@ impl Reader<'_> {
                 return Err(node.link.error("reading the inbox", &error));
             }
         };
+        // A new inbox (made here or by the keeper): nothing of the old one can come again,
+        // and its entries' ids start over.
+        let made = node.inbox_made.load(Ordering::Acquire);
+        if made != self.inbox_made {
+            self.inbox_made = made;
+            self.watermark = EntryId::default();
+        }
         let entries = read_reply(&reply)
             .map_err(|()| super::reply::unexpected("reading the inbox", &reply))?;
         if entries.is_empty() {

@@ -161,6 +161,8 @@ impl Farm {
     /// its sessions, the inbox is delivered to its end, the node's sessions are withdrawn
     /// and its inbox removed (messages that still came in are counted undelivered and
     /// logged). The engine and its sessions go on, alone. Returns the node's final report.
+    /// When Redis cannot be reached, this waits for a failed connection a few times (each
+    /// at most the I/O timeout), then returns.
     ///
     /// # Errors
     /// [`FarmError::Redis`] when Redis could not be told: the node's sessions then leave

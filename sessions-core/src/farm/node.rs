@@ -2,7 +2,7 @@
 //! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ pub(crate) struct Node {
     pub(crate) stop: AtomicBool,
     /// The inbox connection's `CLIENT ID`, to wake its blocking read (0: none).
     pub(crate) inbox_client: AtomicI64,
+    /// How many times this node made its inbox's consumer group: a new group is a new
+    /// inbox, whose entries the inbox thread must not judge by the old one's watermark.
+    pub(crate) inbox_made: AtomicU64,
 }
 
 /// What a reaping found.
@@ -99,6 +102,7 @@ impl Node {
             draining: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
+            inbox_made: AtomicU64::new(0),
         }
     }
 
@@ -179,6 +183,9 @@ impl Node {
                 Err(error) => Err(error),
             }
         })?;
+        if created {
+            self.inbox_made.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(created)
     }
 
