@@ -82,3 +82,77 @@ impl Engine {
         list.len() != before
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::User;
+
+    /// One call: what, the session's id, its user then, whether it was open then.
+    type Heard = (&'static str, crate::SessionId, Option<String>, bool);
+
+    /// Every call.
+    #[derive(Default)]
+    struct Log(Mutex<Vec<Heard>>);
+
+    impl Log {
+        fn push(&self, what: &'static str, session: &Session) {
+            let user = session.user().map(|u| u.name().to_owned());
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).push((
+                what,
+                session.id(),
+                user,
+                session.is_open(),
+            ));
+        }
+
+        fn take(&self) -> Vec<Heard> {
+            std::mem::take(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        }
+    }
+
+    impl Observer for Log {
+        fn opened(&self, session: &Session) {
+            self.push("opened", session);
+        }
+        fn closed(&self, session: &Session) {
+            self.push("closed", session);
+        }
+        fn user_changed(&self, session: &Session) {
+            self.push("user", session);
+        }
+    }
+
+    #[test]
+    fn observers_hear_of_opens_closes_and_users_until_they_stop() -> Result<(), crate::SessionError>
+    {
+        let engine = Engine::new();
+        let log = Arc::new(Log::default());
+        let id = engine.observe(log.clone());
+        let s = engine.open()?;
+        s.set_user(Some(User::new("ada")));
+        s.set_user(Some(User::new("bob")));
+        s.set_user(None);
+        engine.root().set_user(Some(User::new("root")));
+        engine.close(s.id())?;
+        s.set_user(Some(User::new("late")));
+        let sid = s.id();
+        assert_eq!(
+            log.take(),
+            [
+                ("opened", sid, None, true),
+                ("user", sid, Some("ada".to_owned()), true),
+                ("user", sid, Some("bob".to_owned()), true),
+                ("user", sid, None, true),
+                ("closed", sid, None, false),
+            ]
+        );
+        assert!(engine.unobserve(id));
+        assert!(!engine.unobserve(id));
+        engine.open()?;
+        assert_eq!(log.take(), []);
+        Ok(())
+    }
+}
