@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use sessions_core::farm::FarmError;
 use sessions_core::SessionError;
 
 /// Why an exported method of the example application failed.
@@ -16,6 +17,8 @@ pub enum AppError {
     EmptyUserName,
     /// The model has no variable with this name.
     UnknownVariable(String),
+    /// The farm of servers failed (Redis cannot be reached, an inbox is full).
+    Farm(FarmError),
 }
 
 impl fmt::Display for AppError {
@@ -24,6 +27,7 @@ impl fmt::Display for AppError {
             AppError::Session(error) => error.fmt(f),
             AppError::EmptyUserName => f.write_str("the user name is empty"),
             AppError::UnknownVariable(name) => write!(f, "the model has no variable {name:?}"),
+            AppError::Farm(error) => error.fmt(f),
         }
     }
 }
@@ -35,5 +39,11 @@ impl std::error::Error for AppError {}
 impl From<SessionError> for AppError {
     fn from(error: SessionError) -> AppError {
         AppError::Session(error)
+    }
+}
+
+impl From<FarmError> for AppError {
+    fn from(error: FarmError) -> AppError {
+        AppError::Farm(error)
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 mod error;
+pub mod farm;
 pub mod line;
 pub mod live;
 pub mod model;

@@ -74,6 +74,11 @@ pub fn notify_user(
         .user()
         .map_or_else(|| "root".to_owned(), |admin| admin.name().to_owned());
     let engine = sender.engine().ok_or(SessionError::NotFound(sender.id()))?;
+    // On a farm of servers, the user's tabs may be on any of them (`crate::farm`).
+    if let Some(farm) = sessions_core::farm::Farm::of(&engine) {
+        *sent = crate::farm::notify_user(&farm, &user, &from, &text)?;
+        return Ok(());
+    }
     let mut targets: Vec<Session> = engine
         .sessions()
         .into_iter()

@@ -19,6 +19,8 @@ mod methods;
 
 mod engine;
 
+#[cfg(feature = "farm")]
+pub mod farm;
 #[cfg(feature = "tokio")]
 pub mod task;
 pub mod thread;

@@ -182,23 +182,59 @@ fn deliver(session: &Session) -> DispatchReport {
             break;
         }
         let Message { method, args } = message;
-        // `call_async` runs plain and `async` methods alike, in this session (pushed above);
-        // an `async` one blocks this thread until it is done. A host call never unwinds (a
-        // panic becomes its outcome), so one bad message cannot lose the rest of the batch.
-        match block_on(methods().call_async(&method, args)) {
-            Ok(outcome) if outcome.error.is_none() => report.delivered += 1,
-            // The method's own failure was logged where it happened.
-            Ok(_) => report.failed += 1,
-            Err(error) => {
-                tracing::error!(
-                    session = %session.id(),
-                    method = &*method,
-                    %error,
-                    "a posted message could not be delivered"
-                );
-                report.failed += 1;
-            }
+        match run_one(session, &method, args) {
+            Delivery::Delivered => report.delivered += 1,
+            Delivery::Failed => report.failed += 1,
+            Delivery::Undelivered => report.undelivered += 1,
         }
     }
     report
+}
+
+/// What became of one message.
+#[cfg_attr(not(feature = "farm"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// Its method ran and succeeded.
+    Delivered,
+    /// Its method failed, panicked or could not be called; logged.
+    Failed,
+    /// Its session was closed or gone.
+    Undelivered,
+}
+
+/// Runs one message's method in `session`, which the caller has made current.
+fn run_one(session: &Session, method: &str, args: Args) -> Delivery {
+    // `call_async` runs plain and `async` methods alike, in this session; an `async` one
+    // blocks this thread until it is done. A host call never unwinds (a panic becomes its
+    // outcome), so one bad message cannot lose the rest of a batch.
+    match block_on(methods().call_async(method, args)) {
+        Ok(outcome) if outcome.error.is_none() => Delivery::Delivered,
+        // The method's own failure was logged where it happened.
+        Ok(_) => Delivery::Failed,
+        Err(error) => {
+            tracing::error!(
+                session = %session.id(),
+                method,
+                %error,
+                "a posted message could not be delivered"
+            );
+            Delivery::Failed
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "farm"), allow(dead_code))]
+impl Engine {
+    /// Runs one message now, on this thread, in the context of the open session `id`: what
+    /// a dispatch does for a message from the mailbox, for a message that came from
+    /// elsewhere (the farm's inbox). It does not wait for a dispatch running elsewhere, so
+    /// it keeps its own order only with the other messages delivered through it.
+    pub(crate) fn deliver_now(&self, id: SessionId, method: &str, args: Args) -> Delivery {
+        let Some(session) = self.get(id).filter(Session::is_open) else {
+            return Delivery::Undelivered;
+        };
+        let _context = context::push(session.clone());
+        run_one(&session, method, args)
+    }
 }

@@ -18,6 +18,8 @@ mod messages;
 mod names;
 mod notify;
 pub(crate) mod objects;
+#[cfg_attr(not(feature = "farm"), allow(dead_code))]
+pub(crate) mod observe;
 mod registry;
 mod session;
 
@@ -30,6 +32,8 @@ use std::time::Duration;
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use context::{current, current_id, require, with_current, SessionGuard};
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
+#[cfg_attr(not(feature = "farm"), allow(unused_imports))]
+pub(crate) use messages::Delivery;
 pub use messages::DispatchReport;
 use messages::PostOffice;
 pub use notify::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
@@ -86,9 +90,16 @@ pub(crate) struct EngineShared {
     outbox_capacity: usize,
     /// Notifications left queued when their sessions closed.
     undelivered_notifications: AtomicUsize,
+    /// Told of every open, close and change of user (the farm's announcer).
+    observers: observe::Observers,
 }
 
 impl EngineShared {
+    /// The engine's observers (`observe.rs`), for a session telling of a change of user.
+    pub(crate) fn observers(&self) -> &observe::Observers {
+        &self.observers
+    }
+
     /// Called by a session when a user logs in (`true`) or out or its session closes.
     pub(crate) fn user_changed(&self, now_active: bool) {
         if now_active {
@@ -154,6 +165,7 @@ impl Engine {
             objects: objects::Objects::default(),
             outbox_capacity: builder.outbox_capacity,
             undelivered_notifications: AtomicUsize::new(0),
+            observers: observe::Observers::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -234,6 +246,7 @@ impl Engine {
                 break session;
             }
         };
+        shared.observers.each(|observer| observer.opened(&session));
         if let Some(hook) = &shared.on_open {
             self.run_hook("on_open", hook, &session);
         }
@@ -269,6 +282,9 @@ impl Engine {
             self.run_hook("on_close", hook, &session);
         }
         session.mark_closed(&self.shared);
+        self.shared
+            .observers
+            .each(|observer| observer.closed(&session));
         // After `mark_closed`: a post that sees the session open is counted here.
         self.shared.post_office.session_closed(&session);
         notify::session_closed(&self.shared, &session);

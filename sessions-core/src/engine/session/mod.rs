@@ -109,19 +109,30 @@ impl Session {
     }
 
     /// Logs a user in (`Some`) or out (`None`), and keeps the engine's
-    /// [`active_count`](Engine::active_count) in step.
+    /// [`active_count`](Engine::active_count) in step (and, when the engine has joined a
+    /// farm, the farm's).
     pub fn set_user(&self, user: Option<User>) {
         let mut slot = lock(&self.inner.user);
         let was_active = slot.is_some();
         let now_active = user.is_some();
         let previous = std::mem::replace(&mut *slot, user);
-        if self.is_open() && !self.inner.root && was_active != now_active {
-            if let Some(engine) = self.inner.engine.upgrade() {
+        let engine = match self.is_open() && !self.inner.root {
+            true => self.inner.engine.upgrade(),
+            false => None,
+        };
+        if let Some(engine) = &engine {
+            if was_active != now_active {
                 engine.user_changed(now_active);
             }
         }
         drop(slot);
         drop(previous);
+        // After the lock is released: an observer reads the user it needs itself.
+        if let Some(engine) = engine {
+            engine
+                .observers()
+                .each(|observer| observer.user_changed(self));
+        }
     }
 
     /// Whether this is its engine's root session, the one used for impersonation.

@@ -1,0 +1,139 @@
+//! Many servers: the examples' engine on a farm (`sessions_core::farm`), so that a notice
+//! from an admin's tab on one server reaches the user's tabs on every server.
+//!
+//! A program joins with `--farm URL --node NAME` ([`FarmArgs`] reads them, [`join`] joins);
+//! from then on [`notify_user`](crate::notices::notify_user) finds the user's sessions on
+//! every node ([`Farm::sessions_for_user`]) and posts `ShowNotice` to each with
+//! [`Farm::post`], which reaches a session on another node through that node's Redis
+//! inbox. Without a farm, it posts to the sessions of its own engine, as before.
+
+use sessions_core::farm::{Farm, FarmError};
+use sessions_core::{Engine, Value};
+
+/// The options' lines for a program's `--help`.
+pub const USAGE: &str = "\
+  --farm URL     join the farm on the Redis at URL (redis://127.0.0.1:6379,
+                 redis+unix:///path/to/redis.sock), with --node
+  --node NAME    this server's name in the farm (A-Z a-z 0-9 _ . -, at most 64)";
+
+/// Where and as what to join a farm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FarmOptions {
+    /// The Redis URL.
+    pub url: String,
+    /// This node's name.
+    pub node: String,
+}
+
+/// `--farm URL` and `--node NAME`, as a command line gives them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FarmArgs {
+    url: Option<String>,
+    node: Option<String>,
+}
+
+impl FarmArgs {
+    /// Takes `arg` and its value from `rest` when `arg` is `--farm` or `--node`, and says
+    /// whether it did.
+    ///
+    /// # Errors
+    /// The option has no value.
+    pub fn take<'a>(
+        &mut self,
+        arg: &str,
+        rest: &mut impl Iterator<Item = &'a str>,
+    ) -> Result<bool, String> {
+        let slot = match arg {
+            "--farm" => &mut self.url,
+            "--node" => &mut self.node,
+            _ => return Ok(false),
+        };
+        let value = rest.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        *slot = Some(value.to_owned());
+        Ok(true)
+    }
+
+    /// The farm to join, if any.
+    ///
+    /// # Errors
+    /// One of `--farm` and `--node` without the other.
+    pub fn finish(self) -> Result<Option<FarmOptions>, String> {
+        match (self.url, self.node) {
+            (Some(url), Some(node)) => Ok(Some(FarmOptions { url, node })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err("--farm needs --node NAME too".to_owned()),
+            (None, Some(_)) => Err("--node needs --farm URL too".to_owned()),
+        }
+    }
+}
+
+/// Joins the farm `options` names with `engine` (the farm logs that it joined).
+///
+/// # Errors
+/// As [`Farm::join`]: Redis cannot be reached, the node name is taken or invalid.
+pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
+    Farm::join(engine, &options.url, &options.node)
+}
+
+/// Posts `ShowNotice(from, text)` to every session of `user` in the farm, on whichever node
+/// it is; returns to how many.
+///
+/// # Errors
+/// Redis cannot be reached, or an inbox is full: the notice may have reached some sessions.
+pub fn notify_user(farm: &Farm, user: &str, from: &str, text: &str) -> Result<u32, FarmError> {
+    let mut targets = farm.sessions_for_user(user)?;
+    // In no particular order from Redis: post in a stable one.
+    targets.sort_by(|a, b| (&a.node, a.id).cmp(&(&b.node, b.id)));
+    let mut sent = 0;
+    for target in targets {
+        let args = vec![Value::from(from), Value::from(text)];
+        match farm.post(target.id, "ShowNotice", args) {
+            Ok(()) => sent += 1,
+            // Closed since it was listed: nothing to show it to.
+            Err(FarmError::NotFound(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str) -> Result<Option<FarmOptions>, String> {
+        let mut args = FarmArgs::default();
+        let mut rest = line.split_whitespace();
+        while let Some(arg) = rest.next() {
+            if !args.take(arg, &mut rest)? {
+                return Err(format!("not a farm option: {arg}"));
+            }
+        }
+        args.finish()
+    }
+
+    #[test]
+    fn reads_both_options_or_neither() {
+        assert_eq!(read(""), Ok(None));
+        assert_eq!(
+            read("--farm redis://127.0.0.1:6379 --node a"),
+            Ok(Some(FarmOptions {
+                url: "redis://127.0.0.1:6379".to_owned(),
+                node: "a".to_owned()
+            }))
+        );
+        assert_eq!(
+            read("--node a"),
+            Err("--node needs --farm URL too".to_owned())
+        );
+        assert_eq!(
+            read("--farm x"),
+            Err("--farm needs --node NAME too".to_owned())
+        );
+        assert_eq!(read("--farm"), Err("--farm needs a value".to_owned()));
+        assert_eq!(
+            read("--port 1"),
+            Err("not a farm option: --port".to_owned())
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! The farm (feature `farm`): engines in several processes, or on several machines, join
+//! one farm through Redis (≥ 7), so that counts, lookups and messages span them all.
+//!
+//! A web farm runs several app servers behind a load balancer; a browser's tab sticks to
+//! the server that holds its WebSocket, so each session lives on one node. The farm makes
+//! the rest farm-wide:
+//!
+//! - **Ownership under a lease.** Every session the engine opens is announced with its
+//!   node, user and client; closing it withdraws it; a change of user is announced again.
+//!   The node renews its lease three times per lease; a node that stops (killed, hung, cut
+//!   off from Redis) loses its sessions when its lease ends, and a live node then removes
+//!   what it left ("reaping"). Leases are judged by Redis's clock alone.
+//! - **Counts and lookups.** [`Farm::len`], [`Farm::active_count`],
+//!   [`Farm::sessions_for_user`] and [`Farm::get`] span all live nodes, and none scans every
+//!   key (`lookup.rs` says how each scales).
+//! - **Messages.** [`Farm::post`] reaches a session on whichever node owns it, through that
+//!   node's inbox: a Redis Stream read by a consumer group, acknowledged after the message
+//!   ran, never run twice, in the order queued. A full inbox is an error to the sender; a
+//!   message whose session is gone is counted undelivered and logged ([`FarmReport`]).
+//! - **Redis restarts.** Every connection is made again as needed; a node whose
+//!   registration Redis lost registers again and announces every session anew, within one
+//!   lease.
+//!
+//! ```no_run
+//! use sessions_core::farm::Farm;
+//! use sessions_core::{Engine, User, Value};
+//!
+//! let engine = Engine::new();
+//! let farm = Farm::join(&engine, "redis://127.0.0.1:6379", "a")?;
+//! let tab = engine.open()?;
+//! tab.set_user(Some(User::new("bob")));
+//! // On any node: bob's tabs, wherever they are, and a message to each.
+//! for session in farm.sessions_for_user("bob")? {
+//!     farm.post(session.id, "ShowNotice", vec![Value::from("admin"), Value::from("hello")])?;
+//! }
+//! println!("{} sessions, {} with a user, on {:?}", farm.len()?, farm.active_count()?, farm.nodes()?);
+//! farm.leave()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The calls block for one Redis round trip; the farm's own work runs on two threads of
+//! its own per node, so no async runtime is needed. Redis access is node-level trust: any
+//! client that can write the farm's keys can speak for any node (SECURITY.md).
+
+mod announce;
+mod builder;
+mod error;
+mod inbox;
+mod keeper;
+mod keys;
+mod link;
+mod lookup;
+mod node;
+mod post;
+mod reply;
+mod report;
+mod scripts;
+mod wire;
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::{self, JoinHandle};
+
+pub use builder::{
+    FarmBuilder, DEFAULT_INBOX_CAPACITY, DEFAULT_IO_TIMEOUT, DEFAULT_LEASE,
+    DEFAULT_MAX_MESSAGE_BYTES, MIN_LEASE,
+};
+pub use error::FarmError;
+pub use lookup::FarmSession;
+pub use report::FarmReport;
+
+use crate::engine::observe::ObserverId;
+use crate::engine::EngineShared;
+use crate::lock::lock;
+use crate::Engine;
+use node::{Node, Registered};
+
+/// This process's node in a farm: a cheap `Clone` handle. The node leaves the farm when
+/// [`leave`](Farm::leave) is called, or when the last handle is dropped.
+///
+/// One engine joins one farm at a time; [`Farm::of`] finds the farm an engine is in, for
+/// code that has only the engine (an exported method: `session.engine()`).
+#[derive(Clone)]
+pub struct Farm {
+    handle: Arc<Handle>,
+}
+
+/// What the last handle's drop leaves with.
+struct Handle {
+    node: Arc<Node>,
+    observer: ObserverId,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The farm each engine is in, for [`Farm::of`]: weak on both sides.
+static JOINED: Mutex<Vec<(Weak<EngineShared>, Weak<Handle>)>> = Mutex::new(Vec::new());
+
+impl Farm {
+    /// Joins the farm on the Redis at `redis_url` (`redis://host:port`,
+    /// `redis+unix:///path/to/socket`, with `user:password@` if Redis asks for one) as node
+    /// `node_name`, with default settings: see [`Farm::builder`].
+    ///
+    /// # Errors
+    /// As [`FarmBuilder::join`].
+    pub fn join(engine: &Engine, redis_url: &str, node_name: &str) -> Result<Farm, FarmError> {
+        Farm::builder(engine, redis_url, node_name).join()
+    }
+
+    /// Settings for joining: lease, inbox capacity, message size, namespace, timeouts.
+    pub fn builder(engine: &Engine, redis_url: &str, node_name: &str) -> FarmBuilder {
+        FarmBuilder::new(engine, redis_url, node_name)
+    }
+
+    /// The farm `engine` is in, if it joined one and has not left.
+    pub fn of(engine: &Engine) -> Option<Farm> {
+        let shared = engine.downgrade();
+        let joined = lock(&JOINED);
+        joined
+            .iter()
+            .filter(|(other, _)| Weak::ptr_eq(other, &shared))
+            .find_map(|(_, handle)| handle.upgrade())
+            .filter(|handle| !handle.node.left.load(Ordering::Acquire))
+            .map(|handle| Farm { handle })
+    }
+
+    pub(crate) fn node(&self) -> &Node {
+        &self.handle.node
+    }
+
+    /// This node's name.
+    pub fn node_name(&self) -> &str {
+        &self.handle.node.name
+    }
+
+    /// The engine this node serves.
+    pub fn engine(&self) -> &Engine {
+        &self.handle.node.engine
+    }
+
+    /// What this node did with messages that crossed Redis, so far.
+    pub fn report(&self) -> FarmReport {
+        self.handle.node.counters.report()
+    }
+
+    /// Writes this node's announcements that wait (opens, closes and changes of user not
+    /// written yet), and returns once Redis has them: after it, every node sees them. The
+    /// node writes them by itself within about one round trip; this is for a caller that
+    /// must know.
+    ///
+    /// # Errors
+    /// [`FarmError::Redis`] when Redis cannot be reached (they stay waiting, and the node
+    /// writes them when it can); [`FarmError::Left`].
+    pub fn flush(&self) -> Result<(), FarmError> {
+        let node = self.node();
+        node.check_live()?;
+        node.flush()
+    }
+
+    /// Leaves the farm now, for every handle of this node: no more messages are taken for
+    /// its sessions, the inbox is delivered to its end, the node's sessions are withdrawn
+    /// and its inbox removed (messages that still came in are counted undelivered and
+    /// logged). The engine and its sessions go on, alone. Returns the node's final report.
+    /// When Redis cannot be reached, this waits for a failed connection a few times (each
+    /// at most the I/O timeout), then returns.
+    ///
+    /// # Errors
+    /// [`FarmError::Redis`] when Redis could not be told: the node's sessions then leave
+    /// the farm when its lease ends. [`FarmError::Left`] when it had left already.
+    pub fn leave(self) -> Result<FarmReport, FarmError> {
+        self.handle.leave()
+    }
+
+    fn start(node: Node) -> Result<Farm, FarmError> {
+        if let Some(farm) = Farm::of(&node.engine) {
+            return Err(FarmError::AlreadyJoined {
+                node: farm.node_name().to_owned(),
+            });
+        }
+        let node = Arc::new(node);
+        // Observe first, so nothing opened while joining is missed.
+        let observer = node.engine.observe(node.announcer.clone());
+        let handle = Arc::new(Handle {
+            node: node.clone(),
+            observer,
+            threads: Mutex::new(Vec::new()),
+        });
+        let registered = node
+            .register_and_resync()
+            .and_then(|registered| match registered {
+                Registered::Yes => Ok(()),
+                Registered::Taken(left) => Err(FarmError::NodeTaken {
+                    node: node.name.clone(),
+                    lease_left_ms: left,
+                }),
+            });
+        if let Err(error) = registered {
+            handle.stop_quietly();
+            return Err(error);
+        }
+        for (name, run) in [
+            ("sessions-farm-keeper", keeper::run as fn(&Arc<Node>)),
+            ("sessions-farm-inbox", inbox::run as fn(&Arc<Node>)),
+        ] {
+            let node = node.clone();
+            match thread::Builder::new()
+                .name(name.to_owned())
+                .spawn(move || run(&node))
+            {
+                Ok(thread) => lock(&handle.threads).push(thread),
+                Err(error) => {
+                    let _ = handle.leave();
+                    return Err(FarmError::Thread {
+                        thread: name,
+                        reason: error.to_string(),
+                    });
+                }
+            }
+        }
+        let mut joined = lock(&JOINED);
+        joined.retain(|(engine, handle)| engine.strong_count() > 0 && handle.strong_count() > 0);
+        joined.push((node.engine.downgrade(), Arc::downgrade(&handle)));
+        drop(joined);
+        tracing::info!(node = %node.name, redis = node.link.url(), sessions = node.engine.len(), "the node joined the farm");
+        Ok(Farm { handle })
+    }
+}
+
+impl Handle {
+    /// Stops everything without telling Redis (joining failed).
+    fn stop_quietly(&self) {
+        let node = &self.node;
+        node.left.store(true, Ordering::Release);
+        node.stop.store(true, Ordering::Release);
+        node.engine.unobserve(self.observer);
+    }
+
+    fn leave(&self) -> Result<FarmReport, FarmError> {
+        let node = &self.node;
+        if node.left.swap(true, Ordering::AcqRel) {
+            return Err(FarmError::Left);
+        }
+        node.engine.unobserve(self.observer);
+        let inc = node.inc.clone();
+        let lease = node.lease_ms().to_string();
+        // 1. No more posts to this node; its lease runs one more lease, to deliver.
+        let leaving = node.script(
+            "leaving the farm",
+            true,
+            &scripts::LEAVING,
+            &[&node.name, &inc, &lease],
+        );
+        // 2. The inbox thread delivers what is left, then ends; the keeper ends.
+        node.draining.store(true, Ordering::Release);
+        let client = node.inbox_client.load(Ordering::Acquire);
+        if client != 0 {
+            let _ = node.link.run("waking the inbox", true, |con| {
+                redis::cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(client)
+                    .query::<redis::Value>(con)
+            });
+        }
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        let (inbox, keeper): (Vec<_>, Vec<_>) = threads
+            .into_iter()
+            .partition(|t| t.thread().name() == Some("sessions-farm-inbox"));
+        for thread in inbox {
+            if thread.thread().id() != thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+        node.stop.store(true, Ordering::Release);
+        node.announcer.nudge();
+        for thread in keeper {
+            if thread.thread().id() != thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+        // 3. The lease ends now; the node's sessions and inbox are removed, and what came in
+        //    after the inbox was drained is counted undelivered.
+        let retired = leaving.and_then(|_| {
+            node.script(
+                "leaving the farm",
+                true,
+                &scripts::RETIRE,
+                &[&node.name, &inc],
+            )
+        });
+        let reaped = retired.and_then(|_| node.reap(&node.name));
+        lock(&JOINED).retain(|(_, handle)| {
+            handle.strong_count() > 0 && !std::ptr::eq(handle.as_ptr(), self)
+        });
+        let report = node.counters.report();
+        match reaped {
+            Ok(_) => {
+                tracing::info!(node = %node.name, ?report, "the node left the farm");
+                Ok(report)
+            }
+            Err(error) => {
+                tracing::warn!(node = %node.name, %error, "the node left, but could not tell Redis: its sessions leave the farm when its lease ends");
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if !self.node.left.load(Ordering::Acquire) {
+            let _ = self.leave();
+        }
+    }
+}
+
+impl fmt::Debug for Farm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let node = &self.handle.node;
+        f.debug_struct("Farm")
+            .field("node", &node.name)
+            .field("redis", &node.link.url())
+            .field("lease", &node.lease)
+            .field("left", &node.left.load(Ordering::Acquire))
+            .field("report", &node.counters.report())
+            .finish()
+    }
+}

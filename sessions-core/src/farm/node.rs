@@ -1,0 +1,378 @@
+//! This node's part of the farm: its registration under a lease, the announcement of its
+//! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
+//! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::Value as Reply;
+
+use super::announce::Announcer;
+use super::keys::{Keys, GROUP};
+use super::link::Link;
+use super::reply::{int, list, text, texts, unexpected};
+use super::report::Counters;
+use super::scripts;
+use super::FarmError;
+use crate::lock::lock;
+use crate::{Engine, SessionId};
+
+/// How many sessions one reaping step removes (one script run: Redis is busy with nothing
+/// else meanwhile, so a step is kept short).
+pub(crate) const REAP_BATCH: usize = 500;
+/// How many announcements go to Redis in one pipeline.
+const ANNOUNCE_BATCH: usize = 512;
+
+/// Everything the farm's threads and handles share.
+pub(crate) struct Node {
+    pub(crate) engine: Engine,
+    pub(crate) name: String,
+    /// This incarnation's token: writes of a node whose registration was lost (Redis
+    /// restarted, or the node was reaped) are refused until it registers again.
+    pub(crate) inc: String,
+    pub(crate) keys: Keys,
+    pub(crate) link: Link,
+    pub(crate) lease: Duration,
+    pub(crate) inbox_capacity: u64,
+    pub(crate) max_message_bytes: usize,
+    pub(crate) counters: Counters,
+    pub(crate) announcer: Arc<Announcer>,
+    /// One writer of announcements at a time, so an older state never lands after a newer.
+    announce_lock: Mutex<()>,
+    /// Whether this node is registered as far as it knows; when not, the keeper registers
+    /// it again and announces every session anew.
+    pub(crate) registered: AtomicBool,
+    /// Set when the node leaves: its threads end, its calls answer `FarmError::Left`.
+    pub(crate) left: AtomicBool,
+    /// Set when the inbox thread must deliver what is left and stop.
+    pub(crate) draining: AtomicBool,
+    /// Set when every thread must stop now.
+    pub(crate) stop: AtomicBool,
+    /// The inbox connection's `CLIENT ID`, to wake its blocking read (0: none).
+    pub(crate) inbox_client: AtomicI64,
+    /// How many times this node made its inbox's consumer group: a new group is a new
+    /// inbox, whose entries the inbox thread must not judge by the old one's watermark.
+    pub(crate) inbox_made: AtomicU64,
+}
+
+/// What a reaping found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reaped {
+    /// Sessions removed by this call.
+    pub(crate) sessions: usize,
+    /// Messages left in the node's inbox (counted by whoever removed it: this call, if not 0).
+    pub(crate) left: u64,
+    /// Whether the node turned out to be alive (nothing was done).
+    pub(crate) alive: bool,
+}
+
+/// How a registration went.
+pub(crate) enum Registered {
+    Yes,
+    /// Another process holds the name; its lease runs this long.
+    Taken(u64),
+}
+
+impl Node {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        engine: Engine,
+        name: String,
+        keys: Keys,
+        link: Link,
+        lease: Duration,
+        inbox_capacity: u64,
+        max_message_bytes: usize,
+    ) -> Node {
+        Node {
+            engine,
+            name,
+            inc: SessionId::random().to_string(),
+            keys,
+            link,
+            lease,
+            inbox_capacity,
+            max_message_bytes,
+            counters: Counters::default(),
+            announcer: Arc::new(Announcer::default()),
+            announce_lock: Mutex::new(()),
+            registered: AtomicBool::new(false),
+            left: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            inbox_client: AtomicI64::new(0),
+            inbox_made: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn lease_ms(&self) -> u64 {
+        u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs one of the farm's scripts with `args` after the prefix.
+    pub(crate) fn script(
+        &self,
+        doing: &'static str,
+        repeatable: bool,
+        script: &scripts::Script,
+        args: &[&str],
+    ) -> Result<Reply, FarmError> {
+        let mut cmd = script.call();
+        cmd.arg(self.keys.prefix());
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        self.link.run(doing, repeatable, |con| cmd.query(con))
+    }
+
+    /// Registers this node (reaping its dead former self first if need be), announces every
+    /// session of the engine anew, and makes sure its inbox's consumer group exists.
+    pub(crate) fn register_and_resync(&self) -> Result<Registered, FarmError> {
+        let lease = self.lease_ms().to_string();
+        let cap = self.inbox_capacity.to_string();
+        let max = self.max_message_bytes.to_string();
+        // Each round either registers, or reaps the dead former node to its end; a name that
+        // keeps coming back dead (another process joining and dying in a loop) gives up.
+        for _ in 0..8 {
+            let reply = self.script(
+                "registering the node",
+                true,
+                &scripts::REGISTER,
+                &[&self.name, &self.inc, &lease, &cap, &max],
+            )?;
+            let fields = texts("registering the node", &reply)?;
+            match fields.first().map(String::as_str) {
+                Some("ok") => {
+                    self.ensure_group()?;
+                    self.registered.store(true, Ordering::Release);
+                    self.resync()?;
+                    return Ok(Registered::Yes);
+                }
+                Some("taken") => {
+                    let left = fields.get(1).and_then(|ms| ms.parse().ok()).unwrap_or(0);
+                    return Ok(Registered::Taken(left));
+                }
+                Some("reap") => {
+                    self.reap(&self.name)?;
+                }
+                _ => return Err(unexpected("registering the node", &reply)),
+            }
+        }
+        Err(FarmError::Protocol {
+            what: "registering the node",
+            found: "the name stayed held by a dead node after 8 reapings".to_owned(),
+        })
+    }
+
+    /// Creates the inbox's consumer group (and the stream) unless it exists; `Ok(true)` when
+    /// it was created.
+    pub(crate) fn ensure_group(&self) -> Result<bool, FarmError> {
+        let inbox = self.keys.inbox(&self.name);
+        let created = self.link.run("creating the inbox", true, |con| {
+            let reply: redis::RedisResult<()> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&inbox)
+                .arg(GROUP)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query(con);
+            match reply {
+                Ok(()) => Ok(true),
+                Err(error) if error.code() == Some("BUSYGROUP") => Ok(false),
+                Err(error) => Err(error),
+            }
+        })?;
+        if created {
+            self.inbox_made.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(created)
+    }
+
+    /// Marks every session of the engine, and every one Redis says this node announced, to
+    /// be written again, and writes them.
+    fn resync(&self) -> Result<(), FarmError> {
+        let reply = self.script(
+            "listing the node's sessions",
+            true,
+            &scripts::OWNED,
+            &[&self.name, &self.inc],
+        )?;
+        let owned = texts("listing the node's sessions", &reply)?;
+        let owned = owned.iter().filter_map(|id| id.parse::<SessionId>().ok());
+        let local = self.engine.sessions().into_iter().map(|s| s.id());
+        self.announcer.mark_all(owned.chain(local));
+        self.flush()
+    }
+
+    /// Writes every announcement that waits. Errors leave them waiting.
+    pub(crate) fn flush(&self) -> Result<(), FarmError> {
+        let _one_writer = lock(&self.announce_lock);
+        let ids: Vec<SessionId> = self.announcer.take().into_iter().collect();
+        for (at, chunk) in ids.chunks(ANNOUNCE_BATCH).enumerate() {
+            if let Err(error) = self.write(chunk) {
+                // What was not written waits for the next flush.
+                self.announcer
+                    .mark_all(ids[at * ANNOUNCE_BATCH..].iter().copied());
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the state of each session in `ids`: announced when open here, withdrawn when
+    /// not.
+    fn write(&self, ids: &[SessionId]) -> Result<(), FarmError> {
+        const DOING: &str = "announcing sessions";
+        let mut pipe = redis::pipe();
+        for id in ids {
+            let id_text = id.to_string();
+            let cmd = match self.engine.get(*id).filter(|s| s.is_open()) {
+                Some(session) => {
+                    let user = session.user();
+                    let client = session.client();
+                    let mut cmd = scripts::ANNOUNCE.call();
+                    cmd.arg(self.keys.prefix())
+                        .arg(&self.name)
+                        .arg(&self.inc)
+                        .arg(id_text)
+                        .arg(if user.is_some() { "1" } else { "0" })
+                        .arg(user.as_ref().map_or("", |u| u.name()))
+                        .arg(if client.is_some() { "1" } else { "0" })
+                        .arg(client.map(|c| c.to_string()).unwrap_or_default());
+                    cmd
+                }
+                None => {
+                    let mut cmd = scripts::WITHDRAW.call();
+                    cmd.arg(self.keys.prefix())
+                        .arg(&self.name)
+                        .arg(&self.inc)
+                        .arg(id_text);
+                    cmd
+                }
+            };
+            pipe.add_command(cmd);
+        }
+        let replies: Vec<Reply> = self.link.run(DOING, true, |con| pipe.query(con))?;
+        let mut lost = false;
+        for (id, reply) in ids.iter().zip(&replies) {
+            match int(reply) {
+                Some(1) => {}
+                Some(0) => lost = true,
+                Some(-1) => tracing::error!(
+                    node = %self.name,
+                    session = %id,
+                    "another node announces a session with this id; this node's session is not announced"
+                ),
+                _ => return Err(unexpected(DOING, reply)),
+            }
+        }
+        if lost {
+            self.registered.store(false, Ordering::Release);
+            self.announcer.mark_all(ids.iter().copied());
+            self.announcer.nudge();
+            return Err(FarmError::Redis {
+                doing: DOING,
+                url: self.link.url().to_owned(),
+                reason: "the node's registration is gone (Redis restarted, or the node's lease \
+                         ended and it was reaped); it registers again and announces every session"
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes waiting announcements if there are any, for a read that must see this node's
+    /// own changes. A node that is not registered now answers from what Redis holds.
+    pub(crate) fn flush_if_dirty(&self) -> Result<(), FarmError> {
+        if !self.announcer.is_dirty() || !self.registered.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match self.flush() {
+            Err(FarmError::Redis { .. }) if !self.registered.load(Ordering::Acquire) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Renews the lease; `Ok(false)` when the registration was lost (the keeper then
+    /// registers again, reaping the expired former self first).
+    pub(crate) fn renew(&self) -> Result<bool, FarmError> {
+        let lease = self.lease_ms().to_string();
+        let reply = self.script(
+            "renewing the node's lease",
+            true,
+            &scripts::RENEW,
+            &[&self.name, &self.inc, &lease],
+        )?;
+        match text(&reply).as_deref() {
+            Some("ok") => Ok(true),
+            Some("lost") | Some("expired") => {
+                self.registered.store(false, Ordering::Release);
+                Ok(false)
+            }
+            _ => Err(unexpected("renewing the node's lease", &reply)),
+        }
+    }
+
+    /// Reaps nodes whose lease ended (a few per call).
+    pub(crate) fn reap_dead(&self) -> Result<(), FarmError> {
+        let reply = self.script("looking for dead nodes", true, &scripts::DEAD, &["4"])?;
+        for dead in texts("looking for dead nodes", &reply)? {
+            self.reap(&dead)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the sessions and the inbox of `node`, whose lease has ended; the messages
+    /// left in its inbox are counted undelivered here and logged.
+    pub(crate) fn reap(&self, node: &str) -> Result<Reaped, FarmError> {
+        const DOING: &str = "reaping a dead node";
+        let batch = REAP_BATCH.to_string();
+        let mut reaped = Reaped::default();
+        loop {
+            let reply = self.script(DOING, true, &scripts::REAP, &[node, &batch])?;
+            let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
+            let kind = items.first().and_then(text);
+            let n = items.get(1).and_then(int).unwrap_or(0);
+            match kind.as_deref() {
+                Some("alive") => {
+                    reaped.alive = true;
+                    return Ok(reaped);
+                }
+                Some("more") => reaped.sessions += usize::try_from(n).unwrap_or(0),
+                Some("done") => {
+                    reaped.left = items
+                        .get(2)
+                        .and_then(int)
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(0);
+                    break;
+                }
+                _ => return Err(unexpected(DOING, &reply)),
+            }
+        }
+        if reaped.left > 0 {
+            Counters::add(&self.counters.undelivered, reaped.left);
+        }
+        if reaped.sessions > 0 || reaped.left > 0 {
+            tracing::warn!(
+                node = %self.name,
+                dead = node,
+                sessions = reaped.sessions,
+                undelivered = reaped.left,
+                "node {node}'s lease ended: its sessions left the farm, and the messages left \
+                 in its inbox are counted undelivered"
+            );
+        }
+        Ok(reaped)
+    }
+
+    /// Whether this node has left.
+    pub(crate) fn check_live(&self) -> Result<(), FarmError> {
+        if self.left.load(Ordering::Acquire) {
+            Err(FarmError::Left)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Messages to a session wherever it lives: [`Farm::post`].
+
+use super::reply::{list, text, unexpected};
+use super::report::Counters;
+use super::wire::encode_args;
+use super::{scripts, Farm, FarmError};
+use crate::{Args, SessionError, SessionId};
+
+impl Farm {
+    /// Queues a call of the exported method `method` with `args` (by position, a
+    /// `Vec<Value>`, or by name) for session `id`, on whichever node of the farm owns it.
+    ///
+    /// A session on this node gets it in its mailbox ([`Engine::post`](crate::Engine::post):
+    /// it runs at the engine's next dispatch). A session on another node gets it through
+    /// that node's inbox, a Redis Stream that the node reads as it comes and runs in the
+    /// session's context, in the order queued; a message is acknowledged only after it
+    /// ran, and one that Redis hands over again is not run twice. A message whose session
+    /// closed before it ran is counted undelivered and logged, never dropped silently
+    /// ([`FarmReport`](super::FarmReport)).
+    ///
+    /// This blocks for one Redis round trip (no Redis call for a session on this node).
+    ///
+    /// # Errors
+    /// [`FarmError::NotFound`] when no live node announces the session;
+    /// [`FarmError::InboxFull`] when the owner's inbox holds its capacity (checked and
+    /// added in one step in Redis: the message is queued or refused, never dropped);
+    /// [`FarmError::MessageTooLarge`] when it is larger than the owner takes;
+    /// [`FarmError::Session`] when the session is here and
+    /// its mailbox is full; [`FarmError::Redis`] when Redis cannot be reached (if the
+    /// connection failed mid-call, the message may or may not have been queued).
+    pub fn post(
+        &self,
+        id: SessionId,
+        method: &str,
+        args: impl Into<Args>,
+    ) -> Result<(), FarmError> {
+        const DOING: &str = "queuing a message";
+        let node = self.node();
+        node.check_live()?;
+        let args = args.into();
+        if node.engine.get(id).is_some() {
+            return node
+                .engine
+                .post(id, method, args)
+                .map_err(|error| match error {
+                    SessionError::NotFound(id) => FarmError::NotFound(id),
+                    other => FarmError::Session(other),
+                });
+        }
+        let (kind, json) = encode_args(&args);
+        let reply = node.script(
+            DOING,
+            false,
+            &scripts::POST,
+            &[&id.to_string(), &node.name, method, kind, &json],
+        )?;
+        let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
+        match items.first().and_then(text).as_deref() {
+            Some("ok") => {
+                Counters::add(&node.counters.sent, 1);
+                Ok(())
+            }
+            Some("gone") => Err(FarmError::NotFound(id)),
+            Some("full") => Err(FarmError::InboxFull {
+                session: id,
+                node: items.get(1).and_then(text).unwrap_or_default(),
+                capacity: items
+                    .get(2)
+                    .and_then(text)
+                    .and_then(|cap| cap.parse().ok())
+                    .unwrap_or(0),
+            }),
+            Some("large") => Err(FarmError::MessageTooLarge {
+                method: method.to_owned(),
+                bytes: json.len() + method.len(),
+                node: items.get(1).and_then(text).unwrap_or_default(),
+                limit: items
+                    .get(2)
+                    .and_then(text)
+                    .and_then(|max| max.parse().ok())
+                    .unwrap_or(0),
+            }),
+            _ => Err(unexpected(DOING, &reply)),
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The farm's Lua scripts: every change to the farm's keys is one script, so Redis applies
+//! it whole or not at all, and every lease is judged by one clock, Redis's own (`TIME`).
+//!
+//! Each script takes no `KEYS` and builds its keys from the prefix, its first argument
+//! (see `keys.rs`): the farm runs on one Redis server (or a primary with replicas), not on
+//! a Redis Cluster.
+
+use std::sync::OnceLock;
+
+/// One script: its source and its SHA-1, for `EVALSHA`.
+pub(crate) struct Script {
+    pub(crate) source: &'static str,
+    sha: OnceLock<String>,
+}
+
+impl Script {
+    const fn new(source: &'static str) -> Script {
+        Script {
+            source,
+            sha: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn sha(&self) -> &str {
+        self.sha
+            .get_or_init(|| redis::Script::new(self.source).get_hash().to_owned())
+    }
+
+    /// `EVALSHA sha 0 args…`, to be given its arguments.
+    pub(crate) fn call(&self) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.sha()).arg(0);
+        cmd
+    }
+}
+
+/// A script: every one starts with the same helpers, the server's time in ms and the end
+/// of a node's lease.
+macro_rules! script {
+    ($name:ident, $body:literal) => {
+        pub(crate) static $name: Script = Script::new(concat!(
+            r#"
+local p = ARGV[1]
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function deadline(node)
+  local d = redis.call('ZSCORE', p .. 'nodes', node)
+  if d then return tonumber(d) end
+  return nil
+end
+"#,
+            $body
+        ));
+    };
+}
+
+// REGISTER prefix node inc lease_ms capacity max_bytes → {'ok'} | {'taken', ms_left} | {'reap'}
+// A node that is in the set but whose lease ended must be reaped before its name is used
+// again, so no session of the old incarnation survives into the new one.
+script!(
+    REGISTER,
+    r#"
+local node, inc, lease, cap, max = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local nk = p .. 'n:' .. node
+local t = now()
+local d = deadline(node)
+if d then
+  if d > t then
+    if redis.call('HGET', nk, 'inc') == inc then
+      redis.call('ZADD', p .. 'nodes', t + lease, node)
+      redis.call('HSET', nk, 'cap', cap, 'max', max)
+      redis.call('HDEL', nk, 'leaving')
+      return {'ok'}
+    end
+    return {'taken', tostring(d - t)}
+  end
+  return {'reap'}
+end
+redis.call('DEL', nk, nk .. ':s')
+redis.call('HSET', nk, 'inc', inc, 'len', 0, 'active', 0, 'cap', cap, 'max', max)
+redis.call('ZADD', p .. 'nodes', t + lease, node)
+return {'ok'}
+"#
+);
+
+// RENEW prefix node inc lease_ms → 'ok' | 'lost' (not ours, or gone: Redis lost its data or
+// we were reaped) | 'expired' (ours, but the lease ended: reap, then register again)
+script!(
+    RENEW,
+    r#"
+local node, inc, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local nk = p .. 'n:' .. node
+local d = deadline(node)
+if not d or redis.call('HGET', nk, 'inc') ~= inc then return 'lost' end
+local t = now()
+if d <= t then return 'expired' end
+redis.call('ZADD', p .. 'nodes', t + lease, node)
+return 'ok'
+"#
+);
+
+// ANNOUNCE prefix node inc id hasuser user hasclient client → 1 | 0 (not registered) |
+// -1 (the id is another node's)
+script!(
+    ANNOUNCE,
+    r#"
+local node, inc, id, has, user = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc then return 0 end
+local sk = p .. 's:' .. id
+local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+if old[1] and old[1] ~= node then return -1 end
+if not old[1] then
+  redis.call('SADD', nk .. ':s', id)
+  redis.call('HINCRBY', nk, 'len', 1)
+end
+local had = old[2] == '1'
+if had and ((not has) or old[3] ~= user) then redis.call('SREM', p .. 'u:' .. old[3], id) end
+if has and ((not had) or old[3] ~= user) then redis.call('SADD', p .. 'u:' .. user, id) end
+if had and not has then redis.call('HINCRBY', nk, 'active', -1) end
+if has and not had then redis.call('HINCRBY', nk, 'active', 1) end
+redis.call('HSET', sk, 'node', node, 'hasuser', ARGV[5], 'user', user, 'hasclient', ARGV[7], 'client', ARGV[8])
+return 1
+"#
+);
+
+// WITHDRAW prefix node inc id → 1 | 0 (not registered)
+script!(
+    WITHDRAW,
+    r#"
+local node, inc, id = ARGV[2], ARGV[3], ARGV[4]
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc then return 0 end
+local sk = p .. 's:' .. id
+local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+if old[1] == node then
+  redis.call('SREM', nk .. ':s', id)
+  redis.call('HINCRBY', nk, 'len', -1)
+  if old[2] == '1' then
+    redis.call('SREM', p .. 'u:' .. old[3], id)
+    redis.call('HINCRBY', nk, 'active', -1)
+  end
+  redis.call('DEL', sk)
+end
+return 1
+"#
+);
+
+// OWNED prefix node inc → the ids the node has announced (for a resync), or false when the
+// node is not registered
+script!(
+    OWNED,
+    r#"
+local node, inc = ARGV[2], ARGV[3]
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc then return false end
+return redis.call('SMEMBERS', nk .. ':s')
+"#
+);
+
+// COUNT prefix → {len, active, live node…}: the counts every live node keeps, added up.
+script!(
+    COUNT,
+    r#"
+local t = now()
+local nodes = redis.call('ZRANGEBYSCORE', p .. 'nodes', '(' .. t, '+inf')
+local len, active = 0, 0
+local out = {0, 0}
+for _, n in ipairs(nodes) do
+  local c = redis.call('HMGET', p .. 'n:' .. n, 'len', 'active')
+  len = len + (tonumber(c[1]) or 0)
+  active = active + (tonumber(c[2]) or 0)
+  out[#out + 1] = n
+end
+out[1] = len
+out[2] = active
+return out
+"#
+);
+
+// GET prefix id → {} | {node, hasuser, user, hasclient, client}
+script!(
+    GET,
+    r#"
+local f = redis.call('HMGET', p .. 's:' .. ARGV[2], 'node', 'hasuser', 'user', 'hasclient', 'client')
+if not f[1] then return {} end
+local d = deadline(f[1])
+if not d or d <= now() then return {} end
+return {f[1], f[2] or '0', f[3] or '', f[4] or '0', f[5] or ''}
+"#
+);
+
+// FOR_USER prefix user → {id, node, hasclient, client, …} of the user's sessions on live nodes
+script!(
+    FOR_USER,
+    r#"
+local t = now()
+local ids = redis.call('SMEMBERS', p .. 'u:' .. ARGV[2])
+local live = {}
+local out = {}
+for _, id in ipairs(ids) do
+  local f = redis.call('HMGET', p .. 's:' .. id, 'node', 'hasclient', 'client')
+  if f[1] then
+    if live[f[1]] == nil then
+      local d = deadline(f[1])
+      live[f[1]] = (d ~= nil and d > t)
+    end
+    if live[f[1]] then
+      out[#out + 1] = id
+      out[#out + 1] = f[1]
+      out[#out + 1] = f[2] or '0'
+      out[#out + 1] = f[3] or ''
+    end
+  end
+end
+return out
+"#
+);
+
+// POST prefix id from method kind args → {'ok', node} | {'gone'} | {'full', node, cap} |
+// {'large', node, max}. The bounds are the receiving node's, checked and the message added
+// in one step: a full inbox refuses, never drops.
+script!(
+    POST,
+    r#"
+local id = ARGV[2]
+local node = redis.call('HGET', p .. 's:' .. id, 'node')
+if not node then return {'gone'} end
+local nk = p .. 'n:' .. node
+local d = deadline(node)
+if not d or d <= now() or redis.call('HEXISTS', nk, 'leaving') == 1 then return {'gone'} end
+local limits = redis.call('HMGET', nk, 'cap', 'max')
+local cap, max = tonumber(limits[1]) or 0, tonumber(limits[2]) or 0
+if #ARGV[4] + #ARGV[6] > max then return {'large', node, tostring(max)} end
+local inbox = p .. 'in:' .. node
+if redis.call('XLEN', inbox) >= cap then return {'full', node, tostring(cap)} end
+redis.call('XADD', inbox, '*', 's', id, 'f', ARGV[3], 'm', ARGV[4], ARGV[5], ARGV[6])
+return {'ok', node}
+"#
+);
+
+// ACK prefix node group id… → how many were acknowledged. Acknowledged entries are deleted,
+// so the inbox's length is what is waiting or being delivered.
+script!(
+    ACK,
+    r#"
+local inbox = p .. 'in:' .. ARGV[2]
+local ids = {}
+for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
+if #ids == 0 then return 0 end
+local n = redis.call('XACK', inbox, ARGV[3], unpack(ids))
+redis.call('XDEL', inbox, unpack(ids))
+return n
+"#
+);
+
+// DEAD prefix limit → up to `limit` nodes whose lease has ended
+script!(
+    DEAD,
+    r#"
+return redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now(), 'LIMIT', 0, tonumber(ARGV[2]))
+"#
+);
+
+// REAP prefix node batch → {'alive'} | {'more', removed} | {'done', 0, left_in_inbox}
+// Removes up to `batch` sessions of a node whose lease has ended; once none is left, counts
+// the messages left in its inbox and removes the inbox and the node. Several nodes may reap
+// the same dead node at once: each session and the inbox are taken by exactly one of them.
+script!(
+    REAP,
+    r#"
+local node, batch = ARGV[2], tonumber(ARGV[3])
+local nk = p .. 'n:' .. node
+local d = deadline(node)
+if not d then return {'done', 0, 0} end
+if d > now() then return {'alive'} end
+local ids = redis.call('SPOP', nk .. ':s', batch)
+for _, id in ipairs(ids) do
+  local sk = p .. 's:' .. id
+  local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+  if f[1] == node then
+    if f[2] == '1' then redis.call('SREM', p .. 'u:' .. f[3], id) end
+    redis.call('DEL', sk)
+  end
+end
+if #ids > 0 then return {'more', #ids} end
+local inbox = p .. 'in:' .. node
+local left = redis.call('XLEN', inbox)
+redis.call('DEL', inbox, nk, nk .. ':s')
+redis.call('ZREM', p .. 'nodes', node)
+return {'done', 0, left}
+"#
+);
+
+// LEAVING prefix node inc lease_ms → 1 | 0: no more posts are taken for the node, and its
+// lease is extended once, so it can deliver what its inbox holds before it retires.
+script!(
+    LEAVING,
+    r#"
+local node, inc, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc or not deadline(node) then return 0 end
+redis.call('HSET', nk, 'leaving', 1)
+redis.call('ZADD', p .. 'nodes', now() + lease, node)
+return 1
+"#
+);
+
+// RETIRE prefix node inc → 1 | 0: ends the node's lease now, so it can be reaped.
+script!(
+    RETIRE,
+    r#"
+local node, inc = ARGV[2], ARGV[3]
+if redis.call('HGET', p .. 'n:' .. node, 'inc') ~= inc or not deadline(node) then return 0 end
+redis.call('ZADD', p .. 'nodes', 0, node)
+return 1
+"#
+);
+
+/// Every script, loaded on each new connection.
+pub(crate) static ALL: [&Script; 14] = [
+    &REGISTER, &RENEW, &ANNOUNCE, &WITHDRAW, &OWNED, &COUNT, &GET, &FOR_USER, &POST, &ACK, &DEAD,
+    &REAP, &LEAVING, &RETIRE,
+];
