@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     let options = match options::parse(&args) {
         Ok(Some(options)) => options,
         Ok(None) => {
-            println!("{}", options::USAGE);
+            println!("{}\n{}", options::USAGE, sessions_examples::farm::USAGE);
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -83,6 +83,12 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
     let _line1 = export_line(&engine, "Line1")?;
+    // On a farm, NotifyUser reaches the user's tabs on every server (left when dropped).
+    let _farm = options
+        .farm
+        .as_ref()
+        .map(|farm| sessions_examples::farm::join(&engine, farm))
+        .transpose()?;
 
     let app = page::router().merge(
         WebHost::builder(engine.clone())

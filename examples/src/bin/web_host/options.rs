@@ -1,28 +1,33 @@
-//! The command line: `--port N` and `--grace-ms N`, read by hand (two options need no
-//! parser crate).
+//! The command line: `--port N`, `--grace-ms N` and the farm's `--farm URL --node NAME`,
+//! read by hand (four options need no parser crate).
 
 use std::time::Duration;
 
 use sessions_core::web::DEFAULT_GRACE_PERIOD;
+use sessions_examples::farm::{FarmArgs, FarmOptions};
 
 pub const USAGE: &str = "\
 Serves the example methods to browsers: every tab a session, with a page that shows it.
 
 Usage:
-  web_host [--port N] [--grace-ms N]
+  web_host [--port N] [--grace-ms N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
                  the first line on stdout is `listening on http://127.0.0.1:PORT`
   --grace-ms N   how long a closed tab's session waits for the tab to come back before
                  it closes, in milliseconds (default 30000)
-  --help         this text";
+  --help         this text
+
+Many servers (a notice reaches a user's tabs on every server of the farm):";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
 pub struct Options {
     pub port: u16,
     pub grace_period: Duration,
+    /// The farm to join, if any.
+    pub farm: Option<FarmOptions>,
 }
 
 /// The options, `None` for `--help`, or what is wrong with the command line.
@@ -30,9 +35,14 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options {
         port: 8080,
         grace_period: DEFAULT_GRACE_PERIOD,
+        farm: None,
     };
+    let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
     while let Some(arg) = args.next() {
+        if farm.take(arg, &mut args)? {
+            continue;
+        }
         match arg {
             "--help" | "-h" => return Ok(None),
             "--port" => options.port = number(arg, args.next())?,
@@ -41,6 +51,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             argument => return Err(format!("unexpected argument {argument:?}")),
         }
     }
+    options.farm = farm.finish()?;
     Ok(Some(options))
 }
 
@@ -65,15 +76,30 @@ mod tests {
             parse(&args("")),
             Ok(Some(Options {
                 port: 8080,
-                grace_period: DEFAULT_GRACE_PERIOD
+                grace_period: DEFAULT_GRACE_PERIOD,
+                farm: None
             }))
         );
         assert_eq!(
             parse(&args("--port 0 --grace-ms 1500")),
             Ok(Some(Options {
                 port: 0,
-                grace_period: Duration::from_millis(1500)
+                grace_period: Duration::from_millis(1500),
+                farm: None
             }))
+        );
+        let farm = FarmOptions {
+            url: "redis://127.0.0.1:6379".to_owned(),
+            node: "a".to_owned(),
+        };
+        assert_eq!(
+            parse(&args("--farm redis://127.0.0.1:6379 --node a --port 0"))
+                .map(|options| options.and_then(|options| options.farm)),
+            Ok(Some(farm))
+        );
+        assert_eq!(
+            parse(&args("--node a")),
+            Err("--node needs --farm URL too".to_owned())
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }
