@@ -11,7 +11,8 @@ use sessions_core::farm::{Farm, FarmError};
 use sessions_core::{Engine, Value};
 
 /// The options' lines for a program's `--help`.
-pub const USAGE: &str = "  --farm URL     join the farm on the Redis at URL (redis://127.0.0.1:6379,
+pub const USAGE: &str =
+    "  --farm URL     join the farm on the Redis at URL (redis://127.0.0.1:6379,
                  redis+unix:///path/to/redis.sock), with --node
   --node NAME    this server's name in the farm (A-Z a-z 0-9 _ . -, at most 64)";
 
