@@ -166,8 +166,8 @@ impl Reader<'_> {
             let message = match entry.message {
                 Ok(message) => message,
                 Err(reason) => {
-                    Counters::add(&counters.failed, 1);
                     tracing::error!(node = %node.name, entry = %acks[acks.len() - 1], %reason, "an inbox entry is not a message: acknowledged, not run, counted failed");
+                    Counters::add(&counters.failed, 1);
                     continue;
                 }
             };
@@ -178,7 +178,7 @@ impl Reader<'_> {
                 Delivery::Delivered => Counters::add(&counters.delivered, 1),
                 Delivery::Failed => Counters::add(&counters.failed, 1),
                 Delivery::Undelivered => {
-                    Counters::add(&counters.undelivered, 1);
+                    // Logged before it is counted: whoever sees the count finds the event.
                     tracing::warn!(
                         node = %node.name,
                         session = %message.session,
@@ -186,6 +186,7 @@ impl Reader<'_> {
                         from = %message.from,
                         "a message for a session that is no longer open on this node was not delivered; counted undelivered"
                     );
+                    Counters::add(&counters.undelivered, 1);
                 }
             }
         }

@@ -351,9 +351,7 @@ impl Node {
                 _ => return Err(unexpected(DOING, &reply)),
             }
         }
-        if reaped.left > 0 {
-            Counters::add(&self.counters.undelivered, reaped.left);
-        }
+        // Logged before it is counted: whoever sees the count finds the event.
         if reaped.sessions > 0 || reaped.left > 0 {
             tracing::warn!(
                 node = %self.name,
@@ -363,6 +361,9 @@ impl Node {
                 "node {node}'s lease ended: its sessions left the farm, and the messages left \
                  in its inbox are counted undelivered"
             );
+        }
+        if reaped.left > 0 {
+            Counters::add(&self.counters.undelivered, reaped.left);
         }
         Ok(reaped)
     }
