@@ -19,6 +19,8 @@ mod methods;
 
 mod engine;
 
+#[cfg(feature = "opcua")]
+pub mod opcua;
 #[cfg(feature = "tokio")]
 pub mod task;
 pub mod thread;
