@@ -190,25 +190,21 @@ impl UaType {
 /// The type's text without whitespace, lifetimes (`&'a str` is `&str`, `Cow<'static, str>`
 /// is `Cow<str>`) or `mut` after `&`.
 fn normalize(rust: &str) -> String {
-    let rust = rust.replace("&mut ", "&");
     let mut text = String::with_capacity(rust.len());
-    let mut chars = rust.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_whitespace() {
-            continue;
+    for word in rust.split_whitespace().filter(|word| *word != "mut") {
+        let mut chars = word.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '\'' {
+                text.push(c);
+                continue;
+            }
+            // A lifetime: its name, then the `,` that separates it from the next argument.
+            while chars
+                .next_if(|c| c.is_alphanumeric() || *c == '_')
+                .is_some()
+            {}
+            chars.next_if_eq(&',');
         }
-        if c != '\'' {
-            text.push(c);
-            continue;
-        }
-        // A lifetime: its name, then the whitespace and `,` that separate it from the next
-        // generic argument.
-        while chars
-            .next_if(|c| c.is_alphanumeric() || *c == '_')
-            .is_some()
-        {}
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        chars.next_if_eq(&',');
     }
     text
 }
