@@ -13,7 +13,7 @@ use opcua::types::MessageSecurityMode;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::address_space::MethodNodes;
+use super::address_space::{MethodNodes, NAMESPACE_URI};
 use super::auth::{Auth, PASSWORD_POLICY_WITH_CERTIFICATE};
 use super::builder::Config;
 use super::node_manager::{Builder, Shared};
@@ -178,6 +178,12 @@ fn check_certificate(
 }
 
 pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
+    if config.application_uri == NAMESPACE_URI {
+        // The application URI is namespace 1, the server's own; the methods need theirs.
+        return Err(OpcUaError::Config(format!(
+            "the application URI cannot be {NAMESPACE_URI:?}, the methods' namespace: choose another"
+        )));
+    }
     let address = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&address)
         .await
