@@ -129,6 +129,11 @@ impl MethodNodes {
         self.by_node.read().get(node).cloned()
     }
 
+    /// Whether `node` is a Method node of the host.
+    pub fn has_target(&self, node: &NodeId) -> bool {
+        self.by_node.read().contains_key(node)
+    }
+
     /// The role the method of node `node` needs, if any.
     pub fn role(&self, node: &NodeId) -> Option<&'static str> {
         self.by_node.read().get(node).and_then(|t| t.info.role())

@@ -234,11 +234,10 @@ struct HostNodeManager {
 impl HostNodeManager {
     /// Syncs the objects when a call names a Method node of this namespace that is not
     /// known: an object exported since the last sweep.
-    fn sync_for(&self, nodes: impl Iterator<Item = NodeId>) {
+    fn sync_for<'a>(&self, mut nodes: impl Iterator<Item = &'a NodeId>) {
         let namespace = self.shared.nodes.namespace();
-        let unknown = nodes
-            .filter(|node| node.namespace == namespace)
-            .any(|node| self.shared.nodes.target(&node).is_none());
+        let unknown =
+            nodes.any(|node| node.namespace == namespace && !self.shared.nodes.has_target(node));
         if unknown {
             self.shared.sync_objects();
         }
@@ -449,7 +448,7 @@ impl NodeManager for HostNodeManager {
         context: &RequestContext,
         methods_to_call: &mut [&mut MethodCall],
     ) -> Result<(), StatusCode> {
-        self.sync_for(methods_to_call.iter().map(|call| call.method_id().clone()));
+        self.sync_for(methods_to_call.iter().map(|call| call.method_id()));
         self.inner.call(context, methods_to_call).await
     }
 
