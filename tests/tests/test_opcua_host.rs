@@ -544,3 +544,98 @@ async fn shutdown_closes_every_session() {
     assert!(engine.is_empty());
     drop(client);
 }
+
+/// A fresh certificate and key for the host, in a folder of this test.
+fn server_certificate(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use opcua::crypto::{CertificateStore, X509Data};
+    let dir = opcua_support::pki_dir().join(format!("{test}-{}", std::process::id()));
+    let (cert, key) = (dir.join("host-cert.der"), dir.join("host-key.pem"));
+    let data = X509Data {
+        key_size: 2048,
+        common_name: "sessions test host".into(),
+        organization: "sessions".into(),
+        organizational_unit: "tests".into(),
+        country: "DE".into(),
+        state: "Berlin".into(),
+        alt_host_names: vec!["urn:sessions:host".to_owned(), "127.0.0.1".to_owned()].into(),
+        certificate_duration_days: 1,
+    };
+    CertificateStore::create_certificate_and_key(&data, true, &cert, &key).expect("a certificate");
+    (cert, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_clients_sign_and_encrypt() {
+    use opcua::crypto::SecurityPolicy;
+    use opcua::types::MessageSecurityMode;
+    let (cert, key) = server_certificate("secure");
+    let host = Host::start("secure", |b| {
+        b.certificate(cert, key)
+            .allow_unsecured(false)
+            .trust_client_certificates(true)
+    })
+    .await;
+    let unsecured = Client::connect(&host.url(), user("admin", "admin-pw")).await;
+    assert!(
+        unsecured.is_err(),
+        "no endpoint without security is offered"
+    );
+    for policy in [
+        SecurityPolicy::Basic256Sha256,
+        SecurityPolicy::Aes128Sha256RsaOaep,
+        SecurityPolicy::Aes256Sha256RsaPss,
+    ] {
+        for mode in [
+            MessageSecurityMode::Sign,
+            MessageSecurityMode::SignAndEncrypt,
+        ] {
+            let client = Client::connect_with(&host.url(), policy, mode, user("admin", "admin-pw"))
+                .await
+                .unwrap_or_else(|error| panic!("{policy} {mode:?}: {error}"));
+            let who = outputs(client.call("WhoAmI", vec![]).await);
+            assert_eq!(who[0], Variant::from("admin"), "{policy} {mode:?}");
+            client.disconnect().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_a_password_is_encrypted_even_without_security() {
+    let (cert, key) = server_certificate("password");
+    let host = Host::start("password", |b| b.certificate(cert, key)).await;
+    // The client encrypts the password with the server's certificate, as the user token
+    // policy of the `None` endpoint asks; the host decrypts it and logs the user in.
+    let client = Client::connect(&host.url(), user("operator", "operator-pw"))
+        .await
+        .expect("logs in with an encrypted password");
+    let who = outputs(client.call("WhoAmI", vec![]).await);
+    assert_eq!(who[0], Variant::from("operator"));
+    client.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_certificate_fails_the_start_with_its_path() {
+    let engine = sessions_core::Engine::new();
+    let error = sessions_core::opcua::OpcUaHost::builder(engine)
+        .port(0)
+        .pki_dir(opcua_support::pki_dir())
+        .certificate("/nonexistent/cert.der", "/nonexistent/key.pem")
+        .start()
+        .await
+        .expect_err("no such certificate");
+    assert!(
+        error.to_string().contains("/nonexistent/cert.der"),
+        "{error}"
+    );
+    let engine = sessions_core::Engine::new();
+    let error = sessions_core::opcua::OpcUaHost::builder(engine)
+        .port(0)
+        .allow_unsecured(false)
+        .start()
+        .await
+        .expect_err("no endpoint");
+    assert!(
+        error.to_string().contains("needs a `certificate"),
+        "{error}"
+    );
+}

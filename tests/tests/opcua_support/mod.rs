@@ -233,11 +233,28 @@ impl Client {
         url: &str,
         identity: IdentityToken,
     ) -> Result<Client, opcua::types::Error> {
+        Client::connect_with(
+            url,
+            SecurityPolicy::None,
+            MessageSecurityMode::None,
+            identity,
+        )
+        .await
+    }
+
+    /// Connects to `url`'s endpoint of `policy` and `mode` as `identity`; with security, the
+    /// client makes itself a certificate (once: it is kept in the client's store).
+    pub async fn connect_with(
+        url: &str,
+        policy: SecurityPolicy,
+        mode: MessageSecurityMode,
+        identity: IdentityToken,
+    ) -> Result<Client, opcua::types::Error> {
         let mut client = ClientBuilder::new()
             .application_name("sessions tests")
             .application_uri("urn:sessions:tests")
             .product_uri("urn:sessions:tests")
-            .create_sample_keypair(false)
+            .create_sample_keypair(policy != SecurityPolicy::None)
             .trust_server_certs(true)
             .pki_dir(pki_dir().join("client"))
             .session_retry_limit(0)
@@ -248,12 +265,7 @@ impl Client {
             })?;
         let (session, event_loop) = client
             .connect_to_matching_endpoint(
-                (
-                    url,
-                    SecurityPolicy::None.to_str(),
-                    MessageSecurityMode::None,
-                    UserTokenPolicy::anonymous(),
-                ),
+                (url, policy.to_str(), mode, UserTokenPolicy::anonymous()),
                 identity,
             )
             .await?;
