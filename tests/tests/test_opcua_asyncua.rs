@@ -365,3 +365,36 @@ async fn wrong_passwords_and_refused_anonymous_clients_do_not_connect() {
     assert_eq!(right["connected"], true, "{right}");
     assert!(host.engine.len() <= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_the_password_is_encrypted_and_every_secure_policy_works() {
+    let Some(python) = python() else { return };
+    let (cert, key) = opcua_support::server_certificate("py-secure");
+    let host = Host::start("py-secure", |b| {
+        b.certificate(cert, key).trust_client_certificates(true)
+    })
+    .await;
+    let seen = scenario(python, &["password_without_security", &host.url()]).await;
+    assert_eq!(
+        seen["who"]["outputs"][0],
+        json!(["String", "operator"]),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["plain_text_warnings"],
+        json!([]),
+        "asyncua encrypted the password"
+    );
+    let folder = opcua_support::pki_dir().join("python-client");
+    let folder = folder.to_str().expect("a UTF-8 path");
+    let seen = scenario(python, &["secure", &host.url(), folder]).await;
+    let policies = seen.as_object().expect("an object");
+    assert_eq!(
+        policies.len(),
+        6,
+        "three policies, signed and signed and encrypted: {seen}"
+    );
+    for (policy, who) in policies {
+        assert_eq!(*who, json!(["String", "admin"]), "{policy}");
+    }
+}

@@ -545,30 +545,11 @@ async fn shutdown_closes_every_session() {
     drop(client);
 }
 
-/// A fresh certificate and key for the host, in a folder of this test.
-fn server_certificate(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    use opcua::crypto::{CertificateStore, X509Data};
-    let dir = opcua_support::pki_dir().join(format!("{test}-{}", std::process::id()));
-    let (cert, key) = (dir.join("host-cert.der"), dir.join("host-key.pem"));
-    let data = X509Data {
-        key_size: 2048,
-        common_name: "sessions test host".into(),
-        organization: "sessions".into(),
-        organizational_unit: "tests".into(),
-        country: "DE".into(),
-        state: "Berlin".into(),
-        alt_host_names: vec!["urn:sessions:host".to_owned(), "127.0.0.1".to_owned()].into(),
-        certificate_duration_days: 1,
-    };
-    CertificateStore::create_certificate_and_key(&data, true, &cert, &key).expect("a certificate");
-    (cert, key)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_clients_sign_and_encrypt() {
     use opcua::crypto::SecurityPolicy;
     use opcua::types::MessageSecurityMode;
-    let (cert, key) = server_certificate("secure");
+    let (cert, key) = opcua_support::server_certificate("secure");
     let host = Host::start("secure", |b| {
         b.certificate(cert, key)
             .allow_unsecured(false)
@@ -601,7 +582,7 @@ async fn with_a_certificate_clients_sign_and_encrypt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_a_password_is_encrypted_even_without_security() {
-    let (cert, key) = server_certificate("password");
+    let (cert, key) = opcua_support::server_certificate("password");
     let host = Host::start("password", |b| b.certificate(cert, key)).await;
     // The client encrypts the password with the server's certificate, as the user token
     // policy of the `None` endpoint asks; the host decrypts it and logs the user in.

@@ -9,7 +9,9 @@ arrive as the server sent them, without asyncua raising on a Bad status.
 
 import asyncio
 import json
+import logging
 import sys
+from pathlib import Path
 
 from asyncua import Client, ua
 
@@ -192,7 +194,63 @@ async def refused(url, user, password):
     return {"connected": True}
 
 
+async def password_without_security(url):
+    """Logs in on the None endpoint of a host with a certificate: the password must travel
+    encrypted with it (the user token policy says so), not in plain text."""
+    client = Client(url, timeout=20)
+    client.set_user("operator")
+    client.set_password("operator-pw")
+    plain_text = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if "plain-text password" in record.getMessage():
+                plain_text.append(record.getMessage())
+
+    logging.getLogger("asyncua").addHandler(Catch())
+    await client.connect()
+    client.ns = await client.get_namespace_index(NAMESPACE)
+    try:
+        who = await call(client, "WhoAmI")
+        return {"who": who, "plain_text_warnings": plain_text}
+    finally:
+        await client.disconnect()
+
+
+async def secure(url, folder):
+    """Signs and encrypts with each policy the host offers, with a certificate of its own."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from asyncua.crypto import security_policies
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key, cert = folder / "python-client-key.pem", folder / "python-client-cert.der"
+    app_uri = "urn:sessions:tests:python"
+    await setup_self_signed_certificate(
+        key, cert, app_uri, "localhost", [ExtendedKeyUsageOID.CLIENT_AUTH], {"commonName": "python client"}
+    )
+    seen = {}
+    for name in ("Basic256Sha256", "Aes128Sha256RsaOaep", "Aes256Sha256RsaPss"):
+        policy = getattr(security_policies, f"SecurityPolicy{name}")
+        for mode in (ua.MessageSecurityMode.Sign, ua.MessageSecurityMode.SignAndEncrypt):
+            client = Client(url, timeout=20)
+            client.application_uri = app_uri
+            client.set_user("admin")
+            client.set_password("admin-pw")
+            await client.set_security(policy, str(cert), str(key), mode=mode)
+            await client.connect()
+            client.ns = await client.get_namespace_index(NAMESPACE)
+            try:
+                seen[f"{name}/{mode.name}"] = (await call(client, "WhoAmI"))["outputs"][0]
+            finally:
+                await client.disconnect()
+    return seen
+
+
 SCENARIOS = {
+    "password_without_security": password_without_security,
+    "secure": secure,
     "browse": browse,
     "count": count,
     "calls": calls,

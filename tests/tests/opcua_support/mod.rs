@@ -206,6 +206,25 @@ pub fn pki_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("opcua-pki")
 }
 
+/// A fresh certificate and key for the host, in a folder of this test.
+pub fn server_certificate(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use opcua::crypto::{CertificateStore, X509Data};
+    let dir = pki_dir().join(format!("{test}-{}", std::process::id()));
+    let (cert, key) = (dir.join("host-cert.der"), dir.join("host-key.pem"));
+    let data = X509Data {
+        key_size: 2048,
+        common_name: "sessions test host".into(),
+        organization: "sessions".into(),
+        organizational_unit: "tests".into(),
+        country: "DE".into(),
+        state: "Berlin".into(),
+        alt_host_names: vec!["urn:sessions:host".to_owned(), "127.0.0.1".to_owned()].into(),
+        certificate_duration_days: 1,
+    };
+    CertificateStore::create_certificate_and_key(&data, true, &cert, &key).expect("a certificate");
+    (cert, key)
+}
+
 // ---- async-opcua's client ----------------------------------------------------------------
 
 /// One connected client (async-opcua's), its session's event loop running.
