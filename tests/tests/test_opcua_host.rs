@@ -310,7 +310,11 @@ async fn a_role_is_needed_to_execute_a_method() {
     };
     let executable = viewer
         .session
-        .read(&[read.clone()], TimestampsToReturn::Neither, 0.0)
+        .read(
+            std::slice::from_ref(&read),
+            TimestampsToReturn::Neither,
+            0.0,
+        )
         .await
         .expect("Read answers")
         .remove(0);

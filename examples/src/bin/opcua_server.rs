@@ -188,10 +188,16 @@ mod tests {
             ]
         );
         assert!(args("--port 70000")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("not a port number"));
-        assert!(args("--user ada").unwrap_err().contains("NAME:PASSWORD"));
-        assert!(args("--user :pw").unwrap_err().contains("name is empty"));
-        assert!(args("--verbose").unwrap_err().contains("unknown argument"));
+        assert!(args("--user ada")
+            .expect_err("refused")
+            .contains("NAME:PASSWORD"));
+        assert!(args("--user :pw")
+            .expect_err("refused")
+            .contains("name is empty"));
+        assert!(args("--verbose")
+            .expect_err("refused")
+            .contains("unknown argument"));
     }
 }

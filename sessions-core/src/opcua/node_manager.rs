@@ -164,7 +164,7 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
         .zip(target.inputs.iter())
         .enumerate()
     {
-        match ty.to_value(argument) {
+        match ty.read_argument(argument) {
             Ok(value) => args.push(value),
             Err(why) => {
                 tracing::debug!(method = %target.name, argument = index, %why, "OPC UA call refused: an argument of the wrong type");
@@ -204,12 +204,12 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
     // Good, succeeded or failed: a failure has its sentinels in the outputs, and was logged
     // by the core (what an Optix client sees).
     let mut outputs: Vec<Variant> = Vec::with_capacity(target.outs.len() + 1);
-    let returned = target.returns.map(|ty| ty.to_variant(outcome.value));
+    let returned = target.returns.map(|ty| ty.write_result(outcome.value));
     let outs = outcome
         .outs
         .into_iter()
         .zip(target.outs.iter())
-        .map(|((_, value), ty)| ty.to_variant(value));
+        .map(|((_, value), ty)| ty.write_result(value));
     for output in returned.into_iter().chain(outs) {
         match output {
             Ok(variant) => outputs.push(variant),

@@ -93,10 +93,7 @@ impl OpcSessions {
                 tracing::warn!(%error, opcua_session = ctx.session_id(), "OPC UA session activated, but the engine opens no session for it");
             }
         }
-        let answer = session
-            .as_ref()
-            .map(Session::clone)
-            .map_err(|_| StatusCode::BadTooManySessions);
+        let answer = session.clone().map_err(|_| StatusCode::BadTooManySessions);
         let opc = Arc::clone(&ctx.session);
         by_id.insert(
             ctx.session_id(),

@@ -136,7 +136,7 @@ impl UaType {
     }
 
     /// The value of an argument sent as `variant`, or why it does not fit this type.
-    pub fn to_value(&self, variant: &Variant) -> Result<Value, String> {
+    pub fn read_argument(&self, variant: &Variant) -> Result<Value, String> {
         if self.optional && matches!(variant, Variant::Empty) {
             return Ok(Value::Null);
         }
@@ -167,7 +167,7 @@ impl UaType {
     /// The variant a result of this type is sent as: `Null` (a failed call's return value,
     /// `None`) is an empty variant. `Err` says why the value does not fit (a bug in the
     /// mapping: the value came from the type).
-    pub fn to_variant(&self, value: Value) -> Result<Variant, String> {
+    pub fn write_result(&self, value: Value) -> Result<Variant, String> {
         if value == Value::Null {
             return Ok(Variant::Empty);
         }
@@ -442,25 +442,27 @@ mod tests {
     #[test]
     fn arguments_are_checked_by_variant_type_not_converted() {
         let int = UaType::of("i64");
-        assert_eq!(int.to_value(&Variant::Int32(5)), Ok(Value::Int(5)));
+        assert_eq!(int.read_argument(&Variant::Int32(5)), Ok(Value::Int(5)));
         assert_eq!(
-            int.to_value(&Variant::UInt64(u64::MAX)),
+            int.read_argument(&Variant::UInt64(u64::MAX)),
             Ok(Value::UInt(u64::MAX))
         );
-        let refused = int.to_value(&Variant::from("5")).unwrap_err();
+        let refused = int.read_argument(&Variant::from("5")).expect_err("refused");
         assert_eq!(refused, "expected an integer, got String");
-        assert!(int.to_value(&Variant::Double(5.0)).is_err());
-        assert!(int.to_value(&Variant::Empty).is_err());
+        assert!(int.read_argument(&Variant::Double(5.0)).is_err());
+        assert!(int.read_argument(&Variant::Empty).is_err());
         assert_eq!(
-            UaType::of("Option<i64>").to_value(&Variant::Empty),
+            UaType::of("Option<i64>").read_argument(&Variant::Empty),
             Ok(Value::Null)
         );
-        assert!(UaType::of("bool").to_value(&Variant::Int32(1)).is_err());
+        assert!(UaType::of("bool")
+            .read_argument(&Variant::Int32(1))
+            .is_err());
         assert!(UaType::of("String")
-            .to_value(&Variant::Boolean(true))
+            .read_argument(&Variant::Boolean(true))
             .is_err());
         assert_eq!(
-            UaType::of("f64").to_value(&Variant::Float(0.5)),
+            UaType::of("f64").read_argument(&Variant::Float(0.5)),
             Ok(Value::Float(0.5))
         );
     }
@@ -470,7 +472,7 @@ mod tests {
         let list = UaType::of("Vec<i32>");
         let array = Variant::from(vec![1i32, 2, 3]);
         assert_eq!(
-            list.to_value(&array),
+            list.read_argument(&array),
             Ok(Value::Array(vec![1.into(), 2.into(), 3.into()]))
         );
         let mixed = Variant::Array(Box::new(Array {
@@ -479,47 +481,47 @@ mod tests {
             dimensions: None,
         }));
         assert_eq!(
-            list.to_value(&mixed).unwrap_err(),
+            list.read_argument(&mixed).expect_err("refused"),
             "at [1]: expected an integer, got String"
         );
         let json = UaType::of("Recipe");
         let value = json
-            .to_value(&Variant::from(r#"{"name":"bread","minutes":40}"#))
+            .read_argument(&Variant::from(r#"{"name":"bread","minutes":40}"#))
             .expect("JSON text");
         assert_eq!(value.to_json_string(), r#"{"minutes":40,"name":"bread"}"#);
         assert!(json
-            .to_value(&Variant::from("{not json"))
-            .unwrap_err()
+            .read_argument(&Variant::from("{not json"))
+            .expect_err("refused")
             .starts_with("not JSON text"));
     }
 
     #[test]
     fn results_become_variants_of_the_declared_type() {
         assert_eq!(
-            UaType::of("i32").to_variant(Value::Int(-1)),
+            UaType::of("i32").write_result(Value::Int(-1)),
             Ok(Variant::Int32(-1))
         );
         assert_eq!(
-            UaType::of("u8").to_variant(Value::Int(255)),
+            UaType::of("u8").write_result(Value::Int(255)),
             Ok(Variant::Byte(255))
         );
         assert_eq!(
-            UaType::of("f32").to_variant(Value::Float(0.25)),
+            UaType::of("f32").write_result(Value::Float(0.25)),
             Ok(Variant::Float(0.25))
         );
         assert_eq!(
-            UaType::of("i32").to_variant(Value::Null),
+            UaType::of("i32").write_result(Value::Null),
             Ok(Variant::Empty)
         );
-        assert!(UaType::of("i8").to_variant(Value::Int(300)).is_err());
+        assert!(UaType::of("i8").write_result(Value::Int(300)).is_err());
         assert_eq!(
             UaType::of("Vec<String>")
-                .to_variant(Value::Array(vec!["a".into(), "b".into()]))
+                .write_result(Value::Array(vec!["a".into(), "b".into()]))
                 .expect("an array"),
             Variant::from(vec!["a".to_owned(), "b".to_owned()])
         );
         assert_eq!(
-            UaType::of("Recipe").to_variant(Value::Array(vec![1.into()])),
+            UaType::of("Recipe").write_result(Value::Array(vec![1.into()])),
             Ok(Variant::from("[1]"))
         );
     }
