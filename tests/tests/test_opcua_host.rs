@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use opcua::client::IdentityToken;
+use opcua::crypto::SecurityPolicy;
 use opcua::types::{
     Argument, AttributeId, BrowseDescription, BrowseDirection, BrowseResultMask, DataTypeId,
-    NodeClassMask, NodeId, ObjectId, ReadValueId, ReferenceTypeId, StatusCode, TimestampsToReturn,
-    Variant,
+    MessageSecurityMode, NodeClassMask, NodeId, ObjectId, ReadValueId, ReferenceTypeId, StatusCode,
+    TimestampsToReturn, Variant,
 };
 use opcua_support::{outputs, user, Client, Counter, Host};
 use sessions_core::{methods, User};
@@ -285,6 +286,18 @@ async fn bad_calls_have_their_status_codes() {
     assert_eq!(many.status_code, StatusCode::BadTooManyArguments);
     let unknown = client.call("NoSuchMethod", vec![]).await;
     assert_eq!(unknown.status_code, StatusCode::BadMethodInvalid);
+    let elsewhere = client
+        .call_on(ObjectId::ObjectsFolder.into(), "add", i64s(1, 2))
+        .await;
+    assert_eq!(
+        elsewhere.status_code,
+        StatusCode::BadMethodInvalid,
+        "a method is called on its own object only"
+    );
+    let null = client
+        .call("add", vec![Variant::Empty, Variant::Int64(1)])
+        .await;
+    assert_eq!(null.status_code, StatusCode::BadInvalidArgument);
     let panicked = client.call("Explode", vec![]).await;
     assert_eq!(panicked.status_code, StatusCode::BadInternalError);
     // The server is fine after a panic.
@@ -551,8 +564,6 @@ async fn shutdown_closes_every_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_clients_sign_and_encrypt() {
-    use opcua::crypto::SecurityPolicy;
-    use opcua::types::MessageSecurityMode;
     let (cert, key) = opcua_support::server_certificate("secure");
     let host = Host::start("secure", |b| {
         b.certificate(cert, key)
@@ -623,4 +634,42 @@ async fn an_unreadable_certificate_fails_the_start_with_its_path() {
         error.to_string().contains("needs a `certificate"),
         "{error}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_clients_session_expires_at_the_session_timeout() {
+    let host = Host::start("expiry", |b| b.max_session_timeout(Duration::from_secs(2))).await;
+    let client = Client::connect(&host.url(), user("operator", "operator-pw"))
+        .await
+        .expect("connects");
+    assert_eq!(host.engine.len(), 1);
+    // Gone without CloseSession: the connection drops, the OPC UA session waits for its
+    // timeout (capped at 2 s here), then ours closes.
+    let vanished = Instant::now();
+    drop(client);
+    host.wait_until("the session expired", || host.engine.is_empty())
+        .await;
+    assert!(
+        vanished.elapsed() >= Duration::from_millis(1500),
+        "not before the timeout: {:?}",
+        vanished.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_more_sessions_than_the_limit() {
+    let host = Host::start("limit", |b| b.max_sessions(2)).await;
+    let first = Client::connect(&host.url(), IdentityToken::Anonymous)
+        .await
+        .expect("one");
+    let second = Client::connect(&host.url(), IdentityToken::Anonymous)
+        .await
+        .expect("two");
+    let third = Client::connect(&host.url(), IdentityToken::Anonymous).await;
+    assert!(third.is_err(), "a third session is refused");
+    assert_eq!(host.engine.len(), 2);
+    first.disconnect().await;
+    second.disconnect().await;
+    host.wait_until("every session is closed", || host.engine.is_empty())
+        .await;
 }

@@ -204,6 +204,67 @@ mod tests {
         assert!(constant_time_eq(b"", b""));
     }
 
+    fn auth(hook: Option<Arc<Authenticate>>) -> Auth {
+        let mut accounts = HashMap::new();
+        accounts.insert(
+            "ada".to_owned(),
+            Account {
+                password: "pw".to_owned(),
+                user: User::new("ada").with_roles(["admin"]),
+            },
+        );
+        Auth::new(false, accounts, hook, Arc::new(MethodNodes::new()))
+    }
+
+    fn log_in(auth: &Auth, name: &str, password: &str) -> Result<UserToken, Error> {
+        let endpoint = ServerEndpoint::new_none("/", &[]);
+        let password = Password::new(password.to_owned());
+        crate::block_on::block_on(
+            auth.authenticate_username_identity_token(&endpoint, name, &password),
+        )
+    }
+
+    #[test]
+    fn users_log_in_by_password_or_hook_and_are_forgotten_when_no_session_holds_them() {
+        let hook: Arc<Authenticate> =
+            Arc::new(|name: &str, password: &str| (password == "hook").then(|| User::new(name)));
+        let auth = auth(Some(hook));
+        let ada = log_in(&auth, "ada", "pw").expect("a configured user");
+        assert_eq!(auth.user(&ada).map(|u| u.has_role("admin")), Some(true));
+        let refused = log_in(&auth, "ada", "hook").expect_err("a configured user's password only");
+        assert_eq!(refused.status(), StatusCode::BadUserAccessDenied);
+        let bob = log_in(&auth, "bob", "hook").expect("the hook's user");
+        assert_eq!(
+            auth.user(&bob).map(|u| u.name().to_owned()),
+            Some("bob".to_owned())
+        );
+        assert!(log_in(&auth, "carol", "nope").is_err());
+
+        // Recent log-ins are kept for their activation; held ones as long as a session is.
+        auth.forget_unheld(|_| false);
+        assert!(auth.user(&bob).is_some());
+        let long_ago = Instant::now() - UNHELD_USER_TTL * 2;
+        for (_, at) in lock(&auth.known).values_mut() {
+            *at = long_ago;
+        }
+        auth.forget_unheld(|token| token == ada.0);
+        assert!(auth.user(&ada).is_some(), "held by a session");
+        assert!(auth.user(&bob).is_none(), "forgotten: memory stays bounded");
+    }
+
+    #[test]
+    fn anonymous_clients_are_refused_when_not_allowed() {
+        let endpoint = ServerEndpoint::new_none("/", &[]);
+        let refused = crate::block_on::block_on(auth(None).authenticate_anonymous_token(&endpoint));
+        assert_eq!(
+            refused.expect_err("refused").status(),
+            StatusCode::BadIdentityTokenRejected
+        );
+        let policies = auth(None).user_token_policies(&endpoint);
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].token_type, UserTokenType::UserName);
+    }
+
     #[test]
     fn tokens_never_look_anonymous() {
         let token = token_of(&User::new("ANONYMOUS"));

@@ -527,6 +527,62 @@ mod tests {
     }
 
     #[test]
+    fn no_argument_of_any_kind_panics_any_type() {
+        let variants = [
+            Variant::Empty,
+            Variant::Boolean(true),
+            Variant::SByte(-1),
+            Variant::Byte(255),
+            Variant::Int16(-3),
+            Variant::UInt16(3),
+            Variant::Int32(i32::MIN),
+            Variant::UInt32(u32::MAX),
+            Variant::Int64(i64::MIN),
+            Variant::UInt64(u64::MAX),
+            Variant::Float(f32::NAN),
+            Variant::Double(f64::INFINITY),
+            Variant::String(UAString::null()),
+            Variant::from(""),
+            Variant::from("\u{0}{[\"}"),
+            Variant::from(vec![1u8, 2]),
+            Variant::from(vec!["x".to_owned()]),
+            Variant::ByteString(vec![0xff].into()),
+            Variant::Array(Box::new(Array {
+                value_type: VariantScalarTypeId::Int32,
+                values: vec![Variant::Int32(1); 4],
+                dimensions: Some(vec![2, 2]),
+            })),
+            Variant::from(NodeId::new(1, "x")),
+        ];
+        let types = [
+            "bool",
+            "i8",
+            "u8",
+            "i16",
+            "u16",
+            "i32",
+            "u32",
+            "i64",
+            "u64",
+            "f32",
+            "f64",
+            "String",
+            "Recipe",
+            "Vec<i32>",
+            "Option<u8>",
+            "Option<Vec<String>>",
+            "[f64; 2]",
+        ];
+        for rust in types {
+            let ty = UaType::of(rust);
+            for variant in &variants {
+                // Either a value or a reason: never a panic.
+                let _ = ty.read_argument(variant);
+            }
+        }
+    }
+
+    #[test]
     fn arguments_describe_name_type_and_rank() {
         let argument = UaType::of("Vec<u32>").argument("ids", "Vec<u32>");
         assert_eq!(argument.name.as_ref(), "ids");
