@@ -72,8 +72,9 @@ impl OpcUaHandle {
         self.finish().await
     }
 
-    /// Runs until the server stops ([`shutdown`](Self::shutdown) from a clone of nothing:
-    /// in practice, until the process ends or the server fails).
+    /// Waits until the server stops by itself (it fails), or forever: for a program whose
+    /// only job is to serve. To stop it, keep the handle and call
+    /// [`shutdown`](Self::shutdown) instead (on Ctrl-C, say).
     ///
     /// # Errors
     /// [`OpcUaError::Server`] when the server stopped with an error.
