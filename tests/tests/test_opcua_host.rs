@@ -673,3 +673,18 @@ async fn no_more_sessions_than_the_limit() {
     host.wait_until("every session is closed", || host.engine.is_empty())
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_application_closed_answers_bad_session_closed() {
+    let host = Host::start("app-closed", |b| b).await;
+    let client = Client::connect(&host.url(), user("operator", "operator-pw"))
+        .await
+        .expect("connects");
+    let session = host.engine.sessions().pop().expect("the client's session");
+    host.engine
+        .close(session.id())
+        .expect("closed by the application");
+    let refused = client.call("WhoAmI", vec![]).await;
+    assert_eq!(refused.status_code, StatusCode::BadSessionClosed);
+    client.disconnect().await;
+}
