@@ -21,6 +21,8 @@ mod engine;
 
 #[cfg(feature = "farm")]
 pub mod farm;
+#[cfg(feature = "opcua")]
+pub mod opcua;
 #[cfg(feature = "tokio")]
 pub mod task;
 pub mod thread;

@@ -152,6 +152,16 @@ impl Engine {
             .collect()
     }
 
+    /// The exported objects' paths and `&self` methods (sorted by their own names), for a
+    /// host that lists each method with its parameters (the OPC UA host's address space).
+    #[cfg_attr(not(feature = "opcua"), allow(dead_code))]
+    pub(crate) fn object_methods(&self) -> Vec<(String, Arc<[&'static MethodInfo]>)> {
+        lock(&self.shared.objects.by_path)
+            .iter()
+            .map(|(path, exported)| (path.clone(), exported.methods.clone()))
+            .collect()
+    }
+
     /// The object at `path` and its method `member`, on this engine.
     fn object_method(&self, path: &str, member: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
         let exported = lock(&self.shared.objects.by_path).get(path).cloned()?;

@@ -1,0 +1,203 @@
+//! The examples' methods and line 1's objects, served to OPC UA clients, as an Optix runtime
+//! serves its NetLogic methods.
+//!
+//! ```sh
+//! cargo run -p sessions-examples --bin opcua_server [-- --port N --user NAME:PASSWORD[:ROLE,ROLE] …]
+//! ```
+//!
+//! Defaults: port 4840 on 127.0.0.1, anonymous clients allowed, no users. The first line on
+//! stdout is `listening on opc.tcp://127.0.0.1:PORT/`. The engine is named
+//! `WebPresentationEngine`, so `GetActiveWebSessionsNumber("WebPresentationEngine")`,
+//! called by an OPC UA client, counts the OPC UA clients with a user, as in Optix. Line 1's
+//! oven and counter are the objects `Line1/Oven` and `Line1/Counter`. Ctrl-C stops it.
+//!
+//! With Python's `asyncua` (`pip install asyncua`):
+//!
+//! ```python
+//! import asyncio
+//! from asyncua import Client, ua
+//!
+//! async def main():
+//!     async with Client("opc.tcp://127.0.0.1:4840/") as client:
+//!         ns = await client.get_namespace_index("urn:sessions:methods")
+//!         methods = client.get_node(ua.NodeId(1, ns))
+//!         active = await methods.call_method(ua.QualifiedName("GetActiveWebSessionsNumber", ns),
+//!                                            "WebPresentationEngine")
+//!         print("active sessions:", active)
+//!
+//! asyncio.run(main())
+//! ```
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use sessions_core::opcua::OpcUaHost;
+use sessions_core::Engine;
+use sessions_examples::line::export_line;
+use sessions_examples::ENGINE_NAME;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+const USAGE: &str = "\
+usage: opcua_server [--port N] [--user NAME:PASSWORD[:ROLE,ROLE]]...
+  --port N                          the TCP port (default 4840; 0 picks a free one)
+  --user NAME:PASSWORD[:ROLES]      a user who may log in, with comma-separated roles
+                                    (repeat for more users; anonymous clients are allowed)";
+
+/// A user given with `--user`.
+#[derive(Debug, PartialEq)]
+struct UserArg {
+    name: String,
+    password: String,
+    roles: Vec<String>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Args {
+    port: u16,
+    users: Vec<UserArg>,
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        port: 4840,
+        users: Vec::new(),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let port = args.next().ok_or("--port needs a number")?;
+                parsed.port = port
+                    .parse()
+                    .map_err(|_| format!("--port {port}: not a port number (0 to 65535)"))?;
+            }
+            "--user" => {
+                let user = args
+                    .next()
+                    .ok_or("--user needs NAME:PASSWORD[:ROLE,ROLE]")?;
+                let mut parts = user.splitn(3, ':');
+                let (Some(name), Some(password)) = (parts.next(), parts.next()) else {
+                    return Err(format!("--user {user}: expected NAME:PASSWORD[:ROLE,ROLE]"));
+                };
+                if name.is_empty() {
+                    return Err(format!("--user {user}: the name is empty"));
+                }
+                let roles = parts
+                    .next()
+                    .map(|roles| {
+                        roles
+                            .split(',')
+                            .filter(|r| !r.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                parsed.users.push(UserArg {
+                    name: name.to_owned(),
+                    password: password.to_owned(),
+                    roles,
+                });
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(parsed)
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(why) => {
+            if !why.is_empty() {
+                eprintln!("opcua_server: {why}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // async-opcua 0.19 logs two ERRORs per connection and one at start when the server has
+    // no certificate ("Failed to read own certificate"): this server has none on purpose
+    // (security policy None only), so those two targets are silenced.
+    let filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("opcua_core::comms::secure_channel", LevelFilter::OFF)
+        .with_target("opcua_crypto::certificate_store", LevelFilter::OFF);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("opcua_server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
+    let engine = Engine::builder().name(ENGINE_NAME).build()?;
+    let _line1 = export_line(&engine, "Line1")?;
+    let mut builder = OpcUaHost::builder(engine).port(args.port);
+    for user in args.users {
+        builder = builder.user(user.name, user.password, user.roles);
+    }
+    let host = builder.start().await?;
+    println!("listening on {}", host.endpoint_url());
+    tokio::signal::ctrl_c().await?;
+    host.shutdown().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Result<Args, String> {
+        parse(text.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn users_ports_and_mistakes() {
+        assert_eq!(
+            args(""),
+            Ok(Args {
+                port: 4840,
+                users: vec![]
+            })
+        );
+        let parsed = args("--port 0 --user ada:pw:admin,operator --user bob:b:").expect("valid");
+        assert_eq!(parsed.port, 0);
+        assert_eq!(
+            parsed.users,
+            [
+                UserArg {
+                    name: "ada".into(),
+                    password: "pw".into(),
+                    roles: vec!["admin".into(), "operator".into()]
+                },
+                UserArg {
+                    name: "bob".into(),
+                    password: "b".into(),
+                    roles: vec![]
+                },
+            ]
+        );
+        assert!(args("--port 70000")
+            .expect_err("refused")
+            .contains("not a port number"));
+        assert!(args("--user ada")
+            .expect_err("refused")
+            .contains("NAME:PASSWORD"));
+        assert!(args("--user :pw")
+            .expect_err("refused")
+            .contains("name is empty"));
+        assert!(args("--verbose")
+            .expect_err("refused")
+            .contains("unknown argument"));
+    }
+}

@@ -1,0 +1,274 @@
+//! The host's [`AuthManager`]: which identity tokens an endpoint takes (anonymous when
+//! allowed, user name and password when users or a hook are configured), who a user name
+//! and password are (the configured users, then the hook), and whether a user may execute
+//! a method (its `role`).
+//!
+//! async-opcua knows a user by a [`UserToken`] string only; this one is `user:` and the
+//! user's name (so no user can be taken for the anonymous token, `ANONYMOUS`), and the
+//! [`User`] with its roles is kept here by that token while a session holds it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opcua::crypto::SecurityPolicy;
+use opcua::server::authenticator::{
+    user_pass_security_policy_id, AuthManager, Password, UserToken,
+};
+use opcua::server::ServerEndpoint;
+use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
+
+use super::address_space::MethodNodes;
+use super::builder::Authenticate;
+use crate::lock::lock;
+use crate::User;
+
+/// The policy id of the anonymous token (async-opcua checks a client's token against it).
+const ANONYMOUS_POLICY_ID: &str = "anonymous";
+
+/// How long a user authenticated by the hook is remembered with no session holding it (an
+/// activation that follows its authentication finds it well within this).
+const UNHELD_USER_TTL: Duration = Duration::from_secs(60);
+
+/// One configured user: the password and who they are.
+pub(super) struct Account {
+    pub password: String,
+    pub user: User,
+}
+
+/// The token async-opcua knows `user` by.
+pub(super) fn token_of(user: &User) -> UserToken {
+    UserToken(format!("user:{}", user.name()))
+}
+
+pub(super) struct Auth {
+    allow_anonymous: bool,
+    accounts: HashMap<String, Account>,
+    hook: Option<Arc<Authenticate>>,
+    /// The users last authenticated, by token, and when.
+    known: Mutex<HashMap<String, (User, Instant)>>,
+    nodes: Arc<MethodNodes>,
+}
+
+impl Auth {
+    pub fn new(
+        allow_anonymous: bool,
+        accounts: HashMap<String, Account>,
+        hook: Option<Arc<Authenticate>>,
+        nodes: Arc<MethodNodes>,
+    ) -> Auth {
+        Auth {
+            allow_anonymous,
+            accounts,
+            hook,
+            known: Mutex::new(HashMap::new()),
+            nodes,
+        }
+    }
+
+    /// Whether any user can log in with a name and password.
+    pub fn takes_passwords(&self) -> bool {
+        !self.accounts.is_empty() || self.hook.is_some()
+    }
+
+    /// The user a session's token stands for: `None` for the anonymous token (or a token
+    /// this host did not give, which cannot happen).
+    pub fn user(&self, token: &UserToken) -> Option<User> {
+        if token.is_anonymous() {
+            return None;
+        }
+        lock(&self.known)
+            .get(&token.0)
+            .map(|(user, _)| user.clone())
+    }
+
+    /// Forgets the users that no session holds (`held` says which tokens sessions hold) and
+    /// that were authenticated long enough ago: memory stays bounded by the live sessions
+    /// and the recent log-ins.
+    pub fn forget_unheld(&self, held: impl Fn(&str) -> bool) {
+        let now = Instant::now();
+        lock(&self.known)
+            .retain(|token, (_, at)| held(token) || now.duration_since(*at) < UNHELD_USER_TTL);
+    }
+
+    fn check(&self, name: &str, password: &str) -> Option<User> {
+        if let Some(account) = self.accounts.get(name) {
+            return constant_time_eq(account.password.as_bytes(), password.as_bytes())
+                .then(|| account.user.clone());
+        }
+        let hook = self.hook.as_ref()?;
+        hook(name, password)
+    }
+}
+
+/// Whether `a == b`, in a time that depends on their lengths only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut differ = u8::from(a.len() != b.len());
+    for index in 0..a.len().max(b.len()) {
+        let x = a.get(index).copied().unwrap_or(0);
+        let y = b.get(index).copied().unwrap_or(0);
+        differ |= x ^ y;
+    }
+    differ == 0
+}
+
+#[async_trait::async_trait]
+impl AuthManager for Auth {
+    async fn authenticate_anonymous_token(&self, endpoint: &ServerEndpoint) -> Result<(), Error> {
+        if self.allow_anonymous {
+            return Ok(());
+        }
+        Err(Error::new(
+            StatusCode::BadIdentityTokenRejected,
+            format!(
+                "endpoint {:?} does not take anonymous clients: log in with a user name and password",
+                endpoint.path
+            ),
+        ))
+    }
+
+    async fn authenticate_username_identity_token(
+        &self,
+        _endpoint: &ServerEndpoint,
+        username: &str,
+        password: &Password,
+    ) -> Result<UserToken, Error> {
+        let Some(user) = self.check(username, password.get()) else {
+            tracing::warn!(
+                user = username,
+                "OPC UA log-in refused: unknown user or wrong password"
+            );
+            return Err(Error::new(
+                StatusCode::BadUserAccessDenied,
+                format!("cannot log in {username:?}: unknown user or wrong password"),
+            ));
+        };
+        let token = token_of(&user);
+        lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
+        Ok(token)
+    }
+
+    fn is_user_executable(&self, token: &UserToken, method_id: &NodeId) -> bool {
+        match self.nodes.role(method_id) {
+            None => true,
+            Some(role) => self.user(token).is_some_and(|user| user.has_role(role)),
+        }
+    }
+
+    fn user_token_policies(&self, endpoint: &ServerEndpoint) -> Vec<UserTokenPolicy> {
+        let mut policies = Vec::with_capacity(2);
+        if self.allow_anonymous {
+            policies.push(UserTokenPolicy {
+                policy_id: UAString::from(ANONYMOUS_POLICY_ID),
+                token_type: UserTokenType::Anonymous,
+                issued_token_type: UAString::null(),
+                issuer_endpoint_url: UAString::null(),
+                security_policy_uri: UAString::null(),
+            });
+        }
+        if self.takes_passwords() {
+            // With a certificate, a password is encrypted with it even on an endpoint
+            // without security (the endpoint's `password_security_policy`); without one,
+            // the endpoint's own policy applies (None: plain text).
+            let password_policy = endpoint.password_security_policy();
+            let security_policy_uri = if password_policy == endpoint.security_policy() {
+                UAString::null()
+            } else {
+                UAString::from(password_policy.to_uri())
+            };
+            policies.push(UserTokenPolicy {
+                policy_id: user_pass_security_policy_id(endpoint),
+                token_type: UserTokenType::UserName,
+                issued_token_type: UAString::null(),
+                issuer_endpoint_url: UAString::null(),
+                security_policy_uri,
+            });
+        }
+        policies
+    }
+}
+
+/// The password policy of an endpoint without security when the server has a certificate.
+pub(super) const PASSWORD_POLICY_WITH_CERTIFICATE: SecurityPolicy = SecurityPolicy::Basic256Sha256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_compare_whole() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    fn auth(hook: Option<Arc<Authenticate>>) -> Auth {
+        let mut accounts = HashMap::new();
+        accounts.insert(
+            "ada".to_owned(),
+            Account {
+                password: "pw".to_owned(),
+                user: User::new("ada").with_roles(["admin"]),
+            },
+        );
+        Auth::new(false, accounts, hook, Arc::new(MethodNodes::new()))
+    }
+
+    fn log_in(auth: &Auth, name: &str, password: &str) -> Result<UserToken, Error> {
+        let endpoint = ServerEndpoint::new_none("/", &[]);
+        let password = Password::new(password.to_owned());
+        crate::block_on::block_on(
+            auth.authenticate_username_identity_token(&endpoint, name, &password),
+        )
+    }
+
+    #[test]
+    fn users_log_in_by_password_or_hook_and_are_forgotten_when_no_session_holds_them() {
+        let hook: Arc<Authenticate> =
+            Arc::new(|name: &str, password: &str| (password == "hook").then(|| User::new(name)));
+        let auth = auth(Some(hook));
+        let ada = log_in(&auth, "ada", "pw").expect("a configured user");
+        assert_eq!(auth.user(&ada).map(|u| u.has_role("admin")), Some(true));
+        let refused = log_in(&auth, "ada", "hook").expect_err("a configured user's password only");
+        assert_eq!(refused.status(), StatusCode::BadUserAccessDenied);
+        let bob = log_in(&auth, "bob", "hook").expect("the hook's user");
+        assert_eq!(
+            auth.user(&bob).map(|u| u.name().to_owned()),
+            Some("bob".to_owned())
+        );
+        assert!(log_in(&auth, "carol", "nope").is_err());
+
+        // Recent log-ins are kept for their activation; held ones as long as a session is.
+        auth.forget_unheld(|_| false);
+        assert!(auth.user(&bob).is_some());
+        let long_ago = Instant::now() - UNHELD_USER_TTL * 2;
+        for (_, at) in lock(&auth.known).values_mut() {
+            *at = long_ago;
+        }
+        auth.forget_unheld(|token| token == ada.0);
+        assert!(auth.user(&ada).is_some(), "held by a session");
+        assert!(auth.user(&bob).is_none(), "forgotten: memory stays bounded");
+    }
+
+    #[test]
+    fn anonymous_clients_are_refused_when_not_allowed() {
+        let endpoint = ServerEndpoint::new_none("/", &[]);
+        let refused = crate::block_on::block_on(auth(None).authenticate_anonymous_token(&endpoint));
+        assert_eq!(
+            refused.expect_err("refused").status(),
+            StatusCode::BadIdentityTokenRejected
+        );
+        let policies = auth(None).user_token_policies(&endpoint);
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].token_type, UserTokenType::UserName);
+    }
+
+    #[test]
+    fn tokens_never_look_anonymous() {
+        let token = token_of(&User::new("ANONYMOUS"));
+        assert_eq!(token.0, "user:ANONYMOUS");
+        assert!(!token.is_anonymous());
+    }
+}

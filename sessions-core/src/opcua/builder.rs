@@ -1,0 +1,264 @@
+//! [`OpcUaHost::builder`]: what the application chooses (endpoint, names, users, security,
+//! limits) before it starts the server.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::auth::Account;
+use super::server::{start, OpcUaError, OpcUaHandle};
+use crate::{Engine, User};
+
+/// The port the host listens on unless [`OpcUaHostBuilder::port`] says otherwise (the
+/// registered OPC UA port).
+pub const DEFAULT_PORT: u16 = 4840;
+/// The application name the host announces by default.
+pub const DEFAULT_APPLICATION_NAME: &str = "sessions";
+/// The application URI the host announces by default.
+pub const DEFAULT_APPLICATION_URI: &str = "urn:sessions:host";
+/// How many OPC UA sessions the server takes at once by default; one more is refused at
+/// CreateSession with `BadTooManySessions`.
+pub const DEFAULT_MAX_SESSIONS: usize = 100;
+/// The longest session timeout a client may ask for by default: a client that vanishes
+/// without closing its session (a dropped connection) holds it this long at most.
+pub const DEFAULT_MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The authentication hook: a user name and password (as the client sent them) to the
+/// [`User`] the session logs in, with their roles, or `None` to refuse the log-in
+/// (`BadUserAccessDenied`).
+pub type Authenticate = dyn Fn(&str, &str) -> Option<User> + Send + Sync;
+
+/// The OPC UA host: an OPC UA server (async-opcua) whose address space holds the exported
+/// methods and objects, and whose every session is a session of an [`Engine`]. Build one
+/// with [`OpcUaHost::builder`].
+#[derive(Debug)]
+pub struct OpcUaHost(());
+
+impl OpcUaHost {
+    /// Starts building the host of `engine`'s sessions, with the defaults: `127.0.0.1`
+    /// port 4840, anonymous clients allowed, no users, security policy `None` only (no
+    /// certificate), 100 sessions at most, session timeouts capped at 60 s.
+    ///
+    /// ```no_run
+    /// use sessions_core::opcua::OpcUaHost;
+    /// use sessions_core::{Engine, User};
+    ///
+    /// # async fn serve() -> Result<(), sessions_core::opcua::OpcUaError> {
+    /// let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
+    /// let host = OpcUaHost::builder(engine)
+    ///     .host("0.0.0.0")
+    ///     .port(4840)
+    ///     .user("operator", "secret", ["operator"])
+    ///     .authenticate(|name, password| {
+    ///         (name == "admin" && password == "from-a-vault").then(|| User::new("admin").with_roles(["admin"]))
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// println!("listening on {}", host.endpoint_url());
+    /// host.wait().await
+    /// # }
+    /// ```
+    pub fn builder(engine: Engine) -> OpcUaHostBuilder {
+        OpcUaHostBuilder {
+            config: Config {
+                engine,
+                host: "127.0.0.1".to_owned(),
+                port: DEFAULT_PORT,
+                application_name: DEFAULT_APPLICATION_NAME.to_owned(),
+                application_uri: DEFAULT_APPLICATION_URI.to_owned(),
+                accounts: HashMap::new(),
+                authenticate: None,
+                allow_anonymous: true,
+                certificate: None,
+                allow_unsecured: true,
+                pki_dir: None,
+                trust_client_certificates: false,
+                max_sessions: DEFAULT_MAX_SESSIONS,
+                max_session_timeout: DEFAULT_MAX_SESSION_TIMEOUT,
+            },
+        }
+    }
+}
+
+/// Sets up an [`OpcUaHost`]; [`start`](Self::start) binds the port and runs the server.
+#[must_use = "a builder does nothing until `start` runs the server"]
+pub struct OpcUaHostBuilder {
+    pub(super) config: Config,
+}
+
+/// What a started host was given.
+pub(super) struct Config {
+    pub engine: Engine,
+    pub host: String,
+    pub port: u16,
+    pub application_name: String,
+    pub application_uri: String,
+    pub accounts: HashMap<String, Account>,
+    pub authenticate: Option<Arc<Authenticate>>,
+    pub allow_anonymous: bool,
+    /// The server's certificate (DER) and private key (PEM).
+    pub certificate: Option<(PathBuf, PathBuf)>,
+    pub allow_unsecured: bool,
+    pub pki_dir: Option<PathBuf>,
+    pub trust_client_certificates: bool,
+    pub max_sessions: usize,
+    pub max_session_timeout: Duration,
+}
+
+impl OpcUaHostBuilder {
+    /// The address to listen on (a name or an IP address; `0.0.0.0` for every interface);
+    /// also the host part of the endpoint URL clients are told. Default `127.0.0.1`.
+    pub fn host(mut self, host: impl Into<String>) -> OpcUaHostBuilder {
+        self.config.host = host.into();
+        self
+    }
+
+    /// The TCP port; `0` lets the system choose a free one, which
+    /// [`OpcUaHandle::local_addr`] tells. Default 4840.
+    pub fn port(mut self, port: u16) -> OpcUaHostBuilder {
+        self.config.port = port;
+        self
+    }
+
+    /// The application name the server announces. Default `sessions`.
+    pub fn application_name(mut self, name: impl Into<String>) -> OpcUaHostBuilder {
+        self.config.application_name = name.into();
+        self
+    }
+
+    /// The application URI the server announces (and a certificate of its must name).
+    /// Default `urn:sessions:host`.
+    pub fn application_uri(mut self, uri: impl Into<String>) -> OpcUaHostBuilder {
+        self.config.application_uri = uri.into();
+        self
+    }
+
+    /// A user who logs in with `name` and `password` (compared in constant time), with
+    /// `roles` (see `role = "…"` on exported methods). Call it once per user; these are
+    /// checked before the [`authenticate`](Self::authenticate) hook.
+    pub fn user<R: Into<String>>(
+        mut self,
+        name: impl Into<String>,
+        password: impl Into<String>,
+        roles: impl IntoIterator<Item = R>,
+    ) -> OpcUaHostBuilder {
+        let name = name.into();
+        let account = Account {
+            password: password.into(),
+            user: User::new(name.clone()).with_roles(roles),
+        };
+        self.config.accounts.insert(name, account);
+        self
+    }
+
+    /// The authentication hook for user names not given with [`user`](Self::user): it
+    /// gets the name and password a client sent and returns the [`User`] (with roles) its
+    /// session logs in, or `None` to refuse. It runs on the server's task for that
+    /// client's ActivateSession: keep it quick.
+    pub fn authenticate(
+        mut self,
+        hook: impl Fn(&str, &str) -> Option<User> + Send + Sync + 'static,
+    ) -> OpcUaHostBuilder {
+        self.config.authenticate = Some(Arc::new(hook));
+        self
+    }
+
+    /// Whether clients may connect without a user (their sessions have none). Default
+    /// `true`; with `false`, an anonymous ActivateSession is refused with
+    /// `BadIdentityTokenRejected`.
+    pub fn allow_anonymous(mut self, allow: bool) -> OpcUaHostBuilder {
+        self.config.allow_anonymous = allow;
+        self
+    }
+
+    /// The server's application instance certificate (DER) and private key (PEM). With
+    /// them the server offers, besides `None`, the endpoints `Basic256Sha256`,
+    /// `Aes128_Sha256_RsaOaep` and `Aes256_Sha256_RsaPss`, each signed and signed and
+    /// encrypted, and passwords are encrypted with the certificate even on the `None`
+    /// endpoint. Relative paths are taken from the [`pki_dir`](Self::pki_dir).
+    pub fn certificate(
+        mut self,
+        certificate_der: impl Into<PathBuf>,
+        private_key_pem: impl Into<PathBuf>,
+    ) -> OpcUaHostBuilder {
+        self.config.certificate = Some((certificate_der.into(), private_key_pem.into()));
+        self
+    }
+
+    /// Whether the endpoint with security policy `None` (no signing, no encryption) is
+    /// offered. Default `true`; `false` needs a [`certificate`](Self::certificate).
+    pub fn allow_unsecured(mut self, allow: bool) -> OpcUaHostBuilder {
+        self.config.allow_unsecured = allow;
+        self
+    }
+
+    /// Where the server keeps its certificate store (`trusted/`, `rejected/` client
+    /// certificates). Default: `sessions-opcua-pki` in the system's temporary directory.
+    pub fn pki_dir(mut self, dir: impl Into<PathBuf>) -> OpcUaHostBuilder {
+        self.config.pki_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether a client certificate not in the store's `trusted/` folder is taken anyway
+    /// on a secure endpoint. Default `false` (it lands in `rejected/`, and the client is
+    /// refused until someone moves it to `trusted/`). For tests and commissioning.
+    pub fn trust_client_certificates(mut self, trust: bool) -> OpcUaHostBuilder {
+        self.config.trust_client_certificates = trust;
+        self
+    }
+
+    /// How many OPC UA sessions the server takes at once; one more is refused at
+    /// CreateSession with `BadTooManySessions`. Default 100. (The engine's own
+    /// `max_sessions` applies too: a session it refuses answers every call with
+    /// `BadTooManySessions`.)
+    pub fn max_sessions(mut self, max: usize) -> OpcUaHostBuilder {
+        self.config.max_sessions = max.max(1);
+        self
+    }
+
+    /// The longest session timeout a client may ask for: a session with no request for
+    /// that long expires, and its session here closes. Default 60 s.
+    pub fn max_session_timeout(mut self, timeout: Duration) -> OpcUaHostBuilder {
+        self.config.max_session_timeout = timeout.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Binds the port and starts the server on the current tokio runtime; the handle
+    /// tells the address and stops it.
+    ///
+    /// # Errors
+    /// [`OpcUaError::Bind`] when the address cannot be bound, [`OpcUaError::Config`] when
+    /// the settings do not make a server (no endpoint left, an unreadable certificate).
+    pub async fn start(self) -> Result<OpcUaHandle, OpcUaError> {
+        start(self.config).await
+    }
+}
+
+impl fmt::Debug for OpcUaHostBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.config;
+        let mut users: Vec<&String> = config.accounts.keys().collect();
+        users.sort();
+        f.debug_struct("OpcUaHostBuilder")
+            .field("engine", &config.engine.name())
+            .field("host", &config.host)
+            .field("port", &config.port)
+            .field("application_name", &config.application_name)
+            .field("application_uri", &config.application_uri)
+            .field("users", &users)
+            .field("authenticate", &config.authenticate.is_some())
+            .field("allow_anonymous", &config.allow_anonymous)
+            .field("certificate", &config.certificate)
+            .field("allow_unsecured", &config.allow_unsecured)
+            .field("pki_dir", &config.pki_dir)
+            .field(
+                "trust_client_certificates",
+                &config.trust_client_certificates,
+            )
+            .field("max_sessions", &config.max_sessions)
+            .field("max_session_timeout", &config.max_session_timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,97 @@
+//! The OPC UA host (feature `opcua`): an OPC UA server ([async-opcua]) whose address space
+//! holds the exported methods and objects, as Optix's runtime does, and whose every session
+//! is a [`Session`](crate::Session) of the host's engine.
+//!
+//! ```no_run
+//! use sessions_core::opcua::OpcUaHost;
+//! use sessions_core::Engine;
+//!
+//! # async fn serve() -> Result<(), sessions_core::opcua::OpcUaError> {
+//! let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
+//! let host = OpcUaHost::builder(engine)
+//!     .user("operator", "secret", ["operator"])
+//!     .start()
+//!     .await?;
+//! println!("listening on {}", host.endpoint_url()); // opc.tcp://127.0.0.1:4840/
+//! host.wait().await
+//! # }
+//! ```
+//!
+//! What a client sees (DESIGN.md, "Hosts → OPC UA"):
+//! - **The address space.** In the namespace `urn:sessions:methods`, an object `Methods`
+//!   in the Objects folder holds a Method node per exported free function, NodeId
+//!   `s=<name>`, browse name its name, description its doc comment. Its `InputArguments`
+//!   are its in parameters; its `OutputArguments` its return value (named `return`, first)
+//!   and its out parameters. Types map as [the table below](self#data-types) says.
+//!   Each exported object (see [`Engine::export_object`](crate::Engine::export_object)) is
+//!   an Object node `s=<path>` in the Objects folder, with its methods
+//!   `s=<path>.<method>`; objects exported or dropped while the server runs appear and go
+//!   within 200 ms (the engine has no hook: the host polls
+//!   [`Engine::objects`](crate::Engine::objects), and looks again before any browse, and
+//!   before a call of a method it does not know yet).
+//! - **Sessions.** Each OPC UA session is one session of the engine, opened when the OPC
+//!   UA session is activated and closed when it closes or expires (seen within 200 ms: a
+//!   sweep). A user name token logs that user in, with the roles the host gives them
+//!   ([`OpcUaHostBuilder::user`], [`OpcUaHostBuilder::authenticate`]); a re-activation with
+//!   another user changes it; an anonymous session has no user. So
+//!   [`Engine::active_count`](crate::Engine::active_count) counts the OPC UA clients with a
+//!   user, as Optix counts web sessions.
+//! - **Calls** run in the caller's session. A method with `role = "…"` is not executable
+//!   (`UserExecutable` false, and refused) for a user without the role, and the boundary
+//!   enforces the role anyway.
+//!
+//! # Status codes
+//! | what happened | status | outputs |
+//! | --- | --- | --- |
+//! | the method ran, succeeded or failed | Good | return value, then out parameters (a failure's sentinels; the failure is logged) |
+//! | an argument of the wrong type | BadInvalidArgument | per-argument results: BadTypeMismatch (or BadInvalidArgument: out of range, JSON of the wrong shape) |
+//! | too few arguments | BadArgumentsMissing | |
+//! | too many arguments | BadTooManyArguments | |
+//! | no such method or object | BadMethodInvalid | |
+//! | the user lacks the method's role | BadUserAccessDenied | |
+//! | the method panicked (caught, logged) | BadInternalError | |
+//! | the application closed the session | BadSessionClosed | |
+//! | the engine opened no session (its `max_sessions`) | BadTooManySessions | |
+//!
+//! # Data types
+//! | Rust | OPC UA |
+//! | --- | --- |
+//! | `bool` | Boolean |
+//! | `i8` `u8` `i16` `u16` `i32` `u32` `i64` `u64` (`isize` `usize`) | SByte Byte Int16 UInt16 Int32 UInt32 Int64 UInt64 |
+//! | `f32` `f64` | Float Double |
+//! | `String`, `&str`, `char` | String |
+//! | `Vec<T>`, `[T; N]`, `&[T]` of the above | an array of it (value rank 1) |
+//! | `Option<T>` | `T`; an empty variant is `None`, and trailing ones may be left out |
+//! | any other type | String: the value as JSON text |
+//!
+//! An argument's variant type is checked, never converted: a Boolean parameter takes a
+//! Boolean, a float one a Float or Double, an integer one any integer variant whose value
+//! fits (Python's `asyncua` sends a plain `int` as Int64); the String `"5"` is not an
+//! integer.
+//!
+//! # Guards
+//! At most [`DEFAULT_MAX_SESSIONS`] sessions (configurable), session timeouts capped (a
+//! client that vanishes holds its session until then), and async-opcua's limits on message
+//! size, string and array lengths, and calls per request. Passwords are compared in
+//! constant time. Without a certificate only the `None` security policy is offered, and a
+//! password travels in plain text: give the host a [certificate](OpcUaHostBuilder::certificate)
+//! wherever the network is not trusted.
+//!
+//! [async-opcua]: https://docs.rs/async-opcua
+
+mod address_space;
+mod auth;
+mod builder;
+mod node_manager;
+mod server;
+mod sessions;
+mod status;
+mod types;
+
+pub use address_space::{METHODS_OBJECT, NAMESPACE_URI};
+pub use builder::{
+    Authenticate, OpcUaHost, OpcUaHostBuilder, DEFAULT_APPLICATION_NAME, DEFAULT_APPLICATION_URI,
+    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_TIMEOUT, DEFAULT_PORT,
+};
+pub use server::{OpcUaError, OpcUaHandle};
+pub use sessions::SWEEP_INTERVAL;

@@ -1,0 +1,496 @@
+//! The host's node manager: async-opcua's in-memory node manager over the address space of
+//! `address_space.rs`, whose `call` runs each Method node's exported method in the caller's
+//! session, and a thin wrapper around it that sees every session activation (to open the
+//! session, `sessions.rs`) and keeps the exported objects' nodes up to date before a browse
+//! or a call.
+//!
+//! async-opcua checks before `call` that the method is a component of the object, that the
+//! user may execute it (`AuthManager::is_user_executable`, `auth.rs`) and that there are not
+//! too many arguments; it does not check their types or that none is missing, which `call`
+//! does here, strictly (`types.rs`).
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use opcua::nodes::DefaultTypeTree;
+use opcua::server::address_space::AddressSpace;
+use opcua::server::diagnostics::NamespaceMetadata;
+use opcua::server::node_manager::memory::{
+    InMemoryNodeManager, InMemoryNodeManagerBuilder, InMemoryNodeManagerImpl,
+};
+use opcua::server::node_manager::{
+    AddNodeItem, AddReferenceItem, BrowseNode, BrowsePathItem, DeleteNodeItem, DeleteReferenceItem,
+    DynNodeManager, ExternalReferenceRequest, HistoryNode, HistoryUpdateNode, MethodCall,
+    MonitoredItemRef, MonitoredItemUpdateRef, NodeManager, NodeManagerBuilder, QueryRequest,
+    ReadNode, RegisterNodeItem, RequestContext, ServerContext, WriteNode,
+};
+use opcua::server::CreateMonitoredItem;
+use opcua::sync::RwLock;
+use opcua::types::{
+    ExpandedNodeId, MonitoringMode, NodeId, ReadAnnotationDataDetails, ReadAtTimeDetails,
+    ReadEventDetails, ReadProcessedDetails, ReadRawModifiedDetails, StatusCode, TimestampsToReturn,
+    Variant,
+};
+
+use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
+use super::sessions::OpcSessions;
+use super::status::{outcome_refusal, refusal, Refusal};
+use crate::{Engine, Session};
+
+/// The name async-opcua knows the host's node manager by.
+const NAME: &str = "sessions";
+
+/// What the node manager and the host's background task share.
+pub(super) struct Shared {
+    pub engine: Engine,
+    pub nodes: Arc<MethodNodes>,
+    pub sessions: Arc<OpcSessions>,
+    /// The node manager's address space, once the server has built it.
+    pub space: OnceLock<Arc<RwLock<AddressSpace>>>,
+}
+
+impl Shared {
+    /// Brings the exported objects' nodes up to date.
+    pub fn sync_objects(&self) {
+        if let Some(space) = self.space.get() {
+            self.nodes.sync_objects(&self.engine, space);
+        }
+    }
+}
+
+/// Builds the node manager when the server is built.
+pub(super) struct Builder(pub Arc<Shared>);
+
+impl NodeManagerBuilder for Builder {
+    fn build(self: Box<Self>, context: ServerContext) -> Arc<DynNodeManager> {
+        let shared = self.0;
+        let for_impl = Arc::clone(&shared);
+        let memory = Box::new(InMemoryNodeManagerBuilder::new(
+            move |context: ServerContext, space: &mut AddressSpace| {
+                let namespace = context
+                    .type_tree
+                    .write()
+                    .namespaces_mut()
+                    .add_namespace(NAMESPACE_URI);
+                space.add_namespace(NAMESPACE_URI, namespace);
+                for_impl.nodes.init(space, namespace);
+                MethodsImpl {
+                    shared: for_impl,
+                    namespace,
+                }
+            },
+        ))
+        .build(context);
+        let inner = match memory
+            .into_any_arc()
+            .downcast::<InMemoryNodeManager<MethodsImpl>>()
+        {
+            Ok(inner) => inner,
+            // `InMemoryNodeManagerBuilder` builds an `InMemoryNodeManager` of the impl it
+            // was given: nothing else can come back.
+            Err(_) => unreachable!("async-opcua's in-memory builder built another type"),
+        };
+        // Set once: this builder runs once per server.
+        let _ = shared.space.set(Arc::clone(inner.address_space()));
+        Arc::new(HostNodeManager { inner, shared })
+    }
+}
+
+/// The in-memory node manager's behaviour: calls.
+pub(super) struct MethodsImpl {
+    shared: Arc<Shared>,
+    namespace: u16,
+}
+
+#[async_trait]
+impl InMemoryNodeManagerImpl for MethodsImpl {
+    async fn init(&self, _space: &mut AddressSpace, _context: ServerContext) {}
+
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn namespaces(&self) -> Vec<NamespaceMetadata> {
+        vec![NamespaceMetadata {
+            namespace_uri: NAMESPACE_URI.to_owned(),
+            namespace_index: self.namespace,
+            ..Default::default()
+        }]
+    }
+
+    async fn call(
+        &self,
+        context: &RequestContext,
+        _space: &RwLock<AddressSpace>,
+        methods_to_call: &mut [&mut &mut MethodCall],
+    ) -> Result<(), StatusCode> {
+        let session = match self.shared.sessions.session_of(context) {
+            Ok(session) => session,
+            Err(status) => {
+                for call in methods_to_call.iter_mut() {
+                    call.set_status(status);
+                }
+                return Ok(());
+            }
+        };
+        // One after another, in the order sent: a request's calls see each other's effects.
+        // Each request is its own task in async-opcua, so a slow method holds up no other.
+        for call in methods_to_call.iter_mut() {
+            match self.shared.nodes.target(call.method_id()) {
+                Some(target) => run(&session, &target, call).await,
+                None => call.set_status(StatusCode::BadMethodInvalid),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one Method node's method in `session` and writes the answer into `call`.
+async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
+    let given = call.arguments().len();
+    if given < target.required {
+        call.set_status(StatusCode::BadArgumentsMissing);
+        return;
+    }
+    if given > target.inputs.len() {
+        call.set_status(StatusCode::BadTooManyArguments);
+        return;
+    }
+    let mut args = Vec::with_capacity(given);
+    let mut results: Vec<StatusCode> = Vec::new();
+    for (index, (argument, ty)) in call
+        .arguments()
+        .iter()
+        .zip(target.inputs.iter())
+        .enumerate()
+    {
+        match ty.read_argument(argument) {
+            Ok(value) => args.push(value),
+            Err(why) => {
+                tracing::debug!(method = %target.name, argument = index, %why, "OPC UA call refused: an argument of the wrong type");
+                if results.is_empty() {
+                    results = vec![StatusCode::Good; given];
+                }
+                results[index] = StatusCode::BadTypeMismatch;
+            }
+        }
+    }
+    if !results.is_empty() {
+        call.set_argument_error(results);
+        return;
+    }
+    let outcome = match session.call_async(&target.name, args).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);
+            match refusal(&error, given, index_of) {
+                Refusal::Status(status) => {
+                    if status == StatusCode::BadInternalError
+                        || status == StatusCode::BadConfigurationError
+                    {
+                        tracing::error!(method = %target.name, %error, "OPC UA call refused by the host");
+                    }
+                    call.set_status(status);
+                }
+                Refusal::Arguments(results) => call.set_argument_error(results),
+            }
+            return;
+        }
+    };
+    if let Some(status) = outcome_refusal(&outcome, target.info.role()) {
+        call.set_status(status);
+        return;
+    }
+    // Good, succeeded or failed: a failure has its sentinels in the outputs, and was logged
+    // by the core (what an Optix client sees).
+    let mut outputs: Vec<Variant> = Vec::with_capacity(target.outs.len() + 1);
+    let returned = target.returns.map(|ty| ty.write_result(outcome.value));
+    let outs = outcome
+        .outs
+        .into_iter()
+        .zip(target.outs.iter())
+        .map(|((_, value), ty)| ty.write_result(value));
+    for output in returned.into_iter().chain(outs) {
+        match output {
+            Ok(variant) => outputs.push(variant),
+            Err(why) => {
+                tracing::error!(method = %target.name, %why, "an OPC UA output does not fit its declared type");
+                call.set_status(StatusCode::BadInternalError);
+                return;
+            }
+        }
+    }
+    call.set_outputs(outputs);
+    call.set_status(StatusCode::Good);
+}
+
+/// The in-memory node manager, seen through: it opens a session at each activation and
+/// syncs the exported objects before a browse or a call.
+struct HostNodeManager {
+    inner: Arc<InMemoryNodeManager<MethodsImpl>>,
+    shared: Arc<Shared>,
+}
+
+impl HostNodeManager {
+    /// Syncs the objects when a call names a Method node of this namespace that is not
+    /// known: an object exported since the last sweep.
+    fn sync_for<'a>(&self, mut nodes: impl Iterator<Item = &'a NodeId>) {
+        let namespace = self.shared.nodes.namespace();
+        let unknown =
+            nodes.any(|node| node.namespace == namespace && !self.shared.nodes.has_target(node));
+        if unknown {
+            self.shared.sync_objects();
+        }
+    }
+}
+
+#[async_trait]
+impl NodeManager for HostNodeManager {
+    fn owns_node(&self, id: &NodeId) -> bool {
+        self.inner.owns_node(id)
+    }
+
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn owns_server_events(&self) -> bool {
+        self.inner.owns_server_events()
+    }
+
+    fn handle_new_node(&self, parent_id: &ExpandedNodeId) -> bool {
+        self.inner.handle_new_node(parent_id)
+    }
+
+    /// Called by async-opcua right after every ActivateSession, with the session and its
+    /// user token: the activation hook 0.19 does not otherwise have.
+    fn namespaces_for_user(&self, context: &RequestContext) -> Vec<NamespaceMetadata> {
+        self.shared.sessions.activated(context);
+        self.inner.namespaces_for_user(context)
+    }
+
+    async fn init(&self, type_tree: &mut DefaultTypeTree, context: ServerContext) {
+        self.inner.init(type_tree, context).await;
+        self.shared.sync_objects();
+    }
+
+    async fn resolve_external_references(
+        &self,
+        context: &RequestContext,
+        items: &mut [&mut ExternalReferenceRequest],
+    ) {
+        self.inner.resolve_external_references(context, items).await;
+    }
+
+    async fn read(
+        &self,
+        context: &RequestContext,
+        max_age: f64,
+        timestamps_to_return: TimestampsToReturn,
+        nodes_to_read: &mut [&mut ReadNode],
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .read(context, max_age, timestamps_to_return, nodes_to_read)
+            .await
+    }
+
+    async fn history_read_raw_modified(
+        &self,
+        context: &RequestContext,
+        details: &ReadRawModifiedDetails,
+        nodes: &mut [&mut HistoryNode],
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .history_read_raw_modified(context, details, nodes, timestamps_to_return)
+            .await
+    }
+
+    async fn history_read_processed(
+        &self,
+        context: &RequestContext,
+        details: &ReadProcessedDetails,
+        nodes: &mut [&mut HistoryNode],
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .history_read_processed(context, details, nodes, timestamps_to_return)
+            .await
+    }
+
+    async fn history_read_at_time(
+        &self,
+        context: &RequestContext,
+        details: &ReadAtTimeDetails,
+        nodes: &mut [&mut HistoryNode],
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .history_read_at_time(context, details, nodes, timestamps_to_return)
+            .await
+    }
+
+    async fn history_read_events(
+        &self,
+        context: &RequestContext,
+        details: &ReadEventDetails,
+        nodes: &mut [&mut HistoryNode],
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .history_read_events(context, details, nodes, timestamps_to_return)
+            .await
+    }
+
+    async fn history_read_annotations(
+        &self,
+        context: &RequestContext,
+        details: &ReadAnnotationDataDetails,
+        nodes: &mut [&mut HistoryNode],
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .history_read_annotations(context, details, nodes, timestamps_to_return)
+            .await
+    }
+
+    async fn write(
+        &self,
+        context: &RequestContext,
+        nodes_to_write: &mut [&mut WriteNode],
+    ) -> Result<(), StatusCode> {
+        self.inner.write(context, nodes_to_write).await
+    }
+
+    async fn history_update(
+        &self,
+        context: &RequestContext,
+        nodes: &mut [&mut HistoryUpdateNode],
+    ) -> Result<(), StatusCode> {
+        self.inner.history_update(context, nodes).await
+    }
+
+    async fn browse(
+        &self,
+        context: &RequestContext,
+        nodes_to_browse: &mut [BrowseNode],
+    ) -> Result<(), StatusCode> {
+        self.shared.sync_objects();
+        self.inner.browse(context, nodes_to_browse).await
+    }
+
+    async fn translate_browse_paths_to_node_ids(
+        &self,
+        context: &RequestContext,
+        nodes: &mut [&mut BrowsePathItem],
+    ) -> Result<(), StatusCode> {
+        self.shared.sync_objects();
+        self.inner
+            .translate_browse_paths_to_node_ids(context, nodes)
+            .await
+    }
+
+    async fn register_nodes(
+        &self,
+        context: &RequestContext,
+        nodes: &mut [&mut RegisterNodeItem],
+    ) -> Result<(), StatusCode> {
+        self.inner.register_nodes(context, nodes).await
+    }
+
+    async fn unregister_nodes(
+        &self,
+        context: &RequestContext,
+        nodes: &[&NodeId],
+    ) -> Result<(), StatusCode> {
+        self.inner.unregister_nodes(context, nodes).await
+    }
+
+    async fn create_monitored_items(
+        &self,
+        context: &RequestContext,
+        items: &mut [&mut CreateMonitoredItem],
+    ) -> Result<(), StatusCode> {
+        self.inner.create_monitored_items(context, items).await
+    }
+
+    async fn modify_monitored_items(
+        &self,
+        context: &RequestContext,
+        items: &[&MonitoredItemUpdateRef],
+    ) {
+        self.inner.modify_monitored_items(context, items).await;
+    }
+
+    async fn set_monitoring_mode(
+        &self,
+        context: &RequestContext,
+        mode: MonitoringMode,
+        items: &[&MonitoredItemRef],
+    ) {
+        self.inner.set_monitoring_mode(context, mode, items).await;
+    }
+
+    async fn delete_monitored_items(&self, context: &RequestContext, items: &[&MonitoredItemRef]) {
+        self.inner.delete_monitored_items(context, items).await;
+    }
+
+    async fn query(
+        &self,
+        context: &RequestContext,
+        request: &mut QueryRequest,
+    ) -> Result<(), StatusCode> {
+        self.inner.query(context, request).await
+    }
+
+    async fn call(
+        &self,
+        context: &RequestContext,
+        methods_to_call: &mut [&mut MethodCall],
+    ) -> Result<(), StatusCode> {
+        self.sync_for(methods_to_call.iter().map(|call| call.method_id()));
+        self.inner.call(context, methods_to_call).await
+    }
+
+    async fn add_nodes(
+        &self,
+        context: &RequestContext,
+        nodes_to_add: &mut [&mut AddNodeItem],
+    ) -> Result<(), StatusCode> {
+        self.inner.add_nodes(context, nodes_to_add).await
+    }
+
+    async fn add_references(
+        &self,
+        context: &RequestContext,
+        references_to_add: &mut [&mut AddReferenceItem],
+    ) -> Result<(), StatusCode> {
+        self.inner.add_references(context, references_to_add).await
+    }
+
+    async fn delete_nodes(
+        &self,
+        context: &RequestContext,
+        nodes_to_delete: &mut [&mut DeleteNodeItem],
+    ) -> Result<(), StatusCode> {
+        self.inner.delete_nodes(context, nodes_to_delete).await
+    }
+
+    async fn delete_node_references(
+        &self,
+        context: &RequestContext,
+        to_delete: &[&DeleteNodeItem],
+    ) {
+        self.inner.delete_node_references(context, to_delete).await;
+    }
+
+    async fn delete_references(
+        &self,
+        context: &RequestContext,
+        references_to_delete: &mut [&mut DeleteReferenceItem],
+    ) -> Result<(), StatusCode> {
+        self.inner
+            .delete_references(context, references_to_delete)
+            .await
+    }
+}
