@@ -21,6 +21,7 @@ mod engine;
 
 #[cfg(feature = "farm")]
 pub mod farm;
+pub mod host;
 #[cfg(feature = "opcua")]
 pub mod opcua;
 #[cfg(feature = "tokio")]
@@ -48,7 +49,8 @@ pub use user::User;
 #[cfg(feature = "schema")]
 pub use methods::MethodSchema;
 pub use methods::{
-    methods, Args, CallError, CallOutcome, Direction, MethodInfo, MethodTable, ParamInfo, Policy,
+    methods, Args, CallError, CallOutcome, Direction, Failure, MethodInfo, MethodTable, ParamInfo,
+    Policy,
 };
 pub use value::{
     from_value, to_value, FromValue, IntoValue, Value, ValueError, ValueMap, ValueMapIter,

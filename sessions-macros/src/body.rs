@@ -80,7 +80,7 @@ fn on_failure(method: &Method, result: &proc_macro2::Ident) -> TokenStream {
     let text = failure_text(method, result, &error);
     quote! {
         if let ::core::option::Option::Some(#error) = #failure {
-            #log(&#text);
+            #log(#private::Severity::Failed, &#text);
             #sentinels
         }
     }

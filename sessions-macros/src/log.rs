@@ -14,22 +14,35 @@ pub(crate) fn name() -> Ident {
     hidden("__sessions_log")
 }
 
-/// `fn __sessions_log(error: &dyn Display)`: one `tracing::error!` event, `exported method
-/// failed`, with the fields `method`, `session` and `error`.
+/// `fn __sessions_log(severity: Severity, error: &dyn Display)`: one event with the fields
+/// `method` (an object's method named by the object's path, `Line1/Oven.set_target`),
+/// `session` and `error`: `tracing::warn!` "exported method refused" for a call the session
+/// rule or a role refused, `tracing::error!` "exported method failed" for a method that
+/// failed or panicked.
 pub(crate) fn log_fn(method: &Method) -> TokenStream {
     let private = private(method);
     let export_name = &method.export_name;
     let log = name();
-    let error = hidden("__error");
+    let (severity, error, label) = (hidden("__severity"), hidden("__error"), hidden("__method"));
     quote! {
-        fn #log(#error: &dyn ::core::fmt::Display) {
-            #private::tracing::error!(
-                target: #private::module_path!(),
-                method = #export_name,
-                session = #private::current_id().map(#private::tracing::field::display),
-                error = %#error,
-                "exported method failed",
-            );
+        fn #log(#severity: #private::Severity, #error: &dyn ::core::fmt::Display) {
+            let #label = #private::method_label(#export_name);
+            match #severity {
+                #private::Severity::Refused => #private::tracing::warn!(
+                    target: #private::module_path!(),
+                    method = %#label,
+                    session = #private::current_id().map(#private::tracing::field::display),
+                    error = %#error,
+                    "exported method refused",
+                ),
+                #private::Severity::Failed => #private::tracing::error!(
+                    target: #private::module_path!(),
+                    method = %#label,
+                    session = #private::current_id().map(#private::tracing::field::display),
+                    error = %#error,
+                    "exported method failed",
+                ),
+            }
         }
     }
 }

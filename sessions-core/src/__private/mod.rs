@@ -14,10 +14,10 @@ pub use std::sync::Arc;
 pub use std::vec::Vec;
 
 pub use crate::current_id;
-pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall, LogFailure};
+pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall};
 pub use crate::methods::{
     body, exported_async_fn_must_be_send, method_info, outcome, param, ArgError, ArgReader, Args,
-    CallError, CallFuture, CallOutcome, Direction, DisplayText, ErrorChain, ExportReturn,
+    method_label, CallError, CallFuture, CallOutcome, Direction, LogFailure, Severity, DisplayText, ErrorChain, ExportReturn,
     FailureText, InParam, MethodInfo, MethodSpec, ObjectRef, OutParam, OutValue, Owner, ParamInfo,
     ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline,
     ValueKind, ValueReturn,

@@ -10,7 +10,6 @@
 //! applied twice. A direct call runs the wrapper: [`enter`] (or [`resolve`] for an
 //! `async fn`), then the same body.
 
-use std::fmt::Display;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -20,21 +19,16 @@ use pin_project_lite::pin_project;
 
 use super::carrier::{Carrier, InSession};
 use super::decide::{decide, Decision};
-use crate::methods::{panicked, CallError, CallFuture, CallOutcome, Policy, Rule};
-use crate::{current, Session, SessionError, SessionGuard, Value};
-
-/// Logs a failure of one exported method: one `tracing::error!` event, `exported method
-/// failed`, with the fields `method`, `session` (the current session's id, absent when there
-/// is none) and `error`. Generated beside each method, so that the event's target is the
-/// exporting crate's module, where a subscriber's filter expects it; the runtime logs every
-/// failure of the method through it.
-pub type LogFailure = fn(&dyn Display);
+use crate::methods::{
+    panicked, CallError, CallFuture, CallOutcome, Failure, LogFailure, Policy, Rule, Severity,
+};
+use crate::{current, Session, SessionError, SessionGuard};
 
 /// A refused call: logged once, here.
 #[cold]
 #[inline(never)]
 fn refused(log: LogFailure, error: SessionError) -> SessionError {
-    log(&error);
+    log(Severity::Refused, &error);
     error
 }
 
@@ -146,10 +140,10 @@ impl HostCall {
     }
 
     /// Applies the session policy ([`enter`], held until the call returns) and runs `f`, the
-    /// function. `Err` with the message when the policy refused the call (the function did
-    /// not run) or the function panicked; logged once either way.
+    /// function. `Err` when the policy refused the call (the function did not run) or the
+    /// function panicked; logged once either way.
     #[inline]
-    pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, String> {
+    pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, Failure> {
         // `session = none` (which has no `engine` or `role`) resolves nothing: no boundary
         // to enter or drop.
         if self.rule.policy != Policy::None {
@@ -160,21 +154,21 @@ impl HostCall {
 
     /// [`call`](Self::call) for a function with an injected session: `f` gets the session
     /// the policy made current.
-    pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, String> {
+    pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, Failure> {
         self.enter()?;
-        let session =
-            current().ok_or_else(|| refused(self.log, SessionError::NoContext).to_string())?;
+        let session = current()
+            .ok_or_else(|| Failure::Refused(refused(self.log, SessionError::NoContext)))?;
         catch(self.log, || f(session))
     }
 
     #[inline(always)]
-    fn enter(&mut self) -> Result<(), String> {
+    fn enter(&mut self) -> Result<(), Failure> {
         match enter(self.log, self.rule) {
             Ok(boundary) => {
                 self.boundary = Some(boundary);
                 Ok(())
             }
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(Failure::Refused(error)),
         }
     }
 }
@@ -189,53 +183,49 @@ pub struct AsyncCall {
 
 impl AsyncCall {
     /// Resolves the session policy ([`resolve`]) at the call's first poll: the session the
-    /// function runs in, or `None` for `Policy::None`. `Err` with the message (logged once)
-    /// when it refused the call: the function must not run.
-    pub fn resolve(&self) -> Result<Option<Session>, String> {
-        resolve(self.log, self.rule).map_err(|error| error.to_string())
+    /// function runs in, or `None` for `Policy::None`. `Err` (logged once) when it refused
+    /// the call: the function must not run.
+    pub fn resolve(&self) -> Result<Option<Session>, Failure> {
+        resolve(self.log, self.rule).map_err(Failure::Refused)
     }
 
     /// [`resolve`](Self::resolve), and the session to inject into a `&Session` parameter.
-    pub fn resolve_session(&self) -> Result<Session, String> {
+    pub fn resolve_session(&self) -> Result<Session, Failure> {
         self.resolve()?
-            .ok_or_else(|| refused(self.log, SessionError::NoContext).to_string())
+            .ok_or_else(|| Failure::Refused(refused(self.log, SessionError::NoContext)))
     }
 
     /// Runs `body`, the function's future, in `session` (as resolved) at every poll. `Err`
-    /// with the message when it panicked, logged once in that session.
+    /// when it panicked, logged once in that session.
     pub async fn run<F: Future>(
         self,
         session: Option<Session>,
         body: F,
-    ) -> Result<F::Output, String> {
+    ) -> Result<F::Output, Failure> {
         run_in(session, CatchUnwind::new(self.log, body)).await
     }
 }
 
 /// Runs `f`; a panic is caught, logged once (in the current context) and returned as
-/// `Err("panicked: …")`. The guards it unwound through have restored the context.
+/// [`Failure::Panicked`]. The guards it unwound through have restored the context.
 #[inline]
-fn catch<R>(log: LogFailure, f: impl FnOnce() -> R) -> Result<R, String> {
+fn catch<R>(log: LogFailure, f: impl FnOnce() -> R) -> Result<R, Failure> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        let error = panicked(&*payload);
-        log(&error);
-        error
+        let failure = panicked(&*payload);
+        log(Severity::Failed, &failure);
+        failure
     })
 }
 
 /// The outcome of a call stopped by a panic outside the function (already logged).
 #[cold]
-fn failed(error: String) -> CallOutcome {
-    CallOutcome {
-        value: Value::Null,
-        outs: Vec::new(),
-        error: Some(error),
-    }
+fn failed(failure: Failure) -> CallOutcome {
+    CallOutcome::failed(failure, Vec::new())
 }
 
 pin_project! {
     /// [`catch`] for a future: a panic while polling is logged once and becomes the output
-    /// `Err("panicked: …")`; the future is dropped then, and not polled again.
+    /// `Err(Failure::Panicked(…))`; the future is dropped then, and not polled again.
     struct CatchUnwind<F> {
         log: LogFailure,
         #[pin]
@@ -253,7 +243,7 @@ impl<F: Future> CatchUnwind<F> {
 }
 
 impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, String>;
+    type Output = Result<F::Output, Failure>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();

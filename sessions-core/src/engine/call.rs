@@ -62,7 +62,14 @@ impl MethodTable {
     #[inline]
     pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
         match self.lookup(name) {
-            Ok(method) => method.call(args),
+            Ok(method) if !method.is_instance() => method.call(args),
+            // An object's path is never shadowed by a type-level name: a `&self` method's
+            // entry by its type's name only says to call it on an object.
+            Ok(method) => call_on_object(name, args.into()).unwrap_or_else(|| {
+                Err(CallError::NeedsObject {
+                    method: method.name().to_owned(),
+                })
+            }),
             Err(CallError::UnknownMethod(unknown)) => {
                 call_on_object(name, args.into()).unwrap_or(Err(CallError::UnknownMethod(unknown)))
             }
@@ -139,21 +146,28 @@ impl MethodTable {
         args: impl Into<Args>,
         carrier: Carrier,
     ) -> CallInSession {
-        match self.lookup(name) {
-            Ok(method) => method.start(args, carrier),
-            // An object's method runs at the first poll, in the carried context, where the
-            // object is looked up on that context's engine.
-            Err(CallError::UnknownMethod(unknown)) if name.contains('.') => CallInSession {
-                inner: InSession::carrying(
-                    carrier,
-                    Call::Object {
-                        name: name.to_owned(),
-                        unknown,
-                        args: args.into(),
-                    },
-                ),
+        // An object's method runs at the first poll, in the carried context, where the
+        // object is looked up on that context's engine; `otherwise` answers when there is
+        // none. An object's path is never shadowed by a type-level name.
+        let otherwise = match self.lookup(name) {
+            Ok(method) if !method.is_instance() => return method.start(args, carrier),
+            Ok(method) => CallError::NeedsObject {
+                method: method.name().to_owned(),
             },
-            Err(error) => refused(error),
+            Err(CallError::UnknownMethod(unknown)) if name.contains('.') => {
+                CallError::UnknownMethod(unknown)
+            }
+            Err(error) => return refused(error),
+        };
+        CallInSession {
+            inner: InSession::carrying(
+                carrier,
+                Call::Object {
+                    name: name.to_owned(),
+                    otherwise,
+                    args: args.into(),
+                },
+            ),
         }
     }
 }
@@ -203,10 +217,11 @@ enum Call {
     Sync { call: CallFn, args: Args },
     /// An `async fn`, its arguments converted; its policy is resolved at its first poll.
     Async(CallFuture),
-    /// `"<path>.<method>"`: an object's method, looked up and run at the first poll.
+    /// `"<path>.<method>"`: an object's method, looked up and run at the first poll;
+    /// `otherwise` when there is no such object or method.
     Object {
         name: String,
-        unknown: String,
+        otherwise: CallError,
         args: Args,
     },
 }
@@ -222,17 +237,18 @@ impl Future for Call {
             Call::Async(future) => future.as_mut().poll(cx).map(Ok),
             Call::Object {
                 name,
-                unknown,
+                otherwise,
                 args,
             } => {
                 let args = std::mem::take(args);
-                let Some((method, object)) = find_object_method(name) else {
-                    return Poll::Ready(Err(CallError::UnknownMethod(std::mem::take(unknown))));
+                let Some(found) = find_object_method(name) else {
+                    return Poll::Ready(Err(otherwise.clone()));
                 };
-                if !method.is_async() {
-                    return Poll::Ready(method.call_on(&object, args));
+                if !found.method.is_async() {
+                    return Poll::Ready(found.call(args));
                 }
-                match method.start_on(object, args) {
+                let method = found.method;
+                match found.start(args) {
                     // From now on, this call is the `async` method's future.
                     Some(Ok(future)) => {
                         *this = Call::Async(future);

@@ -19,7 +19,7 @@ mod names;
 mod notify;
 pub(crate) mod objects;
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
-pub(crate) mod observe;
+mod observe;
 mod registry;
 mod session;
 
@@ -38,6 +38,7 @@ pub use messages::DispatchReport;
 use messages::PostOffice;
 pub use notify::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
+pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 use registry::Registry;
 pub use session::{Session, WeakSession};
 
@@ -246,7 +247,7 @@ impl Engine {
                 break session;
             }
         };
-        shared.observers.each(|observer| observer.opened(&session));
+        shared.observers.tell(EngineEvent::SessionOpened(&session));
         if let Some(hook) = &shared.on_open {
             self.run_hook("on_open", hook, &session);
         }
@@ -284,7 +285,7 @@ impl Engine {
         session.mark_closed(&self.shared);
         self.shared
             .observers
-            .each(|observer| observer.closed(&session));
+            .tell(EngineEvent::SessionClosed(&session));
         // After `mark_closed`: a post that sees the session open is counted here.
         self.shared.post_office.session_closed(&session);
         notify::session_closed(&self.shared, &session);

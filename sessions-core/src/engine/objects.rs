@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 
-use super::{Engine, EngineShared};
+use super::{Engine, EngineEvent, EngineShared};
 use crate::current;
 use crate::lock::lock;
-use crate::methods::{methods, Args, CallError, CallOutcome, MethodInfo, ObjectRef};
+use crate::methods::{
+    in_object, methods, Args, CallError, CallFuture, CallOutcome, MethodInfo, ObjectRef,
+};
 
 /// The objects an engine exports, by path.
 #[derive(Default)]
@@ -22,6 +24,8 @@ pub(crate) struct Objects {
 /// One exported object.
 #[derive(Clone)]
 struct Exported {
+    /// Its path again, shared with the calls that log it (`Line1/Oven.set_target`).
+    path: Arc<str>,
     type_name: &'static str,
     /// The `&self` methods of its type, sorted by their own names: found once, at export.
     methods: Arc<[&'static MethodInfo]>,
@@ -49,6 +53,18 @@ pub enum ObjectError {
         "`{0}` has no exported `&self` methods: put `#[export_methods]` on an `impl` block of it"
     )]
     NoMethods(&'static str),
+    /// A method that needs no object is already exported under the name that one of this
+    /// object's methods would have at this path (a type named like the path, with an
+    /// associated `fn` of the same name): a host could not tell the two apart.
+    #[error("cannot export an object at {path:?}: its method would be called `{name}`, which already names the exported method at {location}; export the object under another path, or rename that method with `name = \"…\"`")]
+    NameClash {
+        /// The path given.
+        path: String,
+        /// The name both would have.
+        name: String,
+        /// Where the method already exported under that name is defined.
+        location: String,
+    },
 }
 
 /// What [`Engine::objects`] lists of each exported object.
@@ -82,7 +98,12 @@ impl ObjectHandle {
 impl Drop for ObjectHandle {
     fn drop(&mut self) {
         if let Some(engine) = self.engine.upgrade() {
-            lock(&engine.objects.by_path).remove(&self.path);
+            let removed = lock(&engine.objects.by_path).remove(&self.path);
+            if removed.is_some() {
+                engine
+                    .observers
+                    .tell(EngineEvent::ObjectDropped { path: &self.path });
+            }
         }
     }
 }
@@ -123,16 +144,22 @@ impl Engine {
             return Err(ObjectError::NoMethods(std::any::type_name::<T>()));
         }
         of_type.sort_unstable_by_key(|m| m.member());
+        clash(path, &of_type)?;
         let mut by_path = lock(&self.shared.objects.by_path);
         if by_path.contains_key(path) {
             return Err(ObjectError::PathTaken(path.to_owned()));
         }
         let exported = Exported {
+            path: Arc::from(path),
             type_name: std::any::type_name::<T>(),
             methods: of_type.into(),
             object,
         };
         by_path.insert(path.to_owned(), exported);
+        drop(by_path);
+        self.shared
+            .observers
+            .tell(EngineEvent::ObjectExported { path });
         Ok(ObjectHandle {
             engine: Arc::downgrade(&self.shared),
             path: path.to_owned(),
@@ -163,32 +190,98 @@ impl Engine {
     }
 
     /// The object at `path` and its method `member`, on this engine.
-    fn object_method(&self, path: &str, member: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
+    fn object_method(&self, path: &str, member: &str) -> Option<ObjectMethod> {
         let exported = lock(&self.shared.objects.by_path).get(path).cloned()?;
         let method = exported
             .methods
             .iter()
             .find(|m| m.member() == Some(member))?;
-        Some((method, exported.object))
+        Some(ObjectMethod {
+            method,
+            object: exported.object,
+            path: exported.path,
+        })
+    }
+}
+
+/// A method of an exported object, found for one call.
+pub(crate) struct ObjectMethod {
+    pub(crate) method: &'static MethodInfo,
+    object: ObjectRef,
+    path: Arc<str>,
+}
+
+impl ObjectMethod {
+    /// Calls the method (a plain `fn`) on the object now.
+    pub(crate) fn call(&self, args: Args) -> Result<CallOutcome, CallError> {
+        in_object(&self.path, || self.method.call_on(&self.object, args))
+    }
+
+    /// Starts the method (an `async fn`) on the object: `None` for a plain `fn`. Each poll
+    /// of the future runs with the object's path known, for its failure events.
+    pub(crate) fn start(self, args: Args) -> Option<Result<CallFuture, CallError>> {
+        let ObjectMethod {
+            method,
+            object,
+            path,
+        } = self;
+        let future = in_object(&path, || method.start_on(object, args))?;
+        Some(future.map(|inner| -> CallFuture { Box::pin(InObject { path, inner }) }))
+    }
+}
+
+/// An object's `async` method's call: every poll knows the object's path.
+struct InObject {
+    path: Arc<str>,
+    inner: CallFuture,
+}
+
+impl std::future::Future for InObject {
+    type Output = CallOutcome;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<CallOutcome> {
+        let this = &mut *self;
+        in_object(&this.path, || this.inner.as_mut().poll(cx))
     }
 }
 
 /// Calls `name` as `"<path>.<method>"` on an object of the engine of the current session,
 /// or of the global engine when none is current; `None` when there is no such object or
-/// method, so the caller reports the name as unknown.
+/// method, so the caller reports the name as it found it.
 pub(crate) fn call_on_object(name: &str, args: Args) -> Option<Result<CallOutcome, CallError>> {
-    let (method, object) = find_object_method(name)?;
-    Some(method.call_on(&object, args))
+    Some(find_object_method(name)?.call(args))
 }
 
 /// The object and method `name` (`"<path>.<method>"`) names, on the engine of the current
 /// session, or on the global engine when none is current.
-pub(crate) fn find_object_method(name: &str) -> Option<(&'static MethodInfo, ObjectRef)> {
+pub(crate) fn find_object_method(name: &str) -> Option<ObjectMethod> {
     let (path, member) = name.rsplit_once('.')?;
     let engine = current()
         .and_then(|session| session.engine())
         .unwrap_or_else(|| Engine::global().clone());
     engine.object_method(path, member)
+}
+
+/// Refuses `path` when one of its methods' names there (`<path>.<member>`) is already the
+/// name of a method that needs no object: a host's call would be ambiguous. A `&self`
+/// method's type-level entry (which only says to call it on an object) is no clash: the
+/// object is looked up first.
+fn clash(path: &str, of_type: &[&'static MethodInfo]) -> Result<(), ObjectError> {
+    let table = methods();
+    for member in of_type.iter().filter_map(|m| m.member()) {
+        let name = format!("{path}.{member}");
+        if let Some(other) = table.iter_named(&name).find(|m| !m.is_instance()) {
+            return Err(ObjectError::NameClash {
+                path: path.to_owned(),
+                name,
+                location: other.location(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_path(path: &str) -> Result<(), ObjectError> {

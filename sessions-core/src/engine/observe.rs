@@ -1,30 +1,69 @@
-//! Watching an engine's sessions from outside it: who opened, who closed, whose user changed.
+//! Watching an engine from outside it: [`EngineEvent`]s told to each [`EngineObserver`]
+//! registered with [`Engine::observe`]: a session opened, closed or changed user; an object
+//! or a variable exported or dropped. Hosts and the farm observe them; none polls.
 //!
-//! A part of this crate that mirrors the engine somewhere else (the farm announces every
-//! session in Redis) registers an [`Observer`] with [`Engine::observe`]. The engine calls it
-//! after each open, close and change of user, on the thread that made the change, with the
-//! session: the observer reads whatever it needs (`user()`, `client()`, `is_open()`) itself,
-//! so two changes racing on two threads cannot leave it with the older state, as long as it
-//! reads the state after it was called.
+//! The engine calls each observer after the change, on the thread that made it, with the
+//! session or the path: an observer reads whatever else it needs (`user()`, `client()`,
+//! `is_open()`) itself, so two changes racing on two threads cannot leave it with the older
+//! state, as long as it reads the state after it was called.
 //!
 //! The list lives on the engine, not on the sessions: a session costs no byte more. An
-//! engine nobody observes pays one relaxed atomic load per open, close and `set_user`.
+//! engine nobody observes pays one atomic load per open, close and `set_user`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 
-use super::{Engine, Session};
+use super::{Engine, EngineShared, Session};
 
-/// What is told of an engine's sessions. Every method runs on the thread that changed the
-/// session, inside `open`, `close` or `set_user`: it must be quick and must not block on
-/// anything that waits for the engine (queue the work and return).
-pub(crate) trait Observer: Send + Sync {
-    /// `session` was opened (before the engine's `on_open` hook runs in it).
-    fn opened(&self, session: &Session);
-    /// `session` was closed: it is marked closed and gone from the engine.
-    fn closed(&self, session: &Session);
-    /// `session`'s user was set or changed or logged out (`Session::set_user`), while open.
-    fn user_changed(&self, session: &Session);
+/// Something that changed in an engine, as an [`EngineObserver`] is told of it.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum EngineEvent<'a> {
+    /// A session was opened (before the engine's `on_open` hook runs in it).
+    SessionOpened(&'a Session),
+    /// A session was closed: it is marked closed and gone from the engine.
+    SessionClosed(&'a Session),
+    /// A session's user was set, changed or logged out ([`Session::set_user`]), while open.
+    UserChanged(&'a Session),
+    /// An object was exported at this path ([`Engine::export_object`]): its methods can be
+    /// called now.
+    ObjectExported {
+        /// Its path.
+        path: &'a str,
+    },
+    /// The object at this path was unexported (its handle dropped).
+    ObjectDropped {
+        /// Its path.
+        path: &'a str,
+    },
+    /// A variable was exported at this path.
+    VariableExported {
+        /// Its path.
+        path: &'a str,
+    },
+    /// The variable at this path was unexported (its handle dropped).
+    VariableDropped {
+        /// Its path.
+        path: &'a str,
+    },
+}
+
+/// What is told of an engine's changes ([`EngineEvent`]). It runs on the thread that made
+/// the change, inside `open`, `close`, `set_user` or an export: it must be quick and must not
+/// block on anything that waits for the engine (queue the work and return). The root
+/// session's changes are not told.
+///
+/// Any `Fn(&EngineEvent<'_>) + Send + Sync + 'static` is one.
+pub trait EngineObserver: Send + Sync + 'static {
+    /// `event` happened.
+    fn event(&self, event: &EngineEvent<'_>);
+}
+
+impl<F: Fn(&EngineEvent<'_>) + Send + Sync + 'static> EngineObserver for F {
+    fn event(&self, event: &EngineEvent<'_>) {
+        self(event)
+    }
 }
 
 /// An engine's observers.
@@ -32,54 +71,100 @@ pub(crate) trait Observer: Send + Sync {
 pub(crate) struct Observers {
     /// Whether the list is non-empty: the one load an unobserved engine pays.
     any: AtomicBool,
-    list: RwLock<Vec<(u64, Arc<dyn Observer>)>>,
+    list: RwLock<Vec<(u64, Arc<dyn EngineObserver>)>>,
 }
 
-/// What [`Engine::observe`] returns, to stop observing with [`Engine::unobserve`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ObserverId(u64);
-
 impl Observers {
-    /// Calls `f` for each observer, unless there is none.
+    /// Tells every observer of `event`, unless there is none.
     #[inline]
-    pub(crate) fn each(&self, f: impl Fn(&dyn Observer)) {
+    pub(crate) fn tell(&self, event: EngineEvent<'_>) {
         if !self.any.load(Ordering::Acquire) {
             return;
         }
         let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
         for (_, observer) in list.iter() {
-            f(observer.as_ref());
+            observer.event(&event);
+        }
+    }
+
+    fn remove(&self, id: u64) {
+        let mut list = self.list.write().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|(other, _)| *other != id);
+        self.any.store(!list.is_empty(), Ordering::Release);
+    }
+}
+
+/// What [`Engine::observe`] returns: the observer is told of the engine's changes until
+/// this is dropped (or [`stop`](Self::stop)ped).
+#[must_use = "the observer stops being told when its handle is dropped"]
+pub struct ObserverHandle {
+    engine: Weak<EngineShared>,
+    id: u64,
+}
+
+impl ObserverHandle {
+    /// Stops telling the observer now.
+    pub fn stop(self) {}
+}
+
+impl Drop for ObserverHandle {
+    fn drop(&mut self) {
+        if let Some(engine) = self.engine.upgrade() {
+            engine.observers.remove(self.id);
         }
     }
 }
 
+impl fmt::Debug for ObserverHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObserverHandle").field("id", &self.id).finish()
+    }
+}
+
 impl Engine {
-    /// Starts telling `observer` of every open, close and change of user of this engine's
-    /// sessions (the root session excluded), until [`unobserve`](Engine::unobserve).
-    pub(crate) fn observe(&self, observer: Arc<dyn Observer>) -> ObserverId {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    /// Starts telling `observer` of this engine's changes ([`EngineEvent`]): every open,
+    /// close and change of user of its sessions (the root session excluded), every object
+    /// and variable exported or dropped. It is told until the returned handle drops.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use sessions_core::host::EngineEvent;
+    /// use sessions_core::{Engine, User};
+    ///
+    /// let engine = Engine::new();
+    /// let heard = Arc::new(Mutex::new(Vec::new()));
+    /// let log = heard.clone();
+    /// let handle = engine.observe(move |event: &EngineEvent<'_>| {
+    ///     let what = match event {
+    ///         EngineEvent::SessionOpened(_) => "opened",
+    ///         EngineEvent::UserChanged(_) => "user",
+    ///         EngineEvent::SessionClosed(_) => "closed",
+    ///         _ => "other",
+    ///     };
+    ///     log.lock().unwrap().push(what);
+    /// });
+    /// let session = engine.open()?;
+    /// session.set_user(Some(User::new("ada")));
+    /// engine.close(session.id())?;
+    /// drop(handle);
+    /// engine.open()?;
+    /// assert_eq!(*heard.lock().unwrap(), ["opened", "user", "closed"]);
+    /// # Ok::<(), sessions_core::SessionError>(())
+    /// ```
+    pub fn observe(&self, observer: impl EngineObserver) -> ObserverHandle {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let observers = &self.shared.observers;
         let mut list = observers
             .list
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        list.push((id, observer));
+        list.push((id, Arc::new(observer)));
         observers.any.store(true, Ordering::Release);
-        ObserverId(id)
-    }
-
-    /// Stops telling the observer registered as `id`; returns whether it was registered.
-    pub(crate) fn unobserve(&self, id: ObserverId) -> bool {
-        let observers = &self.shared.observers;
-        let mut list = observers
-            .list
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let before = list.len();
-        list.retain(|(other, _)| *other != id.0);
-        observers.any.store(!list.is_empty(), Ordering::Release);
-        list.len() != before
+        ObserverHandle {
+            engine: Arc::downgrade(&self.shared),
+            id,
+        }
     }
 }
 
@@ -113,15 +198,14 @@ mod tests {
         }
     }
 
-    impl Observer for Log {
-        fn opened(&self, session: &Session) {
-            self.push("opened", session);
-        }
-        fn closed(&self, session: &Session) {
-            self.push("closed", session);
-        }
-        fn user_changed(&self, session: &Session) {
-            self.push("user", session);
+    impl EngineObserver for Arc<Log> {
+        fn event(&self, event: &EngineEvent<'_>) {
+            match event {
+                EngineEvent::SessionOpened(session) => self.push("opened", session),
+                EngineEvent::SessionClosed(session) => self.push("closed", session),
+                EngineEvent::UserChanged(session) => self.push("user", session),
+                _ => {}
+            }
         }
     }
 
@@ -130,7 +214,7 @@ mod tests {
     {
         let engine = Engine::new();
         let log = Arc::new(Log::default());
-        let id = engine.observe(log.clone());
+        let handle = engine.observe(log.clone());
         let s = engine.open()?;
         s.set_user(Some(User::new("ada")));
         s.set_user(Some(User::new("bob")));
@@ -149,8 +233,7 @@ mod tests {
                 ("closed", sid, None, false),
             ]
         );
-        assert!(engine.unobserve(id));
-        assert!(!engine.unobserve(id));
+        handle.stop();
         engine.open()?;
         assert_eq!(log.take(), []);
         Ok(())

@@ -1,5 +1,5 @@
 //! Which sessions this node must announce again: the engine tells the farm of every open,
-//! close and change of user (the engine's observer hook), and the farm writes the state each
+//! close and change of user (the engine's events), and the farm writes the state each
 //! session has *when it is written*, so the latest state wins whatever the order of events.
 //!
 //! What waits is a set of ids, at most one per session: however long Redis is away, the
@@ -9,9 +9,9 @@ use std::collections::HashSet;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::engine::observe::Observer;
+use crate::host::EngineEvent;
 use crate::lock::lock;
-use crate::{Session, SessionId};
+use crate::SessionId;
 
 /// The observer registered with the engine; also what wakes the farm's keeper thread.
 #[derive(Default)]
@@ -75,16 +75,14 @@ impl Announcer {
     }
 }
 
-impl Observer for Announcer {
-    fn opened(&self, session: &Session) {
-        self.mark(session.id());
-    }
-
-    fn closed(&self, session: &Session) {
-        self.mark(session.id());
-    }
-
-    fn user_changed(&self, session: &Session) {
-        self.mark(session.id());
+impl Announcer {
+    /// What the engine tells the farm: a session to announce again.
+    pub(crate) fn heard(&self, event: &EngineEvent<'_>) {
+        match event {
+            EngineEvent::SessionOpened(session)
+            | EngineEvent::SessionClosed(session)
+            | EngineEvent::UserChanged(session) => self.mark(session.id()),
+            _ => {}
+        }
     }
 }

@@ -70,7 +70,7 @@ pub use error::FarmError;
 pub use lookup::FarmSession;
 pub use report::FarmReport;
 
-use crate::engine::observe::ObserverId;
+use crate::host::{EngineEvent, ObserverHandle};
 use crate::engine::EngineShared;
 use crate::lock::lock;
 use crate::Engine;
@@ -89,7 +89,8 @@ pub struct Farm {
 /// What the last handle's drop leaves with.
 struct Handle {
     node: Arc<Node>,
-    observer: ObserverId,
+    /// Taken (and so dropped: the engine stops telling) when the node stops.
+    observer: Mutex<Option<ObserverHandle>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -179,10 +180,11 @@ impl Farm {
         }
         let node = Arc::new(node);
         // Observe first, so nothing opened while joining is missed.
-        let observer = node.engine.observe(node.announcer.clone());
+        let announcer = node.announcer.clone();
+        let observer = node.engine.observe(move |event: &EngineEvent<'_>| announcer.heard(event));
         let handle = Arc::new(Handle {
             node: node.clone(),
-            observer,
+            observer: Mutex::new(Some(observer)),
             threads: Mutex::new(Vec::new()),
         });
         let registered = node
@@ -232,7 +234,7 @@ impl Handle {
         let node = &self.node;
         node.left.store(true, Ordering::Release);
         node.stop.store(true, Ordering::Release);
-        node.engine.unobserve(self.observer);
+        lock(&self.observer).take();
     }
 
     fn leave(&self) -> Result<FarmReport, FarmError> {
@@ -240,7 +242,7 @@ impl Handle {
         if node.left.swap(true, Ordering::AcqRel) {
             return Err(FarmError::Left);
         }
-        node.engine.unobserve(self.observer);
+        lock(&self.observer).take();
         let inc = node.inc.clone();
         let lease = node.lease_ms().to_string();
         // 1. No more posts to this node; its lease runs one more lease, to deliver.

@@ -1,133 +1,62 @@
-//! The text of a method's failure, with its causes: `reading config: No such file or
-//! directory`. Generated code picks the way by the error's type, at compile time:
-//!
-//! - an error that implements `std::error::Error` (a `thiserror` type, `io::Error`, …): its
-//!   message, then each `source()` after `": "`;
-//! - any other `Display` type: its alternate form (`{:#}`), which is how `anyhow::Error`
-//!   writes its whole `.context()` chain (and the plain message for types that ignore `#`).
-//!
-//! The choice is made by method resolution on `(&FailureText(&result)).text_or(error)`:
-//! the `ErrorChain` impl applies to `FailureText<Result<T, E>>` itself and wins when
-//! `E: Error`; the `DisplayText` impl applies to `&FailureText`, one autoref further.
+//! [`Failure`]: why a call that ran did not succeed, as a type, so that a host maps it to its
+//! wire (a JSON-RPC code, an OPC UA status) without reading the message's text.
 
-use std::error::Error;
-use std::fmt::{Display, Write as _};
+use std::fmt;
 
-/// At most this many causes are written, so a cyclic `source()` chain cannot loop forever.
-const MAX_CAUSES: usize = 32;
+use crate::SessionError;
 
-/// A method's return value, whose failure is to be written with its causes
-/// (`.text_or(error)`, where `error` is what `ExportReturn::failure` gave).
-pub struct FailureText<'a, R>(pub &'a R);
-
-/// The text of a `Result`'s error that is an `Error`: with its `source()` chain.
-pub trait ErrorChain {
-    /// `message: cause: cause of the cause`.
-    fn text_or(&self, error: &dyn Display) -> String;
+/// Why a call that ran failed: what [`CallOutcome::failure`](crate::CallOutcome::failure)
+/// gives. A host maps it to its wire in one exhaustive `match` (with a `_` arm for variants
+/// added later); the outcome's [`error`](crate::CallOutcome::error) is its text, for display.
+///
+/// ```
+/// use sessions_core::{export_method, methods, Failure, SessionError, Value};
+///
+/// /// Runs only in a session whose user has the role `admin`.
+/// #[export_method(role = "admin")]
+/// fn purge() -> Result<(), SessionError> {
+///     Ok(())
+/// }
+///
+/// // No session is current here: refused before the body ran.
+/// let outcome = methods().call("purge", Vec::<Value>::new())?;
+/// assert_eq!(outcome.failure(), Some(&Failure::Refused(SessionError::NoContext)));
+/// # Ok::<(), sessions_core::CallError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The session rule or the method's role refused the call before its body ran
+    /// ([`SessionError::NoContext`], [`SessionError::Forbidden`],
+    /// [`SessionError::UnknownEngine`]): nothing the body would change has changed.
+    Refused(SessionError),
+    /// The body returned an error: its text, with its cause chain
+    /// (`reading config: No such file or directory`).
+    Method(String),
+    /// The body panicked (or a conversion around it did): the panic's message. The panic
+    /// was caught and logged, and the context stack is intact.
+    Panicked(String),
+    /// The method ran, but its return value or an out parameter could not be written as a
+    /// [`Value`](crate::Value) (its `Serialize` impl failed): a fault of the program, not of
+    /// the caller. The text names the value and why.
+    Unsendable(String),
 }
 
-impl<T, E: Error> ErrorChain for FailureText<'_, Result<T, E>> {
-    fn text_or(&self, error: &dyn Display) -> String {
-        let Err(failure) = self.0 else {
-            return error.to_string();
-        };
-        let mut text = failure.to_string();
-        let mut source = failure.source();
-        for _ in 0..MAX_CAUSES {
-            let Some(cause) = source else { break };
-            // Writing to a `String` cannot fail.
-            let _ = write!(text, ": {cause}");
-            source = cause.source();
-        }
-        text
-    }
-}
-
-/// The text of any other failure: the error's alternate form.
-pub trait DisplayText {
-    /// `{:#}` of `error`.
-    fn text_or(&self, error: &dyn Display) -> String;
-}
-
-// No bound on `R`: a return type that is no `ExportReturn` is reported once, where
-// `ExportReturn::failure` is called, and not again here.
-impl<R> DisplayText for &FailureText<'_, R> {
-    fn text_or(&self, error: &dyn Display) -> String {
-        format!("{error:#}")
+impl Failure {
+    /// Whether the body may have run: `false` only for [`Refused`](Self::Refused).
+    pub fn body_ran(&self) -> bool {
+        !matches!(self, Failure::Refused(_))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fmt;
-
-    #[derive(Debug)]
-    struct Outer(std::io::Error);
-
-    impl Display for Outer {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("reading config")
+impl fmt::Display for Failure {
+    /// The outcome's error text: the refusal's or the method's own message,
+    /// `panicked: MESSAGE` for a panic.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Refused(error) => error.fmt(f),
+            Failure::Method(text) | Failure::Unsendable(text) => f.write_str(text),
+            Failure::Panicked(message) => write!(f, "panicked: {message}"),
         }
-    }
-
-    impl Error for Outer {
-        fn source(&self) -> Option<&(dyn Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    /// Not an `Error`: writes its chain in its alternate form, as `anyhow::Error` does.
-    struct Contextual;
-
-    impl Display for Contextual {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            if f.alternate() {
-                f.write_str("loading: reading config: gone")
-            } else {
-                f.write_str("loading")
-            }
-        }
-    }
-
-    /// Its own source: a cycle.
-    #[derive(Debug)]
-    struct Cyclic;
-
-    impl Display for Cyclic {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("again")
-        }
-    }
-
-    impl Error for Cyclic {
-        fn source(&self) -> Option<&(dyn Error + 'static)> {
-            Some(&Cyclic)
-        }
-    }
-
-    // Written as the generated code writes it: the borrow is what lets the `Display` case
-    // be found one autoref further.
-    #[allow(clippy::needless_borrow)]
-    #[test]
-    fn an_error_is_written_with_its_sources_and_a_display_type_in_its_alternate_form() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
-        let failed: Result<(), Outer> = Err(Outer(io));
-        let error = Outer(std::io::Error::other("unused"));
-        assert_eq!(
-            (&FailureText(&failed)).text_or(&error),
-            "reading config: No such file or directory"
-        );
-        let contextual: Result<(), Contextual> = Err(Contextual);
-        assert_eq!(
-            (&FailureText(&contextual)).text_or(&Contextual),
-            "loading: reading config: gone"
-        );
-        let cyclic: Result<(), Cyclic> = Err(Cyclic);
-        let text = (&FailureText(&cyclic)).text_or(&Cyclic);
-        assert_eq!(text.matches("again").count(), MAX_CAUSES + 1, "bounded");
-        // An `Ok` has no failure of its own: the given error's text.
-        let ok: Result<(), Outer> = Ok(());
-        assert_eq!((&FailureText(&ok)).text_or(&"given"), "given");
     }
 }

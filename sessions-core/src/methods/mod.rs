@@ -8,8 +8,10 @@
 //! - `args.rs`: [`Args`], a call's arguments by position or by name; `reader.rs`, the
 //!   reader a trampoline takes them from;
 //! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
+//! - `log.rs`: how a method's failures are logged (level, and an object's path);
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
-//! - `failure.rs`: the text of a failure with its causes;
+//! - `failure.rs`: [`Failure`], why a call that ran failed; `failure_text.rs`, the text of
+//!   a method's failure with its causes;
 //! - `serialize.rs`: the registry and a call's results as serde data;
 //! - with the feature `schema`, `schema.rs` (JSON Schema of a method's parameters and
 //!   result) and `openrpc.rs` (the OpenRPC document of the table).
@@ -19,7 +21,9 @@
 
 mod args;
 mod failure;
+mod failure_text;
 mod info;
+mod log;
 mod names;
 #[cfg(feature = "schema")]
 mod openrpc;
@@ -32,7 +36,10 @@ mod table;
 mod traits;
 
 pub use args::Args;
-pub use failure::{DisplayText, ErrorChain, FailureText};
+pub use failure::Failure;
+pub(crate) use log::in_object;
+pub use log::{method_label, LogFailure, Severity};
+pub use failure_text::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
     method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ObjectRef, Owner, ParamInfo,

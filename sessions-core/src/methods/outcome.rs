@@ -2,15 +2,20 @@
 //! could not be called at all.
 
 use std::any::Any;
-use std::fmt::Display;
 
+use super::Failure;
+use super::{LogFailure, Severity};
 use crate::{SessionError, Value, ValueError};
 
 /// What a call that ran produced.
 ///
 /// A call that ran may still have failed: the body returned `Err`, the session policy
-/// refused it, or it panicked. Then [`error`](Self::error) holds the message, `value` is
+/// refused it, or it panicked. Then [`failure`](Self::failure) says which, as a type (what a
+/// host maps to its wire), [`error`](Self::error) holds its text (for display), `value` is
 /// [`Value::Null`] and the out parameters hold their sentinels.
+///
+/// A host of an application's own builds one with [`ok`](Self::ok) or
+/// [`failed`](Self::failed).
 ///
 /// ```
 /// use sessions_core::{export_method, methods, Engine, SessionError, Value};
@@ -38,6 +43,7 @@ use crate::{SessionError, Value, ValueError};
 /// // which was also logged with `tracing::error!`.
 /// let outcome = methods().call("GetActiveWebSessionsNumber", vec![Value::from("main")])?;
 /// assert_eq!(outcome.out("active"), Some(&Value::from(-1)));
+/// assert_eq!(outcome.failure(), Some(&Failure::Refused(SessionError::NoContext)));
 /// assert_eq!(outcome.error, Some(SessionError::NoContext.to_string()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -47,11 +53,39 @@ pub struct CallOutcome {
     pub value: Value,
     /// The final value of each out parameter, by name, in parameter order.
     pub outs: Vec<(&'static str, Value)>,
-    /// Why the call failed, or `None` when it succeeded.
+    /// Why the call failed, as text (the [`failure`](Self::failure)'s), or `None` when it
+    /// succeeded. For display and logs: decide with [`failure`](Self::failure).
     pub error: Option<String>,
+    failure: Option<Failure>,
 }
 
 impl CallOutcome {
+    /// The outcome of a call that succeeded.
+    pub fn ok(value: Value, outs: Vec<(&'static str, Value)>) -> CallOutcome {
+        CallOutcome {
+            value,
+            outs,
+            error: None,
+            failure: None,
+        }
+    }
+
+    /// The outcome of a call that ran and failed: `value` is `Null`, `outs` the out
+    /// parameters as they were left (their sentinels written), `error` the failure's text.
+    pub fn failed(failure: Failure, outs: Vec<(&'static str, Value)>) -> CallOutcome {
+        CallOutcome {
+            value: Value::Null,
+            outs,
+            error: Some(failure.to_string()),
+            failure: Some(failure),
+        }
+    }
+
+    /// Why the call failed, as a type, or `None` when it succeeded.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
     /// The final value of the out parameter `name`.
     pub fn out(&self, name: &str) -> Option<&Value> {
         self.outs
@@ -163,9 +197,9 @@ pub enum CallError {
 pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
 
 /// The outcome of a call that ran to its end (`Ok(Ok((value, error)))`: the function's
-/// result as a host sees it), whose return value could not be written as a `Value`
-/// (`Ok(Err(_))`), or that was stopped before or while running (`Err(message)`: the policy
-/// refused it, or it panicked; already logged). Generated trampolines build their outcome
+/// result as a host sees it, `error` the text of the `Err` it returned), whose return value
+/// could not be written as a `Value` (`Ok(Err(_))`), or that was stopped before or while
+/// running (`Err(failure)`: the policy refused it, or it panicked; already logged). Generated trampolines build their outcome
 /// with it.
 ///
 /// `outs(failed)` takes the out parameters' final values, after writing their sentinels
@@ -175,34 +209,32 @@ pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
 /// out parameter is `Null` (the error already says why the call failed).
 #[inline]
 pub fn outcome<const N: usize>(
-    log: fn(&dyn Display),
-    ran: Result<Result<(Value, Option<String>), ValueError>, String>,
+    log: LogFailure,
+    ran: Result<Result<(Value, Option<String>), ValueError>, Failure>,
     mut outs: impl FnMut(bool) -> [OutValue; N],
 ) -> CallOutcome {
-    let (mut value, mut error, failed) = match ran {
-        Ok(Ok((value, error))) => (value, error, false),
+    let (mut value, mut failure) = match ran {
+        Ok(Ok((value, None))) => (value, None),
+        Ok(Ok((_, Some(error)))) => (Value::Null, Some(Failure::Method(error))),
         Ok(Err(unwritable)) => {
             let message = format!("the return value cannot be sent to the host: {unwritable}");
-            log(&message);
-            (Value::Null, Some(message), true)
+            log(Severity::Failed, &message);
+            (Value::Null, Some(Failure::Unsendable(message)))
         }
-        Err(message) => (Value::Null, Some(message), true),
+        Err(failure) => (Value::Null, Some(failure)),
     };
+    let failed = failure.is_some();
     // An array, not a vector: the out parameters cost one allocation, the outcome's.
     let mut taken = outs(failed);
     if N == 0 {
         // No out parameters (most methods): nothing to check or convert.
-        return CallOutcome {
-            value,
-            outs: Vec::new(),
-            error,
-        };
+        return CallOutcome::with(value, Vec::new(), failure);
     }
-    if error.is_none() {
+    if failure.is_none() {
         if let Some(message) = unwritable_out(&taken) {
-            log(&message);
+            log(Severity::Failed, &message);
             value = Value::Null;
-            error = Some(message);
+            failure = Some(Failure::Unsendable(message));
             // Sentinels for the outs that have one; the others keep what was taken.
             let sentinels = outs(true);
             for (out, sentinel) in taken.iter_mut().zip(sentinels) {
@@ -218,7 +250,18 @@ pub fn outcome<const N: usize>(
             .into_iter()
             .map(|(name, _, value)| (name, value.unwrap_or(Value::Null))),
     );
-    CallOutcome { value, outs, error }
+    CallOutcome::with(value, outs, failure)
+}
+
+impl CallOutcome {
+    /// `ok` or `failed`, as `failure` says.
+    #[inline]
+    fn with(value: Value, outs: Vec<(&'static str, Value)>, failure: Option<Failure>) -> Self {
+        match failure {
+            None => CallOutcome::ok(value, outs),
+            Some(failure) => CallOutcome::failed(failure, outs),
+        }
+    }
 }
 
 /// The message for the first out parameter that cannot be written, if any.
@@ -285,8 +328,8 @@ impl CallError {
     }
 }
 
-/// The text of a call's error when the function panicked: `panicked: MESSAGE`. Every host
-/// call reports a panic with this one text.
-pub(crate) fn panicked(payload: &(dyn Any + Send)) -> String {
-    format!("panicked: {}", crate::panic::panic_message(payload))
+/// The failure of a call whose function panicked with `payload`. Every host call reports a
+/// panic so; its text is `panicked: MESSAGE`.
+pub(crate) fn panicked(payload: &(dyn Any + Send)) -> Failure {
+    Failure::Panicked(crate::panic::panic_message(payload))
 }

@@ -133,6 +133,12 @@ impl MethodTable {
         duplicates
     }
 
+    /// Every method named `name` (more than one when the name is shared).
+    pub(crate) fn iter_named(&self, name: &str) -> impl Iterator<Item = &'static MethodInfo> + '_ {
+        let range = self.by_name.get(name).cloned().unwrap_or(0..0);
+        self.sorted[range].iter().copied()
+    }
+
     /// The one method named `name`, or why there is none to call.
     #[inline]
     pub(crate) fn lookup(&self, name: &str) -> Result<&'static MethodInfo, CallError> {
@@ -175,11 +181,7 @@ mod tests {
 
     fn info(name: &'static str, module_path: &'static str) -> &'static MethodInfo {
         fn call(_: Args) -> Result<CallOutcome, CallError> {
-            Ok(CallOutcome {
-                value: Value::Int(7),
-                outs: Vec::new(),
-                error: None,
-            })
+            Ok(CallOutcome::ok(Value::Int(7), Vec::new()))
         }
         static NO_PARAMS: [ParamInfo; 0] = [];
         Box::leak(Box::new(MethodInfo {

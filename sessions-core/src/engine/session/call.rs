@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use super::Session;
-use crate::engine::call::refused;
+use crate::engine::call::{refused, CallInSession};
 use crate::engine::carrier::Carrier;
 use crate::methods::{methods, Args, CallError, CallOutcome};
 
@@ -38,6 +38,11 @@ impl Session {
         name: &str,
         args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        self.start_call(name, args)
+    }
+
+    /// The future of [`call_async`](Self::call_async), as its own type.
+    pub(crate) fn start_call(&self, name: &str, args: impl Into<Args>) -> CallInSession {
         if let Err(error) = self.enter() {
             return refused(error.into());
         }

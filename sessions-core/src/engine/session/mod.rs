@@ -18,7 +18,7 @@ pub use weak::WeakSession;
 
 use super::context::{self, SessionGuard};
 use super::mailbox::Mailbox;
-use super::{Engine, EngineShared};
+use super::{Engine, EngineEvent, EngineShared};
 use crate::lock::lock;
 use crate::{ClientId, SessionError, SessionId, User};
 
@@ -131,7 +131,7 @@ impl Session {
         if let Some(engine) = engine {
             engine
                 .observers()
-                .each(|observer| observer.user_changed(self));
+                .tell(EngineEvent::UserChanged(self));
         }
     }
 
