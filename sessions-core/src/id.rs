@@ -93,10 +93,7 @@ impl SessionId {
     /// Use this where an identifier that came from outside (a cookie, a URL) is checked
     /// against one the server holds, so the time taken reveals nothing about the secret.
     pub fn ct_eq(&self, other: &SessionId) -> bool {
-        let diff = self.0 ^ other.0;
-        // Fold the difference without branching on it.
-        let folded = (diff as u64) | ((diff >> 64) as u64);
-        std::hint::black_box(folded) == 0
+        crate::ct::eq(&self.0.to_le_bytes(), &other.0.to_le_bytes())
     }
 }
 

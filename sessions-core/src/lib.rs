@@ -6,6 +6,7 @@
 mod block_on;
 mod client;
 mod clock;
+mod ct;
 mod error;
 mod hash;
 mod id;

@@ -16,11 +16,11 @@ pub use std::vec::Vec;
 pub use crate::current_id;
 pub use crate::engine::boundary::{enter, resolve, run_in, AsyncCall, HostCall};
 pub use crate::methods::{
-    body, exported_async_fn_must_be_send, method_info, outcome, param, ArgError, ArgReader, Args,
-    method_label, CallError, CallFuture, CallOutcome, Direction, LogFailure, Severity, DisplayText, ErrorChain, ExportReturn,
-    FailureText, InParam, MethodInfo, MethodSpec, ObjectRef, OutParam, OutValue, Owner, ParamInfo,
-    ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline,
-    ValueKind, ValueReturn,
+    body, exported_async_fn_must_be_send, method_info, method_label, outcome, param, ArgError,
+    ArgReader, Args, CallError, CallFuture, CallOutcome, Direction, DisplayText, ErrorChain,
+    ExportReturn, FailureText, InParam, LogFailure, MethodInfo, MethodSpec, ObjectRef, OutParam,
+    OutValue, Owner, ParamInfo, ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn,
+    ReturnKind, Rule, Severity, Trampoline, ValueKind, ValueReturn,
 };
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]

@@ -1,7 +1,7 @@
-//! Calling an exported method in a session: [`Engine::call_as_root`], and from async code,
-//! in the caller's context at every poll: [`Engine::call_as_root_async`],
-//! [`MethodTable::call_async`], [`MethodInfo::call_async`]; the future they (and
-//! `Session::call_async`, in `session/call.rs`) return.
+//! Calling an exported method in a session: [`Session::call`], [`Engine::call_as_root`],
+//! and from async code, in the caller's context at every poll: [`Session::call_async`],
+//! [`Engine::call_as_root_async`], [`MethodTable::call_async`], [`MethodInfo::call_async`];
+//! the future they return.
 //!
 //! The method table knows functions, not sessions; what a call needs of the session graph
 //! (entering a session, carrying the caller's context through `.await`) is here.
@@ -18,7 +18,7 @@ use crate::methods::Args;
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
 };
-use crate::Engine;
+use crate::{Engine, Session};
 
 impl Engine {
     /// Calls the exported method `name` with `args` as this engine's root session, even
@@ -41,6 +41,50 @@ impl Engine {
         args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         methods().start(name, args, Carrier::Session(self.root()))
+    }
+}
+
+/// Calling an exported method in a session.
+impl Session {
+    /// Calls the exported method `name` with `args` in this session's context.
+    ///
+    /// The session is entered first, under the usual rules: when it is closed the call is
+    /// [`CallError::Session`]`(`[`SessionError::NotFound`](crate::SessionError::NotFound)`)`,
+    /// and when another session is current it is `CallError::Session(Mismatch { .. })`. In
+    /// both cases the method does not run. An `async fn` is
+    /// [`CallError::NeedsAsync`]: use [`call_async`](Self::call_async).
+    ///
+    /// A call is activity: it [`touch`](Session::touch)es the session, so
+    /// [`Engine::expire_idle`](crate::Engine::expire_idle) leaves it open.
+    pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
+        let _guard = self.enter()?;
+        self.touch();
+        methods().call(name, args)
+    }
+
+    /// Calls the exported method `name` with `args` from async code, in this session's
+    /// context at every poll of the call, whichever thread polls it; any method, `async fn`
+    /// or not. See [`MethodTable::call_async`](crate::MethodTable::call_async).
+    ///
+    /// The rules of [`call`](Self::call) are checked now, when the call is made: a closed
+    /// session is `Err(CallError::Session(NotFound))` and another current session
+    /// `Err(CallError::Session(Mismatch { .. }))`, as the future's output, and the method
+    /// does not run. Like `call`, it [`touch`](Session::touch)es the session.
+    pub fn call_async(
+        &self,
+        name: &str,
+        args: impl Into<Args>,
+    ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
+        self.start_call(name, args)
+    }
+
+    /// The future of [`call_async`](Self::call_async), as its own type.
+    pub(crate) fn start_call(&self, name: &str, args: impl Into<Args>) -> CallInSession {
+        if let Err(error) = self.enter() {
+            return refused(error.into());
+        }
+        self.touch();
+        methods().start(name, args, Carrier::Session(self.clone()))
     }
 }
 

@@ -226,3 +226,36 @@ impl fmt::Debug for SessionGuard {
             .finish()
     }
 }
+
+/// Entering a session: [`Session::enter`], the one way a `Session` handle makes itself current
+/// (the rules live with the stack they guard).
+impl Session {
+    /// Makes this session current on this thread until the guard drops.
+    ///
+    /// The rules are Xojo's `WebSessionContext` rules:
+    /// 1. this session is already current: `Ok`, and the guard changes nothing;
+    /// 2. the session is closed: [`SessionError::NotFound`], even while it is still current
+    ///    (a session closed while current stays current until its guard drops, but cannot
+    ///    be entered again);
+    /// 3. another session is current: [`SessionError::Mismatch`] (use
+    ///    [`Engine::impersonate_root`] to step out of a session deliberately);
+    /// 4. otherwise this session is current until the guard drops.
+    ///
+    /// ```
+    /// use sessions_core::{current_id, Engine, SessionError};
+    ///
+    /// let engine = Engine::new();
+    /// let (a, b) = (engine.open()?, engine.open()?);
+    /// {
+    ///     let _in_a = a.enter()?;
+    ///     assert_eq!(current_id(), Some(a.id()));
+    ///     assert!(matches!(b.enter(), Err(SessionError::Mismatch { .. })));
+    /// }
+    /// assert_eq!(current_id(), None);
+    /// # Ok::<(), SessionError>(())
+    /// ```
+    #[inline]
+    pub fn enter(&self) -> Result<SessionGuard, SessionError> {
+        enter(self)
+    }
+}

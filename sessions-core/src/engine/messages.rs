@@ -15,7 +15,7 @@ use super::mailbox::{Message, Refused};
 use super::{Engine, Session};
 use crate::block_on::block_on;
 use crate::lock::lock;
-use crate::methods::{methods, Args};
+use crate::methods::{methods, Answer, Args, Verdict};
 use crate::{SessionError, SessionId};
 
 /// What an engine keeps for its mailboxes.
@@ -183,8 +183,8 @@ fn deliver(session: &Session) -> DispatchReport {
         }
         let Message { method, args } = message;
         match run_one(session, &method, args) {
-            Delivery::Delivered => report.delivered += 1,
-            Delivery::Failed => report.failed += 1,
+            Delivery::Ran(Verdict::Ok) => report.delivered += 1,
+            Delivery::Ran(_) => report.failed += 1,
             Delivery::Undelivered => report.undelivered += 1,
         }
     }
@@ -195,10 +195,8 @@ fn deliver(session: &Session) -> DispatchReport {
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Delivery {
-    /// Its method ran and succeeded.
-    Delivered,
-    /// Its method failed, panicked or could not be called; logged.
-    Failed,
+    /// Its method was called in its session: how that ended (a failure was logged).
+    Ran(Verdict),
     /// Its session was closed or gone.
     Undelivered,
 }
@@ -208,20 +206,18 @@ fn run_one(session: &Session, method: &str, args: Args) -> Delivery {
     // `call_async` runs plain and `async` methods alike, in this session; an `async` one
     // blocks this thread until it is done. A host call never unwinds (a panic becomes its
     // outcome), so one bad message cannot lose the rest of a batch.
-    match block_on(methods().call_async(method, args)) {
-        Ok(outcome) if outcome.error.is_none() => Delivery::Delivered,
-        // The method's own failure was logged where it happened.
-        Ok(_) => Delivery::Failed,
-        Err(error) => {
-            tracing::error!(
-                session = %session.id(),
-                method,
-                %error,
-                "a posted message could not be delivered"
-            );
-            Delivery::Failed
-        }
+    let answer = Answer::from(block_on(methods().call_async(method, args)));
+    // A method's own failure was logged where it happened; a call that could not be made
+    // is logged here.
+    if let Answer::NotRun(error) = &answer {
+        tracing::error!(
+            session = %session.id(),
+            method,
+            %error,
+            "a posted message could not be delivered"
+        );
     }
+    Delivery::Ran(answer.verdict())
 }
 
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]

@@ -96,9 +96,9 @@ pub(crate) struct EngineShared {
 }
 
 impl EngineShared {
-    /// The engine's observers (`observe.rs`), for a session telling of a change of user.
-    pub(crate) fn observers(&self) -> &observe::Observers {
-        &self.observers
+    /// Tells the engine's observers that `session`'s user changed.
+    pub(crate) fn tell_user_changed(&self, session: &Session) {
+        self.observers.tell(EngineEvent::UserChanged(session));
     }
 
     /// Called by a session when a user logs in (`true`) or out or its session closes.

@@ -117,7 +117,9 @@ impl Drop for ObserverHandle {
 
 impl fmt::Debug for ObserverHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ObserverHandle").field("id", &self.id).finish()
+        f.debug_struct("ObserverHandle")
+            .field("id", &self.id)
+            .finish()
     }
 }
 

@@ -166,8 +166,8 @@ impl Reader<'_> {
             let message = match entry.message {
                 Ok(message) => message,
                 Err(reason) => {
-                    tracing::error!(node = %node.name, entry = %acks[acks.len() - 1], %reason, "an inbox entry is not a message: acknowledged, not run, counted failed");
-                    Counters::add(&counters.failed, 1);
+                    tracing::error!(node = %node.name, entry = %acks[acks.len() - 1], %reason, "an inbox entry is not a message: acknowledged, not run, counted invalid");
+                    Counters::add(&counters.invalid, 1);
                     continue;
                 }
             };
@@ -175,8 +175,8 @@ impl Reader<'_> {
                 .engine
                 .deliver_now(message.session, &message.method, message.args)
             {
-                Delivery::Delivered => Counters::add(&counters.delivered, 1),
-                Delivery::Failed => Counters::add(&counters.failed, 1),
+                // The farm's mapping of an answer: one counter per verdict.
+                Delivery::Ran(verdict) => Counters::add(counters.of(verdict), 1),
                 Delivery::Undelivered => {
                     // Logged before it is counted: whoever sees the count finds the event.
                     tracing::warn!(

@@ -70,8 +70,8 @@ pub use error::FarmError;
 pub use lookup::FarmSession;
 pub use report::FarmReport;
 
-use crate::host::{EngineEvent, ObserverHandle};
 use crate::engine::EngineShared;
+use crate::host::{EngineEvent, ObserverHandle};
 use crate::lock::lock;
 use crate::Engine;
 use node::{Node, Registered};
@@ -181,7 +181,9 @@ impl Farm {
         let node = Arc::new(node);
         // Observe first, so nothing opened while joining is missed.
         let announcer = node.announcer.clone();
-        let observer = node.engine.observe(move |event: &EngineEvent<'_>| announcer.heard(event));
+        let observer = node
+            .engine
+            .observe(move |event: &EngineEvent<'_>| announcer.heard(event));
         let handle = Arc::new(Handle {
             node: node.clone(),
             observer: Mutex::new(Some(observer)),

@@ -1,10 +1,10 @@
 //! A message as it crosses Redis: the fields of an inbox entry, and reading them back.
 //!
 //! An entry is `s` (the session id, 32 hex digits), `f` (the sending node), `m` (the
-//! method), and `p` (arguments by position: a JSON array) or `n` (by name: a JSON array of
-//! `[name, value]` pairs, so that order and a repeated name survive, and the call refuses
-//! the repetition as it would here). Values cross as JSON, as they do over the web host: a
-//! non-finite float becomes `null`, bytes become an array of numbers.
+//! method), and `p`: the arguments as JSON-RPC `params`, the form every host carries them in
+//! ([`Args::to_params_json`], [`Args::from_params`]): a JSON array by position, an object
+//! by name. Values cross as JSON, as they do over the web host: a non-finite float becomes
+//! `null`, bytes become an array of numbers.
 //!
 //! Whatever an entry holds, reading it gives a message or the reason it is not one; it
 //! never panics.
@@ -14,21 +14,9 @@ use redis::Value as Reply;
 use super::reply::{list, text};
 use crate::{Args, SessionId, Value};
 
-/// The arguments of a message as JSON, with the field that tells their form.
+/// The arguments of a message as JSON, with the field that holds them.
 pub(crate) fn encode_args(args: &Args) -> (&'static str, String) {
-    match args {
-        Args::Positional(values) => ("p", json_text(values)),
-        Args::Named(pairs) => {
-            let pairs: Vec<(&str, &Value)> = pairs.iter().map(|(k, v)| (&**k, v)).collect();
-            ("n", json_text(&pairs))
-        }
-    }
-}
-
-fn json_text(value: &impl serde::Serialize) -> String {
-    // A `Value` always serializes (see `Value::to_json_string`); an empty list is the
-    // fallback that cannot be reached.
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
+    ("p", args.to_params_json())
 }
 
 /// The position of an entry in its stream (`MS-SEQ`), ordered as Redis orders them.
@@ -122,28 +110,13 @@ fn decode(body: &Reply) -> Result<Incoming, String> {
 }
 
 fn decode_args(kind: &str, json: &str) -> Result<Args, String> {
+    if kind != "p" {
+        return Err(format!("its arguments are in a field `{kind}`, not `p`"));
+    }
     let value =
         Value::from_json_str(json).map_err(|e| format!("its arguments are not JSON: {e}"))?;
-    let Value::Array(items) = value else {
-        return Err("its arguments are not a JSON array".to_owned());
-    };
-    if kind == "p" {
-        return Ok(Args::Positional(items));
-    }
-    let mut pairs = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::Array(pair) if pair.len() == 2 => {
-                let mut pair = pair.into_iter();
-                match (pair.next(), pair.next()) {
-                    (Some(Value::String(name)), Some(value)) => pairs.push((name.into(), value)),
-                    _ => return Err("a named argument is not [name, value]".to_owned()),
-                }
-            }
-            _ => return Err("a named argument is not [name, value]".to_owned()),
-        }
-    }
-    Ok(Args::Named(pairs))
+    Args::from_params(value)
+        .ok_or_else(|| "its arguments are neither a JSON array nor an object".to_owned())
 }
 
 #[cfg(test)]
@@ -173,7 +146,7 @@ mod tests {
         let id = SessionId::random().to_string();
         for args in [
             Args::Positional(vec![Value::from("a"), Value::Int(-3), Value::Float(1.5)]),
-            Args::named([("x", Value::Int(1)), ("x", Value::from("again"))]),
+            Args::named([("x", Value::Int(1)), ("y", Value::from("again"))]),
         ] {
             let (kind, json) = encode_args(&args);
             let read = read_reply(&reply(vec![entry(
@@ -202,11 +175,11 @@ mod tests {
             (vec!["s", &id, "p", "[]"], "names no method"),
             (vec!["s", &id, "m", "Do"], "has no arguments"),
             (vec!["s", &id, "m", "Do", "p", "{"], "are not JSON"),
-            (vec!["s", &id, "m", "Do", "p", "{}"], "not a JSON array"),
             (
-                vec!["s", &id, "m", "Do", "n", "[[1, 2]]"],
-                "not [name, value]",
+                vec!["s", &id, "m", "Do", "p", "3"],
+                "neither a JSON array nor an object",
             ),
+            (vec!["s", &id, "m", "Do", "n", "[[1, 2]]"], "not `p`"),
             (vec!["s", &id, "m"], "not in pairs"),
         ];
         for (fields, why) in cases {

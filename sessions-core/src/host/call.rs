@@ -2,9 +2,9 @@
 
 use std::future::Future;
 
-use super::Answer;
 use crate::block_on::block_on;
 use crate::engine::carrier::Carrier;
+use crate::methods::Answer;
 use crate::{methods, Args, Session};
 
 /// One call, as a host decodes it from its wire: the method's name, its arguments, and the

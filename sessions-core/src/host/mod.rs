@@ -50,12 +50,11 @@
 //! # Ok::<(), SessionError>(())
 //! ```
 
-mod answer;
 mod auth;
 mod call;
 mod connections;
 
-pub use answer::{Answer, Verdict};
+pub use crate::methods::{Answer, Verdict};
 pub use auth::{Authenticate, Credentials};
 pub use call::Call;
 pub use connections::Connections;

@@ -67,6 +67,45 @@ impl Args {
     }
 }
 
+impl Args {
+    /// The arguments a JSON-RPC `params` holds, the one form in which every host carries
+    /// them on its wire (the web host's requests, the farm's messages): an array is by
+    /// position, an object by name (a key given twice keeps its last value, as in a
+    /// [`ValueMap`]); `None` for anything else.
+    pub fn from_params(params: Value) -> Option<Args> {
+        match params {
+            Value::Array(values) => Some(Args::Positional(values)),
+            Value::Map(named) => Some(named.into()),
+            _ => None,
+        }
+    }
+
+    /// These arguments as JSON-RPC `params`: by position an array, by name an object (in
+    /// the order given). [`from_params`](Self::from_params) reads it back.
+    pub fn to_params_json(&self) -> String {
+        let text = match self {
+            Args::Positional(values) => serde_json::to_string(values),
+            Args::Named(pairs) => serde_json::to_string(&NamedParams(pairs)),
+        };
+        // A `Value` always serializes (see `Value::to_json_string`).
+        text.unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
+/// Arguments by name, written as one JSON object in the order given.
+struct NamedParams<'a>(&'a [(Cow<'static, str>, Value)]);
+
+impl serde::Serialize for NamedParams<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
 impl Default for Args {
     /// No argument.
     fn default() -> Args {

@@ -7,7 +7,8 @@
 //! - `table.rs`: [`MethodTable`] and [`methods()`]; `names.rs`, its index by name;
 //! - `args.rs`: [`Args`], a call's arguments by position or by name; `reader.rs`, the
 //!   reader a trampoline takes them from;
-//! - `outcome.rs`: [`CallOutcome`] and [`CallError`];
+//! - `outcome.rs`: [`CallOutcome`] and [`CallError`]; `answer.rs`, [`Answer`] (either)
+//!   and its [`Verdict`];
 //! - `log.rs`: how a method's failures are logged (level, and an object's path);
 //! - `traits.rs`: behaviour chosen by type (return values, in and out parameters);
 //! - `failure.rs`: [`Failure`], why a call that ran failed; `failure_text.rs`, the text of
@@ -19,6 +20,7 @@
 //! This module knows functions, not sessions: running a call in a session (the session
 //! policy, `Session::call`, `call_async`) belongs to the session graph, `crate::engine`.
 
+mod answer;
 mod args;
 mod failure;
 mod failure_text;
@@ -35,21 +37,23 @@ mod serialize;
 mod table;
 mod traits;
 
+pub use answer::{Answer, Verdict};
 pub use args::Args;
 pub use failure::Failure;
-pub(crate) use log::in_object;
-pub use log::{method_label, LogFailure, Severity};
 pub use failure_text::{DisplayText, ErrorChain, FailureText};
 pub(crate) use info::CallFn;
 pub use info::{
     method_info, param, CallFuture, Direction, MethodInfo, MethodSpec, ObjectRef, Owner, ParamInfo,
     ParamSpec, Policy, Rule, Trampoline,
 };
+pub(crate) use log::in_object;
+pub use log::{method_label, LogFailure, Severity};
 pub(crate) use outcome::panicked;
 pub use outcome::{outcome, CallError, CallOutcome, OutValue};
 pub use reader::{ArgError, ArgReader};
 #[cfg(feature = "schema")]
 pub use schema::MethodSchema;
+pub(crate) use serialize::OutsMap;
 pub use table::{methods, MethodTable};
 pub use traits::{
     body, exported_async_fn_must_be_send, ExportReturn, InParam, OutParam, PolicyFailure,

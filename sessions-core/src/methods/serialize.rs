@@ -67,16 +67,17 @@ impl Serialize for CallOutcome {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut outcome = serializer.serialize_struct("CallOutcome", 3)?;
         outcome.serialize_field("value", &self.value)?;
-        outcome.serialize_field("outs", &Outs(&self.outs))?;
+        outcome.serialize_field("outs", &OutsMap(&self.outs))?;
         outcome.serialize_field("error", &self.error)?;
         outcome.end()
     }
 }
 
-/// The out parameters as a map from name to value, in parameter order.
-struct Outs<'a>(&'a [(&'static str, crate::Value)]);
+/// The out parameters as a map from name to value, in parameter order: how every host
+/// writes them.
+pub(crate) struct OutsMap<'a>(pub(crate) &'a [(&'static str, crate::Value)]);
 
-impl Serialize for Outs<'_> {
+impl Serialize for OutsMap<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut outs = serializer.serialize_map(Some(self.0.len()))?;
         for (name, value) in self.0 {
@@ -151,11 +152,10 @@ mod tests {
 
     #[test]
     fn an_outcome_keeps_its_outs_in_order() {
-        let outcome = CallOutcome {
-            value: Value::Null,
-            outs: vec![("z", Value::Int(1)), ("a", Value::from("two"))],
-            error: Some("division by zero".to_owned()),
-        };
+        let outcome = CallOutcome::failed(
+            crate::Failure::Method("division by zero".to_owned()),
+            vec![("z", Value::Int(1)), ("a", Value::from("two"))],
+        );
         let text = serde_json::to_string(&outcome).expect("serializes");
         assert_eq!(
             text,

@@ -130,9 +130,6 @@ impl MethodNodes {
     }
 
     /// Whether `node` is a Method node of the host.
-    pub fn has_target(&self, node: &NodeId) -> bool {
-        self.by_node.read().contains_key(node)
-    }
 
     /// The role the method of node `node` needs, if any.
     pub fn role(&self, node: &NodeId) -> Option<&'static str> {

@@ -19,7 +19,7 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
-use super::builder::Authenticate;
+use crate::host::{Authenticate, Credentials};
 use crate::lock::lock;
 use crate::User;
 
@@ -93,23 +93,12 @@ impl Auth {
 
     fn check(&self, name: &str, password: &str) -> Option<User> {
         if let Some(account) = self.accounts.get(name) {
-            return constant_time_eq(account.password.as_bytes(), password.as_bytes())
+            return crate::ct::eq(account.password.as_bytes(), password.as_bytes())
                 .then(|| account.user.clone());
         }
         let hook = self.hook.as_ref()?;
-        hook(name, password)
+        hook(&Credentials::password(name, password))
     }
-}
-
-/// Whether `a == b`, in a time that depends on their lengths only.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut differ = u8::from(a.len() != b.len());
-    for index in 0..a.len().max(b.len()) {
-        let x = a.get(index).copied().unwrap_or(0);
-        let y = b.get(index).copied().unwrap_or(0);
-        differ |= x ^ y;
-    }
-    differ == 0
 }
 
 #[async_trait::async_trait]
@@ -195,15 +184,6 @@ pub(super) const PASSWORD_POLICY_WITH_CERTIFICATE: SecurityPolicy = SecurityPoli
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_compare_whole() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-        assert!(!constant_time_eq(b"", b"x"));
-        assert!(constant_time_eq(b"", b""));
-    }
-
     fn auth(hook: Option<Arc<Authenticate>>) -> Auth {
         let mut accounts = HashMap::new();
         accounts.insert(
@@ -226,8 +206,10 @@ mod tests {
 
     #[test]
     fn users_log_in_by_password_or_hook_and_are_forgotten_when_no_session_holds_them() {
-        let hook: Arc<Authenticate> =
-            Arc::new(|name: &str, password: &str| (password == "hook").then(|| User::new(name)));
+        let hook: Arc<Authenticate> = Arc::new(|credentials: &Credentials<'_>| {
+            let (name, password) = credentials.user_and_password()?;
+            (password == "hook").then(|| User::new(name))
+        });
         let auth = auth(Some(hook));
         let ada = log_in(&auth, "ada", "pw").expect("a configured user");
         assert_eq!(auth.user(&ada).map(|u| u.has_role("admin")), Some(true));

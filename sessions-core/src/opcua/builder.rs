@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::auth::Account;
-use super::server::{start, OpcUaError, OpcUaHandle};
+use super::config::Config;
+use super::error::OpcUaError;
+use super::server::{start, OpcUaHandle};
+use crate::host::Credentials;
 use crate::{Engine, User};
 
 /// The port the host listens on unless [`OpcUaHostBuilder::port`] says otherwise (the
@@ -24,11 +27,6 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100;
 /// The longest session timeout a client may ask for by default: a client that vanishes
 /// without closing its session (a dropped connection) holds it this long at most.
 pub const DEFAULT_MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The authentication hook: a user name and password (as the client sent them) to the
-/// [`User`] the session logs in, with their roles, or `None` to refuse the log-in
-/// (`BadUserAccessDenied`).
-pub type Authenticate = dyn Fn(&str, &str) -> Option<User> + Send + Sync;
 
 /// The OPC UA host: an OPC UA server (async-opcua) whose address space holds the exported
 /// methods and objects, and whose every session is a session of an [`Engine`]. Build one
@@ -51,7 +49,8 @@ impl OpcUaHost {
     ///     .host("0.0.0.0")
     ///     .port(4840)
     ///     .user("operator", "secret", ["operator"])
-    ///     .authenticate(|name, password| {
+    ///     .authenticate(|credentials| {
+    ///         let (name, password) = credentials.user_and_password()?;
     ///         (name == "admin" && password == "from-a-vault").then(|| User::new("admin").with_roles(["admin"]))
     ///     })
     ///     .start()
@@ -86,25 +85,6 @@ impl OpcUaHost {
 #[must_use = "a builder does nothing until `start` runs the server"]
 pub struct OpcUaHostBuilder {
     pub(super) config: Config,
-}
-
-/// What a started host was given.
-pub(super) struct Config {
-    pub engine: Engine,
-    pub host: String,
-    pub port: u16,
-    pub application_name: String,
-    pub application_uri: String,
-    pub accounts: HashMap<String, Account>,
-    pub authenticate: Option<Arc<Authenticate>>,
-    pub allow_anonymous: bool,
-    /// The server's certificate (DER) and private key (PEM).
-    pub certificate: Option<(PathBuf, PathBuf)>,
-    pub allow_unsecured: bool,
-    pub pki_dir: Option<PathBuf>,
-    pub trust_client_certificates: bool,
-    pub max_sessions: usize,
-    pub max_session_timeout: Duration,
 }
 
 impl OpcUaHostBuilder {
@@ -153,13 +133,14 @@ impl OpcUaHostBuilder {
         self
     }
 
-    /// The authentication hook for user names not given with [`user`](Self::user): it
-    /// gets the name and password a client sent and returns the [`User`] (with roles) its
-    /// session logs in, or `None` to refuse. It runs on the server's task for that
-    /// client's ActivateSession: keep it quick.
+    /// The authentication hook ([`host::Authenticate`](crate::host::Authenticate), the
+    /// shape every host takes) for user names not given with [`user`](Self::user): it gets
+    /// the [`Credentials`] a client sent (its user name and password) and returns the
+    /// [`User`] (with roles) its session logs in, or `None` to refuse. It runs on the
+    /// server's task for that client's ActivateSession: keep it quick.
     pub fn authenticate(
         mut self,
-        hook: impl Fn(&str, &str) -> Option<User> + Send + Sync + 'static,
+        hook: impl Fn(&Credentials<'_>) -> Option<User> + Send + Sync + 'static,
     ) -> OpcUaHostBuilder {
         self.config.authenticate = Some(Arc::new(hook));
         self

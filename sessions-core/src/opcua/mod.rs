@@ -17,7 +17,7 @@
 //! # }
 //! ```
 //!
-//! What a client sees (DESIGN.md, "Hosts → OPC UA"):
+//! What a client sees:
 //! - **The address space.** In the namespace `urn:sessions:methods`, an object `Methods`
 //!   in the Objects folder holds a Method node per exported free function, NodeId
 //!   `s=<name>`, browse name its name, description its doc comment. Its `InputArguments`
@@ -26,9 +26,9 @@
 //!   Each exported object (see [`Engine::export_object`](crate::Engine::export_object)) is
 //!   an Object node `s=<path>` in the Objects folder, with its methods
 //!   `s=<path>.<method>`; objects exported or dropped while the server runs appear and go
-//!   within 200 ms (the engine has no hook: the host polls
-//!   [`Engine::objects`](crate::Engine::objects), and looks again before any browse, and
-//!   before a call of a method it does not know yet).
+//!   at once: the host observes the engine's events
+//!   ([`EngineEvent::ObjectExported`](crate::host::EngineEvent::ObjectExported)), so an
+//!   object is browsable before `export_object` returns.
 //! - **Sessions.** Each OPC UA session is one session of the engine, opened when the OPC
 //!   UA session is activated and closed when it closes or expires (seen within 200 ms: a
 //!   sweep). A user name token logs that user in, with the roles the host gives them
@@ -43,15 +43,19 @@
 //! # Status codes
 //! | what happened | status | outputs |
 //! | --- | --- | --- |
-//! | the method ran, succeeded or failed | Good | return value, then out parameters (a failure's sentinels; the failure is logged) |
+//! | the method ran, succeeded or failed | Good | return value, then out parameters (a failure's sentinels; the failure is logged, and its reason is the call result's diagnostic info when the request asks for operation-level additional info) |
 //! | an argument of the wrong type | BadInvalidArgument | per-argument results: BadTypeMismatch (or BadInvalidArgument: out of range, JSON of the wrong shape) |
 //! | too few arguments | BadArgumentsMissing | |
 //! | too many arguments | BadTooManyArguments | |
 //! | no such method or object | BadMethodInvalid | |
 //! | the user lacks the method's role | BadUserAccessDenied | |
-//! | the method panicked (caught, logged) | BadInternalError | |
+//! | the method panicked (caught, logged), or its result cannot be written | BadInternalError | |
 //! | the application closed the session | BadSessionClosed | |
 //! | the engine opened no session (its `max_sessions`) | BadTooManySessions | |
+//!
+//! The status is decided by the answer's types ([`host::Answer`](crate::host::Answer),
+//! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
+//! `panicked: …` answers Good with its sentinels.
 //!
 //! # Data types
 //! | Rust | OPC UA |
@@ -82,6 +86,8 @@
 mod address_space;
 mod auth;
 mod builder;
+mod config;
+mod error;
 mod node_manager;
 mod server;
 mod sessions;
@@ -90,8 +96,9 @@ mod types;
 
 pub use address_space::{METHODS_OBJECT, NAMESPACE_URI};
 pub use builder::{
-    Authenticate, OpcUaHost, OpcUaHostBuilder, DEFAULT_APPLICATION_NAME, DEFAULT_APPLICATION_URI,
+    OpcUaHost, OpcUaHostBuilder, DEFAULT_APPLICATION_NAME, DEFAULT_APPLICATION_URI,
     DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_TIMEOUT, DEFAULT_PORT,
 };
-pub use server::{OpcUaError, OpcUaHandle};
+pub use error::OpcUaError;
+pub use server::OpcUaHandle;
 pub use sessions::SWEEP_INTERVAL;

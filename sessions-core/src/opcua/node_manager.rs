@@ -1,8 +1,8 @@
 //! The host's node manager: async-opcua's in-memory node manager over the address space of
 //! `address_space.rs`, whose `call` runs each Method node's exported method in the caller's
 //! session, and a thin wrapper around it that sees every session activation (to open the
-//! session, `sessions.rs`) and keeps the exported objects' nodes up to date before a browse
-//! or a call.
+//! session, `sessions.rs`). The exported objects' nodes are kept up to date by the engine's
+//! events (`server.rs`), as each object is exported or dropped.
 //!
 //! async-opcua checks before `call` that the method is a component of the object, that the
 //! user may execute it (`AuthManager::is_user_executable`, `auth.rs`) and that there are not
@@ -27,14 +27,15 @@ use opcua::server::node_manager::{
 use opcua::server::CreateMonitoredItem;
 use opcua::sync::RwLock;
 use opcua::types::{
-    ExpandedNodeId, MonitoringMode, NodeId, ReadAnnotationDataDetails, ReadAtTimeDetails,
-    ReadEventDetails, ReadProcessedDetails, ReadRawModifiedDetails, StatusCode, TimestampsToReturn,
-    Variant,
+    DiagnosticBits, DiagnosticInfo, ExpandedNodeId, MonitoringMode, NodeId,
+    ReadAnnotationDataDetails, ReadAtTimeDetails, ReadEventDetails, ReadProcessedDetails,
+    ReadRawModifiedDetails, StatusCode, TimestampsToReturn, UAString, Variant,
 };
 
 use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
 use super::sessions::OpcSessions;
-use super::status::{outcome_refusal, refusal, Refusal};
+use super::status::{answer_refusal, Refusal};
+use crate::host::{Answer, Call};
 use crate::{Engine, Session};
 
 /// The name async-opcua knows the host's node manager by.
@@ -50,7 +51,8 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    /// Brings the exported objects' nodes up to date.
+    /// Brings the exported objects' nodes up to date: at start, and at each object exported
+    /// or dropped (the engine's events).
     pub fn sync_objects(&self) {
         if let Some(space) = self.space.get() {
             self.nodes.sync_objects(&self.engine, space);
@@ -179,28 +181,37 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
         call.set_argument_error(results);
         return;
     }
-    let outcome = match session.call_async(&target.name, args).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);
-            match refusal(&error, given, index_of) {
-                Refusal::Status(status) => {
-                    if status == StatusCode::BadInternalError
-                        || status == StatusCode::BadConfigurationError
-                    {
-                        tracing::error!(method = %target.name, %error, "OPC UA call refused by the host");
-                    }
-                    call.set_status(status);
+    let answer = Call::new(&target.name, args)
+        .in_session(Some(session))
+        .run()
+        .await;
+    let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);
+    if let Some(reason) = failure_text(&answer) {
+        give_reason(call, reason);
+    }
+    let outcome = match (answer_refusal(&answer, given, index_of), answer) {
+        (None, Answer::Ran(outcome)) => outcome,
+        (Some(Refusal::Status(status)), answer) => {
+            if let Answer::NotRun(error) = &answer {
+                if status == StatusCode::BadInternalError
+                    || status == StatusCode::BadConfigurationError
+                {
+                    tracing::error!(method = %target.name, %error, "OPC UA call refused by the host");
                 }
-                Refusal::Arguments(results) => call.set_argument_error(results),
             }
+            call.set_status(status);
+            return;
+        }
+        (Some(Refusal::Arguments(results)), _) => {
+            call.set_argument_error(results);
+            return;
+        }
+        // `answer_refusal` is `None` only for a call that ran.
+        (None, Answer::NotRun(_)) => {
+            call.set_status(StatusCode::BadInternalError);
             return;
         }
     };
-    if let Some(status) = outcome_refusal(&outcome, target.info.role()) {
-        call.set_status(status);
-        return;
-    }
     // Good, succeeded or failed: a failure has its sentinels in the outputs, and was logged
     // by the core (what an Optix client sees).
     let mut outputs: Vec<Variant> = Vec::with_capacity(target.outs.len() + 1);
@@ -224,24 +235,34 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
     call.set_status(StatusCode::Good);
 }
 
-/// The in-memory node manager, seen through: it opens a session at each activation and
-/// syncs the exported objects before a browse or a call.
+/// Why a call failed or could not be made, in words, if it did.
+fn failure_text(answer: &Answer) -> Option<String> {
+    match answer {
+        Answer::Ran(outcome) => outcome.error.clone(),
+        Answer::NotRun(error) => Some(error.to_string()),
+    }
+}
+
+/// Gives the client the reason of a failed call as the call result's diagnostic info
+/// (`additionalInfo`), when its request asked for operation-level additional info; the
+/// status and outputs are unchanged (a failed method still answers Good with its sentinels).
+fn give_reason(call: &mut MethodCall, reason: String) {
+    if !call
+        .diagnostic_bits()
+        .contains(DiagnosticBits::OPERATIONAL_LEVEL_ADDITIONAL_INFO)
+    {
+        return;
+    }
+    call.set_diagnostic_info(DiagnosticInfo {
+        additional_info: Some(UAString::from(reason)),
+        ..DiagnosticInfo::default()
+    });
+}
+
+/// The in-memory node manager, seen through: it opens a session at each activation.
 struct HostNodeManager {
     inner: Arc<InMemoryNodeManager<MethodsImpl>>,
     shared: Arc<Shared>,
-}
-
-impl HostNodeManager {
-    /// Syncs the objects when a call names a Method node of this namespace that is not
-    /// known: an object exported since the last sweep.
-    fn sync_for<'a>(&self, mut nodes: impl Iterator<Item = &'a NodeId>) {
-        let namespace = self.shared.nodes.namespace();
-        let unknown =
-            nodes.any(|node| node.namespace == namespace && !self.shared.nodes.has_target(node));
-        if unknown {
-            self.shared.sync_objects();
-        }
-    }
 }
 
 #[async_trait]
@@ -375,7 +396,6 @@ impl NodeManager for HostNodeManager {
         context: &RequestContext,
         nodes_to_browse: &mut [BrowseNode],
     ) -> Result<(), StatusCode> {
-        self.shared.sync_objects();
         self.inner.browse(context, nodes_to_browse).await
     }
 
@@ -384,7 +404,6 @@ impl NodeManager for HostNodeManager {
         context: &RequestContext,
         nodes: &mut [&mut BrowsePathItem],
     ) -> Result<(), StatusCode> {
-        self.shared.sync_objects();
         self.inner
             .translate_browse_paths_to_node_ids(context, nodes)
             .await
@@ -448,7 +467,6 @@ impl NodeManager for HostNodeManager {
         context: &RequestContext,
         methods_to_call: &mut [&mut MethodCall],
     ) -> Result<(), StatusCode> {
-        self.sync_for(methods_to_call.iter().map(|call| call.method_id()));
         self.inner.call(context, methods_to_call).await
     }
 

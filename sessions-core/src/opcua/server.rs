@@ -1,6 +1,7 @@
 //! Starting the server: the endpoints, async-opcua's server with the host's authenticator
-//! and node manager, the listener, and the background task that closes the sessions of
-//! closed OPC UA sessions and keeps the exported objects' nodes up to date; and the
+//! and node manager, the listener, the background task that closes the sessions of closed
+//! OPC UA sessions, and the engine observer that keeps the exported objects' nodes up to
+//! date; and the
 //! [`OpcUaHandle`] that stops it all.
 
 use std::net::SocketAddr;
@@ -15,30 +16,11 @@ use tokio::task::JoinHandle;
 
 use super::address_space::{MethodNodes, NAMESPACE_URI};
 use super::auth::{Auth, PASSWORD_POLICY_WITH_CERTIFICATE};
-use super::builder::Config;
+use super::config::Config;
+use super::error::OpcUaError;
 use super::node_manager::{Builder, Shared};
 use super::sessions::{OpcSessions, SWEEP_INTERVAL};
-
-/// Why the host could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OpcUaError {
-    /// The address could not be bound (in use, not this machine's, no permission).
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        /// `host:port` as configured.
-        address: String,
-        /// What the system said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The settings do not make a server.
-    #[error("the OPC UA host's settings do not make a server: {0}")]
-    Config(String),
-    /// The server stopped with an error.
-    #[error("the OPC UA server stopped: {0}")]
-    Server(String),
-}
+use crate::host::{EngineEvent, ObserverHandle};
 
 /// A running OPC UA host. [`shutdown`](Self::shutdown) stops it and closes its sessions;
 /// dropping the handle stops it too (without waiting).
@@ -50,6 +32,8 @@ pub struct OpcUaHandle {
     server: Option<JoinHandle<Result<(), String>>>,
     sweeper: Option<JoinHandle<()>>,
     sessions: Arc<OpcSessions>,
+    /// The engine tells the host of objects exported and dropped while this lives.
+    _objects: ObserverHandle,
 }
 
 impl OpcUaHandle {
@@ -243,6 +227,16 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         builder = builder.add_endpoint(id, endpoint);
     }
     let (server, handle) = builder.build().map_err(OpcUaError::Config)?;
+    // Each object exported or dropped is in the address space before `export_object` (or
+    // the handle's drop) returns: the engine tells, on the thread that changed it.
+    let objects = {
+        let shared = Arc::clone(&shared);
+        config.engine.observe(move |event: &EngineEvent<'_>| {
+            if let EngineEvent::ObjectExported { .. } | EngineEvent::ObjectDropped { .. } = event {
+                shared.sync_objects();
+            }
+        })
+    };
     let server = tokio::spawn(server.run_with(listener));
 
     let sweeper = {
@@ -256,7 +250,6 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
                     () = server_handle.token().cancelled() => break,
                     _ = tick.tick() => {
                         shared.sessions.sweep();
-                        shared.sync_objects();
                     }
                 }
             }
@@ -270,5 +263,6 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         server: Some(server),
         sweeper: Some(sweeper),
         sessions,
+        _objects: objects,
     })
 }

@@ -1,21 +1,22 @@
-//! What an OPC UA client gets back for a call: the status code of a refusal
-//! ([`CallError`]) or of an outcome, as DESIGN.md ("Hosts → OPC UA") sets them.
+//! What an OPC UA client gets back for a call: the host's mapping of an
+//! [`Answer`] to status codes, decided by the answer's types alone (never by its text).
 //!
 //! | what happened | status | outputs |
 //! | --- | --- | --- |
-//! | the method ran (succeeded or failed) | Good | return value, then out parameters (sentinels on failure; the failure is logged by the core) |
+//! | the method ran (succeeded or failed) | Good | return value, then out parameters (sentinels on failure; the failure is logged by the core, and its reason is the call's diagnostic info when the client asks for it) |
 //! | an argument of the wrong type | BadInvalidArgument | none; per-argument results name it |
 //! | too few arguments | BadArgumentsMissing | none |
 //! | too many arguments | BadTooManyArguments | none |
 //! | no such method (or object) | BadMethodInvalid | none |
 //! | the user lacks the method's role | BadUserAccessDenied | none |
-//! | the method panicked | BadInternalError | none |
+//! | the method panicked, or its result cannot be written | BadInternalError | none |
 //! | the session was closed by the application | BadSessionClosed | none |
 //! | two methods share the name | BadConfigurationError | none |
 
 use opcua::types::StatusCode;
 
-use crate::{CallError, CallOutcome, SessionError};
+use crate::host::Answer;
+use crate::{CallError, CallOutcome, Failure, SessionError};
 
 /// Why a call was answered without outputs: a status, and for a bad argument the
 /// per-argument results.
@@ -56,23 +57,34 @@ pub(super) fn refusal(
     })
 }
 
-/// The refusal that a call that ran stands for: a panic (BadInternalError) or the role check
-/// at the boundary (BadUserAccessDenied); `None` for a success or an ordinary failure, which
-/// answer Good with the outputs.
-pub(super) fn outcome_refusal(outcome: &CallOutcome, role: Option<&str>) -> Option<StatusCode> {
-    let error = outcome.error.as_deref()?;
-    // Every host call reports a panic with this text (see `methods/outcome.rs`).
-    if error.starts_with("panicked: ") {
-        return Some(StatusCode::BadInternalError);
+/// What a call that ran answers: Good with its outputs (`Ok`; a failed method's sentinels
+/// are in them), or a status without outputs (`Err`).
+pub(super) fn ran(outcome: &CallOutcome) -> Result<(), StatusCode> {
+    match outcome.failure() {
+        None => Ok(()),
+        // What an Optix client expects of a method that failed: Good, and the sentinels.
+        Some(Failure::Method(_)) => Ok(()),
+        Some(Failure::Refused(SessionError::Forbidden { .. } | SessionError::NoContext)) => {
+            Err(StatusCode::BadUserAccessDenied)
+        }
+        // Refused for another reason (`engine = "…"` naming no engine): the method's failure
+        // path, sentinels written.
+        Some(Failure::Refused(_)) => Ok(()),
+        Some(Failure::Panicked(_) | Failure::Unsendable(_)) => Err(StatusCode::BadInternalError),
     }
-    let forbidden = role.is_some_and(|role| {
-        error
-            == SessionError::Forbidden {
-                role: role.to_owned(),
-            }
-            .to_string()
-    });
-    forbidden.then_some(StatusCode::BadUserAccessDenied)
+}
+
+/// The refusal of a call that could not be made, or `None` when it ran: see [`refusal`]
+/// and [`ran`].
+pub(super) fn answer_refusal(
+    answer: &Answer,
+    given: usize,
+    index_of: impl Fn(&str) -> Option<usize>,
+) -> Option<Refusal> {
+    match answer {
+        Answer::Ran(outcome) => ran(outcome).err().map(Refusal::Status),
+        Answer::NotRun(error) => Some(refusal(error, given, index_of)),
+    }
 }
 
 #[cfg(test)]
@@ -116,24 +128,21 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_and_a_forbidden_call_are_not_good() {
-        let failed = |error: &str| CallOutcome {
-            value: crate::Value::Null,
-            outs: Vec::new(),
-            error: Some(error.to_owned()),
-        };
+    fn a_panic_and_a_forbidden_call_are_not_good_by_type_not_text() {
+        let failed = |failure: Failure| CallOutcome::failed(failure, Vec::new());
         assert_eq!(
-            outcome_refusal(&failed("panicked: boom"), None),
-            Some(StatusCode::BadInternalError)
+            ran(&failed(Failure::Panicked("boom".into()))),
+            Err(StatusCode::BadInternalError)
         );
         let forbidden = SessionError::Forbidden {
             role: "admin".into(),
-        }
-        .to_string();
+        };
         assert_eq!(
-            outcome_refusal(&failed(&forbidden), Some("admin")),
-            Some(StatusCode::BadUserAccessDenied)
+            ran(&failed(Failure::Refused(forbidden))),
+            Err(StatusCode::BadUserAccessDenied)
         );
-        assert_eq!(outcome_refusal(&failed("disk full"), Some("admin")), None);
+        assert_eq!(ran(&failed(Failure::Method("disk full".into()))), Ok(()));
+        // A method's own error that reads like a panic is a method failure.
+        assert_eq!(ran(&failed(Failure::Method("panicked: no".into()))), Ok(()));
     }
 }

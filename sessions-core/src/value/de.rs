@@ -6,16 +6,15 @@
 //! found; each array element and map entry adds its place to the error's path.
 
 use std::borrow::Cow;
-use std::fmt::Display;
 use std::num::IntErrorKind;
 use std::str::FromStr;
 
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, EnumAccess, Expected, IntoDeserializer, MapAccess,
-    SeqAccess, Unexpected, VariantAccess, Visitor,
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
 };
 
-use super::error::describe;
+use super::error::{describe, expecting, mismatch, out_of_range, quoted};
 use super::{Value, ValueError};
 
 /// Converts a [`Value`] into any `T: Deserialize`, like `serde_json::from_value`.
@@ -47,99 +46,6 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
         .map_err(|err| err.top_level(std::any::type_name::<T>()))
 }
 
-impl de::Error for ValueError {
-    fn custom<T: Display>(msg: T) -> Self {
-        // What was found and expected is filled in by the deserializer that called the
-        // visitor which raised it.
-        ValueError::found("", String::new()).because(msg)
-    }
-
-    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ValueError::found(exp.to_string(), unexpected(&unexp))
-    }
-
-    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ValueError::found(exp.to_string(), unexpected(&unexp))
-    }
-
-    fn invalid_length(len: usize, exp: &dyn Expected) -> Self {
-        ValueError::found(exp.to_string(), format!("{len} elements"))
-    }
-
-    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        ValueError::found(one_of(expected), format!("the variant {}", quoted(variant)))
-    }
-
-    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        ValueError::found(one_of(expected), format!("the field {}", quoted(field)))
-    }
-
-    fn missing_field(field: &'static str) -> Self {
-        ValueError::found("a value", "nothing".to_owned())
-            .because("missing field")
-            .at_key(field)
-    }
-
-    fn duplicate_field(field: &'static str) -> Self {
-        ValueError::found(format!("field `{field}` once"), "it twice".to_owned())
-    }
-}
-
-/// `one of `a`, `b``, or `nothing` for an empty list.
-fn one_of(names: &[&str]) -> String {
-    match names {
-        [] => "nothing".to_owned(),
-        [one] => format!("`{one}`"),
-        _ => {
-            let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-            format!("one of {}", names.join(", "))
-        }
-    }
-}
-
-/// A string as an error shows it: quoted, cut when long.
-fn quoted(text: &str) -> String {
-    describe(&Value::String(text.to_owned()))
-        .trim_start_matches("string ")
-        .to_owned()
-}
-
-/// What a visitor found, as [`describe`] would write it.
-fn unexpected(unexp: &Unexpected<'_>) -> String {
-    match *unexp {
-        Unexpected::Bool(b) => describe(&Value::Bool(b)),
-        Unexpected::Unsigned(n) => describe(&super::ser::canonical_u64(n)),
-        Unexpected::Signed(n) => describe(&Value::Int(n)),
-        Unexpected::Float(x) => describe(&Value::Float(x)),
-        Unexpected::Char(c) => describe(&Value::String(c.to_string())),
-        Unexpected::Str(s) => format!("string {}", quoted(s)),
-        Unexpected::Bytes(b) => format!("bytes ({} bytes)", b.len()),
-        Unexpected::Unit => "null".to_owned(),
-        Unexpected::Option => "an option".to_owned(),
-        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
-        Unexpected::Seq => "array".to_owned(),
-        Unexpected::Map => "map".to_owned(),
-        Unexpected::Enum => "an enum".to_owned(),
-        Unexpected::UnitVariant => "a unit variant".to_owned(),
-        Unexpected::NewtypeVariant => "a newtype variant".to_owned(),
-        Unexpected::TupleVariant => "a tuple variant".to_owned(),
-        Unexpected::StructVariant => "a struct variant".to_owned(),
-        Unexpected::Other(other) => other.to_owned(),
-    }
-}
-
-/// What a visitor expects: `a sequence`, `struct Point`, `u8`.
-fn expecting<'de, V: Visitor<'de>>(visitor: &V) -> String {
-    let expected: &dyn Expected = visitor;
-    expected.to_string()
-}
-
-/// A value that is not what `visitor` expects.
-#[cold]
-fn mismatch<'de, V: Visitor<'de>>(visitor: &V, value: &Value) -> ValueError {
-    ValueError::new(expecting(visitor), value)
-}
-
 /// Fills in, on an error a visitor raised with only a message, what was found.
 fn fill<T>(result: Result<T, ValueError>, found: impl FnOnce() -> String) -> Result<T, ValueError> {
     result.map_err(|err| {
@@ -150,11 +56,6 @@ fn fill<T>(result: Result<T, ValueError>, found: impl FnOnce() -> String) -> Res
         };
         err.or_expected(|| "a valid value".to_owned())
     })
-}
-
-#[cold]
-fn out_of_range(expected: &'static str, value: &Value) -> ValueError {
-    ValueError::new(expected, value).because(format_args!("out of range for {expected}"))
 }
 
 /// `n` as a `T`, if it is in `T`'s range.

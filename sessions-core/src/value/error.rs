@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use serde::de::{self, Expected, Unexpected, Visitor};
+
 use super::display::Quoted;
 use super::Value;
 
@@ -324,6 +326,106 @@ impl fmt::Write for Truncating<'_> {
         }
         Ok(())
     }
+}
+
+// What serde's deserializers and the crate's own say of a value they could not take.
+
+impl de::Error for ValueError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        // What was found and expected is filled in by the deserializer that called the
+        // visitor which raised it.
+        ValueError::found("", String::new()).because(msg)
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        ValueError::found(exp.to_string(), unexpected(&unexp))
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        ValueError::found(exp.to_string(), unexpected(&unexp))
+    }
+
+    fn invalid_length(len: usize, exp: &dyn Expected) -> Self {
+        ValueError::found(exp.to_string(), format!("{len} elements"))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        ValueError::found(one_of(expected), format!("the variant {}", quoted(variant)))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        ValueError::found(one_of(expected), format!("the field {}", quoted(field)))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        ValueError::found("a value", "nothing".to_owned())
+            .because("missing field")
+            .at_key(field)
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        ValueError::found(format!("field `{field}` once"), "it twice".to_owned())
+    }
+}
+
+/// `one of `a`, `b``, or `nothing` for an empty list.
+fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => "nothing".to_owned(),
+        [one] => format!("`{one}`"),
+        _ => {
+            let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+            format!("one of {}", names.join(", "))
+        }
+    }
+}
+
+/// A string as an error shows it: quoted, cut when long.
+pub(super) fn quoted(text: &str) -> String {
+    describe(&Value::String(text.to_owned()))
+        .trim_start_matches("string ")
+        .to_owned()
+}
+
+/// What a visitor found, as [`describe`] would write it.
+fn unexpected(unexp: &Unexpected<'_>) -> String {
+    match *unexp {
+        Unexpected::Bool(b) => describe(&Value::Bool(b)),
+        Unexpected::Unsigned(n) => describe(&i64::try_from(n).map_or(Value::UInt(n), Value::Int)),
+        Unexpected::Signed(n) => describe(&Value::Int(n)),
+        Unexpected::Float(x) => describe(&Value::Float(x)),
+        Unexpected::Char(c) => describe(&Value::String(c.to_string())),
+        Unexpected::Str(s) => format!("string {}", quoted(s)),
+        Unexpected::Bytes(b) => format!("bytes ({} bytes)", b.len()),
+        Unexpected::Unit => "null".to_owned(),
+        Unexpected::Option => "an option".to_owned(),
+        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
+        Unexpected::Seq => "array".to_owned(),
+        Unexpected::Map => "map".to_owned(),
+        Unexpected::Enum => "an enum".to_owned(),
+        Unexpected::UnitVariant => "a unit variant".to_owned(),
+        Unexpected::NewtypeVariant => "a newtype variant".to_owned(),
+        Unexpected::TupleVariant => "a tuple variant".to_owned(),
+        Unexpected::StructVariant => "a struct variant".to_owned(),
+        Unexpected::Other(other) => other.to_owned(),
+    }
+}
+
+/// What a visitor expects: `a sequence`, `struct Point`, `u8`.
+pub(super) fn expecting<'de, V: Visitor<'de>>(visitor: &V) -> String {
+    let expected: &dyn Expected = visitor;
+    expected.to_string()
+}
+
+/// A value that is not what `visitor` expects.
+#[cold]
+pub(super) fn mismatch<'de, V: Visitor<'de>>(visitor: &V, value: &Value) -> ValueError {
+    ValueError::new(expecting(visitor), value)
+}
+
+#[cold]
+pub(super) fn out_of_range(expected: &'static str, value: &Value) -> ValueError {
+    ValueError::new(expected, value).because(format_args!("out of range for {expected}"))
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::request::Parts;
 use axum::Router;
 
+use super::config::Config;
+use crate::host::Credentials;
 use crate::{Engine, User};
 
 /// The base path the host's routes live under unless [`WebHostBuilder::base_path`] says
@@ -23,10 +24,6 @@ pub const DEFAULT_MAX_IN_FLIGHT_CALLS: usize = 32;
 pub const DEFAULT_MAX_TABS_PER_CLIENT: usize = 32;
 /// How often the host pings a quiet tab by default.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(20);
-
-/// The authentication hook: turns a request's parts (a header, a cookie) into the user of
-/// the tab's session, or `None` for an anonymous one.
-pub type Authenticate = dyn Fn(&Parts) -> Option<User> + Send + Sync;
 
 /// The web host: an axum [`Router`] that makes every browser tab a session of an
 /// [`Engine`] and serves the exported methods over JSON-RPC 2.0. Build one with
@@ -50,10 +47,8 @@ impl WebHost {
     ///     .allow_origin("https://hmi.example.com")
     ///     .secure_cookies(true)
     ///     .grace_period(Duration::from_secs(10))
-    ///     .authenticate(|request| {
-    ///         let name = request.headers.get("x-remote-user")?.to_str().ok()?;
-    ///         Some(User::new(name))
-    ///     })
+    ///     // The user a trusted reverse proxy names (the `host::Credentials` shape).
+    ///     .authenticate(|credentials| credentials.header("x-remote-user").map(User::new))
     ///     .build();
     /// # drop(app);
     /// # Ok::<(), sessions_core::SessionError>(())
@@ -80,20 +75,6 @@ impl WebHost {
 #[must_use = "a builder does nothing until `build` gives the router to mount"]
 pub struct WebHostBuilder {
     config: Config,
-}
-
-/// What a built host was given: read by every request and socket.
-pub(super) struct Config {
-    pub engine: Engine,
-    pub base_path: String,
-    pub allowed_origins: Vec<String>,
-    pub secure_cookies: bool,
-    pub grace_period: Duration,
-    pub max_message_bytes: usize,
-    pub max_in_flight_calls: usize,
-    pub max_tabs_per_client: usize,
-    pub heartbeat: Duration,
-    pub authenticate: Option<Arc<Authenticate>>,
 }
 
 impl WebHostBuilder {
@@ -169,12 +150,14 @@ impl WebHostBuilder {
         self
     }
 
-    /// The authentication hook: it sees each WebSocket upgrade's request parts (headers,
-    /// cookies, URI) and gives the user the tab's session starts with, or `None` for an
-    /// anonymous one (which may still call a `Login` method).
+    /// The authentication hook ([`host::Authenticate`](crate::host::Authenticate), the
+    /// shape every host takes): it sees each WebSocket upgrade's
+    /// [`Credentials`] (its headers, and its peer address when the server
+    /// was served with `into_make_service_with_connect_info`) and gives the user the tab's
+    /// session starts with, or `None` for an anonymous one.
     pub fn authenticate(
         mut self,
-        hook: impl Fn(&Parts) -> Option<User> + Send + Sync + 'static,
+        hook: impl Fn(&Credentials<'_>) -> Option<User> + Send + Sync + 'static,
     ) -> WebHostBuilder {
         self.config.authenticate = Some(Arc::new(hook));
         self

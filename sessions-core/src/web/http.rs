@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_or_new, secret_of, set_client_cookie};
 use super::origin::origin_allowed;
-use super::routes::Host;
-use super::rpc::{answer, error_response, CallIn, INVALID_REQUEST, PARSE_ERROR};
+use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
+use super::state::Host;
+use super::wire::error_response;
 use crate::{methods, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
@@ -21,9 +22,6 @@ pub const SESSION_HEADER: &str = "sessions-session";
 /// The module that pages import: `connect()`, `call(name, params)`, `on(topic, fn)`, and
 /// reconnection with resume.
 const CLIENT_JS: &str = include_str!("client.js");
-
-/// -32001: the session named by the header is not one of this client's open sessions.
-const SESSION_GONE: i32 = -32001;
 
 /// `POST {base}/rpc`: one JSON-RPC message, run in the session the `Sessions-Session`
 /// header names when the request's client cookie owns it, with no session current when
@@ -57,12 +55,7 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
     let answer = match named_session(&parts.headers, &host) {
         Named::None => answer(text, CallIn::NoSession).await,
         Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
-        Named::NotOwned => Some(error_response(
-            None,
-            SESSION_GONE,
-            "the Sessions-Session header names no open session of this client",
-            None::<()>,
-        )),
+        Named::NotOwned => answer(text, CallIn::Gone).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

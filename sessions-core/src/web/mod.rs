@@ -15,7 +15,7 @@
 //! # }
 //! ```
 //!
-//! What a browser sees (the wire format is in DESIGN.md, "Hosts → Web"):
+//! What a browser sees:
 //! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
 //!   random bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured). The browser's
 //!   [`ClientId`](crate::ClientId), shared by its tabs and told to the page, is a keyed hash
@@ -42,10 +42,15 @@
 //! | -32600 | not a JSON-RPC 2.0 request (or a POST body over the size limit) |
 //! | -32601 | no such method, or no object at that path |
 //! | -32602 | wrong arguments: count, type, name |
-//! | -32603 | the method panicked (caught and logged) |
+//! | -32603 | the method panicked (caught and logged), or its result could not be written |
 //! | -32000 | the method failed: `data.outs` holds its out parameters, sentinels written |
-//! | -32001 | the session is gone (closed, or not this client's) |
+//! | -32001 | no session for the call: the session is gone (closed, or not this client's), or a method that runs only in a session was called without one (a POST with no `Sessions-Session` header) |
+//! | -32004 | forbidden: the method's role refused the call; `data.outs` holds the sentinels |
 //! | -32005 | the tab has as many calls running as the host allows |
+//!
+//! The code is decided by the answer's types ([`host::Answer`](crate::host::Answer),
+//! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
+//! `panicked: …` is a method failure, -32000.
 //!
 //! # Guards
 //! WebSocket upgrades and POSTs from another origin are refused (HTTP 403) unless allowed
@@ -56,6 +61,7 @@
 //! compared in constant time and only for the browser that got it.
 
 mod builder;
+mod config;
 mod cookie;
 mod http;
 mod origin;
@@ -63,13 +69,17 @@ mod replay;
 mod routes;
 mod rpc;
 mod socket;
+mod state;
 mod tabs;
+mod wire;
 
 pub use builder::{
-    Authenticate, WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD,
-    DEFAULT_HEARTBEAT, DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES,
-    DEFAULT_MAX_TABS_PER_CLIENT,
+    WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT,
+    DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::CLIENT_COOKIE;
 pub use http::SESSION_HEADER;
-pub use rpc::{INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, TOO_MANY_CALLS};
+pub use rpc::{
+    FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, SESSION_GONE,
+    TOO_MANY_CALLS,
+};

@@ -5,16 +5,11 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::builder::Config;
+use super::config::Config;
 use super::http::{client_js, openrpc, rpc};
 use super::socket::upgrade;
+use super::state::Host;
 use super::tabs::Tabs;
-
-/// What every request and socket of one host shares.
-pub(super) struct Host {
-    pub config: Config,
-    pub tabs: Arc<Tabs>,
-}
 
 pub(super) fn router(config: Config) -> Router {
     let base = config.base_path.clone();

@@ -1,37 +1,48 @@
 //! JSON-RPC 2.0 over the host: one message (a request, a notification or a batch) in, the
-//! response text out, each call run in the given session. The WebSocket and `POST {base}/rpc`
-//! share it, so both speak exactly the same protocol.
-//!
-//! Codes: -32700 parse error, -32600 invalid request, -32601 unknown method, -32602 bad
-//! arguments, -32603 the method panicked, -32000 the method failed (`data.outs` holds its
-//! out parameters, sentinels written), -32001 the session is gone; the others of
-//! [`CallError::code`](crate::CallError::code).
+//! response text out, each call run through the host boundary ([`Call`]) in the given
+//! session, and its [`Answer`] mapped to the wire in one exhaustive `match`
+//! ([`answer_text`]). The WebSocket and `POST {base}/rpc` share it, so both speak exactly
+//! the same protocol.
 
-use std::borrow::Cow;
-
-use serde::de::IgnoredAny;
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::error::Category;
 use serde_json::value::RawValue;
 
-use crate::{methods, Args, CallOutcome, Session, Value};
+use super::wire::{error_response, success, valid_id, FailureData, Request};
+use crate::host::{Answer, Call};
+use crate::methods::OutsMap;
+use crate::{Args, Failure, Session, SessionError};
 
 /// Invalid JSON.
 pub const PARSE_ERROR: i32 = -32700;
 /// Valid JSON, but not a JSON-RPC 2.0 request.
 pub const INVALID_REQUEST: i32 = -32600;
-/// The method panicked; the panic was caught and logged.
+/// The method panicked (caught and logged), or its result could not be written.
 pub const INTERNAL_ERROR: i32 = -32603;
 /// The method ran and failed: `data.outs` holds its out parameters (sentinels written).
 pub const METHOD_FAILED: i32 = -32000;
+/// The call has no session to run in: the tab's session is gone, the `Sessions-Session`
+/// header names none of this browser's, or a method that runs only in a session was called
+/// with none.
+pub const SESSION_GONE: i32 = -32001;
+/// The method's role refused the call (the session's user lacks it); it did not run.
+/// `data.outs` holds its out parameters' sentinels.
+pub const FORBIDDEN: i32 = -32004;
 /// The call was refused because the tab has as many calls running as the host allows.
 pub const TOO_MANY_CALLS: i32 = -32005;
 
-/// Where the calls of one message run: in a session, or with none current.
+/// Where the calls of one message run, or why none of them does.
 #[derive(Clone, Copy)]
 pub(super) enum CallIn<'a> {
+    /// In this session (a tab's, or the one a POST's header names).
     Session(&'a Session),
+    /// With no session current (a POST without the header).
     NoSession,
+    /// Nowhere: every request of the message is answered -32001 with its id (a POST whose
+    /// header names no session of its client).
+    Gone,
+    /// Nowhere: every request is answered -32005 with its id (the tab has this many calls
+    /// running already).
+    Busy(usize),
 }
 
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
@@ -42,14 +53,14 @@ pub(super) async fn answer(text: &str, call_in: CallIn<'_>) -> Option<String> {
     }
     match serde_json::from_str::<Request<'_>>(text) {
         Ok(request) => answer_one(request, call_in).await,
-        Err(error) => Some(unreadable(text, &error)),
+        Err(error) => Some(unreadable(&error)),
     }
 }
 
 async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
-        Err(error) => return Some(unreadable(text, &error)),
+        Err(error) => return Some(unreadable(&error)),
     };
     if items.is_empty() {
         return Some(error_response(
@@ -65,7 +76,7 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
     for item in items {
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
             Ok(request) => answer_one(request, call_in).await,
-            Err(error) => Some(invalid(&error)),
+            Err(error) => Some(unreadable(&error)),
         };
         responses.extend(response);
     }
@@ -75,221 +86,111 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
     Some(format!("[{}]", responses.join(",")))
 }
 
-/// The answer to a message that did not read as a request: -32700 when it is not JSON at
-/// all, else -32600.
+/// The answer to a message that did not read as a request: -32700 when it is not JSON
+/// (serde's own category of the error says so), else -32600.
 #[cold]
-fn unreadable(text: &str, error: &serde_json::Error) -> String {
-    if serde_json::from_str::<IgnoredAny>(text).is_err() {
-        return error_response(None, PARSE_ERROR, &format!("not JSON: {error}"), None::<()>);
-    }
-    invalid(error)
-}
-
-#[cold]
-fn invalid(error: &serde_json::Error) -> String {
-    error_response(
-        None,
-        INVALID_REQUEST,
-        &format!("not a JSON-RPC 2.0 request: {error}"),
-        None::<()>,
-    )
-}
-
-/// One request object, as sent. Fields are checked after reading, so that an invalid
-/// request with a readable `id` is answered with that id.
-#[derive(Deserialize)]
-struct Request<'a> {
-    #[serde(default, borrow)]
-    jsonrpc: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    method: Option<Cow<'a, str>>,
-    #[serde(default)]
-    params: Option<Value>,
-    /// `None` when absent (a notification); `Some("null")` when sent as `null`.
-    #[serde(default, borrow, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-}
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
+fn unreadable(error: &serde_json::Error) -> String {
+    let (code, what) = match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => (PARSE_ERROR, "not JSON"),
+        Category::Data => (INVALID_REQUEST, "not a JSON-RPC 2.0 request"),
+    };
+    error_response(None, code, &format!("{what}: {error}"), None::<()>)
 }
 
 async fn answer_one(request: Request<'_>, call_in: CallIn<'_>) -> Option<String> {
     let id = request.id;
-    if let Some(id) = id {
-        let first = id.get().as_bytes().first().copied().unwrap_or(b' ');
-        if !matches!(first, b'"' | b'-' | b'0'..=b'9' | b'n') {
-            return Some(error_response(
-                None,
-                INVALID_REQUEST,
-                "`id` must be a string, a number or null",
-                None::<()>,
-            ));
-        }
+    if id.is_some_and(|id| !valid_id(id)) {
+        return Some(error_response(
+            None,
+            INVALID_REQUEST,
+            "`id` must be a string, a number or null",
+            None::<()>,
+        ));
     }
     if request.jsonrpc.as_deref() != Some("2.0") {
-        return Some(error_response(
-            id,
-            INVALID_REQUEST,
-            "`jsonrpc` must be \"2.0\"",
-            None::<()>,
-        ));
+        return Some(invalid(id, "`jsonrpc` must be \"2.0\""));
     }
     let Some(method) = request.method else {
-        return Some(error_response(
-            id,
-            INVALID_REQUEST,
-            "`method` (a string) is missing",
-            None::<()>,
-        ));
+        return Some(invalid(id, "`method` (a string) is missing"));
     };
-    let args: Args = match request.params {
-        None => Args::from(Vec::new()),
-        Some(Value::Array(values)) => values.into(),
-        Some(Value::Map(named)) => named.into(),
-        Some(_) => {
-            return Some(error_response(
-                id,
-                INVALID_REQUEST,
-                "`params` must be an array or an object",
-                None::<()>,
-            ))
-        }
-    };
-    let result = match call_in {
-        CallIn::Session(session) => session.call_async(&method, args).await,
-        CallIn::NoSession => methods().call_async(&method, args).await,
-    };
-    // A notification is answered with nothing, whatever happened (the failure was logged).
-    let id = id?;
-    Some(match result {
-        Ok(outcome) => outcome_response(id, &outcome),
-        Err(error) => error_response(Some(id), error.code(), &error.to_string(), Some(&error)),
-    })
-}
-
-fn outcome_response(id: &RawValue, outcome: &CallOutcome) -> String {
-    match &outcome.error {
-        None => to_text(&Success {
-            jsonrpc: "2.0",
-            result: Outcome {
-                value: &outcome.value,
-                outs: Outs(&outcome.outs),
-            },
-            id,
-        }),
-        Some(error) => {
-            let code = if is_panic(error) {
-                INTERNAL_ERROR
-            } else {
-                METHOD_FAILED
-            };
-            let data = FailureData {
-                outs: Outs(&outcome.outs),
-            };
-            error_response(Some(id), code, error, Some(&data))
-        }
-    }
-}
-
-/// Whether a failed call's error is a caught panic: every host call reports one with the
-/// text `panicked: …` (the boundary writes it; a method's own error starting so would be
-/// taken for one).
-fn is_panic(error: &str) -> bool {
-    error.starts_with("panicked: ")
-}
-
-/// A JSON-RPC error response: `id` is `null` when the request's could not be read.
-pub(super) fn error_response(
-    id: Option<&RawValue>,
-    code: i32,
-    message: &str,
-    data: Option<impl Serialize>,
-) -> String {
-    to_text(&Failure {
-        jsonrpc: "2.0",
-        error: ErrorObject {
-            code,
-            message,
-            data,
+    let args = match request.params {
+        None => Args::default(),
+        Some(params) => match Args::from_params(params) {
+            Some(args) => args,
+            None => return Some(invalid(id, "`params` must be an array or an object")),
         },
-        id,
-    })
+    };
+    let session = match call_in {
+        CallIn::Session(session) => Some(session),
+        CallIn::NoSession => None,
+        CallIn::Gone => return Some(gone(id?)),
+        CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
+    };
+    let answer = Call::new(&method, args).in_session(session).run().await;
+    // A notification is answered with nothing, whatever happened (a failure was logged).
+    Some(answer_text(id?, &method, &answer, session.is_some()))
 }
 
-fn to_text(response: &impl Serialize) -> String {
-    // Every part is a string, a number, a `Value` or a `CallError`, whose `Serialize`
-    // impls do not fail on these; a failure would be a bug here, answered as one.
-    serde_json::to_string(response).unwrap_or_else(|error| {
-        tracing::error!(%error, "a JSON-RPC response could not be written");
-        format!(
-            r#"{{"jsonrpc":"2.0","error":{{"code":{INTERNAL_ERROR},"message":"the response could not be written"}},"id":null}}"#
-        )
-    })
+fn invalid(id: Option<&RawValue>, message: &str) -> String {
+    error_response(id, INVALID_REQUEST, message, None::<()>)
 }
 
-#[derive(Serialize)]
-struct Success<'a> {
-    jsonrpc: &'static str,
-    result: Outcome<'a>,
-    id: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct Outcome<'a> {
-    value: &'a Value,
-    outs: Outs<'a>,
-}
-
-#[derive(Serialize)]
-struct FailureData<'a> {
-    outs: Outs<'a>,
-}
-
-#[derive(Serialize)]
-struct Failure<'a, D> {
-    jsonrpc: &'static str,
-    error: ErrorObject<'a, D>,
-    id: Option<&'a RawValue>,
-}
-
-#[derive(Serialize)]
-struct ErrorObject<'a, D> {
-    code: i32,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<D>,
-}
-
-/// Out parameters as a JSON object, in parameter order.
-struct Outs<'a>(&'a [(&'static str, Value)]);
-
-impl Serialize for Outs<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, value)?;
+/// The host's mapping of an [`Answer`] to JSON-RPC: success, or the error code of what
+/// happened, decided by the answer's types alone. `in_session` says whether the request had
+/// a session, to tell a client without one what to do.
+pub(super) fn answer_text(
+    id: &RawValue,
+    method: &str,
+    answer: &Answer,
+    in_session: bool,
+) -> String {
+    let outcome = match answer {
+        Answer::Ran(outcome) => outcome,
+        Answer::NotRun(error) => {
+            return error_response(Some(id), error.code(), &error.to_string(), Some(error))
         }
-        map.end()
-    }
+    };
+    let Some(failure) = outcome.failure() else {
+        return success(id, &outcome.value, &outcome.outs);
+    };
+    let code = match failure {
+        Failure::Refused(SessionError::Forbidden { .. }) => FORBIDDEN,
+        Failure::Refused(SessionError::NoContext) => SESSION_GONE,
+        Failure::Refused(_) | Failure::Method(_) => METHOD_FAILED,
+        Failure::Panicked(_) | Failure::Unsendable(_) => INTERNAL_ERROR,
+    };
+    let no_session_here =
+        matches!(failure, Failure::Refused(SessionError::NoContext)) && !in_session;
+    let message = if no_session_here {
+        format!(
+            "`{method}` runs only in a session, and this request has none: call it from a tab's WebSocket \
+             (`connect()` in client.js), or POST it with the `Sessions-Session` header naming one of this \
+             browser's tabs' sessions"
+        )
+    } else {
+        failure.to_string()
+    };
+    let data = FailureData {
+        outs: OutsMap(&outcome.outs),
+    };
+    error_response(Some(id), code, &message, Some(&data))
 }
 
-/// The answer to a call refused because the tab has too many running; `None` for a
-/// notification or a message whose id cannot be read.
-pub(super) fn too_many_calls(text: &str, limit: usize) -> Option<String> {
+fn gone(id: &RawValue) -> String {
+    error_response(
+        Some(id),
+        SESSION_GONE,
+        "the Sessions-Session header names no open session of this client: open a tab \
+         (`connect()` in client.js) and use the session it was given",
+        None::<()>,
+    )
+}
+
+fn too_many_calls(id: &RawValue, limit: usize) -> String {
     let message = format!(
         "this tab already has {limit} calls running (the host's limit): wait for one to finish"
     );
-    if text.trim_start().starts_with('[') {
-        return Some(error_response(None, TOO_MANY_CALLS, &message, None::<()>));
-    }
-    let request = serde_json::from_str::<Request<'_>>(text).ok()?;
-    Some(error_response(
-        Some(request.id?),
-        TOO_MANY_CALLS,
-        &message,
-        None::<()>,
-    ))
+    error_response(Some(id), TOO_MANY_CALLS, &message, None::<()>)
 }
 
 #[cfg(test)]
@@ -297,15 +198,15 @@ mod tests {
     use super::*;
     use crate::block_on::block_on;
 
-    fn answer_now(text: &str) -> serde_json::Value {
-        let answer = block_on(answer(text, CallIn::NoSession)).expect("an answer");
+    fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
+        let answer = block_on(answer(text, call_in)).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
     #[test]
     fn malformed_messages_have_their_codes_and_a_null_id() {
         assert_eq!(
-            answer_now("{").pointer("/error/code"),
+            answer_now("{", CallIn::NoSession).pointer("/error/code"),
             Some(&(-32700).into())
         );
         let invalid = [
@@ -318,11 +219,14 @@ mod tests {
             "3",
         ];
         for text in invalid {
-            let answer = answer_now(text);
+            let answer = answer_now(text, CallIn::NoSession);
             assert_eq!(answer["error"]["code"], -32600, "{text} -> {answer}");
         }
         assert_eq!(
-            answer_now(r#"{"jsonrpc":"1.0","method":"x","id":1}"#)["id"],
+            answer_now(
+                r#"{"jsonrpc":"1.0","method":"x","id":1}"#,
+                CallIn::NoSession
+            )["id"],
             1
         );
     }
@@ -336,26 +240,33 @@ mod tests {
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
-            CallIn::NoSession,
+            CallIn::Busy(1),
         ));
         assert_eq!(batch, None);
     }
 
     #[test]
     fn an_unknown_method_is_32601_with_its_id() {
-        let answer = answer_now(r#"{"jsonrpc":"2.0","method":"no_such_method","id":"a"}"#);
+        let answer = answer_now(
+            r#"{"jsonrpc":"2.0","method":"no_such_method","id":"a"}"#,
+            CallIn::NoSession,
+        );
         assert_eq!(answer["error"]["code"], -32601);
         assert_eq!(answer["error"]["data"]["kind"], "UnknownMethod");
         assert_eq!(answer["id"], "a");
     }
 
     #[test]
-    fn too_many_calls_answers_the_request_by_its_id() {
-        let text = too_many_calls(r#"{"jsonrpc":"2.0","method":"x","id":9}"#, 4)
-            .expect("as the test set it up");
-        let answer: serde_json::Value = serde_json::from_str(&text).expect("as the test set it up");
+    fn refusals_of_a_whole_message_answer_each_request_by_its_id() {
+        let answer = answer_now(r#"{"jsonrpc":"2.0","method":"x","id":9}"#, CallIn::Busy(4));
         assert_eq!(answer["error"]["code"], -32005);
         assert_eq!(answer["id"], 9);
-        assert_eq!(too_many_calls(r#"{"jsonrpc":"2.0","method":"x"}"#, 4), None);
+        let answer = answer_now(
+            r#"[{"jsonrpc":"2.0","method":"x","id":3},{"jsonrpc":"2.0","method":"y","id":"b"}]"#,
+            CallIn::Gone,
+        );
+        assert_eq!(answer[0]["error"]["code"], -32001);
+        assert_eq!(answer[0]["id"], 3);
+        assert_eq!(answer[1]["id"], "b");
     }
 }

@@ -18,9 +18,11 @@ use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
 use super::origin::origin_allowed;
-use super::routes::Host;
-use super::rpc::{answer, too_many_calls, CallIn};
+use super::rpc::{answer, CallIn};
+use super::state::Host;
 use super::tabs::{Attached, Refusal};
+use super::wire;
+use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
 
 /// Close codes the host sends, with a reason a person can read.
@@ -58,7 +60,19 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
     let (client, new_secret) = client_or_new(&parts.headers);
     let resume = query(&parts, "resume").map(str::to_owned);
     let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
-    let user = config.authenticate.as_ref().and_then(|hook| hook(&parts));
+    let user = config.authenticate.as_ref().and_then(|hook| {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        hook(&Credentials::headers(&header).from_peer(peer))
+    });
     let limit = config.max_message_bytes;
     let secure_cookies = config.secure_cookies;
     let mut response = upgrade
@@ -244,13 +258,15 @@ async fn run(
                         send_close(socket, close::TOO_BIG, &reason).await;
                         return Ended::SocketGone;
                     }
-                    if calls.len() >= config.max_in_flight_calls {
-                        too_many_calls(&text, config.max_in_flight_calls).map(Message::from)
-                    } else {
-                        let session = session.clone();
-                        let call = async move { answer(text.as_str(), CallIn::Session(&session)).await };
-                        run_or_spawn(Box::pin(call), calls)
-                    }
+                    // A tab with as many calls running as allowed is answered -32005 for each
+                    // request of the message, at once (that answer waits for nothing).
+                    let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
+                    let session = session.clone();
+                    let call = async move {
+                        let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
+                        answer(text.as_str(), call_in).await
+                    };
+                    run_or_spawn(Box::pin(call), calls)
                 }
                 Some(Ok(Message::Binary(_))) => {
                     send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages").await;
@@ -264,7 +280,7 @@ async fn run(
                 }
                 Some(Ok(Message::Close(_))) | None => return Ended::SocketGone,
                 Some(Err(error)) => {
-                    if error.to_string().contains("too long") {
+                    if is_too_long(error) {
                         let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
                         send_close(socket, close::TOO_BIG, &reason).await;
                     }
@@ -298,21 +314,15 @@ fn run_or_spawn(
 
 /// A JSON-RPC notification: `{"jsonrpc":"2.0","method":TOPIC,"params":PARAMS}`.
 fn notification(topic: &str, params: &impl Serialize) -> Message {
-    #[derive(Serialize)]
-    struct Push<'a, P> {
-        jsonrpc: &'static str,
-        method: &'a str,
-        params: &'a P,
-    }
-    let push = Push {
-        jsonrpc: "2.0",
-        method: topic,
-        params,
-    };
-    // A `Value` and the `Opened` struct always serialize.
-    let text = serde_json::to_string(&push).unwrap_or_else(|error| {
-        tracing::error!(%error, topic, "a notification could not be written");
-        String::new()
-    });
-    Message::from(text)
+    Message::from(wire::notification(topic, params))
+}
+
+/// Whether a read failed because the message is longer than the WebSocket layer takes: told
+/// by the error's type (tungstenite's, which axum's wraps), not its text.
+fn is_too_long(error: axum::Error) -> bool {
+    use tungstenite::error::{CapacityError, Error};
+    matches!(
+        error.into_inner().downcast::<Error>().map(|error| *error),
+        Ok(Error::Capacity(CapacityError::MessageTooLong { .. }))
+    )
 }

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use super::replay::Replay;
 
+use crate::host::Connections;
 use crate::lock::lock;
 use crate::{ClientId, Engine, Session, SessionError, SessionId, User};
 
@@ -41,7 +42,6 @@ pub(super) struct Attached {
 
 struct Tab {
     secret: SessionId,
-    session: Session,
     client: ClientId,
     replay: Arc<Replay>,
     /// Bumped by each socket that attaches: a socket lets go only of its own attachment.
@@ -50,67 +50,58 @@ struct Tab {
     socket: Option<Arc<Notify>>,
 }
 
-#[derive(Default)]
-struct State {
-    tabs: HashMap<u128, Tab>,
-    per_client: HashMap<ClientId, usize>,
-}
-
-/// Every tab of one host.
+/// Every tab of one host: its connections (the host boundary's registry, by tab key), and
+/// how many tabs each browser has.
 pub(super) struct Tabs {
-    engine: Engine,
+    tabs: Connections<u128, Tab>,
     grace: Duration,
     max_per_client: usize,
-    state: Mutex<State>,
+    per_client: Mutex<HashMap<ClientId, usize>>,
 }
 
 impl Tabs {
     pub fn new(engine: Engine, grace: Duration, max_per_client: usize) -> Arc<Tabs> {
         Arc::new(Tabs {
-            engine,
+            tabs: Connections::new(engine),
             grace,
             max_per_client,
-            state: Mutex::default(),
+            per_client: Mutex::default(),
         })
     }
 
     /// Opens a new tab of `client`: a session of the engine with `user`, and its token.
     pub fn open(&self, client: &ClientId, user: Option<User>) -> Result<Attached, Refusal> {
-        // The tab's place is taken first, then the session opened without the lock held:
-        // the engine's `on_open` hooks are the application's code, and may take their time.
+        // The tab's place is taken first; the registry opens the session without a lock
+        // held (the engine's `on_open` hooks are the application's code).
         {
-            let mut state = lock(&self.state);
-            let count = state.per_client.entry(client.clone()).or_insert(0);
+            let mut per_client = lock(&self.per_client);
+            let count = per_client.entry(client.clone()).or_insert(0);
             if *count >= self.max_per_client {
                 return Err(Refusal::TooManyTabs(self.max_per_client));
             }
             *count += 1;
         }
-        let session = match self.engine.open_for_client(client.clone()) {
+        let key = SessionId::random();
+        let secret = SessionId::random();
+        let taken_over = Arc::new(Notify::new());
+        let replay = Arc::new(Replay::default());
+        let tab = Tab {
+            secret,
+            client: client.clone(),
+            replay: replay.clone(),
+            generation: 0,
+            socket: Some(taken_over.clone()),
+        };
+        let session = match self
+            .tabs
+            .open(key.as_u128(), Some(client.clone()), user, tab)
+        {
             Ok(session) => session,
             Err(error) => {
                 self.release(client);
                 return Err(Refusal::Engine(error));
             }
         };
-        if user.is_some() {
-            session.set_user(user);
-        }
-        let key = SessionId::random();
-        let secret = SessionId::random();
-        let taken_over = Arc::new(Notify::new());
-        let replay = Arc::new(Replay::default());
-        lock(&self.state).tabs.insert(
-            key.as_u128(),
-            Tab {
-                secret,
-                session: session.clone(),
-                client: client.clone(),
-                replay: replay.clone(),
-                generation: 0,
-                socket: Some(taken_over.clone()),
-            },
-        );
         Ok(Attached {
             session,
             token: format!("{key}{secret}"),
@@ -128,43 +119,43 @@ impl Tabs {
     pub fn resume(&self, token: &str, client: &ClientId) -> Option<Attached> {
         let key = token.get(..32)?.parse::<SessionId>().ok()?;
         let secret = token.get(32..)?.parse::<SessionId>().ok()?;
-        let mut state = lock(&self.state);
-        let tab = state.tabs.get_mut(&key.as_u128())?;
-        // Both checks run whatever the first says: the time taken tells nothing.
-        let secret_matches = tab.secret.ct_eq(&secret);
-        let client_matches = tab.client == *client;
-        if !(secret_matches & client_matches) || !tab.session.is_open() {
-            return None;
-        }
-        if let Some(previous) = tab.socket.take() {
-            previous.notify_one();
-        }
-        tab.generation += 1;
-        let taken_over = Arc::new(Notify::new());
-        tab.socket = Some(taken_over.clone());
-        Some(Attached {
-            session: tab.session.clone(),
-            token: token.to_owned(),
-            resumed: true,
-            taken_over,
-            replay: tab.replay.clone(),
-            key: key.as_u128(),
-            generation: tab.generation,
-        })
+        self.tabs.with(&key.as_u128(), |session, tab| {
+            // Both checks run whatever the first says: the time taken tells nothing.
+            let secret_matches = tab.secret.ct_eq(&secret);
+            let client_matches = tab.client == *client;
+            if !(secret_matches & client_matches) || !session.is_open() {
+                return None;
+            }
+            if let Some(previous) = tab.socket.take() {
+                previous.notify_one();
+            }
+            tab.generation += 1;
+            let taken_over = Arc::new(Notify::new());
+            tab.socket = Some(taken_over.clone());
+            Some(Attached {
+                session: session.clone(),
+                token: token.to_owned(),
+                resumed: true,
+                taken_over,
+                replay: tab.replay.clone(),
+                key: key.as_u128(),
+                generation: tab.generation,
+            })
+        })?
     }
 
     /// The socket of `attached` is gone. Unless another socket has taken the tab over, the
     /// tab waits for the grace period, then its session closes.
     pub fn detach(self: &Arc<Tabs>, attached: &Attached) {
-        {
-            let mut state = lock(&self.state);
-            let Some(tab) = state.tabs.get_mut(&attached.key) else {
-                return;
-            };
+        let detached = self.tabs.with(&attached.key, |_, tab| {
             if tab.generation != attached.generation {
-                return;
+                return false;
             }
             tab.socket = None;
+            true
+        });
+        if detached != Some(true) {
+            return;
         }
         let tabs = Arc::clone(self);
         let (key, generation) = (attached.key, attached.generation);
@@ -176,11 +167,11 @@ impl Tabs {
 
     /// One tab of `client` fewer.
     fn release(&self, client: &ClientId) {
-        let mut state = lock(&self.state);
-        if let Some(count) = state.per_client.get_mut(client) {
+        let mut per_client = lock(&self.per_client);
+        if let Some(count) = per_client.get_mut(client) {
             *count -= 1;
             if *count == 0 {
-                state.per_client.remove(client);
+                per_client.remove(client);
             }
         }
     }
@@ -188,20 +179,12 @@ impl Tabs {
     /// The grace period of the tab's attachment `generation` has passed: unless a socket
     /// came back, the tab goes and its session closes.
     fn expire(&self, key: u128, generation: u64) {
-        let tab = {
-            let mut state = lock(&self.state);
-            match state.tabs.get(&key) {
-                Some(tab) if tab.generation == generation && tab.socket.is_none() => {}
-                _ => return,
-            }
-            let Some(tab) = state.tabs.remove(&key) else {
-                return;
-            };
-            tab
-        };
-        self.release(&tab.client);
-        // Already closed (idle expiry, the application) is fine: it is closed either way.
-        let _ = self.engine.close(tab.session.id());
-        tracing::debug!(session = %tab.session.id(), "tab gone past its grace period: session closed");
+        let gone = self.tabs.close_if(&key, |_, tab| {
+            tab.generation == generation && tab.socket.is_none()
+        });
+        if let Some(tab) = gone {
+            self.release(&tab.client);
+            tracing::debug!(client = %tab.client, "tab gone past its grace period: session closed");
+        }
     }
 }

@@ -2,7 +2,6 @@
 //! `state.rs`, the handle that does not keep it alive in `weak.rs`, and calling exported
 //! methods in it in `call.rs`.
 
-mod call;
 mod state;
 mod weak;
 
@@ -16,11 +15,10 @@ use crate::clock::Clock;
 
 pub use weak::WeakSession;
 
-use super::context::{self, SessionGuard};
 use super::mailbox::Mailbox;
-use super::{Engine, EngineEvent, EngineShared};
+use super::{Engine, EngineShared};
 use crate::lock::lock;
-use crate::{ClientId, SessionError, SessionId, User};
+use crate::{ClientId, SessionId, User};
 
 /// A cheap `Clone` handle to one session of an [`Engine`].
 ///
@@ -129,9 +127,7 @@ impl Session {
         drop(previous);
         // After the lock is released: an observer reads the user it needs itself.
         if let Some(engine) = engine {
-            engine
-                .observers()
-                .tell(EngineEvent::UserChanged(self));
+            engine.tell_user_changed(self);
         }
     }
 
@@ -196,35 +192,6 @@ impl Session {
     /// The engine this session belongs to, while that engine exists.
     pub fn engine(&self) -> Option<Engine> {
         self.inner.engine.upgrade().map(Engine::from_shared)
-    }
-
-    /// Makes this session current on this thread until the guard drops.
-    ///
-    /// The rules are Xojo's `WebSessionContext` rules:
-    /// 1. this session is already current: `Ok`, and the guard changes nothing;
-    /// 2. the session is closed: [`SessionError::NotFound`], even while it is still current
-    ///    (a session closed while current stays current until its guard drops, but cannot
-    ///    be entered again);
-    /// 3. another session is current: [`SessionError::Mismatch`] (use
-    ///    [`Engine::impersonate_root`] to step out of a session deliberately);
-    /// 4. otherwise this session is current until the guard drops.
-    ///
-    /// ```
-    /// use sessions_core::{current_id, Engine, SessionError};
-    ///
-    /// let engine = Engine::new();
-    /// let (a, b) = (engine.open()?, engine.open()?);
-    /// {
-    ///     let _in_a = a.enter()?;
-    ///     assert_eq!(current_id(), Some(a.id()));
-    ///     assert!(matches!(b.enter(), Err(SessionError::Mismatch { .. })));
-    /// }
-    /// assert_eq!(current_id(), None);
-    /// # Ok::<(), SessionError>(())
-    /// ```
-    #[inline]
-    pub fn enter(&self) -> Result<SessionGuard, SessionError> {
-        context::enter(self)
     }
 
     /// A handle that does not keep the session alive.

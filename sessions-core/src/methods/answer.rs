@@ -1,4 +1,5 @@
-//! [`Answer`]: what a host gets back for one [`Call`](super::Call), and its [`Verdict`].
+//! [`Answer`]: what a host gets back for one [`Call`](crate::host::Call), and its
+//! [`Verdict`].
 
 use std::fmt;
 
