@@ -30,14 +30,14 @@ pub(crate) fn log_fn(method: &Method) -> TokenStream {
             match #severity {
                 #private::Severity::Refused => #private::tracing::warn!(
                     target: #private::module_path!(),
-                    method = %#label,
+                    method = &*#label,
                     session = #private::current_id().map(#private::tracing::field::display),
                     error = %#error,
                     "exported method refused",
                 ),
                 #private::Severity::Failed => #private::tracing::error!(
                     target: #private::module_path!(),
-                    method = %#label,
+                    method = &*#label,
                     session = #private::current_id().map(#private::tracing::field::display),
                     error = %#error,
                     "exported method failed",

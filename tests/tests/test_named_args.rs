@@ -65,11 +65,8 @@ fn positional_and_named_calls_give_equal_outcomes_on_every_path() {
     let session = engine.open().expect("open");
     let positional = || vec![Value::from(2.0), Value::from(3.5)];
     let by_name = || named(&[("height", Value::from(3.5)), ("width", Value::from(2.0))]);
-    let expected: Result<CallOutcome, CallError> = Ok(CallOutcome {
-        value: Value::from(7.0),
-        outs: Vec::new(),
-        error: None,
-    });
+    let expected: Result<CallOutcome, CallError> =
+        Ok(CallOutcome::ok(Value::from(7.0), Vec::new()));
     assert_eq!(methods().call("NamedArea", positional()), expected);
     assert_eq!(methods().call("NamedArea", by_name()), expected);
     assert_eq!(session.call("NamedArea", by_name()), expected);

@@ -149,7 +149,8 @@ fn the_boundary_rules_hold_for_object_methods() {
     };
     assert_eq!(outcome.error, Some(forbidden.to_string()));
     assert_eq!(logged.len(), 1, "{logged:#?}");
-    assert_eq!(logged[0].field("method"), Some("Counter.read"));
+    // Named by the instance's path, not only its type's name.
+    assert_eq!(logged[0].field("method"), Some("Rules/Counter.read"));
     // Directly, in that session: the same.
     let _in_guest = guest.enter().expect("entered");
     let mut count = 7;

@@ -295,7 +295,8 @@ async fn fifty_concurrent_clients_each_get_their_own_user_and_session() {
     const CALLS: usize = 20;
     let Some(python) = python() else { return };
     let host = Host::start("py-concurrent", |b| {
-        b.authenticate(|name, password| {
+        b.authenticate(|credentials| {
+            let (name, password) = credentials.user_and_password()?;
             (name.starts_with("client-") && password == "pw").then(|| User::new(name))
         })
     })

@@ -383,7 +383,8 @@ async fn a_closed_client_closes_its_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_ins_are_checked_and_anonymous_clients_may_be_refused() {
     let host = Host::start("login", |b| {
-        b.allow_anonymous(false).authenticate(|name, password| {
+        b.allow_anonymous(false).authenticate(|credentials| {
+            let (name, password) = credentials.user_and_password()?;
             (name == "ldap-user" && password == "from-the-directory")
                 .then(|| User::new("ldap-user").with_roles(["admin"]))
         })
@@ -499,7 +500,8 @@ async fn fifty_concurrent_clients_each_get_their_own_user_and_session() {
     const CLIENTS: usize = 50;
     const CALLS: usize = 20;
     let host = Host::start("concurrent", |b| {
-        b.authenticate(|name, password| {
+        b.authenticate(|credentials| {
+            let (name, password) = credentials.user_and_password()?;
             (name.starts_with("client-") && password == "pw").then(|| User::new(name))
         })
     })

@@ -280,10 +280,17 @@ async fn post_runs_in_the_named_session_only_for_the_client_that_owns_it() {
     let answer: Json = serde_json::from_str(&body).expect("JSON");
     assert_eq!(answer["result"]["value"], tab.session());
 
-    // Without the header: no session is current (a `require` method fails).
+    // Without the header: no session is current; a `require` method is refused with -32001
+    // and an answer that says how to get a session.
     let (_, _, body) = http(&server, "POST", "/sessions/rpc", &[], request).await;
     let answer: Json = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(answer["error"]["code"], -32000, "{answer}");
+    assert_eq!(answer["error"]["code"], -32001, "{answer}");
+    assert_eq!(answer["id"], 1, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Sessions-Session") && message.contains("connect()"),
+        "{message}"
+    );
     let (_, _, body) = http(
         &server,
         "POST",
@@ -321,6 +328,7 @@ async fn post_runs_in_the_named_session_only_for_the_client_that_owns_it() {
             !body.contains(tab.session()),
             "the answer leaks the session id: {body}"
         );
+        assert_eq!(answer["id"], 1, "the request's own id: {body}");
     }
 
     // A notification alone: nothing to answer.

@@ -331,8 +331,8 @@ async fn a_browser_past_its_tab_limit_is_closed_with_1008() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authentication_hook_gives_the_tabs_user() {
     let server = Server::start(Engine::new(), |engine| {
-        WebHost::builder(engine).authenticate(|request| {
-            let name = request.headers.get("x-remote-user")?.to_str().ok()?;
+        WebHost::builder(engine).authenticate(|credentials| {
+            let name = credentials.header("x-remote-user")?;
             Some(User::new(name).with_roles(["admin"]))
         })
     })

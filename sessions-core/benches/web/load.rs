@@ -394,7 +394,7 @@ async fn next_text(ws: &mut Ws) -> Result<String, String> {
         let message = within("read", async {
             ws.next()
                 .await
-                .unwrap_or(Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed))
+                .unwrap_or(Err(tungstenite::Error::ConnectionClosed))
         })
         .await?;
         match message {

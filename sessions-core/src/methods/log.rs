@@ -3,8 +3,9 @@
 //! method is named by the object's path (`Line1/Oven.set_target`), set for the length of the
 //! call by the engine that found the object ([`in_object`]).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::fmt::{self, Display};
+use std::fmt::Display;
 use std::sync::Arc;
 
 /// Logs a failure of one exported method: one event with the fields `method`, `session`
@@ -46,25 +47,13 @@ pub(crate) fn in_object<R>(path: &Arc<str>, f: impl FnOnce() -> R) -> R {
 }
 
 /// The name a failure event gives the method exported as `export_name`: that name, or for
-/// a method called on an exported object, `<object path>.<method>`.
-pub fn method_label(export_name: &'static str) -> impl Display {
-    MethodLabel {
-        export_name,
-        object: OBJECT.with(|object| object.borrow().clone()),
-    }
-}
-
-struct MethodLabel {
-    export_name: &'static str,
-    object: Option<Arc<str>>,
-}
-
-impl Display for MethodLabel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A type-level name is `Type.method`; on an object, the path takes the type's place.
-        match (&self.object, self.export_name.split_once('.')) {
-            (Some(path), Some((_, member))) => write!(f, "{path}.{member}"),
-            _ => f.write_str(self.export_name),
-        }
+/// a method called on an exported object, `<object path>.<method>` (a type-level name is
+/// `Type.method`; on an object, the path takes the type's place). Text, so that the event's
+/// field is a plain string whatever the subscriber; only an object's method allocates.
+pub fn method_label(export_name: &'static str) -> Cow<'static, str> {
+    let object = OBJECT.with(|object| object.borrow().clone());
+    match (object, export_name.split_once('.')) {
+        (Some(path), Some((_, member))) => Cow::Owned(format!("{path}.{member}")),
+        _ => Cow::Borrowed(export_name),
     }
 }

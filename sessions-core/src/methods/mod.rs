@@ -53,6 +53,7 @@ pub use outcome::{outcome, CallError, CallOutcome, OutValue};
 pub use reader::{ArgError, ArgReader};
 #[cfg(feature = "schema")]
 pub use schema::MethodSchema;
+#[cfg(feature = "web")]
 pub(crate) use serialize::OutsMap;
 pub use table::{methods, MethodTable};
 pub use traits::{

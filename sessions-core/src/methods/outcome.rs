@@ -18,7 +18,7 @@ use crate::{SessionError, Value, ValueError};
 /// [`failed`](Self::failed).
 ///
 /// ```
-/// use sessions_core::{export_method, methods, Engine, SessionError, Value};
+/// use sessions_core::{export_method, methods, Engine, Failure, SessionError, Value};
 ///
 /// /// Number of sessions with a logged-in user on the named engine.
 /// #[export_method(name = "GetActiveWebSessionsNumber", sentinel = -1)]

@@ -99,14 +99,18 @@ pub fn init() {
     });
 }
 
-/// Runs `f`, and returns what it returned with the error events exported methods logged
-/// on this thread meanwhile (the error events `exported method failed`, whatever module
-/// exported the method: their target is the exporting crate's module).
+/// Runs `f`, and returns what it returned with the failure events exported methods logged
+/// on this thread meanwhile, whatever module exported the method (their target is the
+/// exporting crate's module): `exported method failed` at ERROR for a method that failed or
+/// panicked, `exported method refused` at WARN for a call its session rule or role refused.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Logged>) {
     let (result, events) = capture_all(f);
     let failures = events
         .into_iter()
-        .filter(|e| e.level == Level::ERROR && e.field("message") == Some("exported method failed"))
+        .filter(|e| {
+            (e.level == Level::ERROR && e.field("message") == Some("exported method failed"))
+                || (e.level == Level::WARN && e.field("message") == Some("exported method refused"))
+        })
         .collect();
     (result, failures)
 }
