@@ -19,6 +19,9 @@ mod methods;
 
 mod engine;
 
+pub mod audit;
+#[cfg(feature = "auth")]
+pub mod auth;
 #[cfg(feature = "farm")]
 pub mod farm;
 #[cfg(feature = "opcua")]
