@@ -263,7 +263,7 @@ fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, AccountsError> {
     let mut entries: Vec<Entry> = Vec::with_capacity(doc.user.len());
     let mut lines: HashMap<String, usize> = HashMap::new();
     for spanned in doc.user {
-        let line = line_and_column(text, spanned.span().start).0;
+        let line = header_line(text, spanned.span().start);
         let doc = spanned.into_inner();
         let bad = |reason: String| AccountsError::Entry {
             path: path.to_path_buf(),
@@ -326,6 +326,19 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
         .map_or(0, |last| last.chars().count())
         + 1;
     (line, column)
+}
+
+/// The line (from 1) of the `[[user]]` header of the entry whose keys start at `offset`:
+/// the last line before it that opens a table, or the line of `offset` if there is none.
+fn header_line(text: &str, offset: usize) -> usize {
+    let key_line = line_and_column(text, offset).0;
+    text.lines()
+        .take(key_line)
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with('['))
+        .map(|(index, _)| index + 1)
+        .last()
+        .unwrap_or(key_line)
 }
 
 /// `value` as a TOML basic string.
@@ -396,6 +409,15 @@ mod tests {
         assert_eq!(line_and_column(text, 0), (1, 1));
         assert_eq!(line_and_column(text, 3), (2, 2));
         assert_eq!(line_and_column(text, text.len()), (3, 6));
+    }
+
+    #[test]
+    fn an_entry_is_placed_on_its_header_line() {
+        let text = "# c\n[[user]]\n# a comment\nname = \"a\"\n\n  [[user]]\nname = \"b\"\n";
+        let first = text.find("name").expect("a key");
+        let second = text.rfind("name").expect("a key");
+        assert_eq!(header_line(text, first), 2);
+        assert_eq!(header_line(text, second), 6);
     }
 
     #[test]

@@ -35,3 +35,18 @@ pub trait AccountStore: Send + Sync + 'static {
         Ok(false)
     }
 }
+
+/// A shared store: the application keeps a handle to it (to count, to close a connection).
+impl<S: AccountStore + ?Sized> AccountStore for std::sync::Arc<S> {
+    fn check(&self, name: &str, password: &str) -> Result<User, AuthError> {
+        (**self).check(name, password)
+    }
+
+    fn reload(&self) -> Result<(), AccountsError> {
+        (**self).reload()
+    }
+
+    fn reload_if_changed(&self) -> Result<bool, AccountsError> {
+        (**self).reload_if_changed()
+    }
+}
