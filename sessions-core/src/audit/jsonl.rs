@@ -183,17 +183,20 @@ impl JsonLinesFile {
         if let Some(mut file) = open.file.take() {
             file.flush().map_err(|source| io(&self.path, source))?;
         }
-        let oldest = JsonLinesFile::rotated_path(&self.path, self.keep);
-        if oldest.exists() {
+        // The rotated files are `.1` up to the first number missing (`read_all` reads the
+        // same ones): shift them up by one, the oldest beyond `keep` removed.
+        let count = (1..=self.keep)
+            .take_while(|&index| JsonLinesFile::rotated_path(&self.path, index).exists())
+            .count();
+        if count == self.keep {
+            let oldest = JsonLinesFile::rotated_path(&self.path, self.keep);
             fs::remove_file(&oldest).map_err(|source| io(&oldest, source))?;
             tracing::info!(file = %oldest.display(), keep = self.keep, "audit file removed by rotation");
         }
-        for index in (1..self.keep).rev() {
+        for index in (1..=count.min(self.keep - 1)).rev() {
             let from = JsonLinesFile::rotated_path(&self.path, index);
-            if from.exists() {
-                let to = JsonLinesFile::rotated_path(&self.path, index + 1);
-                fs::rename(&from, &to).map_err(|source| io(&from, source))?;
-            }
+            let to = JsonLinesFile::rotated_path(&self.path, index + 1);
+            fs::rename(&from, &to).map_err(|source| io(&from, source))?;
         }
         let first = JsonLinesFile::rotated_path(&self.path, 1);
         fs::rename(&self.path, &first).map_err(|source| io(&self.path, source))?;
