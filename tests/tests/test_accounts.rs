@@ -190,6 +190,55 @@ fn five_failures_throttle_the_name_with_a_growing_backoff() {
 }
 
 #[test]
+fn log_ins_run_off_the_runtime_so_its_other_tasks_go_on() {
+    let dir = scratch("async");
+    // The default (OWASP) parameters: tens of milliseconds a check.
+    let path = accounts_file(
+        &dir,
+        &[("alice", "wonderland", &["admin"])],
+        HashParams::OWASP,
+    );
+    let accounts = Accounts::load(&path).expect("loads");
+    // One thread: a check run on it would hold up every other task until it ended.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let done = std::sync::Arc::new(AtomicUsize::new(0));
+        let logins: Vec<_> = (0..10)
+            .map(|i| {
+                let (accounts, done) = (accounts.clone(), std::sync::Arc::clone(&done));
+                tokio::spawn(async move {
+                    // Three wrong: under the limit of failures, whatever the order.
+                    let password = if i % 3 == 1 { "guess" } else { "wonderland" };
+                    let peer = Some(format!("192.0.2.{i}"));
+                    let answer = accounts
+                        .verify_async("alice".into(), password.into(), peer)
+                        .await;
+                    done.fetch_add(1, Ordering::SeqCst);
+                    (i, answer)
+                })
+            })
+            .collect();
+        // The log-ins start and wait on the blocking pool; this task runs meanwhile.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            done.load(Ordering::SeqCst) < 10,
+            "this task ran while log-ins were being checked"
+        );
+        for login in logins {
+            let (i, answer) = login.await.expect("the task ends");
+            match answer {
+                Ok(user) => assert!(i % 3 != 1 && user.has_role("admin"), "{i}"),
+                Err(error) => assert!(i % 3 == 1 && matches!(error, AuthError::Invalid), "{i}"),
+            }
+        }
+    });
+}
+
+#[test]
 fn one_peer_is_throttled_across_names_and_other_peers_are_not() {
     let dir = scratch("peer");
     let path = accounts_file(&dir, &[("alice", "wonderland", &[])], fast());

@@ -8,7 +8,7 @@ pub const AUDIT_TARGET: &str = "sessions::audit";
 
 /// Writes each record as one `tracing` event at INFO, target [`AUDIT_TARGET`]
 /// (`sessions::audit`), message `audit`, with the fields `time`, `host`, `kind`,
-/// `session`, `user`, `peer`, `target`, `outcome`, `duration_ns` and `args` (as JSON);
+/// `session`, `user`, `peer`, `target`, `outcome`, `duration_ns` and `args` (as JSON text);
 /// a field that a record does not have is empty text.
 ///
 /// An event costs what the subscriber makes of it, on the caller's path: behind a slow
@@ -24,6 +24,11 @@ impl AuditSink for TracingSink {
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         };
+        // The arguments as JSON text always (a string argument keeps its quotes).
+        let args = match &json["args"] {
+            serde_json::Value::Null => String::new(),
+            args => args.to_string(),
+        };
         tracing::info!(
             target: "sessions::audit",
             time = %text("time"),
@@ -35,7 +40,7 @@ impl AuditSink for TracingSink {
             target = %record.target,
             outcome = %text("outcome"),
             duration_ns = u64::try_from(record.duration.as_nanos()).unwrap_or(u64::MAX),
-            args = %text("args"),
+            args = %args,
             "audit"
         );
         Ok(())

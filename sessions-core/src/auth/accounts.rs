@@ -80,6 +80,28 @@ impl Accounts {
         answer
     }
 
+    /// [`verify`](Self::verify) on tokio's blocking pool (`spawn_blocking`), so that the hash
+    /// never holds up a runtime worker: what an async host calls (feature `tokio`).
+    ///
+    /// A store that panics is [`AuthError::Unavailable`]; the attempt then counts as
+    /// neither a failure nor a success.
+    #[cfg(feature = "tokio")]
+    pub async fn verify_async(
+        &self,
+        name: String,
+        password: String,
+        peer: Option<String>,
+    ) -> Result<User, AuthError> {
+        let accounts = self.clone();
+        tokio::task::spawn_blocking(move || accounts.verify(&name, &password, peer.as_deref()))
+            .await
+            .unwrap_or_else(|error| {
+                Err(AuthError::Unavailable {
+                    source: format!("the password check did not finish: {error}").into(),
+                })
+            })
+    }
+
     /// Reads the users again ([`AccountStore::reload`]). On an error, the users before stay.
     pub fn reload(&self) -> Result<(), AccountsError> {
         self.store.reload()

@@ -10,8 +10,10 @@
 //! (else an attacker with one account of their own could clear their peer's count between
 //! guesses at others).
 //!
-//! Attempts still being checked count as failures until they end, so that many attempts
-//! sent at once cannot get more guesses through than the limit.
+//! Attempts being checked at once for one name or from one peer are capped
+//! ([`max_in_flight`](ThrottleBuilder::max_in_flight), 32; one at a time after a back-off),
+//! so that a burst of attempts sent at once gets at most that many guesses past the limit.
+//! The cap is well above what people log in with at once, even many behind one address.
 //!
 //! Memory is bounded: the table holds at most [`capacity`](ThrottleBuilder::capacity)
 //! entries of a fixed size (names and peers are kept as 64-bit keyed hashes, never as
@@ -60,6 +62,7 @@ pub struct Throttle {
 pub struct ThrottleBuilder {
     clock: Clock,
     max_failures: u32,
+    max_in_flight: u32,
     window: Duration,
     backoff: Duration,
     max_backoff: Duration,
@@ -70,6 +73,7 @@ pub struct ThrottleBuilder {
 struct Shared {
     clock: Clock,
     max_failures: u32,
+    max_in_flight: u32,
     window: u64,
     backoff: u64,
     max_backoff: u64,
@@ -109,11 +113,12 @@ pub struct Attempt<'a> {
 
 impl Throttle {
     /// The settings, with the defaults: the system clock, 5 failures within 60 s, a first
-    /// back-off of 5 s doubling to at most 15 minutes, 10 000 entries.
+    /// back-off of 5 s doubling to at most 15 minutes, 32 attempts at once, 10 000 entries.
     pub fn builder() -> ThrottleBuilder {
         ThrottleBuilder {
             clock: Clock::system(),
             max_failures: 5,
+            max_in_flight: 32,
             window: Duration::from_secs(60),
             backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(15 * 60),
@@ -208,6 +213,13 @@ impl ThrottleBuilder {
         self
     }
 
+    /// How many attempts for one name or from one peer may be checked at once (default 32;
+    /// at least 1). After a back-off, one at a time.
+    pub fn max_in_flight(mut self, attempts: u32) -> ThrottleBuilder {
+        self.max_in_flight = attempts.max(1);
+        self
+    }
+
     /// The window in which failures count together (default 60 s), and the quiet time after
     /// which a name or peer is forgiven.
     pub fn window(mut self, window: Duration) -> ThrottleBuilder {
@@ -235,6 +247,7 @@ impl ThrottleBuilder {
             shared: Arc::new(Shared {
                 clock: self.clock,
                 max_failures: self.max_failures,
+                max_in_flight: self.max_in_flight,
                 window: nanos(self.window),
                 backoff: nanos(self.backoff),
                 max_backoff: nanos(self.max_backoff),
@@ -258,14 +271,14 @@ impl Shared {
         if entry.locked_until > now {
             return Some(entry.locked_until - now);
         }
-        // Attempts under way count as failures: refuse one that could be past the limit
-        // (after a back-off, the next failure is), for about as long as a check takes.
-        let past_limit = if entry.strikes > 0 {
-            entry.in_flight >= 1
+        // Too many under way (after a back-off, the next failure starts another: one at a
+        // time): refused for about as long as a check takes.
+        let cap = if entry.strikes > 0 {
+            1
         } else {
-            entry.failures.saturating_add(entry.in_flight) >= self.max_failures
+            self.max_in_flight
         };
-        past_limit.then_some(IN_FLIGHT_WAIT)
+        (entry.in_flight >= cap).then_some(IN_FLIGHT_WAIT)
     }
 
     /// Starts a new window when the last one is over, and forgets all after a quiet window.
@@ -498,9 +511,12 @@ mod tests {
     }
 
     #[test]
-    fn attempts_under_way_count_so_concurrent_guesses_stop_at_the_limit() {
+    fn attempts_under_way_are_capped() {
         let clock = ManualClock::new();
-        let throttle = throttle(&clock);
+        let throttle = Throttle::builder()
+            .clock(clock.clock())
+            .max_in_flight(5)
+            .build();
         let attempts: Vec<_> = (0..5)
             .map(|_| throttle.begin("alice", None).expect("within the limit"))
             .collect();
@@ -513,6 +529,18 @@ mod tests {
             .begin("alice", None)
             .expect("nothing counted")
             .failed();
+        // After a back-off, one at a time.
+        for _ in 0..4 {
+            fail(&throttle, "alice", None);
+        }
+        clock.advance(Duration::from_secs(5));
+        let first = throttle.begin("alice", None).expect("the back-off is over");
+        assert!(matches!(
+            throttle.begin("alice", None),
+            Err(AuthError::Throttled { .. })
+        ));
+        first.succeeded();
+        throttle.begin("alice", None).expect("forgiven").succeeded();
     }
 
     #[test]
