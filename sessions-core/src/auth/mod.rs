@@ -12,7 +12,8 @@
 //! Passwords are never stored: only their Argon2id hashes, with OWASP's parameters by
 //! default ([`HashParams::OWASP`]). Checking one costs a full hash on purpose (tens of
 //! milliseconds and 19 MiB), so async code calls [`Accounts::verify`] and
-//! [`hash_password`] inside `tokio::task::spawn_blocking`, never on a runtime worker.
+//! [`hash_password`] inside `tokio::task::spawn_blocking`, never on a runtime worker
+//! (`Accounts::verify_async`, with the `tokio` feature, does that).
 //!
 //! ```
 //! use sessions_core::auth::{hash_password_with, Accounts, AccountsFile, AuthError, HashParams};
