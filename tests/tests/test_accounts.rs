@@ -110,31 +110,41 @@ fn an_unknown_user_gets_the_answer_and_the_time_of_a_wrong_password() {
     assert_eq!(unknown.to_string(), wrong.to_string());
     assert_eq!(unknown.to_string(), "wrong user name or password");
 
-    // Interleaved, so that a change of the machine's load touches both alike.
+    // Interleaved, so that a change of the machine's load touches both alike. A leak (no
+    // hash for an unknown name) is a ratio near 0, in every round; a busy machine (the
+    // whole workspace's tests at once) can spoil one round of 40, so up to 3 are run and
+    // one within 20% passes.
     const TRIES: usize = 40;
-    let (mut unknown_times, mut wrong_times) = (Vec::new(), Vec::new());
-    for i in 0..TRIES {
-        let time = |name: &str| {
-            let start = Instant::now();
-            let answer = accounts.verify(name, &format!("guess{i}"), Some("192.0.2.7"));
-            let elapsed = start.elapsed();
-            assert!(matches!(answer, Err(AuthError::Invalid)));
-            elapsed
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let (mut unknown_times, mut wrong_times) = (Vec::new(), Vec::new());
+        for i in 0..TRIES {
+            let time = |name: &str| {
+                let start = Instant::now();
+                let answer = accounts.verify(name, &format!("guess{i}"), Some("192.0.2.7"));
+                let elapsed = start.elapsed();
+                assert!(matches!(answer, Err(AuthError::Invalid)));
+                elapsed
+            };
+            unknown_times.push(time(&format!("nobody{round}-{i}")));
+            wrong_times.push(time("alice"));
+        }
+        let median = |times: &mut Vec<Duration>| {
+            times.sort();
+            times[times.len() / 2]
         };
-        unknown_times.push(time(&format!("nobody{i}")));
-        wrong_times.push(time("alice"));
+        let (unknown, wrong) = (median(&mut unknown_times), median(&mut wrong_times));
+        let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+        println!(
+            "round {round}, medians over {TRIES} tries: unknown user {unknown:?}, \
+             wrong password {wrong:?}, ratio {ratio:.3}"
+        );
+        rounds.push(ratio);
+        if (0.8..=1.2).contains(&ratio) {
+            return;
+        }
     }
-    let median = |times: &mut Vec<Duration>| {
-        times.sort();
-        times[times.len() / 2]
-    };
-    let (unknown, wrong) = (median(&mut unknown_times), median(&mut wrong_times));
-    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
-    println!("median over {TRIES} tries: unknown user {unknown:?}, wrong password {wrong:?}, ratio {ratio:.3}");
-    assert!(
-        (0.8..=1.2).contains(&ratio),
-        "unknown user {unknown:?} vs wrong password {wrong:?}: ratio {ratio:.3}"
-    );
+    panic!("unknown user / wrong password median time ratios {rounds:?}: none within 20%");
 }
 
 #[test]
