@@ -486,6 +486,30 @@ fn adding_an_entry_refuses_a_duplicate_and_keeps_the_file_as_it_was() {
     let error = AccountsFile::add(&path, " bob", &[], &hash).expect_err("bad name");
     assert!(matches!(error, AccountsError::BadName { .. }), "{error:?}");
     assert_eq!(fs::read_to_string(&path).expect("read"), before);
+    // Removing an entry keeps the others and the comments before it.
+    AccountsFile::add(&path, "bob", &[], &hash).expect("added");
+    AccountsFile::add(&path, "carol", &["x"], &hash).expect("added");
+    AccountsFile::remove(&path, "bob").expect("removed");
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(text.starts_with(&before), "{text}");
+    let names: Vec<String> = AccountsFile::load(&path)
+        .expect("loads")
+        .users()
+        .iter()
+        .map(|user| user.name().to_owned())
+        .collect();
+    assert_eq!(names, ["alice", "carol"]);
+    let error = AccountsFile::remove(&path, "bob").expect_err("gone");
+    assert!(
+        matches!(error, AccountsError::NoSuchUser { .. }),
+        "{error:?}"
+    );
+    AccountsFile::remove(&path, "carol").expect("removed");
+    assert_eq!(
+        fs::read_to_string(&path).expect("read").trim_end(),
+        before.trim_end()
+    );
+
     // Names with quotes and backslashes are written so that they read back.
     AccountsFile::add(&path, "o\"brien\\x", &["a b"], &hash).expect("added");
     let users = AccountsFile::load(&path).expect("loads").users();
@@ -572,6 +596,21 @@ fn the_accounts_program_adds_a_user_that_the_library_then_verifies() {
         String::from_utf8_lossy(&output.stdout),
         "dora\tadmin,operator\n"
     );
+
+    // Removed: the others stay, and dora cannot log in after a reload.
+    let output = accounts_program(&["add", "--file", file, "eric"], "e\n");
+    assert!(output.status.success());
+    let output = accounts_program(&["remove", "--file", file, "dora"], "");
+    assert!(output.status.success(), "{output:?}");
+    accounts.reload().expect("reloads");
+    assert!(matches!(
+        accounts.verify("dora", "explorer", None),
+        Err(AuthError::Invalid)
+    ));
+    accounts.verify("eric", "e", None).expect("eric stays");
+    let output = accounts_program(&["remove", "--file", file, "dora"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no user `dora`"));
 
     let output = accounts_program(&["add", "dora"], "");
     assert_eq!(output.status.code(), Some(2), "usage");

@@ -5,12 +5,14 @@
 //! echo 'a long passphrase' | cargo run -p sessions-examples --bin accounts -- \
 //!     add --file accounts.toml alice --roles admin,operator
 //! cargo run -p sessions-examples --bin accounts -- list --file accounts.toml
+//! cargo run -p sessions-examples --bin accounts -- remove --file accounts.toml alice
 //! ```
 //!
 //! `add` reads the password from the first line of stdin (without its line end), hashes it
 //! with Argon2id and OWASP's parameters, and appends a `[[user]]` entry to the file,
 //! creating the file if it is missing. It refuses a name that is already in the file, and a
-//! file that does not read as an accounts file. `list` prints each user and their roles.
+//! file that does not read as an accounts file. `remove` takes a user's entry out. `list`
+//! prints each user and their roles.
 //! `hash` prints the PHC string of the password on stdin, for a store of your own.
 
 use std::io::BufRead;
@@ -20,10 +22,12 @@ use sessions_core::auth::{hash_password, AccountsFile};
 
 const USAGE: &str = "\
 usage: accounts add --file FILE NAME [--roles ROLE,ROLE]   (the password on stdin)
+       accounts remove --file FILE NAME
        accounts list --file FILE
        accounts hash                                      (the password on stdin)
   add    adds the user NAME to FILE (made if missing), with an Argon2id hash of the
          password read from the first line of stdin; refuses a NAME already in FILE
+  remove removes the user NAME from FILE
   list   prints the users of FILE and their roles
   hash   prints the Argon2id PHC string of the password on stdin";
 
@@ -35,6 +39,10 @@ enum Command {
         name: String,
         roles: Vec<String>,
     },
+    Remove {
+        file: String,
+        name: String,
+    },
     List {
         file: String,
     },
@@ -45,7 +53,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let command = args
         .next()
-        .ok_or("a command is needed: add, list or hash")?;
+        .ok_or("a command is needed: add, remove, list or hash")?;
     let mut file = None;
     let mut roles = Vec::new();
     let mut names = Vec::new();
@@ -77,11 +85,21 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 roles,
             })
         }
+        "remove" => {
+            let [name] = <[String; 1]>::try_from(names)
+                .map_err(|names| format!("remove takes one NAME, not {}", names.len()))?;
+            Ok(Command::Remove {
+                file: file()?,
+                name,
+            })
+        }
         "list" if names.is_empty() => Ok(Command::List { file: file()? }),
         "hash" if names.is_empty() && file().is_err() => Ok(Command::Hash),
         "list" | "hash" => Err(format!("{command}: unexpected arguments {names:?}")),
         "-h" | "--help" => Err(String::new()),
-        other => Err(format!("unknown command {other:?}: add, list or hash")),
+        other => Err(format!(
+            "unknown command {other:?}: add, remove, list or hash"
+        )),
     }
 }
 
@@ -107,6 +125,10 @@ fn run(command: Command) -> Result<(), String> {
             let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
             AccountsFile::add(&file, &name, &roles, &hash).map_err(|error| error.to_string())?;
             println!("added {name} to {file} with roles [{}]", roles.join(", "));
+        }
+        Command::Remove { file, name } => {
+            AccountsFile::remove(&file, &name).map_err(|error| error.to_string())?;
+            println!("removed {name} from {file}");
         }
         Command::List { file } => {
             let accounts = AccountsFile::load(&file).map_err(|error| error.to_string())?;
@@ -188,7 +210,11 @@ mod tests {
                 &["add", "--file", "a.toml", "a", "b"],
                 "add takes one NAME, not 2",
             ),
-            (&["remove"], "unknown command \"remove\""),
+            (&["delete"], "unknown command \"delete\""),
+            (
+                &["remove", "--file", "a.toml"],
+                "remove takes one NAME, not 0",
+            ),
             (&["add", "--password", "x"], "unknown option \"--password\""),
             (&[], "a command is needed"),
         ] {

@@ -97,6 +97,14 @@ pub enum AccountsError {
         /// The line of the existing entry, from 1.
         line: usize,
     },
+    /// No user with this name is in the file (removing an entry).
+    #[error("accounts file {}: no user `{name}`", path.display())]
+    NoSuchUser {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
     /// A name or a role that an entry cannot have (adding an entry).
     #[error("{what} {value:?} is not allowed: {reason}")]
     BadName {

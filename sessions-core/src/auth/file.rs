@@ -162,6 +162,48 @@ impl AccountsFile {
         replace(path, &new)
     }
 
+    /// Removes the user `name` from the accounts file at `path`: the lines from its
+    /// `[[user]]` line to the next table (comments among them go too), keeping the rest of
+    /// the file as it is. Refuses a name that is not in the file, and a file that does not
+    /// read as an accounts file. The file is replaced whole, as by [`add`](Self::add).
+    pub fn remove(path: impl AsRef<Path>, name: &str) -> Result<(), AccountsError> {
+        let path = path.as_ref();
+        let text = fs::read_to_string(path).map_err(|source| io_error(path, source))?;
+        let entries = parse(path, &text)?;
+        let Some(entry) = entries.iter().find(|entry| entry.name == name) else {
+            return Err(AccountsError::NoSuchUser {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+            });
+        };
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let start = entry.line - 1;
+        let end = (start + 1..lines.len())
+            .find(|&index| lines[index].trim_start().starts_with('['))
+            .unwrap_or(lines.len());
+        let new = [&lines[..start], &lines[end..]].concat().concat();
+        // What is written reads back as the same users but `name`.
+        let left: Vec<String> = parse(path, &new)?
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect();
+        let expected: Vec<&String> = entries
+            .iter()
+            .map(|entry| &entry.name)
+            .filter(|other| *other != name)
+            .collect();
+        if left.iter().collect::<Vec<_>>() != expected {
+            return Err(AccountsError::Entry {
+                path: path.to_path_buf(),
+                line: entry.line,
+                name: name.to_owned(),
+                reason: "the entry could not be cut out of the file on its own: edit the file"
+                    .to_owned(),
+            });
+        }
+        replace(path, &new)
+    }
+
     fn snapshot(&self) -> Arc<Snapshot> {
         Arc::clone(
             &self
