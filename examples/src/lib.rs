@@ -13,7 +13,9 @@
 //!   exported per line (`Line1/Oven.SetTarget`).
 //!
 //! The programs that use them are in `src/bin/`: `web_sessions` (the tour),
-//! `list_methods` (what a host sees) and `web_host` (the methods served to browsers). The methods of a second crate,
+//! `list_methods` (what a host sees) and `web_host` (the methods served to browsers);
+//! `accounts` makes the entries of an accounts file (`examples/demo-accounts.toml` is a demo
+//! one, whose passwords it names). The methods of a second crate,
 //! [`sessions_examples_plugin`], are in the same table.
 
 pub mod accounts;

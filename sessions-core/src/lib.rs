@@ -20,6 +20,9 @@ mod methods;
 
 mod engine;
 
+pub mod audit;
+#[cfg(feature = "auth")]
+pub mod auth;
 #[cfg(feature = "farm")]
 pub mod farm;
 pub mod host;
