@@ -154,9 +154,9 @@ async fn made_up_secrets_get_a_new_cookie_and_the_tab_limit_holds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chosen_cookie_planted_in_a_browser_gives_its_planter_nothing() {
     let server = Server::start(Engine::new(), WebHost::builder).await;
-    // The attacker plants a secret of its choosing in the victim's browser, then the
-    // victim opens a tab with it.
-    let chosen = made_up(42);
+    // The attacker plants a secret of its choosing (128 bits in hex, the shape of a
+    // secret) in the victim's browser, then the victim opens a tab with it.
+    let chosen = format!("sessions_client={:032x}", 42u128 * 7919);
     let mut victim = Tab::open(
         &server,
         Handshake {
