@@ -83,6 +83,7 @@ mod address_space;
 mod auth;
 mod builder;
 mod node_manager;
+mod pki;
 mod server;
 mod sessions;
 mod status;
