@@ -103,9 +103,7 @@ impl Link {
         let fail = |error: RedisError| self.error(doing, &error);
         let mut con = self
             .client
-            .get_connection_with_timeout(self.io_timeout)
-            .map_err(fail)?;
-        con.set_read_timeout(Some(read_timeout.unwrap_or(self.io_timeout)))
+            .get_connection_with_timeout(self.io_timeout / self.setup_replies)
             .map_err(fail)?;
         con.set_write_timeout(Some(self.io_timeout)).map_err(fail)?;
         load_scripts(&mut con, self.deadline()).map_err(fail)?;
