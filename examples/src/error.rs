@@ -19,6 +19,25 @@ pub enum AppError {
     UnknownVariable(String),
     /// The farm of servers failed (Redis cannot be reached, an inbox is full).
     Farm(FarmError),
+    /// The model holds as many variables as it may ([`MAX_VARIABLES`](crate::model::MAX_VARIABLES)):
+    /// a new one was not added.
+    TooManyVariables(usize),
+    /// A text is longer than the application takes.
+    TooLong {
+        /// What the text is (`"variable name"`, `"notice"`).
+        what: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most bytes taken.
+        limit: usize,
+    },
+    /// A counter would pass `u64::MAX`: it was not changed.
+    Overflow {
+        /// The count before.
+        count: u64,
+        /// What was to be added.
+        added: u64,
+    },
 }
 
 impl fmt::Display for AppError {
@@ -28,6 +47,21 @@ impl fmt::Display for AppError {
             AppError::EmptyUserName => f.write_str("the user name is empty"),
             AppError::UnknownVariable(name) => write!(f, "the model has no variable {name:?}"),
             AppError::Farm(error) => error.fmt(f),
+            AppError::TooManyVariables(limit) => write!(
+                f,
+                "the model holds {limit} variables, as many as it may: set an existing one"
+            ),
+            AppError::TooLong { what, bytes, limit } => {
+                write!(
+                    f,
+                    "the {what} is {bytes} bytes, more than the {limit} taken"
+                )
+            }
+            AppError::Overflow { count, added } => write!(
+                f,
+                "adding {added} to the count {count} would pass {}: the count is unchanged",
+                u64::MAX
+            ),
         }
     }
 }

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sessions_core::{export_methods, Engine, ObjectError, ObjectHandle, SessionError};
 
+use crate::AppError;
+
 /// An oven of a line: a target temperature that operators set.
 #[derive(Debug)]
 pub struct Oven {
@@ -60,9 +62,20 @@ pub struct Counter {
 #[export_methods]
 impl Counter {
     /// Counts `pieces` more; returns the new total.
+    ///
+    /// A total past `u64::MAX` is refused with [`AppError::Overflow`], the count unchanged:
+    /// `pieces` comes from a client, so the sum is checked.
     #[export(name = "Add")]
-    pub fn add(&self, pieces: u64) -> Result<u64, SessionError> {
-        Ok(self.count.fetch_add(pieces, Ordering::SeqCst) + pieces)
+    pub fn add(&self, pieces: u64) -> Result<u64, AppError> {
+        self.count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |count| {
+                count.checked_add(pieces)
+            })
+            .map(|before| before + pieces)
+            .map_err(|count| AppError::Overflow {
+                count,
+                added: pieces,
+            })
     }
 
     /// The total so far.

@@ -26,9 +26,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use sessions_core::{export_method, ClientId, Engine, Session, SessionError};
+use sessions_core::{
+    export_method, ClientId, Engine, Session, SessionError, SessionId, WeakSession,
+};
 
 /// The topic of the count of sessions with a user logged in ([`Engine::active_count`]).
 pub const ACTIVE: &str = "active";
@@ -36,10 +40,26 @@ pub const ACTIVE: &str = "active";
 /// ([`Engine::sessions_for_client`]).
 pub const TABS: &str = "tabs";
 
-/// Marks a session whose client shows the counts: only these are pushed to, so sessions
-/// without a screen (a script's, a test's) are not sent what nobody reads.
-#[derive(Debug)]
-struct Watching;
+/// The sessions whose client shows the counts, of every engine: only these are pushed to,
+/// so sessions without a screen (a script's, a test's) are not sent what nobody reads, and
+/// a count is pushed without looking at every session. A session leaves it when it closes
+/// ([`closed`]); its entry is weak, so it never keeps a session alive.
+static WATCHERS: Mutex<BTreeMap<SessionId, WeakSession>> = Mutex::new(BTreeMap::new());
+
+/// How many sessions the pushes of the counts have looked at: see [`visits`].
+static VISITS: AtomicU64 = AtomicU64::new(0);
+
+/// How many sessions the pushes of the counts have looked at so far in this process: the
+/// watching sessions (for `active`) and the browser's tabs (for `tabs`), never every
+/// session of the engine. A test reads it to check that closing N sessions costs work in
+/// proportion to N, not to N².
+pub fn visits() -> u64 {
+    VISITS.load(Ordering::Relaxed)
+}
+
+fn watchers() -> MutexGuard<'static, BTreeMap<SessionId, WeakSession>> {
+    WATCHERS.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Held while a count is read and pushed, so pushes reach each tab in the order the counts
 /// were read: the last count a tab gets is the latest, even when two tabs log in at once.
@@ -57,10 +77,10 @@ fn pushing() -> MutexGuard<'static, ()> {
 /// may have changed meanwhile.
 #[export_method(name = "WatchCounts")]
 pub fn watch_counts(session: &Session) -> Result<(), SessionError> {
-    session.insert(Watching);
     let engine = session
         .engine()
         .ok_or(SessionError::NotFound(session.id()))?;
+    watchers().insert(session.id(), session.downgrade());
     let _order = pushing();
     session.notify(ACTIVE, engine.active_count())?;
     let tabs = session
@@ -78,10 +98,12 @@ pub fn opened(session: &Session) {
     }
 }
 
-/// The engine's `on_close` hook: the closing tab's user is logged out first, so the count of
-/// logged-in sessions drops now rather than after the hook; then the tabs left are told
-/// the new counts.
+/// The engine's `on_close` hook: the closing tab stops watching, and its user is logged out
+/// first, so the count of logged-in sessions drops now rather than after the hook; then
+/// the tabs left are told the new counts. It looks at the watching sessions and the
+/// browser's tabs only, never at every session.
 pub fn closed(session: &Session) {
+    watchers().remove(&session.id());
     let was_logged_in = session.user().is_some();
     session.set_user(None);
     let Some(engine) = session.engine() else {
@@ -89,7 +111,7 @@ pub fn closed(session: &Session) {
     };
     let _order = pushing();
     if was_logged_in {
-        push_to(watching(engine.sessions()), ACTIVE, engine.active_count());
+        push_to(watching(&engine), ACTIVE, engine.active_count());
     }
     if let Some(client) = session.client() {
         push_tabs(&engine, &client);
@@ -100,7 +122,7 @@ pub fn closed(session: &Session) {
 /// `Login` and `Logout` call after changing the user.
 pub fn push_active(engine: &Engine) {
     let _order = pushing();
-    push_to(watching(engine.sessions()), ACTIVE, engine.active_count());
+    push_to(watching(engine), ACTIVE, engine.active_count());
 }
 
 /// Pushes the count of `client`'s tabs to each of them that watches. The caller holds
@@ -108,13 +130,27 @@ pub fn push_active(engine: &Engine) {
 fn push_tabs(engine: &Engine, client: &ClientId) {
     let tabs = engine.sessions_for_client(client);
     let count = tabs.len();
-    push_to(watching(tabs), TABS, count);
+    VISITS.fetch_add(count as u64, Ordering::Relaxed);
+    let watchers = watchers();
+    let watching: Vec<Session> = tabs
+        .into_iter()
+        .filter(|tab| watchers.contains_key(&tab.id()))
+        .collect();
+    drop(watchers);
+    push_to(watching.into_iter(), TABS, count);
 }
 
-fn watching(sessions: Vec<Session>) -> impl Iterator<Item = Session> {
+/// The watching sessions of `engine`.
+fn watching(engine: &Engine) -> impl Iterator<Item = Session> {
+    let sessions: Vec<Session> = watchers()
+        .values()
+        .filter_map(WeakSession::upgrade)
+        .collect();
+    VISITS.fetch_add(sessions.len() as u64, Ordering::Relaxed);
+    let engine = engine.clone();
     sessions
         .into_iter()
-        .filter(|session| session.get::<Watching>().is_some())
+        .filter(move |session| session.engine().as_ref() == Some(&engine))
 }
 
 /// Notifies each session; one that cannot take it (closed meanwhile, or its outbox full

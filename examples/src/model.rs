@@ -31,17 +31,41 @@ use sessions_core::{export_method, require, Engine, SessionError};
 
 use crate::AppError;
 
-/// The variables of the model, by name.
+/// The variables of the model, by name: one model for the whole application (as Optix's
+/// information model), so it outlives every session, and is bounded instead:
+/// [`MAX_VARIABLES`] names of at most [`MAX_NAME_BYTES`].
 static VARIABLES: Mutex<BTreeMap<String, bool>> = Mutex::new(BTreeMap::new());
+
+/// The most variables the model holds: any tab may set one, so the model cannot grow
+/// without bound.
+pub const MAX_VARIABLES: usize = 1_000;
+/// The longest variable name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
 
 /// Sets a variable of the model (Optix: `InformationModel.GetVariable(name).Value = value`).
 ///
 /// # Errors
-/// [`SessionError::NoContext`] when no session is current.
-pub fn set_variable(name: &str, value: bool) -> Result<(), SessionError> {
+/// [`SessionError::NoContext`] when no session is current; [`AppError::TooLong`] for a name
+/// longer than [`MAX_NAME_BYTES`]; [`AppError::TooManyVariables`] for a new name when the
+/// model holds [`MAX_VARIABLES`] already (an existing one can still be set).
+pub fn set_variable(name: &str, value: bool) -> Result<(), AppError> {
     require()?;
+    if name.len() > MAX_NAME_BYTES {
+        return Err(AppError::TooLong {
+            what: "variable name",
+            bytes: name.len(),
+            limit: MAX_NAME_BYTES,
+        });
+    }
     let mut variables = VARIABLES.lock().unwrap_or_else(PoisonError::into_inner);
-    variables.insert(name.to_owned(), value);
+    let full = variables.len() >= MAX_VARIABLES;
+    match variables.get_mut(name) {
+        Some(variable) => *variable = value,
+        None if full => return Err(AppError::TooManyVariables(MAX_VARIABLES)),
+        None => {
+            variables.insert(name.to_owned(), value);
+        }
+    }
     Ok(())
 }
 
@@ -59,8 +83,8 @@ pub fn variable(name: &str) -> Result<Option<bool>, SessionError> {
 /// `SomeVariable`, impersonating `engine`'s root session while it touches the model.
 ///
 /// # Errors
-/// None in practice: the write runs as root. The `Result` is the model's.
-pub fn do_something_asynchronously(engine: &Engine) -> Result<(), SessionError> {
+/// The model's, when it is full; the write runs as root, so never `NoContext`.
+pub fn do_something_asynchronously(engine: &Engine) -> Result<(), AppError> {
     // Optix: var sessionHandler = LogicObject.Context.Sessions.ImpersonateRootTemporary();
     // There is always a root session, so there is no `null` to check.
     let _root = engine.impersonate_root();

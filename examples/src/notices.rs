@@ -13,6 +13,7 @@
 //! session's page with `Session::notify` (topic `notice`, `{"from", "text"}`): the user sees
 //! it in every tab at once.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -20,10 +21,22 @@ use sessions_core::{export_method, Session, SessionError, Value};
 
 use crate::AppError;
 
+/// The most notices a session's [`Inbox`] keeps: a newer one drops the oldest.
+pub const MAX_NOTICES: usize = 100;
+/// The longest notice text taken, in bytes.
+pub const MAX_NOTICE_BYTES: usize = 1024;
+
 /// The notices a session has received: per-session state, like a property added to a Xojo
-/// `Session` subclass.
+/// `Session` subclass. It ends with its session, and keeps the latest [`MAX_NOTICES`]:
+/// the older ones were pushed to the page already, and are counted as they go.
 #[derive(Debug, Default)]
-pub struct Inbox(Mutex<Vec<String>>);
+pub struct Inbox(Mutex<Kept>);
+
+#[derive(Debug, Default)]
+struct Kept {
+    notices: VecDeque<String>,
+    dropped: u64,
+}
 
 impl Inbox {
     /// The inbox of `session`, created empty on first use.
@@ -38,20 +51,40 @@ impl Inbox {
         }
     }
 
-    /// The notices received so far, oldest first.
+    /// The notices kept, oldest first.
     pub fn notices(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.kept().notices.iter().cloned().collect()
+    }
+
+    /// How many older notices were dropped to keep [`MAX_NOTICES`].
+    pub fn dropped(&self) -> u64 {
+        self.kept().dropped
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn push(&self, notice: String) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(notice);
+        let mut kept = self.kept();
+        if kept.notices.len() >= MAX_NOTICES {
+            kept.notices.pop_front();
+            kept.dropped += 1;
+        }
+        kept.notices.push_back(notice);
     }
+}
+
+/// The notice text, when it is not longer than [`MAX_NOTICE_BYTES`].
+fn check_text(text: &str) -> Result<(), AppError> {
+    if text.len() > MAX_NOTICE_BYTES {
+        return Err(AppError::TooLong {
+            what: "notice",
+            bytes: text.len(),
+            limit: MAX_NOTICE_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// Posts a notice to every open session of `user`; only an admin may.
@@ -69,6 +102,7 @@ pub fn notify_user(
     text: String,
     sent: &mut u32,
 ) -> Result<(), AppError> {
+    check_text(&text)?;
     // The boundary let the call in: the sender is an admin, or a root session.
     let from = sender
         .user()
@@ -108,15 +142,19 @@ struct Notice<'a> {
 /// pushes it to the session's page (topic `notice`).
 ///
 /// This is the call [`notify_user`] posts to each target session. It fails (and is logged)
-/// when the page is too far behind to take one more notification; the inbox keeps it.
+/// when the page is too far behind to take one more notification (the inbox keeps it), or
+/// when a text is longer than [`MAX_NOTICE_BYTES`] (nothing is kept).
 #[export_method(name = "ShowNotice")]
-pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), SessionError> {
+pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), AppError> {
+    check_text(&text)?;
+    // The sender's name is a user name or "root"; from a client it is checked too.
+    check_text(&from)?;
     Inbox::of(session).push(format!("{from}: {text}"));
-    session.notify(
+    Ok(session.notify(
         NOTICE,
         Notice {
             from: &from,
             text: &text,
         },
-    )
+    )?)
 }

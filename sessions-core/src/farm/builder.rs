@@ -16,7 +16,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 pub const DEFAULT_INBOX_CAPACITY: u64 = 10_000;
 /// The default largest message, in bytes of JSON arguments plus the method name.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// The default longest wait for Redis to connect, read or write.
+/// The default longest wait of one farm call for Redis (connecting, reading, writing).
 pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest lease taken: shorter ones are raised to it.
 pub const MIN_LEASE: Duration = Duration::from_millis(300);
@@ -82,8 +82,11 @@ impl FarmBuilder {
         self
     }
 
-    /// The longest wait for Redis to connect, or to answer a call (default
-    /// [`DEFAULT_IO_TIMEOUT`]).
+    /// The longest a farm call waits for Redis, in all (default [`DEFAULT_IO_TIMEOUT`]):
+    /// one deadline covers everything the call does (waiting for this node's announcements
+    /// to be written, connecting, loading the scripts, a try made again after a broken
+    /// connection), so a stalled Redis fails the call with [`FarmError::Redis`] after this
+    /// long, never two or three times it. At least 10 ms.
     pub fn io_timeout(mut self, timeout: Duration) -> FarmBuilder {
         self.io_timeout = timeout.max(Duration::from_millis(10));
         self

@@ -107,8 +107,12 @@ impl Reader<'_> {
         cmd.arg("STREAMS")
             .arg(&inbox)
             .arg(if self.pending { "0" } else { ">" });
+        let read_timeout = BLOCK + node.link.io_timeout();
         let reply: Result<Reply, _> = match self.con.as_mut() {
-            Some(con) => cmd.query(con),
+            // Set for every read: reloading the scripts after an ack shortens it.
+            Some(con) => con
+                .set_read_timeout(Some(read_timeout))
+                .and_then(|()| cmd.query(con)),
             None => return Ok(true),
         };
         let reply = match reply {
@@ -205,7 +209,9 @@ impl Reader<'_> {
         let Some(con) = self.con.as_mut() else {
             return Ok(());
         };
-        match with_scripts(con, &mut |con| cmd.query::<Reply>(con)) {
+        match with_scripts(con, node.link.deadline(), &mut |con| {
+            cmd.query::<Reply>(con)
+        }) {
             Ok(_) => Ok(()),
             Err(error) => {
                 if is_broken(&error, con) {

@@ -10,6 +10,7 @@
 //! announces or withdraws a session, so they are always those of its announced sessions; a
 //! node whose lease ended stops counting at once, before it is reaped.
 
+use super::blocking::off_worker;
 use super::reply::{int, list, text, texts, unexpected};
 use super::{scripts, Farm, FarmError};
 use crate::{ClientId, SessionId};
@@ -40,8 +41,11 @@ impl Farm {
         const DOING: &str = "counting sessions";
         let node = self.node();
         node.check_live()?;
-        node.flush_if_dirty()?;
-        let reply = node.script(DOING, true, &scripts::COUNT, &[])?;
+        let reply = off_worker(|| {
+            let deadline = node.link.deadline();
+            node.flush_if_dirty(deadline)?;
+            node.script_by(deadline, DOING, true, &scripts::COUNT, &[])
+        })?;
         let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
         let count = |at: usize| {
             items
@@ -113,8 +117,11 @@ impl Farm {
         const DOING: &str = "looking a session up";
         let node = self.node();
         node.check_live()?;
-        node.flush_if_dirty()?;
-        let reply = node.script(DOING, true, &scripts::GET, &[&id.to_string()])?;
+        let reply = off_worker(|| {
+            let deadline = node.link.deadline();
+            node.flush_if_dirty(deadline)?;
+            node.script_by(deadline, DOING, true, &scripts::GET, &[&id.to_string()])
+        })?;
         let fields = texts(DOING, &reply)?;
         match fields.as_slice() {
             [] => Ok(None),
@@ -138,8 +145,11 @@ impl Farm {
         const DOING: &str = "finding a user's sessions";
         let node = self.node();
         node.check_live()?;
-        node.flush_if_dirty()?;
-        let reply = node.script(DOING, true, &scripts::FOR_USER, &[name])?;
+        let reply = off_worker(|| {
+            let deadline = node.link.deadline();
+            node.flush_if_dirty(deadline)?;
+            node.script_by(deadline, DOING, true, &scripts::FOR_USER, &[name])
+        })?;
         let fields = texts(DOING, &reply)?;
         if fields.len() % 4 != 0 {
             return Err(unexpected(DOING, &reply));

@@ -38,11 +38,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The calls block for one Redis round trip; the farm's own work runs on two threads of
-//! its own per node, so no async runtime is needed. Redis access is node-level trust: any
+//! The calls block for one Redis round trip, and never longer than the I/O timeout
+//! ([`FarmBuilder::io_timeout`]): one deadline covers all a call does (waiting for this
+//! node's own announcements, connecting, a try made again), so a stalled Redis costs each
+//! call that needs it one timeout, not two or three. Calls that need no Redis (a post to a
+//! session of this node) do not wait for it. Made on a worker of a multi-threaded tokio
+//! runtime (a sync exported method that a web host runs), a call blocks off the worker
+//! (`tokio::task::block_in_place`): the runtime hands the worker's other tasks to another
+//! thread, so other tabs' calls go on while Redis is slow. On a current-thread runtime
+//! there is no other thread to hand them to, and the call blocks it. The farm's own work
+//! runs on two threads of its own per node, so no async runtime is needed. Redis access is node-level trust: any
 //! client that can write the farm's keys can speak for any node (SECURITY.md).
 
 mod announce;
+mod blocking;
 mod builder;
 mod error;
 mod inbox;
@@ -155,7 +164,7 @@ impl Farm {
     pub fn flush(&self) -> Result<(), FarmError> {
         let node = self.node();
         node.check_live()?;
-        node.flush()
+        blocking::off_worker(|| node.flush(node.link.deadline()))
     }
 
     /// Leaves the farm now, for every handle of this node: no more messages are taken for
@@ -169,7 +178,7 @@ impl Farm {
     /// [`FarmError::Redis`] when Redis could not be told: the node's sessions then leave
     /// the farm when its lease ends. [`FarmError::Left`] when it had left already.
     pub fn leave(self) -> Result<FarmReport, FarmError> {
-        self.handle.leave()
+        blocking::off_worker(|| self.handle.leave())
     }
 
     fn start(node: Node) -> Result<Farm, FarmError> {
@@ -258,12 +267,14 @@ impl Handle {
         node.draining.store(true, Ordering::Release);
         let client = node.inbox_client.load(Ordering::Acquire);
         if client != 0 {
-            let _ = node.link.run("waking the inbox", true, |con| {
-                redis::cmd("CLIENT")
-                    .arg("UNBLOCK")
-                    .arg(client)
-                    .query::<redis::Value>(con)
-            });
+            let _ = node
+                .link
+                .run("waking the inbox", true, node.link.deadline(), |con| {
+                    redis::cmd("CLIENT")
+                        .arg("UNBLOCK")
+                        .arg(client)
+                        .query::<redis::Value>(con)
+                });
         }
         let threads = std::mem::take(&mut *lock(&self.threads));
         let (inbox, keeper): (Vec<_>, Vec<_>) = threads
@@ -312,7 +323,7 @@ impl Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         if !self.node.left.load(Ordering::Acquire) {
-            let _ = self.leave();
+            let _ = blocking::off_worker(|| self.leave());
         }
     }
 }

@@ -3,14 +3,14 @@
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use redis::Value as Reply;
 
 use super::announce::Announcer;
 use super::keys::{Keys, GROUP};
-use super::link::Link;
+use super::link::{pipeline_by, Link};
 use super::reply::{int, list, text, texts, unexpected};
 use super::report::Counters;
 use super::scripts;
@@ -38,8 +38,9 @@ pub(crate) struct Node {
     pub(crate) max_message_bytes: usize,
     pub(crate) counters: Counters,
     pub(crate) announcer: Arc<Announcer>,
-    /// One writer of announcements at a time, so an older state never lands after a newer.
-    announce_lock: Mutex<()>,
+    /// One writer of announcements at a time, so an older state never lands after a newer;
+    /// waited for by the deadline of the call that waits.
+    writer: Writer,
     /// Whether this node is registered as far as it knows; when not, the keeper registers
     /// it again and announces every session anew.
     pub(crate) registered: AtomicBool,
@@ -96,7 +97,7 @@ impl Node {
             max_message_bytes,
             counters: Counters::default(),
             announcer: Arc::new(Announcer::default()),
-            announce_lock: Mutex::new(()),
+            writer: Writer::default(),
             registered: AtomicBool::new(false),
             left: AtomicBool::new(false),
             draining: AtomicBool::new(false),
@@ -110,9 +111,21 @@ impl Node {
         u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Runs one of the farm's scripts with `args` after the prefix.
+    /// Runs one of the farm's scripts with `args` after the prefix, within one I/O timeout.
     pub(crate) fn script(
         &self,
+        doing: &'static str,
+        repeatable: bool,
+        script: &scripts::Script,
+        args: &[&str],
+    ) -> Result<Reply, FarmError> {
+        self.script_by(self.link.deadline(), doing, repeatable, script, args)
+    }
+
+    /// Runs one of the farm's scripts with `args` after the prefix, by `deadline`.
+    pub(crate) fn script_by(
+        &self,
+        deadline: Instant,
         doing: &'static str,
         repeatable: bool,
         script: &scripts::Script,
@@ -123,7 +136,8 @@ impl Node {
         for arg in args {
             cmd.arg(*arg);
         }
-        self.link.run(doing, repeatable, |con| cmd.query(con))
+        self.link
+            .run(doing, repeatable, deadline, |con| cmd.query(con))
     }
 
     /// Registers this node (reaping its dead former self first if need be), announces every
@@ -169,7 +183,8 @@ impl Node {
     /// it was created.
     pub(crate) fn ensure_group(&self) -> Result<bool, FarmError> {
         let inbox = self.keys.inbox(&self.name);
-        let created = self.link.run("creating the inbox", true, |con| {
+        let deadline = self.link.deadline();
+        let created = self.link.run("creating the inbox", true, deadline, |con| {
             let reply: redis::RedisResult<()> = redis::cmd("XGROUP")
                 .arg("CREATE")
                 .arg(&inbox)
@@ -202,15 +217,17 @@ impl Node {
         let owned = owned.iter().filter_map(|id| id.parse::<SessionId>().ok());
         let local = self.engine.sessions().into_iter().map(|s| s.id());
         self.announcer.mark_all(owned.chain(local));
-        self.flush()
+        self.flush(self.link.deadline())
     }
 
-    /// Writes every announcement that waits. Errors leave them waiting.
-    pub(crate) fn flush(&self) -> Result<(), FarmError> {
-        let _one_writer = lock(&self.announce_lock);
+    /// Writes every announcement that waits, by `deadline`. Errors leave them waiting.
+    pub(crate) fn flush(&self, deadline: Instant) -> Result<(), FarmError> {
+        let Some(_one_writer) = self.writer.lock_by(deadline) else {
+            return Err(self.link.timed_out("waiting for this node's announcements"));
+        };
         let ids: Vec<SessionId> = self.announcer.take().into_iter().collect();
         for (at, chunk) in ids.chunks(ANNOUNCE_BATCH).enumerate() {
-            if let Err(error) = self.write(chunk) {
+            if let Err(error) = self.write(chunk, deadline) {
                 // What was not written waits for the next flush.
                 self.announcer
                     .mark_all(ids[at * ANNOUNCE_BATCH..].iter().copied());
@@ -222,7 +239,7 @@ impl Node {
 
     /// Writes the state of each session in `ids`: announced when open here, withdrawn when
     /// not.
-    fn write(&self, ids: &[SessionId]) -> Result<(), FarmError> {
+    fn write(&self, ids: &[SessionId], deadline: Instant) -> Result<(), FarmError> {
         const DOING: &str = "announcing sessions";
         let mut pipe = redis::pipe();
         for id in ids {
@@ -253,7 +270,9 @@ impl Node {
             };
             pipe.add_command(cmd);
         }
-        let replies: Vec<Reply> = self.link.run(DOING, true, |con| pipe.query(con))?;
+        let replies = self.link.run(DOING, true, deadline, |con| {
+            pipeline_by(con, &pipe, deadline)
+        })?;
         let mut lost = false;
         for (id, reply) in ids.iter().zip(&replies) {
             match int(reply) {
@@ -282,13 +301,14 @@ impl Node {
         Ok(())
     }
 
-    /// Writes waiting announcements if there are any, for a read that must see this node's
-    /// own changes. A node that is not registered now answers from what Redis holds.
-    pub(crate) fn flush_if_dirty(&self) -> Result<(), FarmError> {
+    /// Writes waiting announcements if there are any, by `deadline`, for a read that must
+    /// see this node's own changes. A node that is not registered now answers from what
+    /// Redis holds.
+    pub(crate) fn flush_if_dirty(&self, deadline: Instant) -> Result<(), FarmError> {
         if !self.announcer.is_dirty() || !self.registered.load(Ordering::Acquire) {
             return Ok(());
         }
-        match self.flush() {
+        match self.flush(deadline) {
             Err(FarmError::Redis { .. }) if !self.registered.load(Ordering::Acquire) => Ok(()),
             other => other,
         }
@@ -375,5 +395,43 @@ impl Node {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A lock that a waiter gives up on at its deadline (`std`'s `Mutex` waits for ever): one
+/// writer of announcements at a time.
+#[derive(Default)]
+struct Writer {
+    busy: Mutex<bool>,
+    freed: Condvar,
+}
+
+/// Held while writing; frees the [`Writer`] when dropped.
+struct Writing<'a>(&'a Writer);
+
+impl Writer {
+    /// The lock, once it is free, or `None` when it is not free by `deadline`.
+    fn lock_by(&self, deadline: Instant) -> Option<Writing<'_>> {
+        let mut busy = lock(&self.busy);
+        while *busy {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        *busy = true;
+        Some(Writing(self))
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.busy) = false;
+        self.0.freed.notify_one();
     }
 }

@@ -1,5 +1,6 @@
 //! Messages to a session wherever it lives: [`Farm::post`].
 
+use super::blocking::off_worker;
 use super::reply::{list, text, unexpected};
 use super::report::Counters;
 use super::wire::encode_args;
@@ -18,7 +19,9 @@ impl Farm {
     /// closed before it ran is counted undelivered and logged, never dropped silently
     /// ([`FarmReport`](super::FarmReport)).
     ///
-    /// This blocks for one Redis round trip (no Redis call for a session on this node).
+    /// This blocks for one Redis round trip (no Redis call for a session on this node), at
+    /// most the I/O timeout; on a worker of a multi-threaded tokio runtime it blocks off
+    /// the worker (see the module's docs).
     ///
     /// # Errors
     /// [`FarmError::NotFound`] when no live node announces the session;
@@ -48,12 +51,14 @@ impl Farm {
                 });
         }
         let (kind, json) = encode_args(&args);
-        let reply = node.script(
-            DOING,
-            false,
-            &scripts::POST,
-            &[&id.to_string(), &node.name, method, kind, &json],
-        )?;
+        let reply = off_worker(|| {
+            node.script(
+                DOING,
+                false,
+                &scripts::POST,
+                &[&id.to_string(), &node.name, method, kind, &json],
+            )
+        })?;
         let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
         match items.first().and_then(text).as_deref() {
             Some("ok") => {

@@ -176,7 +176,9 @@ impl OpcUaHostBuilder {
     }
 
     /// Where the server keeps its certificate store (`trusted/`, `rejected/` client
-    /// certificates). Default: `sessions-opcua-pki` in the system's temporary directory.
+    /// certificates, and its own self-signed certificate when none is configured).
+    /// Default: a folder of this application (named after its application URI) under
+    /// `sessions-opcua` in the system's temporary directory, private to the user.
     pub fn pki_dir(mut self, dir: impl Into<PathBuf>) -> OpcUaHostBuilder {
         self.config.pki_dir = Some(dir.into());
         self

@@ -89,6 +89,7 @@ mod builder;
 mod config;
 mod error;
 mod node_manager;
+mod pki;
 mod server;
 mod sessions;
 mod status;

@@ -181,10 +181,10 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         source,
     })?;
     let endpoint_url = format!("opc.tcp://{}:{}/", config.host, local.port());
-    let pki_dir = config
-        .pki_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("sessions-opcua-pki"));
+    let pki_dir = match config.pki_dir.clone() {
+        Some(dir) => dir,
+        None => super::pki::default_pki_dir(&config.application_uri).map_err(OpcUaError::Config)?,
+    };
     if let Some(certificate) = &config.certificate {
         check_certificate(&pki_dir, certificate)?;
     }
@@ -214,7 +214,9 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         .port(local.port())
         .discovery_urls(vec![endpoint_url.clone()])
         .pki_dir(&pki_dir)
-        .create_sample_keypair(false)
+        // Without a configured certificate, a self-signed one made once in the store (so a
+        // normal start logs no "crypto won't work" error, and secure channels can work).
+        .create_sample_keypair(config.certificate.is_none())
         .trust_client_certs(config.trust_client_certificates)
         .max_sessions(config.max_sessions)
         .max_session_timeout_ms(max_timeout_ms)
@@ -226,7 +228,11 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
     for (id, endpoint) in endpoints {
         builder = builder.add_endpoint(id, endpoint);
     }
-    let (server, handle) = builder.build().map_err(OpcUaError::Config)?;
+    let built = {
+        let _one_at_a_time = crate::lock::lock(&super::pki::BUILDING);
+        builder.build()
+    };
+    let (server, handle) = built.map_err(OpcUaError::Config)?;
     // Each object exported or dropped is in the address space before `export_object` (or
     // the handle's drop) returns: the engine tells, on the thread that changed it.
     let objects = {

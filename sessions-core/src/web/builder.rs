@@ -8,6 +8,8 @@ use std::time::Duration;
 use axum::Router;
 
 use super::config::Config;
+use super::cookie::CookieKey;
+use super::origin::SiteOrigin;
 use crate::host::Credentials;
 use crate::{Engine, User};
 
@@ -33,7 +35,8 @@ pub struct WebHost(());
 
 impl WebHost {
     /// Starts building the host of `engine`'s sessions, with the defaults: base path
-    /// `/sessions`, same-origin requests only, cookies without `Secure`, a 30 s grace
+    /// `/sessions`, requests made on loopback only (see [`public_origin`](WebHostBuilder::public_origin)),
+    /// a random cookie key, cookies without `Secure`, a 30 s grace
     /// period, 64 KiB messages, 32 calls in flight per tab, 32 tabs per browser, a ping
     /// every 20 s, no authentication.
     ///
@@ -44,7 +47,7 @@ impl WebHost {
     ///
     /// let engine = Engine::builder().name("WebPresentationEngine").build()?;
     /// let app: axum::Router = WebHost::builder(engine)
-    ///     .allow_origin("https://hmi.example.com")
+    ///     .public_origin("https://hmi.example.com")
     ///     .secure_cookies(true)
     ///     .grace_period(Duration::from_secs(10))
     ///     // The user a trusted reverse proxy names (the `host::Credentials` shape).
@@ -66,6 +69,8 @@ impl WebHost {
                 max_tabs_per_client: DEFAULT_MAX_TABS_PER_CLIENT,
                 heartbeat: DEFAULT_HEARTBEAT,
                 authenticate: None,
+                cookie_key: CookieKey::random(),
+                public_origins: Vec::new(),
             },
         }
     }
@@ -96,14 +101,41 @@ impl WebHostBuilder {
     }
 
     /// Allows WebSocket upgrades and POSTs whose `Origin` header is `origin`
-    /// (`scheme://host[:port]`, as a browser sends it), besides same-origin ones. Call it
-    /// once per origin. A request with no `Origin` header (a script, curl) is not a
-    /// browser's cross-site request and is always taken.
+    /// (`scheme://host[:port]`, as a browser sends it): another site whose pages may call
+    /// this host, besides its own [public origins](Self::public_origin). Call it once per
+    /// origin. A request with no `Origin` header (a script, curl) is not a browser's
+    /// cross-site request and is taken when its `Host` is this host's.
     pub fn allow_origin(mut self, origin: impl Into<String>) -> WebHostBuilder {
         let origin = origin.into();
         self.config
             .allowed_origins
             .push(origin.trim_end_matches('/').to_ascii_lowercase());
+        self
+    }
+
+    /// An origin this host is served at, as browsers see it (`scheme://host[:port]`, e.g.
+    /// `https://hmi.example.com` or `http://10.0.0.5:8080`). Call it once per origin.
+    ///
+    /// WebSocket upgrades and POSTs are taken only when their `Host` header names a
+    /// public origin (its host and port) or a loopback name (`localhost`, `127.0.0.1`,
+    /// `[::1]`), and their `Origin`, if any, is a public origin, an
+    /// [allowed](Self::allow_origin) one, or `http://` and the same loopback host and port.
+    /// Scheme, host and port are compared (`https://` is not `http://`; a missing port is
+    /// the scheme's default). So with none given (the default), the host takes only
+    /// requests made to it on loopback; a host reached by another name or address (bound
+    /// to `0.0.0.0`, behind a proxy, which must pass the browser's `Host` on) names it
+    /// here. A page whose host name was made to resolve to this server (DNS rebinding)
+    /// sends its own name in `Host`, and is refused.
+    ///
+    /// # Panics
+    /// When `origin` is not `http://` or `https://` and a host with an optional port: a
+    /// programming error, caught at start-up.
+    pub fn public_origin(mut self, origin: impl Into<String>) -> WebHostBuilder {
+        let origin = origin.into();
+        let parsed = SiteOrigin::parse(&origin).unwrap_or_else(|| {
+            panic!("a public origin is `http://` or `https://`, a host and an optional port, got {origin:?}")
+        });
+        self.config.public_origins.push(parsed);
         self
     }
 
@@ -125,6 +157,15 @@ impl WebHostBuilder {
     /// (close code 1009), a larger POST body is refused (HTTP 413). Default 64 KiB.
     pub fn max_message_bytes(mut self, bytes: usize) -> WebHostBuilder {
         self.config.max_message_bytes = bytes;
+        self
+    }
+
+    /// The key the `sessions_client` cookies are signed with, and browsers' client ids
+    /// derived from. Default: a random key of this host, so it takes only the cookies it
+    /// issued. Give every node of a farm the same key, so each takes the others' cookies
+    /// and a browser has the same [`ClientId`](crate::ClientId) on all of them.
+    pub fn cookie_key(mut self, key: CookieKey) -> WebHostBuilder {
+        self.config.cookie_key = key;
         self
     }
 
@@ -178,6 +219,7 @@ impl fmt::Debug for WebHostBuilder {
             .field("engine", &config.engine.name())
             .field("base_path", &config.base_path)
             .field("allowed_origins", &config.allowed_origins)
+            .field("public_origins", &config.public_origins)
             .field("secure_cookies", &config.secure_cookies)
             .field("grace_period", &config.grace_period)
             .field("max_message_bytes", &config.max_message_bytes)

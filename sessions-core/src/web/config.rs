@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cookie::CookieKey;
+use super::origin::SiteOrigin;
 use crate::host::Authenticate;
 use crate::Engine;
 
@@ -18,4 +20,6 @@ pub(super) struct Config {
     pub max_tabs_per_client: usize,
     pub heartbeat: Duration,
     pub authenticate: Option<Arc<Authenticate>>,
+    pub cookie_key: CookieKey,
+    pub public_origins: Vec<SiteOrigin>,
 }

@@ -9,7 +9,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::cookie::{client_or_new, secret_of, set_client_cookie};
+use super::cookie::{client_of, client_or_new, set_client_cookie};
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
@@ -29,7 +29,11 @@ const CLIENT_JS: &str = include_str!("client.js");
 pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Response {
     let config = &host.config;
     let (parts, body) = request.into_parts();
-    if !origin_allowed(&parts.headers, &config.allowed_origins) {
+    if !origin_allowed(
+        &parts.headers,
+        &config.allowed_origins,
+        &config.public_origins,
+    ) {
         let text = error_response(
             None,
             INVALID_REQUEST,
@@ -78,7 +82,7 @@ fn named_session(headers: &HeaderMap, host: &Host) -> Named {
     };
     let owned = (|| {
         let id = header.to_str().ok()?.trim().parse::<SessionId>().ok()?;
-        let client: ClientId = secret_of(headers)?.client();
+        let client: ClientId = client_of(headers, &host.config.cookie_key)?;
         let session = host.config.engine.get(id)?;
         (session.client()? == client).then_some(session)
     })();
@@ -114,7 +118,7 @@ pub(super) async fn client_js(State(host): State<Arc<Host>>, headers: HeaderMap)
         Body::from(CLIENT_JS),
     )
         .into_response();
-    if let (_, Some(secret)) = client_or_new(&headers) {
+    if let (_, Some(secret)) = client_or_new(&headers, &host.config.cookie_key) {
         set_client_cookie(response.headers_mut(), &secret, host.config.secure_cookies);
     }
     response

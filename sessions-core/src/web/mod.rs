@@ -17,9 +17,11 @@
 //!
 //! What a browser sees:
 //! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
-//!   random bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured). The browser's
-//!   [`ClientId`](crate::ClientId), shared by its tabs and told to the page, is a keyed hash
-//!   of that secret, so a page never learns the secret itself.
+//!   random bits and its HMAC-SHA256 tag under the host's [`CookieKey`], `HttpOnly`,
+//!   `SameSite=Lax`, `Secure` when configured). A cookie the host did not issue (made up,
+//!   or signed with another key) is replaced by a new one. The browser's
+//!   [`ClientId`](crate::ClientId), shared by its tabs and told to the page, is another
+//!   HMAC of that secret, so a page never learns the secret itself.
 //! - **A session per tab.** `GET {base}/ws` upgrades to a WebSocket and opens a session
 //!   with [`Engine::open_for_client`](crate::Engine::open_for_client); the first message is
 //!   `{"jsonrpc":"2.0","method":"session.opened","params":{"session","client","resume","resumed"}}`.
@@ -53,8 +55,10 @@
 //! `panicked: …` is a method failure, -32000.
 //!
 //! # Guards
-//! WebSocket upgrades and POSTs from another origin are refused (HTTP 403) unless allowed
-//! with [`WebHostBuilder::allow_origin`]; a message over the size limit closes the socket
+//! WebSocket upgrades and POSTs are refused (HTTP 403) unless their `Host` is a loopback
+//! name or one of the host's [public origins](WebHostBuilder::public_origin), and their
+//! `Origin` is the host's own or allowed with [`WebHostBuilder::allow_origin`] (scheme, host
+//! and port compared: DNS rebinding is refused); a message over the size limit closes the socket
 //! with code 1009 (a POST: HTTP 413); a tab over the browser's tab limit is closed with
 //! 1008; a session closed under a tab closes its socket with 4001. Session ids are never
 //! taken from a client: a tab gets its session from the host, and a resume token is
@@ -77,7 +81,7 @@ pub use builder::{
     WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT,
     DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
-pub use cookie::CLIENT_COOKIE;
+pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
 pub use rpc::{
     FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, SESSION_GONE,

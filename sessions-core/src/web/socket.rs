@@ -46,7 +46,11 @@ mod close {
 pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     let config = &host.config;
-    if !origin_allowed(&parts.headers, &config.allowed_origins) {
+    if !origin_allowed(
+        &parts.headers,
+        &config.allowed_origins,
+        &config.public_origins,
+    ) {
         return (
             StatusCode::FORBIDDEN,
             "WebSocket upgrade refused: the request's Origin is not this host's and is not allowed",
@@ -57,7 +61,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let (client, new_secret) = client_or_new(&parts.headers);
+    let (client, new_secret) = client_or_new(&parts.headers, &config.cookie_key);
     let resume = query(&parts, "resume").map(str::to_owned);
     let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
     let user = config.authenticate.as_ref().and_then(|hook| {

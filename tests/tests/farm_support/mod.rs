@@ -130,12 +130,38 @@ impl Redis {
         self.run();
     }
 
+    /// Stops the server with SIGSTOP (hung, not dead: its sockets stay open and nothing is
+    /// answered) until the guard is dropped, which sends SIGCONT, also when the test fails.
+    pub fn pause(&self) -> Paused<'_> {
+        self.signal("-STOP");
+        Paused(self)
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("redis-server runs").id();
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
     /// A plain redis-rs connection to the server, for a test's own commands.
     pub fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url())
             .expect("the URL")
             .get_connection()
             .expect("a connection")
+    }
+}
+
+/// A server stopped by [`Redis::pause`]; dropping it lets the server go on.
+pub struct Paused<'a>(&'a Redis);
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.0.signal("-CONT");
     }
 }
 

@@ -75,6 +75,8 @@ pub struct Handshake<'a> {
     pub origin: Option<&'a str>,
     pub resume: Option<&'a str>,
     pub headers: &'a [(&'static str, &'a str)],
+    /// Send no `Origin` header (as a script would), instead of the host's own.
+    pub no_origin: bool,
 }
 
 /// One tab: a WebSocket to the host, after its `session.opened`.
@@ -117,10 +119,12 @@ impl Tab {
         let mut request = url.into_client_request().expect("a valid URL");
         let own_origin = format!("http://{addr}");
         let headers = request.headers_mut();
-        headers.insert(
-            "origin",
-            HeaderValue::from_str(handshake.origin.unwrap_or(&own_origin)).expect("ascii"),
-        );
+        if !handshake.no_origin {
+            headers.insert(
+                "origin",
+                HeaderValue::from_str(handshake.origin.unwrap_or(&own_origin)).expect("ascii"),
+            );
+        }
         if let Some(cookie) = handshake.cookie {
             headers.insert("cookie", HeaderValue::from_str(cookie).expect("ascii"));
         }
@@ -285,12 +289,19 @@ pub async fn http(
 ) -> (u16, Vec<(String, String)>, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    // A `host` among `headers` replaces the server's own address.
+    let host = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map_or_else(|| server.addr.to_string(), |(_, host)| (*host).to_owned());
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
-        server.addr,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
     );
-    for (name, value) in headers {
+    for (name, value) in headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+    {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");

@@ -4,7 +4,7 @@ use std::error::Error;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use sessions_core::{current, CallOutcome, Engine, Session, SessionError, Value};
+use sessions_core::{current, CallOutcome, Engine, Session, Value};
 use sessions_examples::ENGINE_NAME;
 
 /// A session's name in this trace (its browser, and its tab when there are several):
@@ -40,7 +40,7 @@ pub fn print_outcome(outcome: &CallOutcome, out: &str) {
 }
 
 /// `ok`, or the error's message.
-pub fn describe(result: Result<(), SessionError>) -> String {
+pub fn describe(result: Result<(), impl std::fmt::Display>) -> String {
     result.map_or_else(|error| format!("refused: {error}"), |()| "ok".to_owned())
 }
 
