@@ -16,6 +16,9 @@ mod user;
 mod value;
 
 mod methods;
+mod topic;
+#[cfg(feature = "schema")]
+mod typescript;
 
 mod engine;
 
@@ -43,6 +46,9 @@ pub use engine::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use engine::{ObjectError, ObjectHandle, ObjectInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
+pub use topic::{topics, Topic, TopicInfo, TopicPayload};
+#[cfg(feature = "schema")]
+pub use typescript::typescript;
 pub use user::User;
 
 #[cfg(feature = "schema")]
