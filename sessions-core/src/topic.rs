@@ -40,12 +40,16 @@ use crate::{Session, SessionError};
 /// assert!(sessions_core::topics().iter().any(|topic| topic.name() == "notice"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Topic<T: TopicPayload + ?Sized> {
+///
+/// The payload type must implement `serde::Serialize` and `schemars::JsonSchema`
+/// ([`TopicPayload`]): [`topic!`](crate::topic) refuses any other at compile time, and
+/// [`Topic::notify`] needs it.
+pub struct Topic<T: ?Sized> {
     name: &'static str,
     payload: PhantomData<fn(&T)>,
 }
 
-impl<T: TopicPayload + ?Sized> Topic<T> {
+impl<T: ?Sized> Topic<T> {
     /// The topic named `name` (what a page passes to `tab.on(name, fn)`). Prefer
     /// [`topic!`](crate::topic), which also lists it for the TypeScript declarations.
     pub const fn new(name: &'static str) -> Self {
@@ -60,25 +64,42 @@ impl<T: TopicPayload + ?Sized> Topic<T> {
         self.name
     }
 
+    /// The record [`topic!`](crate::topic) submits for this topic.
+    #[doc(hidden)]
+    pub const fn info(&self, rust_type: &'static str, module_path: &'static str) -> TopicInfo
+    where
+        T: TopicPayload,
+    {
+        TopicInfo {
+            name: self.name,
+            rust_type,
+            module_path,
+            schema: T::SCHEMA,
+        }
+    }
+
     /// Pushes `payload` to `session`'s client: [`Session::notify`] with this topic's name.
     ///
     /// # Errors
     /// As [`Session::notify`]: the outbox is full, the session is closed, or the payload's
     /// `Serialize` impl failed.
-    pub fn notify(&self, session: &Session, payload: &T) -> Result<(), SessionError> {
+    pub fn notify(&self, session: &Session, payload: &T) -> Result<(), SessionError>
+    where
+        T: TopicPayload,
+    {
         session.notify(self.name, payload)
     }
 }
 
-impl<T: TopicPayload + ?Sized> Clone for Topic<T> {
+impl<T: ?Sized> Clone for Topic<T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T: TopicPayload + ?Sized> Copy for Topic<T> {}
+impl<T: ?Sized> Copy for Topic<T> {}
 
-impl<T: TopicPayload + ?Sized> std::fmt::Debug for Topic<T> {
+impl<T: ?Sized> std::fmt::Debug for Topic<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Topic").field(&self.name).finish()
     }
@@ -121,21 +142,6 @@ pub struct TopicInfo {
 }
 
 impl TopicInfo {
-    /// The record [`topic!`](crate::topic) submits for a `Topic<T>`.
-    #[doc(hidden)]
-    pub const fn of<T: TopicPayload + ?Sized>(
-        topic: &Topic<T>,
-        rust_type: &'static str,
-        module_path: &'static str,
-    ) -> TopicInfo {
-        TopicInfo {
-            name: topic.name,
-            rust_type,
-            module_path,
-            schema: T::SCHEMA,
-        }
-    }
-
     /// The topic's name on the wire.
     pub fn name(&self) -> &'static str {
         self.name
@@ -209,7 +215,7 @@ macro_rules! topic {
         $(#[$attr])*
         $vis const $name: $crate::Topic<$payload> = $crate::Topic::new($topic);
         $crate::__private::inventory::submit! {
-            $crate::TopicInfo::of(&$name, ::core::stringify!($payload), ::core::module_path!())
+            $name.info(::core::stringify!($payload), ::core::module_path!())
         }
     };
 }

@@ -327,7 +327,8 @@ fn label_of(name: &str) -> String {
 /// The parameters as an object, by name.
 fn named(params: &[Json], refs: &dyn Refs) -> String {
     if params.is_empty() {
-        return "{}".to_owned();
+        // Not `{}`, which any value but null and undefined is assignable to.
+        return "Record<string, never>".to_owned();
     }
     let members: Vec<String> = params
         .iter()

@@ -97,14 +97,26 @@ fn array_type(schema: &Map<String, Json>, refs: &dyn Refs, indent: usize) -> Str
             .collect();
         match items {
             Some(Json::Bool(false)) => {}
-            Some(rest) => members.push(format!("...({})[]", ts_type(rest, refs, indent))),
+            Some(rest) => members.push(format!("...{}", array_of(ts_type(rest, refs, indent)))),
             None => members.push("...unknown[]".to_owned()),
         }
         return format!("[{}]", members.join(", "));
     }
     match items {
-        Some(items) => format!("({})[]", ts_type(items, refs, indent)),
+        Some(items) => array_of(ts_type(items, refs, indent)),
         None => "unknown[]".to_owned(),
+    }
+}
+
+/// `T[]`, with `T` in parentheses unless it is a name.
+fn array_of(item: String) -> String {
+    let simple = item
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.');
+    if simple {
+        format!("{item}[]")
+    } else {
+        format!("({item})[]")
     }
 }
 
@@ -266,7 +278,7 @@ mod tests {
     fn arrays_tuples_and_maps() {
         assert_eq!(
             ts(json!({"type": "array", "items": {"$ref": "#/$defs/Point"}})),
-            "(Types.Point)[]"
+            "Types.Point[]"
         );
         let tuple = json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}], "items": false});
         assert_eq!(ts(tuple), "[string, boolean]");
