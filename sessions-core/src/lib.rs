@@ -1,3 +1,14 @@
+// The crate's front page is the README. Its links to SECURITY.md and BENCHMARKS.md are
+// reference links: on docs.rs they lead to the files this package ships (docs.rs shows a
+// package's source), by these definitions, which come first and so win over the README's
+// own (relative, for a clone of the repository).
+#![doc = concat!(
+    "[security]: https://docs.rs/crate/sessions-core/",
+    env!("CARGO_PKG_VERSION"),
+    "/source/SECURITY.md\n[benchmarks]: https://docs.rs/crate/sessions-core/",
+    env!("CARGO_PKG_VERSION"),
+    "/source/BENCHMARKS.md\n"
+)]
 #![doc = include_str!("../README.md")]
 // The README's examples are whole programs (`fn main`), so that they paste as they are.
 #![allow(clippy::needless_doctest_main)]

@@ -1,5 +1,5 @@
 //! What an OPC UA client gets back for a call: the status code of a refusal
-//! ([`CallError`]) or of an outcome, as DESIGN.md ("Hosts → OPC UA") sets them.
+//! ([`CallError`]) or of an outcome: the table below is the whole mapping.
 //!
 //! | what happened | status | outputs |
 //! | --- | --- | --- |

@@ -15,7 +15,7 @@
 //! # }
 //! ```
 //!
-//! What a browser sees (the wire format is in DESIGN.md, "Hosts → Web"):
+//! What a browser sees (the whole wire format; its error codes are [below](self#error-codes)):
 //! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
 //!   random bits, `HttpOnly`, `SameSite=Lax`, `Secure` when configured). The browser's
 //!   [`ClientId`](crate::ClientId), shared by its tabs and told to the page, is a keyed hash
