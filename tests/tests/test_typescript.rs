@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sessions_core::methods;
+use serde::{Deserialize, Serialize};
+use sessions_core::{export_method, methods};
 
 // The examples' methods and topics are what the declarations list.
 sessions_core::link!(sessions_examples);
@@ -252,6 +253,70 @@ fn the_declarations_list_methods_by_position_and_by_name_and_the_declared_topics
     assert!(declarations.contains("  active: number;"));
     assert!(declarations.contains("  tabs: number;"));
     assert!(declarations.contains("export type Notice = {"));
+}
+
+/// A user type that derives `schemars::JsonSchema` from this crate's own `schemars = "1"`,
+/// with no `#[schemars(crate = …)]`: the way the README documents.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+struct Setpoint {
+    /// Degrees Celsius.
+    celsius: f64,
+    label: Option<String>,
+}
+
+/// A user type without a schema.
+#[derive(Serialize, Deserialize)]
+struct Opaque {
+    blob: String,
+}
+
+/// Takes both kinds of user type.
+#[export_method(name = "TsUserTypes", session = none)]
+fn ts_user_types(setpoint: Setpoint, opaque: Opaque, history: &mut Vec<Setpoint>) -> Opaque {
+    history.push(setpoint);
+    opaque
+}
+
+#[test]
+fn a_user_type_deriving_json_schema_is_typed_and_one_without_is_unknown() {
+    let method = methods().get("TsUserTypes").expect("registered");
+    let schema = method.schema();
+    let setpoint = &schema.params.as_value()["$defs"]["Setpoint"];
+    assert_eq!(
+        setpoint["required"],
+        serde_json::json!(["celsius"]),
+        "{setpoint}"
+    );
+    let opaque = &schema.params.as_value()["properties"]["opaque"];
+    assert!(opaque.get("type").is_none(), "an open schema: {opaque}");
+    assert!(opaque["description"]
+        .as_str()
+        .is_some_and(|text| text.contains("schemars = \"1\"")));
+
+    let declarations = sessions_core::typescript(methods());
+    assert!(
+        declarations.contains("params: [setpoint: Types.Setpoint, opaque: unknown];"),
+        "{declarations}"
+    );
+    // As serde writes it, `label` is always there (null or not): a type of its own.
+    assert!(
+        declarations.contains("      history: Types.SetpointOutput[];"),
+        "{declarations}"
+    );
+    assert!(
+        declarations.contains("  export type SetpointOutput = {\n    /** Degrees Celsius. */\n    celsius: number;\n    label: string | null;\n  };"),
+        "{declarations}"
+    );
+    assert!(
+        declarations.contains("    result: unknown;"),
+        "{declarations}"
+    );
+    assert!(
+        declarations.contains(
+            "  export type Setpoint = {\n    /** Degrees Celsius. */\n    celsius: number;\n    label?: string | null;\n  };"
+        ),
+        "{declarations}"
+    );
 }
 
 /// One error of tsc's plain output: `file(line,column): error TSnnnn: text`.
