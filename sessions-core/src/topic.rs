@@ -138,6 +138,8 @@ pub struct TopicInfo {
     name: &'static str,
     rust_type: &'static str,
     module_path: &'static str,
+    // Read by the TypeScript declarations, which need the feature `schema`.
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
     schema: TypeSchema,
 }
 
