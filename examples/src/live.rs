@@ -1,5 +1,5 @@
 //! Counts a page shows live: how many sessions have a user logged in (topic `active`) and
-//! how many tabs its browser has open (topic `tabs`), pushed with [`Session::notify`] to
+//! how many tabs its browser has open (topic `tabs`), pushed with [`Topic::notify`](sessions_core::Topic::notify) to
 //! every tab that watches them, each time they change.
 //!
 //! An Optix page binds a label to `Sessions.Where(s => s.User != null).Count()` and a Xojo
@@ -31,14 +31,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use sessions_core::{
-    export_method, ClientId, Engine, Session, SessionError, SessionId, WeakSession,
+    export_method, ClientId, Engine, Session, SessionError, SessionId, Topic, WeakSession,
 };
 
-/// The topic of the count of sessions with a user logged in ([`Engine::active_count`]).
-pub const ACTIVE: &str = "active";
-/// The topic of the count of open tabs of the session's browser
-/// ([`Engine::sessions_for_client`]).
-pub const TABS: &str = "tabs";
+sessions_core::topic! {
+    /// The topic of the count of sessions with a user logged in ([`Engine::active_count`]).
+    pub ACTIVE: usize = "active";
+}
+sessions_core::topic! {
+    /// The topic of the count of open tabs of the session's browser
+    /// ([`Engine::sessions_for_client`]).
+    pub TABS: usize = "tabs";
+}
 
 /// The sessions whose client shows the counts, of every engine: only these are pushed to,
 /// so sessions without a screen (a script's, a test's) are not sent what nobody reads, and
@@ -82,11 +86,11 @@ pub fn watch_counts(session: &Session) -> Result<(), SessionError> {
         .ok_or(SessionError::NotFound(session.id()))?;
     watchers().insert(session.id(), session.downgrade());
     let _order = pushing();
-    session.notify(ACTIVE, engine.active_count())?;
+    ACTIVE.notify(session, &engine.active_count())?;
     let tabs = session
         .client()
         .map_or(1, |client| engine.sessions_for_client(&client).len());
-    session.notify(TABS, tabs)?;
+    TABS.notify(session, &tabs)?;
     Ok(())
 }
 
@@ -155,9 +159,10 @@ fn watching(engine: &Engine) -> impl Iterator<Item = Session> {
 
 /// Notifies each session; one that cannot take it (closed meanwhile, or its outbox full
 /// because its page stopped reading) is logged and skipped: the others still get theirs.
-fn push_to(sessions: impl Iterator<Item = Session>, topic: &str, count: usize) {
+fn push_to(sessions: impl Iterator<Item = Session>, topic: Topic<usize>, count: usize) {
     for session in sessions {
-        if let Err(error) = session.notify(topic, count) {
+        if let Err(error) = topic.notify(&session, &count) {
+            let topic = topic.name();
             tracing::warn!(session = %session.id(), topic, %error, "a live count was not pushed");
         }
     }

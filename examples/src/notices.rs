@@ -10,12 +10,13 @@
 //! `Engine::post` (the array of JSONItems), and the engine's dispatcher (the App timer)
 //! runs each one in its target session's context, where [`show_notice`] stores it in that
 //! session's [`Inbox`] (a property of the Xojo `Session` subclass) and pushes it to the
-//! session's page with `Session::notify` (topic `notice`, `{"from", "text"}`): the user sees
+//! session's page with `NOTICE.notify` (topic `notice`, `{"from", "text"}`): the user sees
 //! it in every tab at once.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use sessions_core::{export_method, Session, SessionError, Value};
 
@@ -128,14 +129,18 @@ pub fn notify_user(
     Ok(())
 }
 
-/// The topic a notice is pushed to a session's page with.
-pub const NOTICE: &str = "notice";
+sessions_core::topic! {
+    /// The topic a notice is pushed to a session's page with.
+    pub NOTICE: Notice = "notice";
+}
 
 /// What a page gets with a notice: `{"from": …, "text": …}`.
-#[derive(Serialize)]
-struct Notice<'a> {
-    from: &'a str,
-    text: &'a str,
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Notice {
+    /// Who sent it (a user's name).
+    pub from: String,
+    /// What it says.
+    pub text: String,
 }
 
 /// Shows a notice from `from` in the calling session: keeps it in the session's inbox and
@@ -150,11 +155,5 @@ pub fn show_notice(session: &Session, from: String, text: String) -> Result<(), 
     // The sender's name is a user name or "root"; from a client it is checked too.
     check_text(&from)?;
     Inbox::of(session).push(format!("{from}: {text}"));
-    Ok(session.notify(
-        NOTICE,
-        Notice {
-            from: &from,
-            text: &text,
-        },
-    )?)
+    Ok(NOTICE.notify(session, &Notice { from, text })?)
 }

@@ -1,3 +1,14 @@
+// The crate's front page is the README. Its links to SECURITY.md and BENCHMARKS.md are
+// reference links: on docs.rs they lead to the files this package ships (docs.rs shows a
+// package's source), by these definitions, which come first and so win over the README's
+// own (relative, for a clone of the repository).
+#![doc = concat!(
+    "[security]: https://docs.rs/crate/sessions-core/",
+    env!("CARGO_PKG_VERSION"),
+    "/source/SECURITY.md\n[benchmarks]: https://docs.rs/crate/sessions-core/",
+    env!("CARGO_PKG_VERSION"),
+    "/source/BENCHMARKS.md\n"
+)]
 #![doc = include_str!("../README.md")]
 // The README's examples are whole programs (`fn main`), so that they paste as they are.
 #![allow(clippy::needless_doctest_main)]
@@ -17,6 +28,9 @@ mod user;
 mod value;
 
 mod methods;
+mod topic;
+#[cfg(feature = "schema")]
+mod typescript;
 
 mod engine;
 
@@ -48,6 +62,9 @@ pub use engine::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use engine::{ObjectError, ObjectHandle, ObjectInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
+pub use topic::{topics, Topic, TopicInfo, TopicPayload};
+#[cfg(feature = "schema")]
+pub use typescript::typescript;
 pub use user::User;
 
 #[cfg(feature = "schema")]

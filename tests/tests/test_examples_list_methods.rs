@@ -266,3 +266,22 @@ fn malformed_json_is_a_usage_error() {
         assert!(!message.contains("panicked"), "{message}");
     }
 }
+
+#[test]
+fn typescript_prints_the_declarations_of_both_crates_and_the_topics() {
+    let output = list_methods(&["--typescript"]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    // What `sessions_core::typescript` gives for the same table: the program adds nothing.
+    for expected in [
+        "export interface Methods {",
+        "  GetRecipe: {\n    params: [name: string];",
+        "  ListRecipes: {",
+        "  \"Oven.SetTarget\": {",
+        "export interface Topics {",
+        "  notice: Types.Notice;",
+        "export declare function connect(options?: ConnectOptions): Promise<Tab>;",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}

@@ -17,7 +17,7 @@
 //! # }
 //! ```
 //!
-//! What a client sees:
+//! What a client sees (the whole of it; the types are [below](self#data-types)):
 //! - **The address space.** In the namespace `urn:sessions:methods`, an object `Methods`
 //!   in the Objects folder holds a Method node per exported free function, NodeId
 //!   `s=<name>`, browse name its name, description its doc comment. Its `InputArguments`

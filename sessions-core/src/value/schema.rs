@@ -71,8 +71,11 @@ pub fn open_schema(rust_type: &str) -> Schema {
     json_schema!({
         "title": short,
         "description": format!(
-            "A value of the Rust type `{rust_type}`, which has no JSON Schema \
-             (derive `schemars::JsonSchema` for it to describe its shape)."
+            "A value of the Rust type `{rust_type}`, which has no JSON Schema: derive \
+             `schemars::JsonSchema` for it to describe its shape, with `schemars = \"1\"` \
+             in the crate's dependencies (the trait of another major version is another \
+             trait), or through `sessions_core::schemars` with \
+             `#[schemars(crate = \"sessions_core::schemars\")]`."
         ),
         "x-rust-type": rust_type,
     })

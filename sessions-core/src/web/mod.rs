@@ -15,7 +15,7 @@
 //! # }
 //! ```
 //!
-//! What a browser sees:
+//! What a browser sees (the whole wire format; its error codes are [below](self#error-codes)):
 //! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
 //!   random bits and its HMAC-SHA256 tag under the host's [`CookieKey`], `HttpOnly`,
 //!   `SameSite=Lax`, `Secure` when configured). A cookie the host did not issue (made up,

@@ -5,6 +5,7 @@
 //! cargo run -p sessions-examples --bin list_methods
 //! cargo run -p sessions-examples --bin list_methods -- --json
 //! cargo run -p sessions-examples --bin list_methods -- --openrpc
+//! cargo run -p sessions-examples --bin list_methods -- --typescript > client.d.ts
 //! cargo run -p sessions-examples --bin list_methods -- --call GetRecipe '["brioche"]'
 //! ```
 //!
@@ -37,6 +38,8 @@ Usage:
                                    for a host to build its UI from
   list_methods --openrpc           the OpenRPC 1.3 document of the methods: each parameter's
                                    and result's JSON Schema, for JSON-RPC clients and tools
+  list_methods --typescript        TypeScript declarations of the methods and the notification
+                                   topics (a .d.ts file), which type client.js's calls in a page
   list_methods --call NAME [ARGS]  calls NAME (a method, or \"<object path>.<method>\") as the
                                    root session of an engine named
                                    \"WebPresentationEngine\" and prints the outcome as JSON
@@ -56,6 +59,7 @@ enum Command {
     Table,
     Json,
     OpenRpc,
+    TypeScript,
     Call { name: String, args: String },
     Help,
 }
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::OpenRpc => json::openrpc(methods())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
+        Command::TypeScript => write!(out, "{}", sessions_core::typescript(methods())),
         Command::Call { name, args } => return call(&engine, &name, &args),
     };
     exit(written, ExitCode::SUCCESS)
@@ -112,13 +117,14 @@ fn exit(written: io::Result<()>, status: ExitCode) -> ExitCode {
     }
 }
 
-/// Reads the command line by hand: five forms need no parser crate.
+/// Reads the command line by hand: six forms need no parser crate.
 fn parse(args: &[String]) -> Result<Command, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         [] => Ok(Command::Table),
         ["--json"] => Ok(Command::Json),
         ["--openrpc"] => Ok(Command::OpenRpc),
+        ["--typescript"] => Ok(Command::TypeScript),
         ["--help" | "-h"] => Ok(Command::Help),
         ["--call", name] => Ok(call_command(name, "[]")),
         ["--call", name, args] => Ok(call_command(name, args)),

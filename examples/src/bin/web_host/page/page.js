@@ -1,17 +1,44 @@
+// @ts-check
 // The web_host page: this tab's session, the live counts, logging in and out, and notices.
-// Plain JavaScript over the host's client module: no build step.
-import { connect } from "/sessions/client.js";
+// Plain JavaScript over the host's client module: no build step. Its calls are typed by the
+// declarations generated from the exported methods (`list_methods --typescript`), which an
+// editor or `tsc --checkJs` reads from `sessions/client.d.ts` beside `sessions/client.js`:
+// a wrong method name or argument is marked before it runs.
+import { connect } from "./sessions/client.js";
 
+/** @typedef {import("./sessions/client.js").Tab} Tab */
+/** @typedef {import("./sessions/client.js").Types.Notice} Notice */
+
+/**
+ * The element with id `id` (the page's own: it is there).
+ * @param {string} id
+ * @returns {any}
+ */
 const $ = (id) => document.getElementById(id);
 
 // Who this tab logged in as: kept per tab (sessionStorage), like the tab's session.
 const USER_KEY = "web_host.user";
 
+/**
+ * What a caught error says.
+ * @param {unknown} error
+ */
+const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * @param {string} text
+ * @param {string} state
+ */
 function setStatus(text, state) {
   $("status").textContent = text;
   $("status").dataset.state = state;
 }
 
+/**
+ * @param {string} id
+ * @param {string} text
+ * @param {boolean} ok
+ */
 function showResult(id, text, ok) {
   $(id).textContent = text;
   $(id).dataset.ok = ok;
@@ -25,12 +52,14 @@ function showUser() {
   $("logout").disabled = !user;
 }
 
+/** @param {Tab} tab */
 function showTab(tab) {
   $("session").textContent = tab.session;
   $("client").textContent = tab.client;
-  document.title = `sessions · ${tab.session.slice(0, 8)}`;
+  document.title = `sessions · ${(tab.session ?? "").slice(0, 8)}`;
 }
 
+/** @param {Notice} notice */
 function addNotice({ from, text }) {
   const item = document.createElement("li");
   const who = document.createElement("strong");
@@ -45,9 +74,10 @@ function addNotice({ from, text }) {
 }
 
 // This tab's connection to its session; the forms wait for it.
+/** @type {Tab | null} */
 let tab = null;
 
-$("login-form").addEventListener("submit", async (event) => {
+$("login-form").addEventListener("submit", async (/** @type {Event} */ event) => {
   event.preventDefault();
   if (!tab) return;
   const name = $("login-user").value.trim();
@@ -57,7 +87,7 @@ $("login-form").addEventListener("submit", async (event) => {
     sessionStorage.setItem(USER_KEY, JSON.stringify({ name, roles }));
     showResult("login-result", `Logged in as ${name}.`, true);
   } catch (error) {
-    showResult("login-result", error.message, false);
+    showResult("login-result", messageOf(error), false);
   }
   showUser();
 });
@@ -69,12 +99,12 @@ $("logout").addEventListener("click", async () => {
     sessionStorage.removeItem(USER_KEY);
     showResult("login-result", "Logged out.", true);
   } catch (error) {
-    showResult("login-result", error.message, false);
+    showResult("login-result", messageOf(error), false);
   }
   showUser();
 });
 
-$("notify-form").addEventListener("submit", async (event) => {
+$("notify-form").addEventListener("submit", async (/** @type {Event} */ event) => {
   event.preventDefault();
   if (!tab) return;
   const user = $("notify-user").value.trim();
@@ -84,7 +114,7 @@ $("notify-form").addEventListener("submit", async (event) => {
     const sent = outs.sent === 1 ? "1 tab" : `${outs.sent} tabs`;
     showResult("notify-result", `Sent to ${sent} of ${user}.`, true);
   } catch (error) {
-    showResult("notify-result", error.message, false);
+    showResult("notify-result", messageOf(error), false);
   }
 });
 
@@ -101,7 +131,7 @@ async function start() {
     showTab(opened);
     showUser();
     setStatus(resumed ? "live · resumed" : "live · new session", "live");
-    opened.call("WatchCounts").catch((error) => setStatus(error.message, "error"));
+    opened.call("WatchCounts").catch((error) => setStatus(messageOf(error), "error"));
   });
   // A reload keeps the tab's session (resumed); a new session has nobody logged in.
   if (!opened.resumed) sessionStorage.removeItem(USER_KEY);
@@ -112,4 +142,4 @@ async function start() {
   setStatus("live", "live");
 }
 
-start().catch((error) => setStatus(error.message, "error"));
+start().catch((error) => setStatus(messageOf(error), "error"));

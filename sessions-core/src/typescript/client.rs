@@ -1,0 +1,73 @@
+//! The declarations of the web host's `client.js` (`connect`, `Tab`, `CallError`), typed
+//! by the generated `Methods`, `Topics` and `Variables`: the same text for every table.
+
+/// `client.js`'s API; appended after the generated interfaces.
+pub(super) const DECLARATIONS: &str = r#"/**
+ * The variables a page can watch and write, by path. None yet: `tab.watch` and `tab.write`
+ * take only a path listed here, so no call to them type-checks until variables exist.
+ */
+export interface Variables {}
+
+/** What `session.opened` tells the page: its session, its browser, and a resume token. */
+export interface SessionOpened {
+  session: string;
+  client: string;
+  resume: string;
+  /** True when the socket came back to the same session. */
+  resumed: boolean;
+}
+
+/** A method's name, as the table lists it. */
+export type MethodName = keyof Methods;
+
+/** The parameters of method `M`: by position (a tuple) or by name (an object). */
+export type Params<M extends MethodName> = Methods[M]["params"] | Methods[M]["named"];
+
+/** What follows the name in `tab.call(name, …)`: the parameters, which may be left out
+ * when the method requires none. */
+export type CallArgs<M extends MethodName> = [] extends Methods[M]["params"]
+  ? [params?: Params<M>]
+  : [params: Params<M>];
+
+/** The answer to a call of `M` that ran: its value and its out parameters. */
+export interface Answer<M extends MethodName> {
+  value: Methods[M]["result"];
+  outs: Methods[M]["outs"];
+}
+
+/** A failed call: `code` is the JSON-RPC error code, `data` its data (e.g. `outs`). */
+export declare class CallError extends Error {
+  constructor(error: { message: string; code: number; data?: unknown });
+  readonly code: number;
+  readonly data: unknown;
+}
+
+/** Options of `connect`: the first and the longest wait before reconnecting, in ms. */
+export interface ConnectOptions {
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/** This tab's session, as `connect` resolves it. */
+export interface Tab {
+  /** The session's id (null until `session.opened`). */
+  readonly session: string | null;
+  /** The browser's public client id (null until `session.opened`). */
+  readonly client: string | null;
+  /** Whether the last socket resumed the session it had. */
+  readonly resumed: boolean;
+  /** Calls the exported method `name`; rejects with a `CallError` when it failed. */
+  call<M extends MethodName>(name: M, ...params: CallArgs<M>): Promise<Answer<M>>;
+  /** Calls `fn(payload)` for each notification of `topic`. */
+  on<T extends keyof Topics>(topic: T, fn: (payload: Topics[T]) => void): Tab;
+  /** Calls `fn(value)` with the variable at `path`, then with each change (see `Variables`). */
+  watch<P extends keyof Variables>(path: P, fn: (value: Variables[P]) => void): Tab;
+  /** Writes the variable at `path` (see `Variables`). */
+  write<P extends keyof Variables>(path: P, value: Variables[P]): Promise<void>;
+  /** Closes the socket for good: the session closes after the host's grace period. */
+  close(): void;
+}
+
+/** Opens this tab's session; resolves once the host has sent `session.opened`. */
+export declare function connect(options?: ConnectOptions): Promise<Tab>;
+"#;
