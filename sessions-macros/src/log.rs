@@ -23,21 +23,21 @@ pub(crate) fn log_fn(method: &Method) -> TokenStream {
     let private = private(method);
     let export_name = &method.export_name;
     let log = name();
-    let (severity, error, label) = (hidden("__severity"), hidden("__error"), hidden("__method"));
+    let (severity, error) = (hidden("__severity"), hidden("__error"));
+    // The label is made inside each event's fields: only when the level is enabled.
     quote! {
         fn #log(#severity: #private::Severity, #error: &dyn ::core::fmt::Display) {
-            let #label = #private::method_label(#export_name);
             match #severity {
                 #private::Severity::Refused => #private::tracing::warn!(
                     target: #private::module_path!(),
-                    method = &*#label,
+                    method = &*#private::method_label(#export_name),
                     session = #private::current_id().map(#private::tracing::field::display),
                     error = %#error,
                     "exported method refused",
                 ),
                 #private::Severity::Failed => #private::tracing::error!(
                     target: #private::module_path!(),
-                    method = &*#label,
+                    method = &*#private::method_label(#export_name),
                     session = #private::current_id().map(#private::tracing::field::display),
                     error = %#error,
                     "exported method failed",

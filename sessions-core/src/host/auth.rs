@@ -12,9 +12,13 @@ use crate::User;
 #[derive(Clone, Copy)]
 pub struct Credentials<'a> {
     password: Option<(&'a str, &'a str)>,
-    header: Option<&'a (dyn Fn(&str) -> Option<&'a str> + Sync)>,
+    header: Option<&'a HeaderLookup<'a>>,
     peer: Option<IpAddr>,
 }
+
+/// How [`Credentials`] read a request's headers: a name (case-insensitive) to its value as
+/// text.
+pub type HeaderLookup<'a> = dyn Fn(&str) -> Option<&'a str> + Sync + 'a;
 
 impl<'a> Credentials<'a> {
     /// A user name and a password.
@@ -28,7 +32,7 @@ impl<'a> Credentials<'a> {
 
     /// A request's headers, read through `header` (a name, case-insensitive, to its value
     /// as text).
-    pub fn headers(header: &'a (dyn Fn(&str) -> Option<&'a str> + Sync)) -> Credentials<'a> {
+    pub fn headers(header: &'a HeaderLookup<'a>) -> Credentials<'a> {
         Credentials {
             password: None,
             header: Some(header),

@@ -1,8 +1,13 @@
 //! [`Call`]: one call as a host decodes it from its wire.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use crate::block_on::block_on;
+use crate::engine::call::CallInSession;
 use crate::engine::carrier::Carrier;
 use crate::methods::Answer;
 use crate::{methods, Args, Session};
@@ -59,12 +64,30 @@ impl<'a> Call<'a> {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        async move { Answer::from(call.await) }
+        Running { call }
     }
 
     /// Runs the call on this thread, blocking it until an `async fn` is done: for a host
     /// that serves each connection on a thread of its own.
     pub fn run_blocking(self) -> Answer {
         block_on(self.run())
+    }
+}
+
+pin_project! {
+    /// A call running: the engine's call future, its output read as an [`Answer`]. A named
+    /// type, not an `async` block, so that it is no larger than the call it wraps (a host
+    /// keeps one per call in flight).
+    struct Running {
+        #[pin]
+        call: CallInSession,
+    }
+}
+
+impl Future for Running {
+    type Output = Answer;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        self.project().call.poll(cx).map(Answer::from)
     }
 }

@@ -55,7 +55,7 @@ mod call;
 mod connections;
 
 pub use crate::methods::{Answer, Verdict};
-pub use auth::{Authenticate, Credentials};
+pub use auth::{Authenticate, Credentials, HeaderLookup};
 pub use call::Call;
 pub use connections::Connections;
 

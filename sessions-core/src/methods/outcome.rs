@@ -56,7 +56,9 @@ pub struct CallOutcome {
     /// Why the call failed, as text (the [`failure`](Self::failure)'s), or `None` when it
     /// succeeded. For display and logs: decide with [`failure`](Self::failure).
     pub error: Option<String>,
-    failure: Option<Failure>,
+    /// Boxed: a call that succeeded carries one null pointer, so the outcome (and every
+    /// future that holds one) stays as small as it was before failures had a type.
+    failure: Option<Box<Failure>>,
 }
 
 impl CallOutcome {
@@ -77,13 +79,13 @@ impl CallOutcome {
             value: Value::Null,
             outs,
             error: Some(failure.to_string()),
-            failure: Some(failure),
+            failure: Some(Box::new(failure)),
         }
     }
 
     /// Why the call failed, as a type, or `None` when it succeeded.
     pub fn failure(&self) -> Option<&Failure> {
-        self.failure.as_ref()
+        self.failure.as_deref()
     }
 
     /// The final value of the out parameter `name`.

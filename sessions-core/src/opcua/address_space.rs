@@ -129,8 +129,6 @@ impl MethodNodes {
         self.by_node.read().get(node).cloned()
     }
 
-    /// Whether `node` is a Method node of the host.
-
     /// The role the method of node `node` needs, if any.
     pub fn role(&self, node: &NodeId) -> Option<&'static str> {
         self.by_node.read().get(node).and_then(|t| t.info.role())
