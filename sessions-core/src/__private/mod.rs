@@ -22,9 +22,11 @@ pub use crate::methods::{
     ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline,
     ValueKind, ValueReturn,
 };
+pub use crate::model::{AnyVariable, HasVariables, VariableFields};
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]
 pub use crate::value::{HasJsonSchema, NoJsonSchema, SchemaProbe};
+pub use crate::variable::{field as variable_field, VariableType};
 pub use crate::Value;
 pub use crate::{__type_schema, __value_schema};
 /// Generated code logs each method's failures through this, from the exporting crate.
