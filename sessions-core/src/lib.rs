@@ -48,8 +48,8 @@ pub use engine::{VariableHandle, VariableInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
 pub use model::{
-    AnyVariable, Change, HasVariables, ToAnyVariable, ValueWatch, VariableError, WatchValues,
-    WrittenBy,
+    AnyVariable, Change, HasVariables, NamedVariables, ToAnyVariable, ValueWatch, VariableError,
+    WatchValues, WrittenBy,
 };
 pub use user::User;
 pub use variable::{Variable, VariableBuilder, VariableValue, Watch};

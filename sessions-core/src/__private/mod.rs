@@ -22,7 +22,7 @@ pub use crate::methods::{
     ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn, ReturnKind, Rule, Trampoline,
     ValueKind, ValueReturn,
 };
-pub use crate::model::{AnyVariable, HasVariables, VariableFields};
+pub use crate::model::{AnyVariable, HasVariables, NamedVariables, VariableFields};
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]
 pub use crate::value::{HasJsonSchema, NoJsonSchema, SchemaProbe};

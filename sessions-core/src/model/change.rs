@@ -1,9 +1,8 @@
 //! One change of a variable: the value, its version, when and by whom.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::SessionId;
+use crate::{SessionId, User};
 
 /// A variable's value as one change left it: what a watcher receives, and what
 /// [`Variable::last_change`](crate::Variable::last_change) returns.
@@ -16,7 +15,7 @@ pub struct Change<T> {
     /// When it was written (when the variable was made, for version 0).
     pub at: SystemTime,
     /// Who wrote it; `None` for the initial value.
-    pub by: Option<Arc<WrittenBy>>,
+    pub by: Option<WrittenBy>,
 }
 
 impl<T> Change<T> {
@@ -38,6 +37,6 @@ pub struct WrittenBy {
     pub session: SessionId,
     /// Whether that session is an engine's root session.
     pub root: bool,
-    /// The name of the session's user then, if it had one.
-    pub user: Option<String>,
+    /// The session's user then, if it had one (`user.name()`).
+    pub user: Option<User>,
 }

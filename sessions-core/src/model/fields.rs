@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use super::AnyVariable;
 
+/// An object's variables, each under the name it is exported with (`<object path>/<name>`).
+pub type NamedVariables = Vec<(&'static str, Arc<dyn AnyVariable>)>;
+
 /// A type whose `Variable` fields are exported with it, each as `<object path>/<name>`.
 /// Derive it: `#[derive(sessions_core::Variables)]` also registers the type, so that
 /// `Engine::export_object` exports the fields.
 pub trait HasVariables: Any + Send + Sync {
     /// Each variable field, under the name it is exported with.
-    fn variables(&self) -> Vec<(&'static str, Arc<dyn AnyVariable>)>;
+    fn variables(&self) -> NamedVariables;
 }
 
 /// The registration of one type that derives `Variables`, found by the type's id when an
@@ -20,7 +23,7 @@ pub trait HasVariables: Any + Send + Sync {
 #[doc(hidden)]
 pub struct VariableFields {
     type_id: fn() -> TypeId,
-    fields: fn(&(dyn Any + Send + Sync)) -> Vec<(&'static str, Arc<dyn AnyVariable>)>,
+    fields: fn(&(dyn Any + Send + Sync)) -> NamedVariables,
 }
 
 impl VariableFields {
@@ -35,9 +38,7 @@ impl VariableFields {
 
 inventory::collect!(VariableFields);
 
-fn fields_of<T: HasVariables>(
-    object: &(dyn Any + Send + Sync),
-) -> Vec<(&'static str, Arc<dyn AnyVariable>)> {
+fn fields_of<T: HasVariables>(object: &(dyn Any + Send + Sync)) -> NamedVariables {
     object
         .downcast_ref::<T>()
         .map(HasVariables::variables)
@@ -45,9 +46,7 @@ fn fields_of<T: HasVariables>(
 }
 
 /// The variable fields of `object`, if its type derives `Variables`.
-pub(crate) fn variables_of(
-    object: &(dyn Any + Send + Sync),
-) -> Option<Vec<(&'static str, Arc<dyn AnyVariable>)>> {
+pub(crate) fn variables_of(object: &(dyn Any + Send + Sync)) -> Option<NamedVariables> {
     let type_id = object.type_id();
     inventory::iter::<VariableFields>
         .into_iter()

@@ -17,4 +17,4 @@ pub use any::{AnyVariable, ToAnyVariable, ValueWatch, WatchValues};
 pub use change::{Change, WrittenBy};
 pub use error::VariableError;
 pub(crate) use fields::variables_of;
-pub use fields::{HasVariables, VariableFields};
+pub use fields::{HasVariables, NamedVariables, VariableFields};

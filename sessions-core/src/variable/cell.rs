@@ -68,14 +68,15 @@ impl<T: Clone> Cell<T> {
     /// Replaces the value with the change `make(version)` builds for the next version, and
     /// wakes the waiting watchers. Versions are given under the lock, so they follow the
     /// order the changes were made in.
-    pub(super) fn replace(&self, make: impl FnOnce(u64) -> Change<T>) -> u64 {
+    /// Returns the change replaced.
+    pub(super) fn replace(&self, make: impl FnOnce(u64) -> Change<T>) -> Change<T> {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         let version = current.version + 1;
-        *current = make(version);
+        let old = std::mem::replace(&mut *current, make(version));
         self.version.store(version, Ordering::SeqCst);
         drop(current);
         self.wake_all();
-        version
+        old
     }
 
     /// Wakes every waiting watcher: taken out of the set first, so none is woken twice and

@@ -64,7 +64,7 @@ impl<T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static> VariableVa
 /// }
 /// assert_eq!((target.get(), target.version()), (200.0, 1));
 /// let by = target.last_change().by.expect("a change has a writer");
-/// assert_eq!(by.user.as_deref(), Some("ada"));
+/// assert_eq!(by.user.map(|user| user.name().to_owned()).as_deref(), Some("ada"));
 /// # Ok::<(), SessionError>(())
 /// ```
 pub struct Variable<T: VariableValue> {
@@ -116,11 +116,25 @@ impl<T: VariableValue> Variable<T> {
     /// [`SessionError::Forbidden`] when the variable has a write role that the current
     /// session's user lacks (a root session may write everything). Nothing changes then.
     pub fn set(&self, value: T) -> Result<(), SessionError> {
-        self.set_versioned(value).map(drop)
+        self.write(value).map(drop)
+    }
+
+    /// [`set`](Self::set), returning the value it replaced (in one step: no other write
+    /// comes between).
+    ///
+    /// # Errors
+    /// As [`set`](Self::set).
+    pub fn replace(&self, value: T) -> Result<T, SessionError> {
+        self.write(value).map(|old| old.value)
     }
 
     /// [`set`](Self::set), returning the version written.
     pub(crate) fn set_versioned(&self, value: T) -> Result<u64, SessionError> {
+        self.write(value).map(|old| old.version + 1)
+    }
+
+    /// Writes `value` under the session rule; returns the change it replaced.
+    fn write(&self, value: T) -> Result<Change<T>, SessionError> {
         let by = rule::writer(self.write_role())?;
         Ok(self.cell.replace(|version| Change {
             value,

@@ -1,8 +1,6 @@
 //! Who may write a variable: the session rule of exported methods (`engine/decide.rs`),
 //! applied to a write.
 
-use std::sync::Arc;
-
 use crate::engine::may_act_as;
 use crate::model::WrittenBy;
 use crate::{current, SessionError};
@@ -13,7 +11,7 @@ use crate::{current, SessionError};
 /// # Errors
 /// [`SessionError::NoContext`] outside any session context, [`SessionError::Forbidden`]
 /// when the session (not a root) has no user with `role`.
-pub(super) fn writer(role: Option<&str>) -> Result<Arc<WrittenBy>, SessionError> {
+pub(super) fn writer(role: Option<&str>) -> Result<WrittenBy, SessionError> {
     let session = current().ok_or(SessionError::NoContext)?;
     if let Some(role) = role {
         if !may_act_as(&session, role) {
@@ -22,9 +20,9 @@ pub(super) fn writer(role: Option<&str>) -> Result<Arc<WrittenBy>, SessionError>
             });
         }
     }
-    Ok(Arc::new(WrittenBy {
+    Ok(WrittenBy {
         session: session.id(),
         root: session.is_root(),
-        user: session.user().map(|user| user.name().to_owned()),
-    }))
+        user: session.user(),
+    })
 }

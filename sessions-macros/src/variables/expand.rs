@@ -29,7 +29,7 @@ pub(super) fn expand(object: &Object<'_>) -> TokenStream {
     quote! {
         const _: () = {
             impl #private::HasVariables for #ident {
-                fn variables(&self) -> #private::Vec<(&'static str, #private::Arc<dyn #private::AnyVariable>)> {
+                fn variables(&self) -> #private::NamedVariables {
                     #private::Vec::from([#(#fields),*])
                 }
             }
