@@ -528,3 +528,53 @@ fn an_objects_variable_fields_are_exported_and_dropped_with_it() -> Result<(), O
     );
     Ok(())
 }
+
+#[test]
+fn the_example_lines_oven_exports_target_and_actual_and_heats_towards_the_target(
+) -> Result<(), Box<dyn std::error::Error>> {
+    use sessions_examples::line::{export_line, HEAT_STEP};
+
+    let engine = Engine::new();
+    let line = export_line(&engine, "Line1")?;
+    let target = engine.variable("Line1/Oven/Target").expect("exported");
+    let actual = engine.variable("Line1/Oven/Actual").expect("exported");
+    assert_eq!(target.write_role(), Some("operator"));
+    assert_eq!(actual.write_role(), None);
+
+    // A guest may not set the target; an operator may, through the variable or the method.
+    let guest = engine.open()?;
+    {
+        let _in = guest.enter()?;
+        assert!(matches!(
+            target.write(Value::Float(250.0)),
+            Err(VariableError::Session(SessionError::Forbidden { .. }))
+        ));
+    }
+    let olga = engine.open()?;
+    olga.set_user(Some(User::new("olga").with_roles(["operator"])));
+    let outcome = olga.call("Line1/Oven.SetTarget", vec![Value::Float(30.0)])?;
+    assert_eq!(outcome.out("previous"), Some(&Value::Float(180.0)));
+    assert_eq!(target.read()?.value, Value::Float(30.0));
+
+    // The heater (a timer in the root session) moves Actual by at most one step at a time.
+    let mut watch = line.oven.actual().watch();
+    let runtime = runtime();
+    let mut last = 20.0;
+    while last < 30.0 {
+        let change = runtime
+            .block_on(next(&mut watch))
+            .expect("the oven is alive");
+        assert!(
+            change.value > last && change.value - last <= HEAT_STEP,
+            "{last} -> {}",
+            change.value
+        );
+        assert!(change.by.is_some_and(|by| by.root));
+        last = change.value;
+    }
+    assert_eq!(last, 30.0);
+    // Once there, it stays: a direct step changes nothing.
+    let _root = engine.impersonate_root();
+    assert_eq!(line.oven.heat()?, 30.0);
+    Ok(())
+}
