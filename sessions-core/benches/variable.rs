@@ -7,7 +7,8 @@
 //! - `variable_set`: `Variable::set` of a variable without a write role;
 //! - `variable_set_role`: the same with a write role (the root may write it);
 //! - `variable_set_role_user`: a write role, in a session whose user has the role;
-//! - `variable_get` and `rwlock_read`, for the reader's side.
+//! - `variable_get` and `rwlock_read`, for the reader's side;
+//! - `system_time_now`: the clock read each change records, part of `variable_set`.
 //!
 //! Run: `cargo bench -p sessions-core --bench variable`.
 
@@ -64,6 +65,7 @@ fn bench_set(c: &mut Criterion) {
             b.iter(|| *black_box(&lock).read().unwrap_or_else(|p| p.into_inner()))
         });
     }
+    group.bench_function("system_time_now", |b| b.iter(std::time::SystemTime::now));
     group.finish();
 }
 
