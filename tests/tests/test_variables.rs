@@ -437,10 +437,20 @@ impl Oven {
     }
 }
 
+/// A gauge's mode: a type without a JSON Schema of its own.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Mode {
+    /// Reads.
+    On,
+    /// Does not.
+    Off,
+}
+
 /// A gauge: variables and no methods.
 #[derive(Variables)]
 pub struct Gauge {
     level: Variable<u8>,
+    mode: Variable<Mode>,
 }
 
 #[test]
@@ -520,12 +530,30 @@ fn an_objects_variable_fields_are_exported_and_dropped_with_it() -> Result<(), O
         "Tank/Gauge",
         Arc::new(Gauge {
             level: Variable::new(3),
+            mode: Variable::new(Mode::On),
         }),
     )?;
     assert_eq!(
         gauge.variable_paths().collect::<Vec<_>>(),
-        ["Tank/Gauge/level"]
+        ["Tank/Gauge/level", "Tank/Gauge/mode"]
     );
+    // A field's type without a JSON Schema gets an open one naming the value's type.
+    let mode = engine.variable("Tank/Gauge/mode").expect("exported");
+    let schema = serde_json::to_value(mode.schema()).expect("a schema is JSON");
+    assert!(
+        schema["x-rust-type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("::Mode")),
+        "{schema}"
+    );
+    let level = serde_json::to_value(
+        engine
+            .variable("Tank/Gauge/level")
+            .expect("exported")
+            .schema(),
+    )
+    .expect("a schema is JSON");
+    assert_eq!(level["type"], "integer", "{level}");
     Ok(())
 }
 

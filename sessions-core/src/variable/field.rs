@@ -42,3 +42,68 @@ impl<T: VariableValue> VariableType for Variable<T> {
 pub fn field<V: VariableType>(variable: &V, probed: TypeSchema) -> Arc<dyn AnyVariable> {
     variable.erased_with(probed)
 }
+
+/// Chooses how an object's variable field describes its values, by method resolution at the
+/// field's concrete type (as `SchemaProbe` does for a parameter): generated code calls
+/// `(&&&FieldProbe::<FieldType>::new()).field_schema(generator)` with the three traits in
+/// scope. A `Variable<T>` with `T: JsonSchema` gets `T`'s schema, another `Variable<T>` an
+/// open one naming `T`, and any other type (refused by [`VariableType`] with its own error)
+/// an open one, so that the field's type is reported once.
+#[doc(hidden)]
+#[cfg(feature = "schema")]
+pub struct FieldProbe<V>(std::marker::PhantomData<fn() -> V>);
+
+#[cfg(feature = "schema")]
+impl<V> FieldProbe<V> {
+    /// The probe of the field type `V`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        FieldProbe(std::marker::PhantomData)
+    }
+}
+
+/// The schema of a `Variable<T>` field with `T: JsonSchema` (see [`FieldProbe`]).
+#[doc(hidden)]
+#[cfg(feature = "schema")]
+pub trait FieldHasSchema {
+    /// `T`'s full schema.
+    fn field_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+}
+
+#[cfg(feature = "schema")]
+impl<T: VariableValue + schemars::JsonSchema> FieldHasSchema for &&FieldProbe<Variable<T>> {
+    fn field_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+}
+
+/// The schema of another `Variable<T>` field (see [`FieldProbe`]).
+#[doc(hidden)]
+#[cfg(feature = "schema")]
+pub trait FieldOpenSchema {
+    /// An open schema naming `T`.
+    fn field_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+}
+
+#[cfg(feature = "schema")]
+impl<T: VariableValue> FieldOpenSchema for &FieldProbe<Variable<T>> {
+    fn field_schema(&self, _: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::value::schema::open_schema(std::any::type_name::<T>())
+    }
+}
+
+/// The schema of a field that is not a `Variable` (see [`FieldProbe`]): a compile error
+/// elsewhere, so this only keeps it from being reported twice.
+#[doc(hidden)]
+#[cfg(feature = "schema")]
+pub trait FieldNoSchema {
+    /// An open schema naming the field's type.
+    fn field_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+}
+
+#[cfg(feature = "schema")]
+impl<V> FieldNoSchema for FieldProbe<V> {
+    fn field_schema(&self, _: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::value::schema::open_schema(std::any::type_name::<V>())
+    }
+}

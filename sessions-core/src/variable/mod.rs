@@ -24,6 +24,9 @@ pub use builder::VariableBuilder;
 use cell::Cell;
 #[doc(hidden)]
 pub use field::{field, VariableType};
+#[cfg(feature = "schema")]
+#[doc(hidden)]
+pub use field::{FieldHasSchema, FieldNoSchema, FieldOpenSchema, FieldProbe};
 pub use watch::Watch;
 
 use crate::model::{AnyVariable, Change, ToAnyVariable};

@@ -19,11 +19,11 @@ pub(super) fn expand(object: &Object<'_>) -> TokenStream {
         let member = field.member;
         let name = &field.name;
         let ty = field.ty;
-        // A field that is not a `Variable` fails `VariableType` here, at its own type.
-        let value = quote_spanned!(ty.span()=> <#ty as #private::VariableType>::Value);
+        // A field that is not a `Variable` fails `VariableType` here, at its own type (the
+        // schema's probe accepts any type, so that it is said once).
         let erased = quote_spanned!(ty.span()=> #private::variable_field::<#ty>);
         quote! {
-            (#name, #erased(&self.#member, #private::__type_schema!(#value)))
+            (#name, #erased(&self.#member, #private::__field_schema!(#ty)))
         }
     });
     quote! {
