@@ -1,5 +1,6 @@
 //! `#[derive(Variables)]` as users write it: next to `#[export_methods]`, with a renamed
-//! field, a skipped one, a field whose type is an alias (marked), and a path to the type.
+//! field, a skipped one, a field whose type is an alias (marked), a path to the type, and
+//! `crate = path` through a module that re-exports sessions_core.
 
 use std::sync::Arc;
 
@@ -18,6 +19,17 @@ pub struct Oven {
     history: Variable<Vec<f64>>,
     /// Not a variable: ignored.
     pub label: String,
+}
+
+mod reexport {
+    pub use sessions_core as core2;
+}
+
+/// Every generated path goes through the re-export.
+#[derive(reexport::core2::Variables)]
+#[variable(crate = reexport::core2)]
+pub struct Tank {
+    level: reexport::core2::Variable<u32>,
 }
 
 #[export_methods]
@@ -40,4 +52,11 @@ fn main() {
     let paths: Vec<&str> = exported.variable_paths().collect();
     assert_eq!(paths, ["Line1/Oven/Target", "Line1/Oven/actual"]);
     assert!(oven.history.get().is_empty() && !oven.label.is_empty());
+
+    let tank = Arc::new(Tank {
+        level: Variable::new(3),
+    });
+    let exported = engine.export_object("Tank", tank.clone()).expect("a free path");
+    assert_eq!(exported.variable_paths().collect::<Vec<_>>(), ["Tank/level"]);
+    assert_eq!(tank.level.get(), 3);
 }
