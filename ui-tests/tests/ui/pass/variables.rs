@@ -48,7 +48,9 @@ fn main() {
         label: "oven".to_owned(),
     });
     let engine = Engine::new();
-    let exported = engine.export_object("Line1/Oven", oven.clone()).expect("a free path");
+    let exported = engine
+        .export_object("Line1/Oven", oven.clone())
+        .expect("a free path");
     let paths: Vec<&str> = exported.variable_paths().collect();
     assert_eq!(paths, ["Line1/Oven/Target", "Line1/Oven/actual"]);
     assert!(oven.history.get().is_empty() && !oven.label.is_empty());
@@ -56,7 +58,12 @@ fn main() {
     let tank = Arc::new(Tank {
         level: Variable::new(3),
     });
-    let exported = engine.export_object("Tank", tank.clone()).expect("a free path");
-    assert_eq!(exported.variable_paths().collect::<Vec<_>>(), ["Tank/level"]);
+    let exported = engine
+        .export_object("Tank", tank.clone())
+        .expect("a free path");
+    assert_eq!(
+        exported.variable_paths().collect::<Vec<_>>(),
+        ["Tank/level"]
+    );
     assert_eq!(tank.level.get(), 3);
 }
