@@ -20,8 +20,10 @@ mod notify;
 pub(crate) mod objects;
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
 mod observe;
+mod paths;
 mod registry;
 mod session;
+mod variables;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -31,6 +33,7 @@ use std::time::Duration;
 
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use context::{current, current_id, require, with_current, SessionGuard};
+pub(crate) use decide::may_act_as;
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
 #[cfg_attr(not(feature = "farm"), allow(unused_imports))]
 pub(crate) use messages::Delivery;
@@ -41,6 +44,7 @@ pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 use registry::Registry;
 pub use session::{Session, WeakSession};
+pub use variables::{VariableHandle, VariableInfo};
 
 use crate::clock::Clock;
 use crate::panic::panic_message;
@@ -93,6 +97,8 @@ pub(crate) struct EngineShared {
     undelivered_notifications: AtomicUsize,
     /// Told of every open, close and change of user (the farm's announcer).
     observers: observe::Observers,
+    /// The variables it exports, by path.
+    variables: variables::Variables,
 }
 
 impl EngineShared {
@@ -167,6 +173,7 @@ impl Engine {
             outbox_capacity: builder.outbox_capacity,
             undelivered_notifications: AtomicUsize::new(0),
             observers: observe::Observers::default(),
+            variables: variables::Variables::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
