@@ -1,8 +1,9 @@
 //! The web host's log-in (`session.login`, `session.logout`) over a real WebSocket on
 //! 127.0.0.1, against an accounts file: the store's roles on every tab of the browser and
 //! on its new tabs, one error for an unknown user and a wrong password, throttling, roles
-//! sent by a client ignored, log-out on every tab, the per-tab scope, no accounts store,
-//! and other tabs' calls kept fast during concurrent log-ins.
+//! sent by a client ignored, log-out on every tab, the per-tab scope, the browser's log-in
+//! gone with its last tab, a log-in over POST, no accounts store, and other tabs' calls
+//! kept fast during concurrent log-ins.
 
 mod web_support;
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value as Json};
 use sessions_core::auth::{hash_password_with, Accounts, AccountsFile, HashParams};
 use sessions_core::web::{
-    LoginScope, WebHost, FORBIDDEN, LOGIN_REFUSED, LOGIN_THROTTLED, NO_ACCOUNTS,
+    LoginScope, WebHost, FORBIDDEN, LOGIN_REFUSED, LOGIN_THROTTLED, NO_ACCOUNTS, SESSION_GONE,
 };
 use sessions_core::{export_method, Engine, Session, SessionError};
 use web_support::{Handshake, Server, Tab};
@@ -389,4 +390,83 @@ async fn other_tabs_stay_fast_during_ten_concurrent_log_ins() {
         slowest < Duration::from_millis(250),
         "another tab's call took {slowest:?} during the log-ins ({all:?} in all)"
     );
+}
+
+/// The browser's log-in is kept only while it has a tab: when its last tab's session has
+/// closed (past the grace period), a new tab with the same cookie opens with nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browsers_log_in_ends_with_its_last_tab() {
+    let accounts = Accounts::load(accounts("last-tab", fast())).expect("the accounts load");
+    let server = Server::start(Engine::new(), move |engine| {
+        WebHost::builder(engine)
+            .accounts(accounts)
+            .grace_period(Duration::from_millis(100))
+    })
+    .await;
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let cookie = tab.set_cookie.clone().expect("a cookie");
+    let client = tab.client().to_owned();
+    let answer = tab
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "bob-pw"}),
+        )
+        .await;
+    assert_eq!(answer["result"]["value"]["user"], "bob", "{answer}");
+    tab.close().await;
+    server
+        .wait_until("the last tab's session closed", || server.engine.is_empty())
+        .await;
+    let again = Tab::open(
+        &server,
+        Handshake {
+            cookie: Some(&cookie),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    assert_eq!(again.client(), client, "the same browser");
+    assert_eq!(again.opened["user"], Json::Null, "{}", again.opened);
+    assert_eq!(user_of(&server, &again), None);
+}
+
+/// `POST {base}/rpc` logs in the tab its `Sessions-Session` header names (for this
+/// browser), and without the header answers -32001: a log-in is a tab's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_logs_in_the_tab_it_names_and_none_without_one() {
+    let server = server("post", LoginScope::Browser).await;
+    let tab = Tab::open(&server, Handshake::default()).await;
+    let cookie = tab.set_cookie.clone().expect("a cookie");
+    let origin = server.origin();
+    let body = json!({"jsonrpc": "2.0", "method": "session.login",
+        "params": {"user": "alice", "password": "alice-pw"}, "id": 1})
+    .to_string();
+    let (status, _, text) = web_support::http(
+        &server,
+        "POST",
+        "/sessions/rpc",
+        &[("origin", &origin), ("content-type", "application/json")],
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: Json = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(code(&answer), i64::from(SESSION_GONE), "{answer}");
+    let (status, _, text) = web_support::http(
+        &server,
+        "POST",
+        "/sessions/rpc",
+        &[
+            ("origin", &origin),
+            ("content-type", "application/json"),
+            ("cookie", &cookie),
+            ("sessions-session", tab.session()),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: Json = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(answer["result"]["value"]["user"], "alice", "{answer}");
+    assert_eq!(user_of(&server, &tab).as_deref(), Some("alice"));
 }
