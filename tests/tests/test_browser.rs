@@ -37,6 +37,12 @@ async fn the_web_host_page_in_two_browsers() {
     let dir = TempDir::new("test_browser");
     let grace_ms = GRACE.as_millis().to_string();
     let mut host = WebHostProcess::start(dir.path(), &["--grace-ms", &grace_ms]);
+    // Without `--accounts`, it uses the shipped demo file, and says so before it listens.
+    let log = std::fs::read_to_string(&host.log).unwrap_or_default();
+    assert!(
+        log.contains("DEMO ACCOUNTS STORE") && log.contains("demo-accounts.toml"),
+        "web_host says it uses the demo accounts: {log}"
+    );
     let driver = ChromeDriver::start(&parts, dir.path());
     let url = host.url.clone();
 
