@@ -226,7 +226,8 @@ impl WebHostBuilder {
 
     /// Which tabs a log-in applies to: the browser's (every open tab of the client, and
     /// those it opens later, until a log-out or its last tab closes; the default), or the
-    /// tab's alone ([`LoginScope::Tab`]).
+    /// tab's alone ([`LoginScope::Tab`]). A new tab of a browser that logged in opens with
+    /// that user, over the user an [`authenticate`](Self::authenticate) hook gives.
     pub fn login_scope(mut self, scope: LoginScope) -> WebHostBuilder {
         self.config.login_scope = scope;
         self
