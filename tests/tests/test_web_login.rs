@@ -1,7 +1,7 @@
 //! The web host's log-in (`session.login`, `session.logout`) over a real WebSocket on
 //! 127.0.0.1, against an accounts file: the store's roles on every tab of the browser and
 //! on its new tabs, one error for an unknown user and a wrong password, throttling, roles
-//! sent by a client ignored, log-out on every tab, the per-tab scope, the browser's log-in
+//! sent by a client ignored, throttling per peer with connect info, log-out on every tab, the per-tab scope, the browser's log-in
 //! gone with its last tab, a log-in over POST, no accounts store, and other tabs' calls
 //! kept fast during concurrent log-ins.
 
@@ -469,4 +469,40 @@ async fn a_post_logs_in_the_tab_it_names_and_none_without_one() {
     let answer: Json = serde_json::from_str(&text).expect("JSON");
     assert_eq!(answer["result"]["value"]["user"], "alice", "{answer}");
     assert_eq!(user_of(&server, &tab).as_deref(), Some("alice"));
+}
+
+/// Served with each connection's address (`into_make_service_with_connect_info`), failed
+/// log-ins are throttled per peer too: five failures from one address, each for another
+/// name, throttle the next attempt from it, whatever the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_connect_info_one_peer_is_throttled_across_names() {
+    let accounts = Accounts::load(accounts("peer", fast())).expect("the accounts load");
+    let router = WebHost::builder(Engine::new()).accounts(accounts).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port on 127.0.0.1");
+    let addr = listener.local_addr().expect("its address");
+    let serving = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
+            .await
+            .expect("the server runs");
+    });
+    let mut tab = Tab::try_open_at(addr, Handshake::default())
+        .await
+        .expect("the tab opens");
+    for name in ["n1", "n2", "n3", "n4", "n5"] {
+        let answer = tab
+            .call("session.login", json!({"user": name, "password": "guess"}))
+            .await;
+        assert_eq!(code(&answer), i64::from(LOGIN_REFUSED), "{answer}");
+    }
+    let answer = tab
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "bob-pw"}),
+        )
+        .await;
+    assert_eq!(code(&answer), i64::from(LOGIN_THROTTLED), "{answer}");
+    serving.abort();
 }

@@ -141,6 +141,12 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(listener, app).await?;
+    // With each connection's address, failed log-ins are throttled per peer as well as per
+    // name.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
