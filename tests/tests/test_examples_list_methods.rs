@@ -98,8 +98,6 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
             "GetVariable",
             "ListRecipes",
             "ListVariables",
-            "Login",
-            "Logout",
             "NotifyUser",
             "Oven.SetTarget",
             "Oven.StartTemperature",

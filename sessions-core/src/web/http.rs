@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::login::Reserved;
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
@@ -56,10 +57,16 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         let text = error_response(None, PARSE_ERROR, "the body is not UTF-8 text", None::<()>);
         return json(StatusCode::OK, text);
     };
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let reserved = Reserved { host: &host, peer };
+    let reserved = Some(&reserved);
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
-        Named::NotOwned => answer(text, CallIn::Gone).await,
+        Named::None => answer(text, CallIn::NoSession, reserved).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved).await,
+        Named::NotOwned => answer(text, CallIn::Gone, reserved).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

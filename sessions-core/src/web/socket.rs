@@ -17,6 +17,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
+use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn};
 use super::state::Host;
@@ -64,6 +65,10 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
     let (client, new_secret) = client_or_new(&parts.headers, &config.cookie_key);
     let resume = query(&parts, "resume").map(str::to_owned);
     let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
     let user = config.authenticate.as_ref().and_then(|hook| {
         let header = |name: &str| {
             parts
@@ -71,10 +76,6 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 .get(name)
                 .and_then(|value| value.to_str().ok())
         };
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
         hook(&Credentials::headers(&header).from_peer(peer))
     });
     let limit = config.max_message_bytes;
@@ -93,7 +94,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 None => host.tabs.open(&client, user),
             };
             match attached {
-                Ok(attached) => serve(socket, &host, &client, attached, seen).await,
+                Ok(attached) => serve(socket, &host, &client, attached, seen, peer).await,
                 Err(refusal) => refuse(socket, refusal).await,
             }
         });
@@ -145,6 +146,8 @@ struct Opened<'a> {
     resume: &'a str,
     /// Whether this is the tab's session from before (its token was still good).
     resumed: bool,
+    /// The session's user (a tab of a browser that logged in opens logged in), or `null`.
+    user: Option<UserView<'a>>,
 }
 
 /// Runs the tab until its socket or its session closes, then lets go of the tab (which
@@ -156,13 +159,16 @@ async fn serve(
     client: &ClientId,
     attached: Attached,
     seen: Option<u64>,
+    peer: Option<std::net::IpAddr>,
 ) {
     let session = attached.session.clone();
+    let user = session.user();
     let opened = Opened {
         session: session.id().to_string(),
         client: client.as_str(),
         resume: &attached.token,
         resumed: attached.resumed,
+        user: user.as_ref().map(UserView::of),
     };
     let mut calls = JoinSet::new();
     let mut greeting = vec![notification("session.opened", &opened)];
@@ -186,7 +192,7 @@ async fn serve(
         }
     }
     if greeted {
-        ended = run(&mut socket, &mut calls, host, &session, &attached).await;
+        ended = run(&mut socket, &mut calls, host, &session, &attached, peer).await;
     }
     // Calls still running finish in their session; only their answers have nowhere to go.
     calls.detach_all();
@@ -205,9 +211,10 @@ enum Ended {
 async fn run(
     socket: &mut WebSocket,
     calls: &mut JoinSet<Option<String>>,
-    host: &Host,
+    host: &Arc<Host>,
     session: &Session,
     attached: &Attached,
+    peer: Option<std::net::IpAddr>,
 ) -> Ended {
     let config = &host.config;
     // A connection that died without a close (a network failure, a sleeping laptop) is
@@ -266,9 +273,11 @@ async fn run(
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
                     let session = session.clone();
+                    let host = Arc::clone(host);
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
-                        answer(text.as_str(), call_in).await
+                        let reserved = Reserved { host: &host, peer };
+                        answer(text.as_str(), call_in, Some(&reserved)).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                 }
