@@ -33,6 +33,14 @@
 //!   with the codes below.
 //! - **Pushes.** [`Session::notify`](crate::Session::notify) arrives as
 //!   `{"jsonrpc":"2.0","method":TOPIC,"params":PAYLOAD}`, in order.
+//! - **Variables.** The engine's [exported variables](crate::Engine::export_variable), by
+//!   path, with the reserved methods `variable.read {path}` → `{value, version, by}`,
+//!   `variable.write {path, value}` → `{version}` (in the tab's session, under the
+//!   variable's write role: refused -32004 or -32001 as a call is; -32602 for a value of
+//!   another type), `variable.watch {path}` (answers the current `{value, version, by}`,
+//!   then pushes each change as `{"method":"variable.changed","params":{"path","value","version","by"}}`,
+//!   coalesced: a tab that reads slowly gets the latest) and `variable.unwatch {path}`. An
+//!   unknown path is -32601. They are answered on the WebSocket, one request a message.
 //! - **HTTP.** `POST {base}/rpc` takes the same messages, in the session the
 //!   `Sessions-Session` header names if the request's cookie owns it; `GET {base}/methods`
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
@@ -49,6 +57,7 @@
 //! | -32001 | no session for the call: the session is gone (closed, or not this client's), or a method that runs only in a session was called without one (a POST with no `Sessions-Session` header) |
 //! | -32004 | forbidden: the method's role refused the call; `data.outs` holds the sentinels |
 //! | -32005 | the tab has as many calls running as the host allows |
+//! | -32006 | `variable.watch`: the tab watches [`MAX_WATCHES_PER_TAB`] variables already |
 //!
 //! The code is decided by the answer's types ([`host::Answer`](crate::host::Answer),
 //! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
@@ -75,6 +84,7 @@ mod rpc;
 mod socket;
 mod state;
 mod tabs;
+mod variables;
 mod wire;
 
 pub use builder::{
@@ -87,3 +97,4 @@ pub use rpc::{
     FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, SESSION_GONE,
     TOO_MANY_CALLS,
 };
+pub use variables::{MAX_WATCHES_PER_TAB, WATCH_LIMIT};
