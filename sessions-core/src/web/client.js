@@ -4,6 +4,8 @@
 //   const tab = await connect();                  // this tab's session
 //   tab.on("notice", (notice) => show(notice));   // Session::notify("notice", …)
 //   const { value, outs } = await tab.call("Login", { user: "bob", roles: [] });
+//   tab.watch("Line1/Oven/Actual", (value, change) => show(value)); // an exported variable
+//   await tab.write("Line1/Oven/Target", 200);   // in this tab's session, under its role
 //
 // The socket reconnects by itself and resumes the same session; calls made while it is
 // down wait for it. The resume token lives in memory while the page does, and in
@@ -28,7 +30,8 @@ export class CallError extends Error {
 
 /**
  * Opens this tab's session. Resolves once the host has sent `session.opened`, with a
- * `Tab`: `session`, `client`, `call(name, params)`, `on(topic, fn)`, `close()`.
+ * `Tab`: `session`, `client`, `call(name, params)`, `on(topic, fn)`, `watch(path, fn)`,
+ * `unwatch(path)`, `read(path)`, `write(path, value)`, `close()`.
  */
 export function connect(options = {}) {
   const tab = new Tab(options);
@@ -45,6 +48,8 @@ class Tab {
     this.nextId = 1;
     this.pending = new Map(); // id -> { resolve, reject, text }
     this.handlers = new Map(); // topic -> [fn]
+    this.watches = new Map(); // variable path -> { fns: [fn], version }
+    this.wasAttached = false;
     this.unsent = []; // texts waiting for the socket
     this.closed = false;
     // Claimed: the token is this page's alone from now on (see the top of the file).
@@ -88,6 +93,55 @@ class Tab {
     if (!this.handlers.has(topic)) this.handlers.set(topic, []);
     this.handlers.get(topic).push(fn);
     return this;
+  }
+
+  /**
+   * Calls `fn(value, change)` with the current value of the exported variable at `path`,
+   * then with each change (`change`: `{path, value, version, by}`); a slow page gets the
+   * latest value. Resolves with the current change; rejects with a `CallError` (-32601: no
+   * such variable, -32006: the tab watches as many variables as the host allows). Watches
+   * are made again on a new socket.
+   */
+  watch(path, fn) {
+    let entry = this.watches.get(path);
+    if (!entry) {
+      entry = { fns: [], version: -1 };
+      this.watches.set(path, entry);
+    }
+    entry.fns.push(fn);
+    return this.call("variable.watch", { path }).then(
+      (current) => {
+        const change = { path, ...current };
+        // Another watch of the path may have had this value already: this one gets it too.
+        if (change.version > entry.version) this.changed(change);
+        else fn(change.value, change);
+        return change;
+      },
+      (error) => {
+        this.watches.delete(path);
+        throw error;
+      },
+    );
+  }
+
+  /** Stops every watch of `path`. Resolves with whether the host had it watched. */
+  unwatch(path) {
+    this.watches.delete(path);
+    return this.call("variable.unwatch", { path });
+  }
+
+  /** The exported variable at `path`: resolves with `{value, version, by}`. */
+  read(path) {
+    return this.call("variable.read", { path });
+  }
+
+  /**
+   * Writes `value` to the exported variable at `path` in this tab's session, under its
+   * write role: resolves with `{version}`; rejects with a `CallError` (-32004: the user
+   * lacks the role, -32602: a value of another type).
+   */
+  write(path, value) {
+    return this.call("variable.write", { path, value });
   }
 
   /** Closes the socket for good: the session closes after the host's grace period. */
@@ -135,6 +189,8 @@ class Tab {
     }
     if (message.method !== undefined) {
       if (message.method === "session.opened") this.attached(message.params);
+      // Variables' changes are not queued for a resumed tab (it watches again): not counted.
+      else if (message.method === "variable.changed") this.changed(message.params);
       else this.seen++;
       for (const fn of this.handlers.get(message.method) || []) fn(message.params);
       return;
@@ -168,7 +224,25 @@ class Tab {
     const unsent = this.unsent;
     this.unsent = [];
     unsent.forEach((text) => this.socket.send(text));
+    // A new socket has no watches: watched again, the current values come at once.
+    if (this.wasAttached) {
+      for (const path of this.watches.keys()) {
+        this.call("variable.watch", { path }).then(
+          (current) => this.changed({ path, ...current }),
+          () => this.watches.delete(path),
+        );
+      }
+    }
+    this.wasAttached = true;
     this.resolveOpened();
+  }
+
+  /** Gives a variable's change to its watchers, once each version, in order. */
+  changed(change) {
+    const entry = this.watches.get(change.path);
+    if (!entry || change.version <= entry.version) return;
+    entry.version = change.version;
+    for (const fn of entry.fns) fn(change.value, change);
   }
 
   send(text) {
