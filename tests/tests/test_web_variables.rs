@@ -1,21 +1,24 @@
 //! The web host's reserved `variable.*` methods, over a real WebSocket on 127.0.0.1: read,
 //! write under the session rule and the write role (refused with a refused call's code),
 //! watch (the current value, then the changes in order, coalesced for a slow tab), unwatch,
-//! and the per-tab watch limit.
+//! the per-tab watch limit, and the OpenRPC document that describes them.
 
 mod web_support;
 
 use serde_json::{json, Value as Json};
 use sessions_core::web::{WebHost, MAX_WATCHES_PER_TAB, WATCH_LIMIT};
 use sessions_core::{Engine, User, Variable, VariableHandle};
-use web_support::{Handshake, Server, Tab};
+use web_support::{http, Handshake, Server, Tab};
 
 const TARGET: &str = "Line1/Oven/Target";
 
 /// A host whose engine exports the oven's target (write role `operator`).
 async fn oven() -> (Server, Variable<f64>, VariableHandle) {
     let engine = Engine::new();
-    let target = Variable::builder(180.0_f64).write_role("operator").build();
+    let target = Variable::builder(180.0_f64)
+        .write_role("operator")
+        .json_schema()
+        .build();
     let handle = engine
         .export_variable(TARGET, &target)
         .expect("a free path");
@@ -324,4 +327,33 @@ async fn a_tab_watches_at_most_the_limit() {
         )
         .await;
     assert_eq!(now["result"]["value"], MAX_WATCHES_PER_TAB, "{now}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openrpc_document_describes_the_variable_methods_and_lists_the_variables() {
+    let (server, _target, _handle) = oven().await;
+    let (status, _, body) = http(&server, "GET", "/sessions/methods", &[], "").await;
+    assert_eq!(status, 200);
+    let document: Json = serde_json::from_str(&body).expect("JSON");
+    let names: Vec<&str> = document["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|method| method["name"].as_str())
+        .filter(|name| name.starts_with("variable."))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "variable.read",
+            "variable.write",
+            "variable.watch",
+            "variable.unwatch"
+        ]
+    );
+    let listed = document["x-variables"].as_array().expect("x-variables");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["path"], TARGET);
+    assert_eq!(listed[0]["writeRole"], "operator");
+    assert_eq!(listed[0]["schema"]["type"], "number", "{}", listed[0]);
 }

@@ -379,3 +379,46 @@ fn success(id: &RawValue, result: &Reply) -> String {
         )
     })
 }
+
+/// Adds the reserved methods to the OpenRPC `document` of the method table, and the
+/// engine's variables as `x-variables` (`path`, `type`, `writeRole`, `schema`): what a page
+/// may read, write and watch.
+pub(super) fn describe(document: &mut serde_json::Value, engine: &crate::Engine) {
+    use serde_json::json;
+    let path = json!({"name": "path", "required": true, "schema": {"type": "string"},
+        "description": "The variable's path, as `Engine::export_variable` exported it."});
+    let value = json!({"name": "value", "required": true, "schema": true,
+        "description": "The new value, of the variable's type (see `x-variables`)."});
+    let by = json!({"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+        "session": {"type": "string"}, "root": {"type": "boolean"},
+        "user": {"type": ["string", "null"]}}}]});
+    let current = json!({"type": "object", "properties": {
+        "value": true, "version": {"type": "integer", "minimum": 0}, "by": by}});
+    let reserved = [
+        ("variable.read", "The variable's current value, its version and who wrote it.", vec![path.clone()], current.clone()),
+        ("variable.write", "Writes the variable in the tab's session, under its write role (-32004 without it, -32602 for a value of another type); answers the version written.", vec![path.clone(), value], json!({"type": "object", "properties": {"version": {"type": "integer", "minimum": 1}}})),
+        ("variable.watch", "Answers the current value, then pushes each change as the notification `variable.changed {path, value, version, by}`, coalesced (a slow tab gets the latest). WebSocket only; -32006 past the per-tab limit.", vec![path.clone()], current),
+        ("variable.unwatch", "Stops the watch of the path; answers whether it was watched.", vec![path], json!({"type": "boolean"})),
+    ];
+    let listed: Vec<serde_json::Value> = engine
+        .variables()
+        .into_iter()
+        .map(|info| {
+            json!({"path": info.path, "type": info.type_name,
+                "writeRole": info.write_role, "schema": info.schema})
+        })
+        .collect();
+    let Some(document) = document.as_object_mut() else {
+        return;
+    };
+    if let Some(methods) = document
+        .get_mut("methods")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        methods.extend(reserved.into_iter().map(|(name, summary, params, result)| {
+            json!({"name": name, "summary": summary, "params": params,
+                "result": {"name": "result", "schema": result}})
+        }));
+    }
+    document.insert("x-variables".to_owned(), listed.into());
+}
