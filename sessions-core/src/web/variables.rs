@@ -17,7 +17,11 @@
 //! watches at most [`MAX_WATCHES_PER_TAB`] variables.
 //!
 //! They are answered on the WebSocket, one request per message; in a batch or a POST they
-//! are unknown methods (a POST has no tab to push changes to).
+//! are unknown methods (a POST has no tab to push changes to). A watch lasts until it is
+//! unwatched, the socket closes, or every handle of the variable is gone: a variable
+//! unexported while the application still holds it is still watched by the tabs that
+//! watched it. Any tab may read and watch every exported variable (a variable has a write
+//! role, no read role).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -421,4 +425,97 @@ pub(super) fn describe(document: &mut serde_json::Value, engine: &crate::Engine)
         }));
     }
     document.insert("x-variables".to_owned(), listed.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Variable};
+    use std::task::Waker;
+
+    fn watching(variables: &[&Variable<u32>]) -> Watches {
+        let mut watches = Watches::default();
+        for (n, variable) in variables.iter().enumerate() {
+            watches
+                .by_path
+                .insert(format!("V{n}"), variable.erased().watch_values());
+        }
+        watches
+    }
+
+    fn poll(watches: &mut Watches) -> Option<(String, u64)> {
+        match watches.poll_next(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(changed) => Some((changed.path, changed.change.version)),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_variable_that_always_changes_does_not_starve_the_others() {
+        let (busy, quiet) = (Variable::new(0_u32), Variable::new(0_u32));
+        let mut watches = watching(&[&busy, &quiet]);
+        let engine = Engine::new();
+        let _root = engine.impersonate_root();
+        quiet.set(1).expect("root writes");
+        let mut seen_quiet = false;
+        for n in 1..=3 {
+            busy.set(n).expect("root writes");
+            if let Some((path, _)) = poll(&mut watches) {
+                seen_quiet |= path == "V1";
+            }
+        }
+        assert!(seen_quiet, "the quiet variable's change never came");
+    }
+
+    #[test]
+    fn each_change_is_the_latest_and_a_gone_variable_is_unwatched() {
+        let variable = Variable::new(0_u32);
+        let mut watches = watching(&[&variable]);
+        assert_eq!(poll(&mut watches), None);
+        let engine = Engine::new();
+        {
+            let _root = engine.impersonate_root();
+            for n in 1..=50 {
+                variable.set(n).expect("root writes");
+            }
+        }
+        assert_eq!(poll(&mut watches), Some(("V0".to_owned(), 50)));
+        assert_eq!(poll(&mut watches), None);
+        drop(variable);
+        assert_eq!(poll(&mut watches), None);
+        assert!(watches.is_empty());
+    }
+
+    #[test]
+    fn params_are_by_name_or_by_position_and_a_write_needs_a_value() {
+        let by_name = Value::Map(
+            [("path".to_owned(), Value::from("A/B"))]
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(
+            read_params(Some(by_name), false).ok().map(|p| p.0),
+            Some("A/B".to_owned())
+        );
+        let by_position = Value::Array(vec![Value::from("A/B"), Value::Int(3)]);
+        assert_eq!(
+            read_params(Some(by_position), true).ok(),
+            Some(("A/B".to_owned(), Some(Value::Int(3))))
+        );
+        let no_value = Value::Array(vec![Value::from("A/B")]);
+        assert_eq!(
+            read_params(Some(no_value), true).err().map(|r| r.code),
+            Some(INVALID_PARAMS)
+        );
+        assert_eq!(
+            read_params(Some(Value::Int(1)), false)
+                .err()
+                .map(|r| r.code),
+            Some(INVALID_PARAMS)
+        );
+        assert_eq!(
+            read_params(None, false).err().map(|r| r.code),
+            Some(INVALID_PARAMS)
+        );
+    }
 }
