@@ -118,7 +118,9 @@ class Tab {
         return change;
       },
       (error) => {
-        this.watches.delete(path);
+        // Refused by the host: no such variable, or too many watches. A socket that dropped
+        // before the answer is not a refusal: the watch is made again on the new one.
+        if (error instanceof CallError) this.watches.delete(path);
         throw error;
       },
     );
