@@ -5,7 +5,9 @@
 //! no other, a log-out logs out every tab of the browser, the count of
 //! logged-in sessions changes in open tabs without a reload, a closed tab's session
 //! closes after the grace period, a tab the page opens again gets a session of its own, and
-//! a reload keeps the tab's. A screenshot of the page is written to `target/web_host.png`.
+//! a reload keeps the tab's, and the oven's variables show live, an operator's new target
+//! appearing in another browser's page without a reload. A screenshot of the page is
+//! written to `target/web_host.png`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; skipped (with the reason on stderr)
 //! without them, unless `SESSIONS_EXTERNAL_TESTS=require` (see `browser_support`).
@@ -211,6 +213,28 @@ async fn the_web_host_page_in_two_browsers() {
     }
     second.wait_text(&b1, "#active", "1").await;
 
+    // The oven's variables, live in every page: the target as exported, the actual
+    // temperature moving. A tab with nobody logged in may not set the target; bob, an
+    // operator, does, and the other browser's page shows it without a reload.
+    for (browser, tab) in [(&first, &a1), (&second, &b1)] {
+        browser.wait_text(tab, "#oven-target", "180.0").await;
+        browser
+            .wait_for(tab, "#oven-actual", "a temperature", PATIENCE, |text| {
+                text.parse::<f64>().is_ok()
+            })
+            .await;
+    }
+    let refused = set_target(&first, &a4, "150").await;
+    assert!(refused.contains("operator"), "{refused}");
+    second.wait_text(&b1, "#oven-target", "180.0").await;
+    log_in(&first, &a4, "bob", "bob-demo").await;
+    first.wait_text(&a4, "#user", "bob (operator)").await;
+    let set = set_target(&first, &a4, "200").await;
+    assert!(set.starts_with("Target set to 200"), "{set}");
+    second.wait_text(&b1, "#oven-target", "200.0").await;
+    first.wait_text(&a1, "#oven-target", "200.0").await;
+    assert_eq!(second.run(&b1, still_there).await, serde_json::json!(true));
+
     assert!(
         host.is_running(),
         "web_host died; its log is {}",
@@ -249,6 +273,23 @@ async fn log_in(browser: &Browser, tab: &Tab, user: &str, password: &str) {
     browser.fill(tab, "#login-user", user).await;
     browser.fill(tab, "#login-password", password).await;
     browser.click(tab, "#login").await;
+}
+
+/// Sets the oven's target with the page's form; returns what the page says came of it.
+async fn set_target(browser: &Browser, tab: &Tab, celsius: &str) -> String {
+    browser
+        .run(
+            tab,
+            "document.getElementById('target-result').textContent = '';",
+        )
+        .await;
+    browser.fill(tab, "#target-value", celsius).await;
+    browser.click(tab, "#set-target").await;
+    browser
+        .wait_for(tab, "#target-result", "the outcome", PATIENCE, |text| {
+            !text.is_empty()
+        })
+        .await
 }
 
 /// Sends a notice with the page's admin form; returns what the page says came of it.

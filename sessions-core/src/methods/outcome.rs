@@ -208,6 +208,11 @@ pub enum CallError {
     },
 }
 
+/// How a call that a trampoline made ended, as [`outcome`] takes it: the function's result
+/// as a host sees it (its value, and its error's text), a return value that cannot be
+/// written, or a call stopped at the boundary (refused, or panicked).
+pub type Ran = Result<Result<(Value, Option<String>), ValueError>, Box<Failure>>;
+
 /// One out parameter as a trampoline gives it to [`outcome`]: its name, whether it has a
 /// sentinel, and its final value (`Err` when it cannot be written as a `Value`).
 pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
@@ -226,7 +231,7 @@ pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
 #[inline]
 pub fn outcome<const N: usize>(
     log: LogFailure,
-    ran: Result<Result<(Value, Option<String>), ValueError>, Box<Failure>>,
+    ran: Ran,
     mut outs: impl FnMut(bool) -> [OutValue; N],
 ) -> CallOutcome {
     let (mut value, mut failure) = match ran {

@@ -8,6 +8,21 @@ pub(super) const DECLARATIONS: &str = r#"/**
  */
 export interface Variables {}
 
+/** Who wrote a variable's value: null for its initial value. */
+export type WrittenBy = { session: string; root: boolean; user: string | null } | null;
+
+/** A variable's value as `tab.read` answers it: the value, its version, its writer. */
+export interface VariableValue<T> {
+  value: T;
+  version: number;
+  by: WrittenBy;
+}
+
+/** A change of a watched variable (`variable.changed`). */
+export interface VariableChange<T> extends VariableValue<T> {
+  path: string;
+}
+
 /** What `session.opened` tells the page: its session, its browser, and a resume token. */
 export interface SessionOpened {
   session: string;
@@ -76,10 +91,20 @@ export interface Tab {
   logout(): Promise<void>;
   /** Calls `fn(payload)` for each notification of `topic`. */
   on<T extends keyof Topics>(topic: T, fn: (payload: Topics[T]) => void): Tab;
-  /** Calls `fn(value)` with the variable at `path`, then with each change (see `Variables`). */
-  watch<P extends keyof Variables>(path: P, fn: (value: Variables[P]) => void): Tab;
-  /** Writes the variable at `path` (see `Variables`). */
-  write<P extends keyof Variables>(path: P, value: Variables[P]): Promise<void>;
+  /**
+   * Calls `fn(value, change)` with the variable at `path`, then with each change (see
+   * `Variables`); resolves with the current change.
+   */
+  watch<P extends keyof Variables>(
+    path: P,
+    fn: (value: Variables[P], change: VariableChange<Variables[P]>) => void,
+  ): Promise<VariableChange<Variables[P]>>;
+  /** Stops every watch of `path`; resolves with whether the host had it watched. */
+  unwatch<P extends keyof Variables>(path: P): Promise<boolean>;
+  /** Reads the variable at `path`. */
+  read<P extends keyof Variables>(path: P): Promise<VariableValue<Variables[P]>>;
+  /** Writes the variable at `path` in this tab's session; resolves with the new version. */
+  write<P extends keyof Variables>(path: P, value: Variables[P]): Promise<{ version: number }>;
   /** Closes the socket for good: the session closes after the host's grace period. */
   close(): void;
 }

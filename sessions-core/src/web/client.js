@@ -7,6 +7,8 @@
 //   const { user, roles } = await tab.login("alice", password); // the host's accounts
 //   tab.on("session.user", (who) => show(who));    // null after a log-out
 //   await tab.logout();
+//   tab.watch("Line1/Oven/Actual", (value, change) => show(value)); // an exported variable
+//   await tab.write("Line1/Oven/Target", 200);   // in this tab's session, under its role
 //
 // The socket reconnects by itself and resumes the same session; calls made while it is
 // down wait for it. The resume token lives in memory while the page does, and in
@@ -32,7 +34,8 @@ export class CallError extends Error {
 /**
  * Opens this tab's session. Resolves once the host has sent `session.opened`, with a
  * `Tab`: `session`, `client`, `user` (`{user, roles}` or null), `call(name, params)`,
- * `login(user, password)`, `logout()`, `on(topic, fn)`, `close()`.
+ * `login(user, password)`, `logout()`, `on(topic, fn)`, `watch(path, fn)`, `unwatch(path)`,
+ * `read(path)`, `write(path, value)`, `close()`.
  */
 export function connect(options = {}) {
   const tab = new Tab(options);
@@ -50,6 +53,8 @@ class Tab {
     this.nextId = 1;
     this.pending = new Map(); // id -> { resolve, reject, text }
     this.handlers = new Map(); // topic -> [fn]
+    this.watches = new Map(); // variable path -> { fns: [fn], version }
+    this.wasAttached = false;
     this.unsent = []; // texts waiting for the socket
     this.closed = false;
     // Claimed: the token is this page's alone from now on (see the top of the file).
@@ -113,6 +118,57 @@ class Tab {
     return this;
   }
 
+  /**
+   * Calls `fn(value, change)` with the current value of the exported variable at `path`,
+   * then with each change (`change`: `{path, value, version, by}`); a slow page gets the
+   * latest value. Resolves with the current change; rejects with a `CallError` (-32601: no
+   * such variable, -32006: the tab watches as many variables as the host allows). Watches
+   * are made again on a new socket.
+   */
+  watch(path, fn) {
+    let entry = this.watches.get(path);
+    if (!entry) {
+      entry = { fns: [], version: -1 };
+      this.watches.set(path, entry);
+    }
+    entry.fns.push(fn);
+    return this.call("variable.watch", { path }).then(
+      (current) => {
+        const change = { path, ...current };
+        // Another watch of the path may have had this value already: this one gets it too.
+        if (change.version > entry.version) this.changed(change);
+        else fn(change.value, change);
+        return change;
+      },
+      (error) => {
+        // Refused by the host: no such variable, or too many watches. A socket that dropped
+        // before the answer is not a refusal: the watch is made again on the new one.
+        if (error instanceof CallError) this.watches.delete(path);
+        throw error;
+      },
+    );
+  }
+
+  /** Stops every watch of `path`. Resolves with whether the host had it watched. */
+  unwatch(path) {
+    this.watches.delete(path);
+    return this.call("variable.unwatch", { path });
+  }
+
+  /** The exported variable at `path`: resolves with `{value, version, by}`. */
+  read(path) {
+    return this.call("variable.read", { path });
+  }
+
+  /**
+   * Writes `value` to the exported variable at `path` in this tab's session, under its
+   * write role: resolves with `{version}`; rejects with a `CallError` (-32004: the user
+   * lacks the role, -32602: a value of another type).
+   */
+  write(path, value) {
+    return this.call("variable.write", { path, value });
+  }
+
   /** Closes the socket for good: the session closes after the host's grace period. */
   close() {
     this.closed = true;
@@ -158,6 +214,8 @@ class Tab {
     }
     if (message.method !== undefined) {
       if (message.method === "session.opened") this.attached(message.params);
+      // Variables' changes are not queued for a resumed tab (it watches again): not counted.
+      else if (message.method === "variable.changed") this.changed(message.params);
       else this.seen++;
       if (message.method === "session.user") this.user = message.params;
       for (const fn of this.handlers.get(message.method) || []) fn(message.params);
@@ -193,7 +251,25 @@ class Tab {
     const unsent = this.unsent;
     this.unsent = [];
     unsent.forEach((text) => this.socket.send(text));
+    // A new socket has no watches: watched again, the current values come at once.
+    if (this.wasAttached) {
+      for (const path of this.watches.keys()) {
+        this.call("variable.watch", { path }).then(
+          (current) => this.changed({ path, ...current }),
+          () => this.watches.delete(path),
+        );
+      }
+    }
+    this.wasAttached = true;
     this.resolveOpened();
+  }
+
+  /** Gives a variable's change to its watchers, once each version, in order. */
+  changed(change) {
+    const entry = this.watches.get(change.path);
+    if (!entry || change.version <= entry.version) return;
+    entry.version = change.version;
+    for (const fn of entry.fns) fn(change.value, change);
   }
 
   send(text) {

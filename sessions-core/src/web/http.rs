@@ -105,9 +105,11 @@ fn json(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
-/// `GET {base}/methods`: the OpenRPC document of the method table.
-pub(super) async fn openrpc() -> Response {
-    let document = methods().openrpc();
+/// `GET {base}/methods`: the OpenRPC document of the method table, with the reserved
+/// `variable.*` methods and the engine's variables.
+pub(super) async fn openrpc(State(host): State<Arc<Host>>) -> Response {
+    let mut document = methods().openrpc();
+    super::variables::describe(&mut document, &host.config.engine);
     json(StatusCode::OK, document.to_string())
 }
 

@@ -41,6 +41,14 @@
 //!   push `session.user` `{"user", "roles"}` (`null` after a log-out), and its new tabs open
 //!   logged in (`session.opened` carries `user`). Passwords are checked on tokio's blocking
 //!   pool and never logged.
+//! - **Variables.** The engine's [exported variables](crate::Engine::export_variable), by
+//!   path, with the reserved methods `variable.read {path}` → `{value, version, by}`,
+//!   `variable.write {path, value}` → `{version}` (in the tab's session, under the
+//!   variable's write role: refused -32004 or -32001 as a call is; -32602 for a value of
+//!   another type), `variable.watch {path}` (answers the current `{value, version, by}`,
+//!   then pushes each change as `{"method":"variable.changed","params":{"path","value","version","by"}}`,
+//!   coalesced: a tab that reads slowly gets the latest) and `variable.unwatch {path}`. An
+//!   unknown path is -32601. They are answered on the WebSocket, one request a message.
 //! - **HTTP.** `POST {base}/rpc` takes the same messages, in the session the
 //!   `Sessions-Session` header names if the request's cookie owns it; `GET {base}/methods`
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
@@ -61,6 +69,7 @@
 //! | -32011 | `session.login` refused without a check: too many failed log-ins for this name or from this address; `data.retry_after_ms` says when to try again |
 //! | -32012 | `session.login` / `session.logout`: this host has no accounts store ([`WebHostBuilder::accounts`]) |
 //! | -32013 | `session.login`: the accounts store could not answer (logged); try again later |
+//! | -32006 | `variable.watch`: the tab watches [`MAX_WATCHES_PER_TAB`] variables already |
 //!
 //! The code is decided by the answer's types ([`host::Answer`](crate::host::Answer),
 //! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
@@ -89,6 +98,7 @@ mod scope;
 mod socket;
 mod state;
 mod tabs;
+mod variables;
 mod wire;
 
 pub use builder::{
@@ -103,3 +113,4 @@ pub use rpc::{
     LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SESSION_GONE, TOO_MANY_CALLS,
 };
 pub use scope::LoginScope;
+pub use variables::{MAX_WATCHES_PER_TAB, WATCH_LIMIT};

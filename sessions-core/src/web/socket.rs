@@ -22,6 +22,7 @@ use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn};
 use super::state::Host;
 use super::tabs::{Attached, Refusal};
+use super::variables::{self, Watches};
 use super::wire;
 use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
@@ -229,6 +230,7 @@ async fn run(
     let taken_over = attached.taken_over.notified();
     tokio::pin!(taken_over);
     let mut next_notification = session.next_notification();
+    let mut watches = Watches::default();
     loop {
         let outgoing = tokio::select! {
             _ = heartbeat.tick() => {
@@ -249,6 +251,7 @@ async fn run(
                     None
                 }
             },
+            changed = watches.next(), if !watches.is_empty() => Some(Message::from(changed.to_text())),
             next = &mut next_notification => match next {
                 Some(Notification { topic, payload }) => {
                     let push = notification(&topic, &payload);
@@ -269,6 +272,9 @@ async fn run(
                         send_close(socket, close::TOO_BIG, &reason).await;
                         return Ended::SocketGone;
                     }
+                    if let Some(reply) = variables::answer(text.as_str(), session, &mut watches) {
+                        reply.map(Message::from)
+                    } else {
                     // A tab with as many calls running as allowed is answered -32005 for each
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
@@ -280,6 +286,7 @@ async fn run(
                         answer(text.as_str(), call_in, Some(&reserved)).await
                     };
                     run_or_spawn(Box::pin(call), calls)
+                    }
                 }
                 Some(Ok(Message::Binary(_))) => {
                     send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages").await;

@@ -1,6 +1,7 @@
 // @ts-check
 // The web_host page: this tab's session, the live counts, logging in and out with a
-// password (the host's accounts), and notices.
+// password (the host's accounts), notices, and the oven's variables (watched live; an
+// operator sets the target).
 // Plain JavaScript over the host's client module: no build step. Its calls are typed by the
 // declarations generated from the exported methods (`list_methods --typescript`), which an
 // editor or `tsc --checkJs` reads from `sessions/client.d.ts` beside `sessions/client.js`:
@@ -16,6 +17,18 @@ import { connect } from "./sessions/client.js";
  * @returns {any}
  */
 const $ = (id) => document.getElementById(id);
+
+/**
+ * The oven's exported variables, by path. The generated `Variables` interface lists none
+ * (it is made from the method table, which has no engine), so the page names them here.
+ * @typedef {{ value: number, version: number }} Reading
+ * @typedef {{
+ *   watch(path: string, fn: (value: number) => void): Promise<Reading>,
+ *   write(path: string, value: number): Promise<{ version: number }>,
+ * }} VariableTab
+ */
+const TARGET = "Line1/Oven/Target";
+const ACTUAL = "Line1/Oven/Actual";
 
 /**
  * What a caught error says.
@@ -121,6 +134,28 @@ $("notify-form").addEventListener("submit", async (/** @type {Event} */ event) =
   }
 });
 
+$("target-form").addEventListener("submit", async (/** @type {Event} */ event) => {
+  event.preventDefault();
+  if (!tab) return;
+  const celsius = Number($("target-value").value);
+  try {
+    const { version } = await /** @type {VariableTab} */ (/** @type {unknown} */ (tab)).write(
+      TARGET,
+      celsius,
+    );
+    showResult("target-result", `Target set to ${celsius} °C (version ${version}).`, true);
+  } catch (error) {
+    showResult("target-result", messageOf(error), false);
+  }
+});
+
+/**
+ * Shows a temperature.
+ * @param {string} id
+ * @returns {(value: number) => void}
+ */
+const showCelsius = (id) => (value) => ($(id).textContent = value.toFixed(1));
+
 // Opens this tab's session, shows it, and asks for the live counts.
 async function start() {
   const opened = await connect();
@@ -142,6 +177,10 @@ async function start() {
   showTab(opened);
   showUser(opened.user);
   tab = opened;
+  const variables = /** @type {VariableTab} */ (/** @type {unknown} */ (opened));
+  // Watched again by the client on a new socket.
+  await variables.watch(TARGET, showCelsius("oven-target"));
+  await variables.watch(ACTUAL, showCelsius("oven-actual"));
   await opened.call("WatchCounts");
   setStatus("live", "live");
 }
