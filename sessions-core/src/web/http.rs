@@ -56,10 +56,11 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         let text = error_response(None, PARSE_ERROR, "the body is not UTF-8 text", None::<()>);
         return json(StatusCode::OK, text);
     };
+    let limits = config.batch_limits();
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
-        Named::NotOwned => answer(text, CallIn::Gone).await,
+        Named::None => answer(text, CallIn::NoSession, &limits).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), &limits).await,
+        Named::NotOwned => answer(text, CallIn::Gone, &limits).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

@@ -68,6 +68,7 @@ mod builder;
 mod config;
 mod cookie;
 mod http;
+mod limits;
 mod origin;
 mod replay;
 mod routes;
@@ -83,6 +84,7 @@ pub use builder::{
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
+pub use limits::{WebCounters, ANSWER_BYTES_PER_MESSAGE_BYTE, DEFAULT_MAX_BATCH_MEMBERS};
 pub use rpc::{
     FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, SESSION_GONE,
     TOO_MANY_CALLS,
