@@ -354,3 +354,44 @@ async fn protocol_violations_close_with_1002_or_1007_and_a_reason() {
     let answer: Json = serde_json::from_slice(&payload).expect("JSON");
     assert!(answer["result"]["value"].is_string(), "{answer}");
 }
+
+/// A sync method that holds its thread for half a second (a slow password hash), marked
+/// `blocking`: the hosts run it on the blocking pool.
+#[export_method(name = "LimitsSlowHash", blocking)]
+fn limits_slow_hash(session: &Session) -> Result<String, SessionError> {
+    std::thread::sleep(Duration::from_millis(500));
+    // Run in the caller's session, though on another thread.
+    Ok(session.id().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_methods_hold_up_no_other_tab() {
+    /// The bound on the trivial call, well under the 500 ms the blocking calls take.
+    const QUICK: Duration = Duration::from_millis(200);
+    let server = Server::start(Engine::new(), WebHost::builder).await;
+    let mut quick = Tab::open(&server, Handshake::default()).await;
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        slow.push(Tab::open(&server, Handshake::default()).await);
+    }
+    // More blocking calls than the runtime has workers (2), all at once.
+    for tab in &mut slow {
+        let call = json!({"jsonrpc": "2.0", "method": "LimitsSlowHash", "id": 1});
+        tab.send_text(call.to_string()).await;
+    }
+    // Let them start (well within the 500 ms they take).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let answer = quick.call("LimitsWhoAmI", json!([])).await;
+    let took = started.elapsed();
+    assert_eq!(answer["result"]["value"], quick.session(), "{answer}");
+    assert!(
+        took < QUICK,
+        "a trivial call took {took:?} while 3 blocking calls ran, over {QUICK:?}"
+    );
+    for tab in &mut slow {
+        let answer = tab.next_json().await;
+        assert_eq!(answer["result"]["value"], tab.session(), "{answer}");
+    }
+    eprintln!("a trivial call took {took:?} while 3 blocking calls of 500 ms ran");
+}
