@@ -19,6 +19,7 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
+use crate::auth::{AuthError, Throttle};
 use crate::host::{Authenticate, Credentials};
 use crate::lock::lock;
 use crate::User;
@@ -48,6 +49,7 @@ pub(super) struct Auth {
     /// The users last authenticated, by token, and when.
     known: Mutex<HashMap<String, (User, Instant)>>,
     nodes: Arc<MethodNodes>,
+    throttle: Throttle,
 }
 
 impl Auth {
@@ -63,7 +65,14 @@ impl Auth {
             hook,
             known: Mutex::new(HashMap::new()),
             nodes,
+            throttle: Throttle::builder().build(),
         }
+    }
+
+    /// Counts failed log-ins in `throttle` (by user name), and refuses a name past its limit.
+    pub fn throttled_by(mut self, throttle: Throttle) -> Auth {
+        self.throttle = throttle;
+        self
     }
 
     /// Whether any user can log in with a name and password.
@@ -122,7 +131,23 @@ impl AuthManager for Auth {
         username: &str,
         password: &Password,
     ) -> Result<UserToken, Error> {
+        let attempt = match self.throttle.begin(username, None) {
+            Ok(attempt) => attempt,
+            Err(error) => {
+                // Not logged at WARN: a client hammering a name would fill the log.
+                tracing::debug!(user = username, %error, "OPC UA log-in throttled");
+                let why = match error {
+                    AuthError::Throttled { retry_after } => format!(
+                        "too many failed log-ins for {username:?}: try again in {} s",
+                        retry_after.as_secs().max(1)
+                    ),
+                    other => format!("cannot log in {username:?}: {other}"),
+                };
+                return Err(Error::new(StatusCode::BadUserAccessDenied, why));
+            }
+        };
         let Some(user) = self.check(username, password.get()) else {
+            attempt.failed();
             tracing::warn!(
                 user = username,
                 "OPC UA log-in refused: unknown user or wrong password"
@@ -132,6 +157,7 @@ impl AuthManager for Auth {
                 format!("cannot log in {username:?}: unknown user or wrong password"),
             ));
         };
+        attempt.succeeded();
         let token = token_of(&user);
         lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
         Ok(token)

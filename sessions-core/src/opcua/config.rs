@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::auth::Account;
+use crate::auth::Throttle;
 use crate::host::Authenticate;
 use crate::Engine;
 
@@ -26,4 +27,5 @@ pub(super) struct Config {
     pub trust_client_certificates: bool,
     pub max_sessions: usize,
     pub max_session_timeout: Duration,
+    pub login_throttle: Throttle,
 }
