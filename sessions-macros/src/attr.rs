@@ -23,8 +23,10 @@ pub(crate) const ENGINE: &str = "engine";
 pub(crate) const ROLE: &str = "role";
 /// `skip` (in `#[export(skip)]` only): the fn of an `#[export_methods]` block stays Rust-only.
 pub(crate) const SKIP: &str = "skip";
+/// `blocking`: a plain fn that blocks (I/O, a slow hash); hosts run it on a blocking pool.
+pub(crate) const BLOCKING: &str = "blocking";
 
-const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `crate`";
+const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `crate`";
 
 /// The attribute on a parameter that marks it as an out parameter.
 pub(crate) const OUT: &str = "out";
@@ -56,6 +58,8 @@ pub(crate) struct Attr {
     pub krate: Option<Path>,
     /// `skip`, with its span.
     pub skip: Option<Span>,
+    /// `blocking`, with its span.
+    pub blocking: Option<Span>,
 }
 
 impl Attr {
@@ -70,6 +74,7 @@ impl Attr {
             role: self.role.or_else(|| block.role.clone()),
             krate: self.krate.or_else(|| block.krate.clone()),
             skip: self.skip,
+            blocking: self.blocking,
         }
     }
 
@@ -137,6 +142,10 @@ fn parse_key(attr: &mut Attr, meta: &ParseNestedMeta, errors: &mut Errors) -> sy
         || meta.path.is_ident(SKIP) && meta.input.peek(Token![,])
     {
         set(&mut attr.skip, meta.path.span(), meta, errors);
+    } else if meta.path.is_ident(BLOCKING) && meta.input.is_empty()
+        || meta.path.is_ident(BLOCKING) && meta.input.peek(Token![,])
+    {
+        set(&mut attr.blocking, meta.path.span(), meta, errors);
     } else if meta.path.is_ident(ENGINE) || meta.path.is_ident(ROLE) {
         let is_engine = meta.path.is_ident(ENGINE);
         let key = if is_engine { ENGINE } else { ROLE };

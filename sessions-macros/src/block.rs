@@ -107,6 +107,12 @@ fn check_block_keys(attr: &Attr, errors: &mut Errors) {
             "`skip` keeps one fn Rust-only: put it on the fn, `#[export(skip)]`",
         ));
     }
+    if let Some(blocking) = attr.blocking {
+        errors.push(syn::Error::new(
+            blocking,
+            "`blocking` says one plain fn blocks: put it on the fn, `#[export(blocking)]`",
+        ));
+    }
 }
 
 /// The fn wrapped for export, or `None` when it is skipped or refused (errors recorded).

@@ -85,6 +85,9 @@ use proc_macro::TokenStream;
 /// - `role = "admin"`: the call runs only in a session whose user has the role, or in a
 ///   root session; otherwise it fails before the body runs (`SessionError::Forbidden`,
 ///   logged, sentinels written). Not with `session = none`.
+/// - `blocking`: the fn blocks its thread (a slow hash, blocking I/O): the web and OPC UA
+///   hosts run it on tokio's blocking pool (`spawn_blocking`), in the caller's session, so
+///   it holds up no runtime worker and no other tab. Not on an `async fn`.
 /// - `crate = path`: where `sessions_core` is. Not needed for a renamed dependency
 ///   (`sessions = { package = "sessions-core" }` in this crate's `Cargo.toml`: the macro
 ///   reads the rename); needed when the crate gets it through another crate's re-export or a
@@ -334,7 +337,8 @@ pub fn export_method(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - Associated fns (no `self`) are exported as `"<Type>.<fn>"`.
 /// - The block's attribute takes `session`, `engine`, `role` and `crate`, for every fn;
 ///   `#[export(...)]` on a fn takes the keys of `#[export_method]` for that fn (its own
-///   override the block's), or `skip` to keep it Rust-only.
+///   override the block's, and `blocking` is taken on a fn only), or `skip` to keep it
+///   Rust-only.
 /// - `async` methods and associated fns work as `async` free functions do: a host awaits
 ///   them (`call_async`), and the call holds the object until it completes.
 /// - Refused, each at its token: a trait impl, a generic impl, `&mut self` or `self` by

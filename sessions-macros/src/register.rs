@@ -36,6 +36,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
         .map(|param| param_info(method, param));
     let returns = method.ret.ty.map_or_else(|| "()".to_owned(), source_text);
     let value_type = value_type(method);
+    let blocking = method.attr.blocking.is_some();
     let ret = crate::tokens::ret_type(method);
     let owner = match &method.owner {
         Some(owner) => {
@@ -64,6 +65,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 value_schema: #private::__value_schema!(#ret),
                 owner: #owner,
                 call: #call,
+                blocking: #blocking,
             })
         }
     }

@@ -25,6 +25,14 @@ pub(crate) fn check(method: &Method, errors: &mut Errors) {
     }
     check_return(method, errors);
     check_rule(method, errors);
+    if let (Some(blocking), true) = (method.attr.blocking, method.is_async()) {
+        errors.push(syn::Error::new(
+            blocking,
+            "`blocking` runs a plain fn on the host's blocking pool, and this fn is `async`: an \
+             `async fn` gives its worker back at each `.await`; remove `blocking`, or make it a \
+             plain fn (and move its blocking work into it)",
+        ));
+    }
     if let Some(sentinel) = &method.attr.sentinel {
         if method.outs().next().is_none() {
             errors.push(syn::Error::new_spanned(

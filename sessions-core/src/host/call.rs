@@ -3,13 +3,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
 use crate::block_on::block_on;
 use crate::engine::call::CallInSession;
 use crate::engine::carrier::Carrier;
-use crate::methods::Answer;
+use crate::methods::{Answer, MethodInfo};
 use crate::{methods, Args, Session};
 
 /// One call, as a host decodes it from its wire: the method's name, its arguments, and the
@@ -59,12 +60,35 @@ impl<'a> Call<'a> {
     /// Runs the call from async code: a plain `fn` at the first poll, an `async fn` across
     /// polls. The future is `Send` and `'static`: spawn it to keep a slow method from
     /// holding up the connection.
+    ///
+    /// A method exported with `blocking` ([`MethodInfo::is_blocking`]) runs on tokio's
+    /// blocking pool (`spawn_blocking`) when a tokio runtime is current, in the same session
+    /// (the call carries it), so it holds no runtime worker. Any other plain `fn` runs at
+    /// the first poll, on the polling thread: one that holds it longer than
+    /// [`SLOW_SYNC_CALL`] is named in a WARN event, so it can be marked `blocking`.
     pub fn run(self) -> impl Future<Output = Answer> + Send + 'static {
+        // A name that is not a method's (an object's `path.member`) runs where it is polled.
+        let method = methods().lookup(self.method).ok();
         let call = match self.session {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        Running { call }
+        let Some(method) = method.filter(|method| !method.is_async()) else {
+            return Running::Here { call, sync: None };
+        };
+        #[cfg(feature = "tokio")]
+        if method.is_blocking() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let task = runtime.spawn_blocking(move || Answer::from(block_on(call)));
+                return Running::Blocking {
+                    task: Box::pin(blocking_answer(task, method)),
+                };
+            }
+        }
+        Running::Here {
+            call,
+            sync: Some(method),
+        }
     }
 
     /// Runs the call on this thread, blocking it until an `async fn` is done: for a host
@@ -74,13 +98,26 @@ impl<'a> Call<'a> {
     }
 }
 
+/// How long a plain `fn` not marked `blocking` may hold the thread that polls its call
+/// before a WARN names it: a runtime worker held that long delays every other connection
+/// it serves.
+pub const SLOW_SYNC_CALL: Duration = Duration::from_millis(100);
+
 pin_project! {
-    /// A call running: the engine's call future, its output read as an [`Answer`]. A named
-    /// type, not an `async` block, so that it is no larger than the call it wraps (a host
-    /// keeps one per call in flight).
-    struct Running {
-        #[pin]
-        call: CallInSession,
+    /// A call running: the engine's call future, its output read as an [`Answer`]; or a
+    /// `blocking` method's task on the blocking pool. A named type, not an `async` block,
+    /// so that it is no larger than the call it wraps (a host keeps one per call in flight).
+    #[project = RunningNow]
+    enum Running {
+        Here {
+            #[pin]
+            call: CallInSession,
+            // A plain fn's method, whose first poll is timed.
+            sync: Option<&'static MethodInfo>,
+        },
+        Blocking {
+            task: Pin<Box<dyn Future<Output = Answer> + Send>>,
+        },
     }
 }
 
@@ -88,6 +125,44 @@ impl Future for Running {
     type Output = Answer;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
-        self.project().call.poll(cx).map(Answer::from)
+        match self.project() {
+            RunningNow::Here { call, sync } => match sync.take() {
+                None => call.poll(cx).map(Answer::from),
+                Some(method) => {
+                    let started = Instant::now();
+                    let polled = call.poll(cx).map(Answer::from);
+                    let held = started.elapsed();
+                    if held > SLOW_SYNC_CALL {
+                        tracing::warn!(
+                            method = method.name(),
+                            held_ms = held.as_millis() as u64,
+                            "a plain fn held the thread of its host's runtime for longer than {SLOW_SYNC_CALL:?}, \
+                             delaying other connections: export it with `blocking` to run it on the blocking pool"
+                        );
+                    }
+                    polled
+                }
+            },
+            RunningNow::Blocking { task } => task.as_mut().poll(cx),
+        }
+    }
+}
+
+/// The answer of a `blocking` method's task. The trampoline catches the method's panics, so
+/// the task fails only when the runtime shuts down under it: answered as a failure.
+#[cfg(feature = "tokio")]
+async fn blocking_answer(task: tokio::task::JoinHandle<Answer>, method: &MethodInfo) -> Answer {
+    let name = method.name();
+    match task.await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::error!(method = name, %error, "a blocking method's task did not finish");
+            Answer::Ran(crate::CallOutcome::failed(
+                crate::Failure::Panicked(format!(
+                    "`{name}` did not finish on the blocking pool: {error}"
+                )),
+                Vec::new(),
+            ))
+        }
     }
 }

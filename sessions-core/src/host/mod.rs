@@ -56,7 +56,7 @@ mod connections;
 
 pub use crate::methods::{Answer, Verdict};
 pub use auth::{Authenticate, Credentials, HeaderLookup};
-pub use call::Call;
+pub use call::{Call, SLOW_SYNC_CALL};
 pub use connections::Connections;
 
 pub use crate::engine::{EngineEvent, EngineObserver, ObserverHandle};

@@ -242,6 +242,7 @@ pub struct MethodInfo {
     pub(crate) value_schema: TypeSchema,
     pub(crate) owner: Option<Owner>,
     pub(crate) call: Trampoline,
+    pub(crate) blocking: bool,
 }
 
 impl MethodInfo {
@@ -384,6 +385,13 @@ impl MethodInfo {
         )
     }
 
+    /// Whether it was exported with `blocking`: a plain fn that blocks its thread, which the
+    /// web and OPC UA hosts ([`host::Call::run`](crate::host::Call::run)) run on tokio's
+    /// blocking pool rather than on a runtime worker.
+    pub fn is_blocking(&self) -> bool {
+        self.blocking
+    }
+
     /// Calls this method with `args` in the current context, like
     /// [`MethodTable::call`](crate::MethodTable::call) without the name lookup.
     ///
@@ -446,6 +454,7 @@ impl fmt::Debug for MethodInfo {
             .field("params", &self.params)
             .field("returns", &self.returns)
             .field("is_async", &self.is_async())
+            .field("is_blocking", &self.is_blocking())
             .finish_non_exhaustive()
     }
 }
@@ -479,6 +488,8 @@ pub struct MethodSpec {
     pub owner: Option<Owner>,
     /// The generated host trampoline: `Trampoline::Async` for an `async fn`.
     pub call: Trampoline,
+    /// `blocking`: a plain fn the hosts run on a blocking pool.
+    pub blocking: bool,
 }
 
 /// Builds a `MethodInfo` in const context (for `inventory::submit!`).
@@ -497,6 +508,7 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         value_schema: spec.value_schema,
         owner: spec.owner,
         call: spec.call,
+        blocking: spec.blocking,
     }
 }
 

@@ -202,6 +202,7 @@ mod tests {
             value_schema: crate::value::TypeSchema::NONE,
             owner: None,
             call: Trampoline::Sync(call),
+            blocking: false,
         }))
     }
 

@@ -19,7 +19,7 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
-use crate::auth::{Accounts, AuthError};
+use crate::auth::{Accounts, AuthError, Throttle};
 use crate::host::{Authenticate, Credentials};
 use crate::lock::lock;
 use crate::User;
@@ -50,6 +50,7 @@ pub(super) struct Auth {
     /// The users last authenticated, by token, and when.
     known: Mutex<HashMap<String, (User, Instant)>>,
     nodes: Arc<MethodNodes>,
+    throttle: Throttle,
 }
 
 impl Auth {
@@ -67,7 +68,14 @@ impl Auth {
             hook,
             known: Mutex::new(HashMap::new()),
             nodes,
+            throttle: Throttle::builder().build(),
         }
+    }
+
+    /// Counts failed log-ins in `throttle` (by user name), and refuses a name past its limit.
+    pub fn throttled_by(mut self, throttle: Throttle) -> Auth {
+        self.throttle = throttle;
+        self
     }
 
     /// Whether any user can log in with a name and password.
@@ -138,9 +146,27 @@ impl AuthManager for Auth {
         username: &str,
         password: &Password,
     ) -> Result<UserToken, Error> {
+        // Every name is throttled here, the store's users (which the store throttles too)
+        // and the configured users and the hook's alike.
+        let attempt = match self.throttle.begin(username, None) {
+            Ok(attempt) => attempt,
+            Err(error) => {
+                // Not logged at WARN: a client hammering a name would fill the log.
+                tracing::debug!(user = username, %error, "OPC UA log-in throttled");
+                let why = match error {
+                    AuthError::Throttled { retry_after } => format!(
+                        "too many failed log-ins for {username:?}: try again in {} s",
+                        retry_after.as_secs().max(1)
+                    ),
+                    other => format!("cannot log in {username:?}: {other}"),
+                };
+                return Err(Error::new(StatusCode::BadUserAccessDenied, why));
+            }
+        };
         let user = match self.check(username, password.get()).await {
             Ok(user) => user,
             Err(error) => {
+                attempt.failed();
                 // The error's own text: one for an unknown user and a wrong password, the
                 // wait when throttled, the store's failure when it could not answer.
                 tracing::warn!(user = username, reason = %error, "OPC UA log-in refused");
@@ -150,6 +176,7 @@ impl AuthManager for Auth {
                 ));
             }
         };
+        attempt.succeeded();
         let token = token_of(&user);
         lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
         Ok(token)

@@ -12,6 +12,7 @@ use super::config::Config;
 use super::error::OpcUaError;
 use super::server::{start, OpcUaHandle};
 use crate::auth::Accounts;
+use crate::auth::Throttle;
 use crate::host::Credentials;
 use crate::{Engine, User};
 
@@ -78,6 +79,7 @@ impl OpcUaHost {
                 trust_client_certificates: false,
                 max_sessions: DEFAULT_MAX_SESSIONS,
                 max_session_timeout: DEFAULT_MAX_SESSION_TIMEOUT,
+                login_throttle: Throttle::builder().build(),
             },
         }
     }
@@ -165,6 +167,19 @@ impl OpcUaHostBuilder {
         hook: impl Fn(&Credentials<'_>) -> Option<User> + Send + Sync + 'static,
     ) -> OpcUaHostBuilder {
         self.config.authenticate = Some(Arc::new(hook));
+        self
+    }
+
+    /// The throttle of failed log-ins (user name tokens): after its
+    /// [`max_failures`](crate::auth::ThrottleBuilder::max_failures) failures for one user
+    /// name within its window, that name's log-ins are refused with `BadUserAccessDenied`
+    /// without checking the password, for a back-off that doubles with each further failure
+    /// (see [`Throttle`]). Default: `Throttle::builder().build()` (5 failures a minute, 5 s
+    /// first). Give the throttle of the application's accounts to share one count with its
+    /// other hosts. (async-opcua tells an authenticator no peer address, so log-ins are
+    /// counted by name.)
+    pub fn login_throttle(mut self, throttle: Throttle) -> OpcUaHostBuilder {
+        self.config.login_throttle = throttle;
         self
     }
 

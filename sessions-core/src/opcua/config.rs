@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::auth::Account;
 use crate::auth::Accounts;
+use crate::auth::Throttle;
 use crate::host::Authenticate;
 use crate::Engine;
 
@@ -29,4 +30,5 @@ pub(super) struct Config {
     pub trust_client_certificates: bool,
     pub max_sessions: usize,
     pub max_session_timeout: Duration,
+    pub login_throttle: Throttle,
 }

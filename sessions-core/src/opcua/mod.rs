@@ -39,6 +39,15 @@
 //! - **Calls** run in the caller's session. A method with `role = "…"` is not executable
 //!   (`UserExecutable` false, and refused) for a user without the role, and the boundary
 //!   enforces the role anyway.
+//! - **Where a call runs.** A plain `fn` runs on the runtime worker that serves the
+//!   request, at once (no task, no thread hop: the cheapest call); an `async fn` on it
+//!   across its `.await`s. A plain fn that blocks (a slow password hash, blocking I/O) would
+//!   hold that worker and every client it serves: export it with `blocking`
+//!   (`#[export_method(blocking)]`), and the host runs it on tokio's blocking pool
+//!   (`spawn_blocking`), in the caller's session, as jsonrpsee's `register_blocking_method`
+//!   does. A plain fn not so marked that holds a worker longer than
+//!   [`SLOW_SYNC_CALL`](crate::host::SLOW_SYNC_CALL) is named in a WARN event. Both hosts
+//!   decide this in one place, [`host::Call::run`](crate::host::Call::run).
 //!
 //! # Status codes
 //! | what happened | status | outputs |

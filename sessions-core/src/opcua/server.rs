@@ -191,13 +191,16 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
     let endpoints = endpoints(&config)?;
 
     let nodes = Arc::new(MethodNodes::new());
-    let auth = Arc::new(Auth::new(
-        config.allow_anonymous,
-        config.accounts,
-        config.store,
-        config.authenticate,
-        Arc::clone(&nodes),
-    ));
+    let auth = Arc::new(
+        Auth::new(
+            config.allow_anonymous,
+            config.accounts,
+            config.store,
+            config.authenticate,
+            Arc::clone(&nodes),
+        )
+        .throttled_by(config.login_throttle),
+    );
     let sessions = Arc::new(OpcSessions::new(config.engine.clone(), Arc::clone(&auth)));
     let shared = Arc::new(Shared {
         engine: config.engine.clone(),

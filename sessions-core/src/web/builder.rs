@@ -9,6 +9,7 @@ use axum::Router;
 
 use super::config::Config;
 use super::cookie::CookieKey;
+use super::limits::{WebCounters, DEFAULT_MAX_BATCH_MEMBERS};
 use super::origin::SiteOrigin;
 use super::scope::LoginScope;
 use crate::auth::Accounts;
@@ -40,7 +41,8 @@ impl WebHost {
     /// `/sessions`, requests made on loopback only (see [`public_origin`](WebHostBuilder::public_origin)),
     /// a random cookie key, cookies without `Secure`, a 30 s grace
     /// period, 64 KiB messages, 32 calls in flight per tab, 32 tabs per browser, a ping
-    /// every 20 s, no authentication, no accounts (log-ins hold for the browser once
+    /// every 20 s (and a write that makes no progress for as long drops its tab), batches of
+    /// at most 100 members, no authentication, no accounts (log-ins hold for the browser once
     /// [`accounts`](WebHostBuilder::accounts) are given).
     ///
     /// ```
@@ -76,6 +78,9 @@ impl WebHost {
                 public_origins: Vec::new(),
                 accounts: None,
                 login_scope: LoginScope::Browser,
+                write_timeout: None,
+                max_batch_members: DEFAULT_MAX_BATCH_MEMBERS,
+                counters: WebCounters::default(),
             },
         }
     }
@@ -196,6 +201,32 @@ impl WebHostBuilder {
         self
     }
 
+    /// How long a write to a tab may make no progress (the tab's socket takes nothing: a
+    /// client that stopped reading, a stalled network path) before the tab is taken as
+    /// gone: its socket is dropped and its session waits out the grace period. What it had
+    /// queued is counted ([`WebCounters::undelivered`]) and logged. Default: the
+    /// [heartbeat](Self::heartbeat) period; a zero timeout is taken as 1 ms.
+    pub fn write_timeout(mut self, timeout: Duration) -> WebHostBuilder {
+        self.config.write_timeout = Some(timeout.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// How many members a batch may have; a larger batch runs none of them and is answered
+    /// with one error (-32600). A batch's answer is also bounded: at most
+    /// [`ANSWER_BYTES_PER_MESSAGE_BYTE`](super::ANSWER_BYTES_PER_MESSAGE_BYTE) times
+    /// [`max_message_bytes`](Self::max_message_bytes); when it grows past that, the members
+    /// after it do not run and one error answers the batch. Default 100; zero is taken as 1.
+    pub fn max_batch_members(mut self, members: usize) -> WebHostBuilder {
+        self.config.max_batch_members = members.max(1);
+        self
+    }
+
+    /// The handle of what this host counts (tabs dropped as stalled, messages they never
+    /// got, batches refused): read it while the host runs, e.g. to export as metrics.
+    pub fn counters(&self) -> WebCounters {
+        self.config.counters.clone()
+    }
+
     /// The authentication hook ([`host::Authenticate`](crate::host::Authenticate), the
     /// shape every host takes): it sees each WebSocket upgrade's
     /// [`Credentials`] (its headers, and its peer address when the server
@@ -255,6 +286,8 @@ impl fmt::Debug for WebHostBuilder {
             .field("max_in_flight_calls", &config.max_in_flight_calls)
             .field("max_tabs_per_client", &config.max_tabs_per_client)
             .field("heartbeat", &config.heartbeat)
+            .field("write_timeout", &config.write_deadline())
+            .field("max_batch_members", &config.max_batch_members)
             .field("authenticate", &config.authenticate.is_some())
             .field("accounts", &config.accounts.is_some())
             .field("login_scope", &config.login_scope)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cookie::CookieKey;
+use super::limits::{BatchLimits, WebCounters};
 use super::origin::SiteOrigin;
 use super::scope::LoginScope;
 use crate::auth::Accounts;
@@ -26,4 +27,24 @@ pub(super) struct Config {
     pub public_origins: Vec<SiteOrigin>,
     pub accounts: Option<Accounts>,
     pub login_scope: LoginScope,
+    /// `None`: the heartbeat period.
+    pub write_timeout: Option<Duration>,
+    pub max_batch_members: usize,
+    pub counters: WebCounters,
+}
+
+impl Config {
+    /// How long a write to a tab may make no progress before the tab is taken as gone.
+    pub fn write_deadline(&self) -> Duration {
+        self.write_timeout.unwrap_or(self.heartbeat)
+    }
+
+    /// The bounds of a batch's answer.
+    pub fn batch_limits(&self) -> BatchLimits {
+        BatchLimits::new(
+            self.max_batch_members,
+            self.max_message_bytes,
+            self.counters.clone(),
+        )
+    }
 }

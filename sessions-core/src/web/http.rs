@@ -63,10 +63,11 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         .map(|info| info.0.ip());
     let reserved = Reserved { host: &host, peer };
     let reserved = Some(&reserved);
+    let limits = config.batch_limits();
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession, reserved).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved).await,
-        Named::NotOwned => answer(text, CallIn::Gone, reserved).await,
+        Named::None => answer(text, CallIn::NoSession, reserved, &limits).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved, &limits).await,
+        Named::NotOwned => answer(text, CallIn::Gone, reserved, &limits).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

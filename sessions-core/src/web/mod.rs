@@ -31,6 +31,15 @@
 //! - **Calls.** JSON-RPC 2.0 requests (single or batch, `params` by position or by name)
 //!   run in the tab's session: `"result": {"value": V, "outs": {NAME: V}}`, or an error
 //!   with the codes below.
+//! - **Where a call runs.** A plain `fn` runs on the runtime worker that reads the tab's
+//!   socket, at once (no task, no thread hop: the cheapest call); an `async fn` in a task
+//!   of its own, so it holds up neither the tab's other calls nor other tabs. A plain fn that
+//!   blocks (a slow password hash, blocking I/O) would hold that worker and every tab it
+//!   serves: export it with `blocking` (`#[export_method(blocking)]`), and the host runs it
+//!   on tokio's blocking pool (`spawn_blocking`), in the tab's session, as jsonrpsee's
+//!   `register_blocking_method` does. A plain fn not so marked that holds a worker longer
+//!   than [`SLOW_SYNC_CALL`](crate::host::SLOW_SYNC_CALL) is named in a WARN event. The OPC
+//!   UA host decides the same in the same place, [`host::Call::run`](crate::host::Call::run).
 //! - **Pushes.** [`Session::notify`](crate::Session::notify) arrives as
 //!   `{"jsonrpc":"2.0","method":TOPIC,"params":PAYLOAD}`, in order.
 //! - **Log-in.** With [`WebHostBuilder::accounts`], the reserved methods
@@ -57,7 +66,7 @@
 //! | code | meaning |
 //! | --- | --- |
 //! | -32700 | not JSON |
-//! | -32600 | not a JSON-RPC 2.0 request (or a POST body over the size limit) |
+//! | -32600 | not a JSON-RPC 2.0 request (or a POST body over the size limit, or a batch past [`max_batch_members`](WebHostBuilder::max_batch_members) or whose answer grew past [`ANSWER_BYTES_PER_MESSAGE_BYTE`] × the message limit: one error, `id` null, answers the whole batch) |
 //! | -32601 | no such method, or no object at that path |
 //! | -32602 | wrong arguments: count, type, name |
 //! | -32603 | the method panicked (caught and logged), or its result could not be written |
@@ -80,8 +89,15 @@
 //! name or one of the host's [public origins](WebHostBuilder::public_origin), and their
 //! `Origin` is the host's own or allowed with [`WebHostBuilder::allow_origin`] (scheme, host
 //! and port compared: DNS rebinding is refused); a message over the size limit closes the socket
-//! with code 1009 (a POST: HTTP 413); a tab over the browser's tab limit is closed with
-//! 1008; a session closed under a tab closes its socket with 4001. Session ids are never
+//! with code 1009 (a POST: HTTP 413); a broken WebSocket protocol (reserved bits, an
+//! unmasked frame, an oversize control frame) with 1002, a text message that is not UTF-8
+//! with 1007, each with a reason; a tab over the browser's tab limit is closed with
+//! 1008; a session closed under a tab closes its socket with 4001. A tab whose socket takes
+//! nothing for the [write timeout](WebHostBuilder::write_timeout) is dropped as gone
+//! ([`WebCounters`] counts it and what it had queued). One message holds a runtime worker
+//! for a bounded time: it is at most the message limit, a batch at most
+//! [`DEFAULT_MAX_BATCH_MEMBERS`] members by default, answered one member at a time with the
+//! worker yielded every 16 members, and its answer bounded as the table above says. Session ids are never
 //! taken from a client: a tab gets its session from the host, and a resume token is
 //! compared in constant time and only for the browser that got it.
 
@@ -89,6 +105,7 @@ mod builder;
 mod config;
 mod cookie;
 mod http;
+mod limits;
 mod login;
 mod origin;
 mod replay;
@@ -107,6 +124,7 @@ pub use builder::{
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
+pub use limits::{WebCounters, ANSWER_BYTES_PER_MESSAGE_BYTE, DEFAULT_MAX_BATCH_MEMBERS};
 pub use login::{LOGIN_METHOD, LOGOUT_METHOD, USER_TOPIC};
 pub use rpc::{
     ACCOUNTS_UNAVAILABLE, FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, LOGIN_REFUSED,

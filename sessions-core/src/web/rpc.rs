@@ -3,10 +3,23 @@
 //! session, and its [`Answer`] mapped to the wire in one exhaustive `match`
 //! ([`answer_text`]). The WebSocket and `POST {base}/rpc` share it, so both speak exactly
 //! the same protocol.
+//!
+//! # How long one message holds a runtime worker
+//! A message is at most `max_message_bytes` (the WebSocket layer and the POST body limit
+//! cut it off before it is parsed). A batch is parsed once into borrowed members (no copy
+//! of their text), and refused with one error, before any member runs, when it has more
+//! than `max_batch_members`. Its members then run one at a time; every
+//! [`MEMBERS_PER_YIELD`] members the task yields its worker
+//! ([`tokio::task::yield_now`]), so between two yields a worker parses and answers at most
+//! that many members, each a slice of one bounded message. The answer grows by at most
+//! `ANSWER_BYTES_PER_MESSAGE_BYTE × max_message_bytes`: past it, the members after it do not
+//! run, and one error (-32600) replaces the whole answer. (A sync method runs inline, as
+//! long as it takes; that is the method's own cost, not the message's.)
 
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use super::limits::{BatchLimits, MEMBERS_PER_YIELD};
 use super::login::{log_in, log_out, LoginError, Reserved, UserView, LOGIN_METHOD, LOGOUT_METHOD};
 use super::wire::{error_response, success, valid_id, FailureData, Request};
 use crate::auth::AuthError;
@@ -61,13 +74,15 @@ pub(super) enum CallIn<'a> {
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
 /// only), else the response (an array for a batch). `reserved` is what the reserved
 /// methods (`session.login`, `session.logout`) need; without it they answer -32012.
+/// `limits` bound a batch (members, answer bytes).
 pub(super) async fn answer(
     text: &str,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
+    limits: &BatchLimits,
 ) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in, reserved).await;
+        return answer_batch(text, call_in, reserved, limits).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
         Ok(request) => answer_one(request, call_in, reserved).await,
@@ -79,6 +94,7 @@ async fn answer_batch(
     text: &str,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
+    limits: &BatchLimits,
 ) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
@@ -92,20 +108,52 @@ async fn answer_batch(
             None::<()>,
         ));
     }
+    if items.len() > limits.max_members {
+        limits.counters.refused_batch();
+        let message = format!(
+            "a batch of {} members: the host takes at most {}; none of them ran, send fewer at a time",
+            items.len(),
+            limits.max_members
+        );
+        return Some(error_response(None, INVALID_REQUEST, &message, None::<()>));
+    }
     let mut responses = Vec::new();
+    let mut answer_bytes = 0usize;
     // In order, one at a time: a batch is bounded by the message size, and its calls see
     // each other's effects as they were sent.
-    for item in items {
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 && index % MEMBERS_PER_YIELD == 0 {
+            tokio::task::yield_now().await;
+        }
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
             Ok(request) => answer_one(request, call_in, reserved).await,
             Err(error) => Some(unreadable(&error)),
         };
-        responses.extend(response);
+        if let Some(response) = response {
+            // Each response and the comma before it.
+            answer_bytes = answer_bytes.saturating_add(response.len() + 1);
+            if answer_bytes > limits.max_answer_bytes {
+                return Some(answer_too_large(index + 1, limits));
+            }
+            responses.push(response);
+        }
     }
     if responses.is_empty() {
         return None;
     }
     Some(format!("[{}]", responses.join(",")))
+}
+
+/// The one error that answers a batch whose answer grew past its bound after `ran` members.
+#[cold]
+fn answer_too_large(ran: usize, limits: &BatchLimits) -> String {
+    limits.counters.refused_batch();
+    let message = format!(
+        "the batch's answer grew past {} bytes, the host's limit: its first {ran} members \
+         ran, the others did not; send fewer at a time",
+        limits.max_answer_bytes
+    );
+    error_response(None, INVALID_REQUEST, &message, None::<()>)
 }
 
 /// The answer to a message that did not read as a request: -32700 when it is not JSON
@@ -315,9 +363,14 @@ fn too_many_calls(id: &RawValue, limit: usize) -> String {
 mod tests {
     use super::*;
     use crate::block_on::block_on;
+    use crate::web::WebCounters;
+
+    fn limits() -> BatchLimits {
+        BatchLimits::new(100, 64 * 1024, WebCounters::default())
+    }
 
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in, None)).expect("an answer");
+        let answer = block_on(answer(text, call_in, None, &limits())).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
@@ -355,12 +408,14 @@ mod tests {
             r#"{"jsonrpc":"2.0","method":"no_such_method"}"#,
             CallIn::NoSession,
             None,
+            &limits(),
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
             CallIn::Busy(1),
             None,
+            &limits(),
         ));
         assert_eq!(batch, None);
     }

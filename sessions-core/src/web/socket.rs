@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
@@ -17,6 +18,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
+use super::limits::{send_within, WriteFailed};
 use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn};
@@ -41,6 +43,11 @@ mod close {
     pub const TOO_BIG: u16 = 1009;
     /// The engine cannot open a session now.
     pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// The client broke the WebSocket protocol (reserved bits, an unmasked frame, a
+    /// control frame too long, an unknown opcode...).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message that is not UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
 }
 
 /// The upgrade: refused (403) from another origin; otherwise the tab's socket, with the
@@ -96,7 +103,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
             };
             match attached {
                 Ok(attached) => serve(socket, &host, &client, attached, seen, peer).await,
-                Err(refusal) => refuse(socket, refusal).await,
+                Err(refusal) => refuse(socket, refusal, host.config.write_deadline()).await,
             }
         });
     if let Some(secret) = new_secret {
@@ -114,7 +121,7 @@ fn query<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     })
 }
 
-async fn refuse(mut socket: WebSocket, refusal: Refusal) {
+async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration) {
     let (code, reason) = match refusal {
         Refusal::TooManyTabs(limit) => (
             close::POLICY,
@@ -122,10 +129,10 @@ async fn refuse(mut socket: WebSocket, refusal: Refusal) {
         ),
         Refusal::Engine(error) => (close::TRY_AGAIN_LATER, error.to_string()),
     };
-    send_close(&mut socket, code, &reason).await;
+    send_close(&mut socket, code, &reason, deadline).await;
 }
 
-async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
+async fn send_close(socket: &mut WebSocket, code: u16, reason: &str, deadline: Duration) {
     // A close reason is at most 123 bytes; ours are shorter, but keep it so.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {
@@ -135,8 +142,8 @@ async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
         code,
         reason: reason[..end].into(),
     };
-    // The peer may be gone already: nothing more to tell it.
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    // The peer may be gone already, or not reading: nothing more to tell it.
+    let _ = send_within(socket, Message::Close(Some(frame)), deadline).await;
 }
 
 /// What `session.opened` tells the tab.
@@ -187,7 +194,10 @@ async fn serve(
     let mut ended = Ended::SocketGone;
     let mut greeted = true;
     for message in greeting {
-        if socket.send(message).await.is_err() {
+        if send_within(&mut socket, message, host.config.write_deadline())
+            .await
+            .is_err()
+        {
             greeted = false;
             break;
         }
@@ -222,6 +232,7 @@ async fn run(
     // noticed by the silence that answers a ping: its session then waits out the grace
     // period like any dropped tab's, instead of lingering until idle expiry, if ever.
     let period = config.heartbeat;
+    let deadline = config.write_deadline();
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Nothing is asked before the first ping.
@@ -240,7 +251,7 @@ async fn run(
                 Some(Message::Ping(Default::default()))
             }
             () = &mut taken_over => {
-                send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection").await;
+                send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection", deadline).await;
                 return Ended::TakenOver;
             }
             Some(done) = calls.join_next(), if !calls.is_empty() => match done {
@@ -259,7 +270,7 @@ async fn run(
                     Some(push)
                 }
                 None => {
-                    send_close(socket, close::SESSION_CLOSED, "the session is closed").await;
+                    send_close(socket, close::SESSION_CLOSED, "the session is closed", deadline).await;
                     return Ended::SessionClosed;
                 }
             },
@@ -269,7 +280,7 @@ async fn run(
                     session.touch();
                     if text.len() > config.max_message_bytes {
                         let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
-                        send_close(socket, close::TOO_BIG, &reason).await;
+                        send_close(socket, close::TOO_BIG, &reason, deadline).await;
                         return Ended::SocketGone;
                     }
                     if let Some(reply) = variables::answer(text.as_str(), session, &mut watches) {
@@ -280,16 +291,17 @@ async fn run(
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
                     let session = session.clone();
                     let host = Arc::clone(host);
+                    let limits = config.batch_limits();
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
                         let reserved = Reserved { host: &host, peer };
-                        answer(text.as_str(), call_in, Some(&reserved)).await
+                        answer(text.as_str(), call_in, Some(&reserved), &limits).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages").await;
+                    send_close(socket, close::UNSUPPORTED, "send JSON-RPC 2.0 requests as text messages", deadline).await;
                     return Ended::SocketGone;
                 }
                 // Pings are answered by the WebSocket layer; neither keeps the session from
@@ -300,17 +312,29 @@ async fn run(
                 }
                 Some(Ok(Message::Close(_))) | None => return Ended::SocketGone,
                 Some(Err(error)) => {
-                    if is_too_long(error) {
-                        let reason = format!("message larger than {} bytes, the host's limit", config.max_message_bytes);
-                        send_close(socket, close::TOO_BIG, &reason).await;
+                    if let Some((code, reason)) = read_error_close(error, config.max_message_bytes) {
+                        send_close(socket, code, &reason, deadline).await;
                     }
                     return Ended::SocketGone;
                 }
             },
         };
         if let Some(message) = outgoing {
-            if socket.send(message).await.is_err() {
-                return Ended::SocketGone;
+            match send_within(socket, message, deadline).await {
+                Ok(()) => {}
+                Err(WriteFailed::Gone) => return Ended::SocketGone,
+                Err(WriteFailed::Stalled) => {
+                    // The message being written, and the answers of the calls still running.
+                    let undelivered = 1 + calls.len() as u64;
+                    config.counters.stalled(undelivered);
+                    tracing::warn!(
+                        session = %session.id(),
+                        undelivered,
+                        timeout = ?deadline,
+                        "a tab took nothing written to it for the write timeout: dropped as gone, its session left to the grace period"
+                    );
+                    return Ended::SocketGone;
+                }
             }
         }
     }
@@ -337,12 +361,32 @@ fn notification(topic: &str, params: &impl Serialize) -> Message {
     Message::from(wire::notification(topic, params))
 }
 
-/// Whether a read failed because the message is longer than the WebSocket layer takes: told
-/// by the error's type (tungstenite's, which axum's wraps), not its text.
-fn is_too_long(error: axum::Error) -> bool {
-    use tungstenite::error::{CapacityError, Error};
-    matches!(
-        error.into_inner().downcast::<Error>().map(|error| *error),
-        Ok(Error::Capacity(CapacityError::MessageTooLong { .. }))
-    )
+/// The close frame a failed read is answered with, told by the error's type (tungstenite's,
+/// which axum's wraps), not its text: 1009 for a message longer than the WebSocket layer
+/// takes, 1002 for a broken protocol (reserved bits, an unmasked frame, an oversize or
+/// fragmented control frame, an unknown opcode, a stray continuation), 1007 for a text
+/// message that is not UTF-8. `None` when the connection itself failed (nothing can be
+/// told).
+fn read_error_close(error: axum::Error, max_message_bytes: usize) -> Option<(u16, String)> {
+    use tungstenite::error::{CapacityError, Error, ProtocolError};
+    let Ok(error) = error.into_inner().downcast::<Error>() else {
+        return None;
+    };
+    match *error {
+        Error::Capacity(CapacityError::MessageTooLong { .. }) => Some((
+            close::TOO_BIG,
+            format!("message larger than {max_message_bytes} bytes, the host's limit"),
+        )),
+        Error::Utf8(_) => Some((
+            close::INVALID_PAYLOAD,
+            "a text message must be UTF-8".to_owned(),
+        )),
+        // The peer went away without a close: there is no one to tell.
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        Error::Protocol(violation) => Some((
+            close::PROTOCOL_ERROR,
+            format!("WebSocket protocol violation: {violation}"),
+        )),
+        _ => None,
+    }
 }
