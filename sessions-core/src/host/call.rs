@@ -21,6 +21,8 @@ pub struct Call<'a> {
     method: &'a str,
     args: Args,
     session: Option<&'a Session>,
+    #[cfg(feature = "metrics")]
+    metered: Option<(&'a crate::metrics::Metrics, &'static str)>,
 }
 
 impl<'a> Call<'a> {
@@ -31,6 +33,8 @@ impl<'a> Call<'a> {
             method,
             args: args.into(),
             session: None,
+            #[cfg(feature = "metrics")]
+            metered: None,
         }
     }
 
@@ -38,6 +42,19 @@ impl<'a> Call<'a> {
     /// `None`.
     pub fn in_session(mut self, session: Option<&'a Session>) -> Call<'a> {
         self.session = session;
+        self
+    }
+
+    /// Counts the call in `metrics` (`sessions_calls_total`, `sessions_call_duration_seconds`)
+    /// under the host label `host` (`"web"`, `"opcua"`, `"farm"`, or a host's own name)
+    /// when it runs; with `None`, the call is not counted.
+    #[cfg(feature = "metrics")]
+    pub fn metered(
+        mut self,
+        metrics: impl Into<Option<&'a crate::metrics::Metrics>>,
+        host: &'static str,
+    ) -> Call<'a> {
+        self.metered = metrics.into().map(|metrics| (metrics, host));
         self
     }
 
@@ -55,11 +72,22 @@ impl<'a> Call<'a> {
     /// polls. The future is `Send` and `'static`: spawn it to keep a slow method from
     /// holding up the connection.
     pub fn run(self) -> impl Future<Output = Answer> + Send + 'static {
+        #[cfg(feature = "metrics")]
+        let meter = self
+            .metered
+            .map(|(metrics, host)| metrics.meter(self.method, self.session, host));
         let call = match self.session {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        async move { Answer::from(call.await) }
+        async move {
+            let answer = Answer::from(call.await);
+            #[cfg(feature = "metrics")]
+            if let Some(meter) = meter {
+                meter.finish(answer.verdict());
+            }
+            answer
+        }
     }
 
     /// Runs the call on this thread, blocking it until an `async fn` is done: for a host

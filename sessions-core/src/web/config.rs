@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::cookie::CookieKey;
 use super::origin::SiteOrigin;
 use crate::host::Authenticate;
+use crate::metrics::Metrics;
 use crate::Engine;
 
 /// What a built host was given: read by every request and socket.
@@ -22,4 +23,8 @@ pub(super) struct Config {
     pub authenticate: Option<Arc<Authenticate>>,
     pub cookie_key: CookieKey,
     pub public_origins: Vec<SiteOrigin>,
+    /// The registry calls are counted in and `GET {base}/metrics` serves, if any.
+    pub metrics: Option<Metrics>,
+    /// Whether `GET {base}/methods` keeps each method's `x-rust-path`.
+    pub publish_rust_paths: bool,
 }

@@ -10,11 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::listing::served_methods;
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
 use super::wire::error_response;
-use crate::{methods, ClientId, Session, SessionId};
+use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
+use crate::{methods, typescript, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
 pub const SESSION_HEADER: &str = "sessions-session";
@@ -56,10 +58,11 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         let text = error_response(None, PARSE_ERROR, "the body is not UTF-8 text", None::<()>);
         return json(StatusCode::OK, text);
     };
+    let metrics = config.metrics.as_ref();
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
-        Named::NotOwned => answer(text, CallIn::Gone).await,
+        Named::None => answer(text, CallIn::NoSession, metrics).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), metrics).await,
+        Named::NotOwned => answer(text, CallIn::Gone, metrics).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),
@@ -98,10 +101,43 @@ fn json(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
-/// `GET {base}/methods`: the OpenRPC document of the method table.
-pub(super) async fn openrpc() -> Response {
-    let document = methods().openrpc();
+/// `GET {base}/methods`: the OpenRPC document of what a client can call (see
+/// [`served_methods`]).
+pub(super) async fn openrpc(State(host): State<Arc<Host>>) -> Response {
+    let config = &host.config;
+    let document = served_methods(&config.engine, config.publish_rust_paths);
     json(StatusCode::OK, document.to_string())
+}
+
+/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table, for a page's
+/// `call` and `on` to be checked.
+pub(super) async fn client_d_ts() -> Response {
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/typescript; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        typescript(methods()),
+    )
+        .into_response()
+}
+
+/// `GET {base}/metrics` (routed only when the host has a registry): the Prometheus text.
+pub(super) async fn metrics(State(host): State<Arc<Host>>) -> Response {
+    let Some(metrics) = &host.config.metrics else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(METRICS_CONTENT_TYPE)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        metrics.encode(),
+    )
+        .into_response()
 }
 
 /// `GET {base}/client.js`, which also gives a browser its client cookie, so that a page's

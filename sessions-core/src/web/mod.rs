@@ -68,6 +68,7 @@ mod builder;
 mod config;
 mod cookie;
 mod http;
+mod listing;
 mod origin;
 mod replay;
 mod routes;

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use super::wire::{error_response, success, valid_id, FailureData, Request};
 use crate::host::{Answer, Call};
 use crate::methods::OutsMap;
+use crate::metrics::Metrics;
 use crate::{Args, Failure, Session, SessionError};
 
 /// Invalid JSON.
@@ -46,18 +47,27 @@ pub(super) enum CallIn<'a> {
 }
 
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
-/// only), else the response (an array for a batch).
-pub(super) async fn answer(text: &str, call_in: CallIn<'_>) -> Option<String> {
+/// only), else the response (an array for a batch). Each call is counted in `metrics`, if
+/// given, under the host label `web`.
+pub(super) async fn answer(
+    text: &str,
+    call_in: CallIn<'_>,
+    metrics: Option<&Metrics>,
+) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in).await;
+        return answer_batch(text, call_in, metrics).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
-        Ok(request) => answer_one(request, call_in).await,
+        Ok(request) => answer_one(request, call_in, metrics).await,
         Err(error) => Some(unreadable(&error)),
     }
 }
 
-async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
+async fn answer_batch(
+    text: &str,
+    call_in: CallIn<'_>,
+    metrics: Option<&Metrics>,
+) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
         Err(error) => return Some(unreadable(&error)),
@@ -75,7 +85,7 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
     // each other's effects as they were sent.
     for item in items {
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
-            Ok(request) => answer_one(request, call_in).await,
+            Ok(request) => answer_one(request, call_in, metrics).await,
             Err(error) => Some(unreadable(&error)),
         };
         responses.extend(response);
@@ -97,7 +107,11 @@ fn unreadable(error: &serde_json::Error) -> String {
     error_response(None, code, &format!("{what}: {error}"), None::<()>)
 }
 
-async fn answer_one(request: Request<'_>, call_in: CallIn<'_>) -> Option<String> {
+async fn answer_one(
+    request: Request<'_>,
+    call_in: CallIn<'_>,
+    metrics: Option<&Metrics>,
+) -> Option<String> {
     let id = request.id;
     if id.is_some_and(|id| !valid_id(id)) {
         return Some(error_response(
@@ -126,7 +140,11 @@ async fn answer_one(request: Request<'_>, call_in: CallIn<'_>) -> Option<String>
         CallIn::Gone => return Some(gone(id?)),
         CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
     };
-    let answer = Call::new(&method, args).in_session(session).run().await;
+    let answer = Call::new(&method, args)
+        .in_session(session)
+        .metered(metrics, "web")
+        .run()
+        .await;
     // A notification is answered with nothing, whatever happened (a failure was logged).
     Some(answer_text(id?, &method, &answer, session.is_some()))
 }
@@ -199,7 +217,7 @@ mod tests {
     use crate::block_on::block_on;
 
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in)).expect("an answer");
+        let answer = block_on(answer(text, call_in, None)).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 

@@ -266,9 +266,10 @@ async fn run(
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
                     let session = session.clone();
+                    let metrics = config.metrics.clone();
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
-                        answer(text.as_str(), call_in).await
+                        answer(text.as_str(), call_in, metrics.as_ref()).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                 }
