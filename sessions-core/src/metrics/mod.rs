@@ -34,7 +34,7 @@
 //! use sessions_core::{export_method, Engine};
 //!
 //! /// Adds.
-//! #[export_method(session = any)]
+//! #[export_method(session = none)]
 //! fn metrics_doc_add(a: i64, b: i64) -> i64 {
 //!     a + b
 //! }
