@@ -3,16 +3,21 @@
 //! `promtool check metrics` accepts the scrape; a real Prometheus server scrapes the host
 //! and its query API returns `sessions_open`.
 
+mod browser_support;
 mod prometheus_support;
 mod web_support;
+
+use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use browser_support::server::WebHostProcess;
 use serde_json::json;
 use sessions_core::metrics::Metrics;
 use sessions_core::web::WebHost;
 use sessions_core::{export_method, export_methods, Engine, Session, SessionError, User};
+use sessions_examples::ENGINE_NAME;
 use web_support::{http, Handshake, Server, Tab};
 
 /// Adds two numbers, in any context.
@@ -270,17 +275,40 @@ async fn promtool_accepts_the_scrape() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_real_prometheus_scrapes_the_host_and_answers_sessions_open() {
-    let test = "a_real_prometheus_scrapes_the_host_and_answers_sessions_open";
+async fn a_real_prometheus_scrapes_web_host_and_answers_sessions_open() {
+    let test = "a_real_prometheus_scrapes_web_host_and_answers_sessions_open";
     if !prometheus_support::installed(test, "prometheus") {
         return;
     }
-    let (server, _metrics, _oven) = server("MetricsScraped").await;
-    let _first = Tab::open(&server, Handshake::default()).await;
-    let _second = Tab::open(&server, Handshake::default()).await;
-    let prometheus = prometheus_support::Prometheus::start(server.addr, "/sessions/metrics").await;
+    let dir = std::env::temp_dir().join(format!("sessions-metrics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    // The example as a user runs it: it turns its metrics on.
+    let web_host = WebHostProcess::start(&dir, &[]);
+    let addr: SocketAddr = web_host
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("web_host's address");
+    let _first = Tab::try_open_at(addr, Handshake::default())
+        .await
+        .expect("web_host opens a tab");
+    let _second = Tab::try_open_at(addr, Handshake::default())
+        .await
+        .expect("web_host opens a tab");
+    let prometheus = prometheus_support::Prometheus::start(addr, "/sessions/metrics").await;
     let open = prometheus
-        .query_value(r#"sessions_open{engine="MetricsScraped"}"#)
+        .query_value(&format!(r#"sessions_open{{engine="{ENGINE_NAME}"}}"#))
         .await;
     assert_eq!(open, 2.0, "{}", prometheus.log());
+    let up = prometheus.query_value(r#"up{job="sessions"}"#).await;
+    assert_eq!(
+        up,
+        1.0,
+        "the scrape of web_host succeeded: {}",
+        prometheus.log()
+    );
+    drop(prometheus);
+    drop(web_host);
+    let _ = std::fs::remove_dir_all(&dir);
 }
