@@ -18,6 +18,9 @@ pub(super) struct Engines {
     engines: Mutex<Vec<Engine>>,
 }
 
+/// A gauge's name, help, and how it reads a label's figures.
+type Gauge = (&'static str, &'static str, fn(&Figures) -> i64);
+
 /// One label's figures (unnamed engines share the label `""`, and are summed).
 #[derive(Default)]
 struct Figures {
@@ -57,7 +60,7 @@ impl Engines {
 impl Collector for Engines {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let figures = self.figures();
-        let gauges: [(&str, &str, fn(&Figures) -> i64); 2] = [
+        let gauges: [Gauge; 2] = [
             ("sessions_open", "Open sessions of the engine", |f| f.open),
             (
                 "sessions_active",

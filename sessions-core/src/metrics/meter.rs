@@ -5,7 +5,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 
 use super::{Metrics, UNKNOWN_METHOD};
-use crate::host::Verdict;
+use crate::methods::Verdict;
 use crate::{methods, Engine, Session};
 
 /// The labels of `sessions_calls_total`.

@@ -52,9 +52,8 @@
 //! ```
 
 mod engines;
-#[cfg(feature = "farm")]
-mod farm;
 mod meter;
+mod nodes;
 
 use std::fmt;
 use std::sync::Arc;
@@ -66,10 +65,12 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 pub use meter::CallMeter;
+pub(crate) use nodes::NodeCounts;
 
 use crate::Engine;
 use engines::Engines;
 use meter::{CallLabels, DurationLabels};
+use nodes::Nodes;
 
 /// The content type of [`Metrics::encode`]'s text: the Prometheus text format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -89,8 +90,7 @@ struct Shared {
     calls: Family<CallLabels, Counter>,
     durations: Family<DurationLabels, Histogram, fn() -> Histogram>,
     engines: Arc<Engines>,
-    #[cfg(feature = "farm")]
-    farms: Arc<farm::Farms>,
+    nodes: Arc<Nodes>,
 }
 
 /// The buckets of `sessions_call_duration_seconds`: 50 µs to about 13 s, ×2 each.
@@ -117,20 +117,15 @@ impl Metrics {
         );
         let engines = Arc::new(Engines::default());
         registry.register_collector(Box::new(Arc::clone(&engines)));
-        #[cfg(feature = "farm")]
-        let farms = {
-            let farms = Arc::new(farm::Farms::default());
-            registry.register_collector(Box::new(Arc::clone(&farms)));
-            farms
-        };
+        let nodes = Arc::new(Nodes::default());
+        registry.register_collector(Box::new(Arc::clone(&nodes)));
         Metrics {
             shared: Arc::new(Shared {
                 registry,
                 calls,
                 durations,
                 engines,
-                #[cfg(feature = "farm")]
-                farms,
+                nodes,
             }),
         }
     }
@@ -143,12 +138,10 @@ impl Metrics {
         self.shared.engines.add(engine);
     }
 
-    /// Reports the farm node's message counts ([`FarmReport`](crate::farm::FarmReport)),
-    /// read at each scrape, labelled with its node name. Registering a node again changes
-    /// nothing.
-    #[cfg(feature = "farm")]
-    pub fn farm(&self, farm: &crate::farm::Farm) {
-        self.shared.farms.add(farm);
+    /// Reports a farm node's counts at each scrape (`Metrics::farm`, in the farm module).
+    #[cfg_attr(not(feature = "farm"), allow(dead_code))]
+    pub(crate) fn node(&self, node: Box<dyn NodeCounts>) {
+        self.shared.nodes.add(node);
     }
 
     /// The metrics now, in the Prometheus text format ([`CONTENT_TYPE`]).

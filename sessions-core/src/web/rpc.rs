@@ -254,11 +254,13 @@ mod tests {
         let none = block_on(answer(
             r#"{"jsonrpc":"2.0","method":"no_such_method"}"#,
             CallIn::NoSession,
+            None,
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
             CallIn::Busy(1),
+            None,
         ));
         assert_eq!(batch, None);
     }
