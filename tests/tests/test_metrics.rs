@@ -280,10 +280,10 @@ async fn a_real_prometheus_scrapes_web_host_and_answers_sessions_open() {
     if !prometheus_support::installed(test, "prometheus") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("sessions-metrics-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    // Declared first, so dropped last: after web_host, whose log is in it.
+    let dir = prometheus_support::TempDir::new("metrics");
     // The example as a user runs it: it turns its metrics on.
-    let web_host = WebHostProcess::start(&dir, &[]);
+    let web_host = WebHostProcess::start(&dir.0, &[]);
     let addr: SocketAddr = web_host
         .url
         .trim_start_matches("http://")
@@ -308,7 +308,4 @@ async fn a_real_prometheus_scrapes_web_host_and_answers_sessions_open() {
         "the scrape of web_host succeeded: {}",
         prometheus.log()
     );
-    drop(prometheus);
-    drop(web_host);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,7 @@ use super::config::Config;
 use super::error::OpcUaError;
 use super::server::{start, OpcUaHandle};
 use crate::host::Credentials;
+use crate::metrics::Metrics;
 use crate::{Engine, User};
 
 /// The port the host listens on unless [`OpcUaHostBuilder::port`] says otherwise (the
@@ -76,6 +77,7 @@ impl OpcUaHost {
                 trust_client_certificates: false,
                 max_sessions: DEFAULT_MAX_SESSIONS,
                 max_session_timeout: DEFAULT_MAX_SESSION_TIMEOUT,
+                metrics: None,
             },
         }
     }
@@ -208,6 +210,16 @@ impl OpcUaHostBuilder {
         self
     }
 
+    /// Counts every call of this host in `metrics` (`sessions_calls_total` and
+    /// `sessions_call_duration_seconds` with the host label `opcua`), and reports the
+    /// engine's sessions there ([`Metrics::engine`]). Give the web host the same registry
+    /// (a clone) to serve it. Off by default.
+    pub fn metrics(mut self, metrics: Metrics) -> OpcUaHostBuilder {
+        metrics.engine(&self.config.engine);
+        self.config.metrics = Some(metrics);
+        self
+    }
+
     /// Binds the port and starts the server on the current tokio runtime; the handle
     /// tells the address and stops it.
     ///
@@ -242,6 +254,7 @@ impl fmt::Debug for OpcUaHostBuilder {
             )
             .field("max_sessions", &config.max_sessions)
             .field("max_session_timeout", &config.max_session_timeout)
+            .field("metrics", &config.metrics.is_some())
             .finish()
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::auth::Account;
 use crate::host::Authenticate;
+use crate::metrics::Metrics;
 use crate::Engine;
 
 /// What a started host was given.
@@ -26,4 +27,6 @@ pub(super) struct Config {
     pub trust_client_certificates: bool,
     pub max_sessions: usize,
     pub max_session_timeout: Duration,
+    /// The registry calls are counted in (host label `opcua`), if any.
+    pub metrics: Option<Metrics>,
 }

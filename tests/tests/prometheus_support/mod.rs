@@ -75,6 +75,30 @@ pub fn promtool_check(text: &str) -> Result<String, String> {
     }
 }
 
+/// A temporary folder of the test's own, removed when dropped (also when the test fails).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new, empty folder named after `what` and this process.
+    pub fn new(what: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sessions-{what}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A running Prometheus server.
 pub struct Prometheus {
     pub addr: SocketAddr,
