@@ -27,7 +27,7 @@ pub(super) struct DurationLabels {
 /// call starts, [`finish`](Self::finish)ed with its verdict.
 #[derive(Debug)]
 #[must_use = "a call is counted when its meter is finished"]
-pub struct CallMeter {
+pub(crate) struct CallMeter {
     metrics: Metrics,
     method: &'static str,
     host: &'static str,
@@ -51,7 +51,7 @@ impl CallMeter {
     }
 
     /// Counts the call with its verdict, and its duration since it started.
-    pub fn finish(self, verdict: Verdict) {
+    pub(crate) fn finish(self, verdict: Verdict) {
         let seconds = self.started.elapsed().as_secs_f64();
         let shared = &self.metrics.shared;
         shared

@@ -64,7 +64,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-pub use meter::CallMeter;
+pub(crate) use meter::CallMeter;
 pub(crate) use nodes::NodeCounts;
 
 use crate::Engine;
