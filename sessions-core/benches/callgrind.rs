@@ -16,13 +16,17 @@
 //! session, `session = require`), `direct` (the Rust call), `struct` / `struct-named`
 //! (`scale(Vec3, f64)` by position / by name with `Args::named`), `struct-named-map` (by
 //! name from a `ValueMap`, as a JSON-RPC host has a `params` object), and `jsonrpsee-add`, `jsonrpsee-struct`,
-//! `jsonrpsee-struct-named`: the same calls through jsonrpsee's `RpcModule::call`.
+//! `jsonrpsee-struct-named`: the same calls through jsonrpsee's `RpcModule::call`;
+//! `host-call` (`add_in_session` through `host::Call`, as every host calls, in a session)
+//! and, built with `--features metrics`, `host-call-metered` (the same call counted in a
+//! `metrics::Metrics`: `sessions_calls_total` and `sessions_call_duration_seconds`).
 //! Without arguments (as `cargo bench` and `cargo test --benches` run it) it makes each
 //! kind of call once and checks the answers.
 
 use std::hint::black_box;
 
 use jsonrpsee::core::params::ObjectParams;
+use sessions_core::host::{Call, Verdict};
 use sessions_core::{
     export_method, methods, to_value, Args, Engine, SessionError, Value, ValueMap,
 };
@@ -36,7 +40,26 @@ pub fn add_in_session(a: i64, b: i64) -> Result<i64, SessionError> {
     Ok(a + b)
 }
 
-const MODES: [&str; 11] = [
+#[cfg(not(feature = "metrics"))]
+const MODES: [&str; 12] = [
+    "host-call",
+    "add",
+    "out",
+    "out-failing",
+    "add-require",
+    "direct",
+    "struct",
+    "struct-named",
+    "struct-named-map",
+    "jsonrpsee-add",
+    "jsonrpsee-struct",
+    "jsonrpsee-struct-named",
+];
+
+#[cfg(feature = "metrics")]
+const MODES: [&str; 13] = [
+    "host-call",
+    "host-call-metered",
     "add",
     "out",
     "out-failing",
@@ -83,6 +106,8 @@ fn main() {
     let scaled = to_value(&scale(v, 2.0)).expect("a Vec3 is a Value");
     // What a JSON-RPC host holds after parsing `"params": {"v": {…}, "k": 2.0}`.
     let params_map = ValueMap::from([("v", v_value.clone()), ("k", Value::Float(2.0))]);
+    #[cfg(feature = "metrics")]
+    let metrics = sessions_core::metrics::Metrics::new();
     for mode in modes {
         let mut checksum = 0_i64;
         for i in 0..n {
@@ -98,6 +123,26 @@ fn main() {
                         .call(black_box(name), vec![Value::Int(i), Value::Int(3)])
                         .expect("callable");
                     check(i, || assert_eq!(outcome.value, Value::Int(i + 3)));
+                }
+                "host-call" => {
+                    let answer = Call::new(
+                        black_box("add_in_session"),
+                        vec![Value::Int(i), Value::Int(3)],
+                    )
+                    .in_session(Some(&session))
+                    .run_blocking();
+                    check(i, || assert_eq!(answer.verdict(), Verdict::Ok));
+                }
+                #[cfg(feature = "metrics")]
+                "host-call-metered" => {
+                    let answer = Call::new(
+                        black_box("add_in_session"),
+                        vec![Value::Int(i), Value::Int(3)],
+                    )
+                    .in_session(Some(&session))
+                    .metered(&metrics, "bench")
+                    .run_blocking();
+                    check(i, || assert_eq!(answer.verdict(), Verdict::Ok));
                 }
                 "direct" => checksum = checksum.wrapping_add(add(i, black_box(3))),
                 "out" | "out-failing" => {

@@ -42,6 +42,8 @@ pub mod auth;
 #[cfg(feature = "farm")]
 pub mod farm;
 pub mod host;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(feature = "opcua")]
 pub mod opcua;
 #[cfg(feature = "tokio")]

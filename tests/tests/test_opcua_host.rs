@@ -736,3 +736,32 @@ async fn a_session_the_application_closed_answers_bad_session_closed() {
     assert_eq!(refused.status_code, StatusCode::BadSessionClosed);
     client.disconnect().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_counted_in_the_metrics_under_the_host_label_opcua() {
+    let metrics = sessions_core::metrics::Metrics::new();
+    let for_host = metrics.clone();
+    let host = Host::start("metrics", move |b| b.metrics(for_host)).await;
+    let client = Client::connect(&host.url(), IdentityToken::Anonymous)
+        .await
+        .expect("connects");
+    let divided = client
+        .call("Divide", vec![Variant::Double(1.0), Variant::Double(4.0)])
+        .await;
+    assert_eq!(outputs(divided), [Variant::Double(0.25)]);
+    let failed = client
+        .call("Divide", vec![Variant::Double(1.0), Variant::Double(0.0)])
+        .await;
+    assert_eq!(outputs(failed), [Variant::Double(-1.0)]);
+    let text = metrics.encode();
+    let engine = host.engine_name();
+    for line in [
+        r#"sessions_calls_total{method="Divide",outcome="ok",host="opcua"} 1"#.to_owned(),
+        r#"sessions_calls_total{method="Divide",outcome="failed",host="opcua"} 1"#.to_owned(),
+        r#"sessions_call_duration_seconds_count{method="Divide",host="opcua"} 2"#.to_owned(),
+        format!(r#"sessions_open{{engine="{engine}"}} 1"#),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} is not in:\n{text}");
+    }
+    client.disconnect().await;
+}

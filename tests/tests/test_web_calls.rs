@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 use sessions_core::web::WebHost;
-use sessions_core::{export_method, Engine, Session, SessionError};
+use sessions_core::{export_method, export_methods, Engine, Session, SessionError};
 use web_support::{http, Handshake, Server, Tab};
 
 /// The id of the session the call ran in.
@@ -385,4 +385,94 @@ async fn the_openrpc_document_and_the_client_module_are_served() {
         headers.iter().all(|(name, _)| name != "set-cookie"),
         "a browser with a cookie keeps it"
     );
+}
+
+/// A valve of a production line, exported as an object.
+#[derive(Default)]
+pub struct WebValve {
+    open: std::sync::atomic::AtomicBool,
+}
+
+#[export_methods]
+impl WebValve {
+    /// Opens or closes the valve; returns whether it was open.
+    #[export(name = "SetOpen")]
+    pub fn set_open(&self, open: bool) -> Result<bool, SessionError> {
+        Ok(self.open.swap(open, std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_method_list_names_what_a_browser_can_call_and_no_rust_paths() {
+    let engine = Engine::new();
+    let _valve = engine
+        .export_object("Line1/Valve", std::sync::Arc::new(WebValve::default()))
+        .expect("the valve is exported");
+    let server = Server::start(engine, WebHost::builder).await;
+    let (status, _, body) = http(&server, "GET", "/sessions/methods", &[], "").await;
+    assert_eq!(status, 200);
+    let document: Json = serde_json::from_str(&body).expect("JSON");
+    let names: Vec<&str> = document["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|method| method["name"].as_str())
+        .collect();
+    // The object's method, under the object's path, with its parameters: and it is callable.
+    let set_open = document["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .find(|method| method["name"] == "Line1/Valve.SetOpen")
+        .unwrap_or_else(|| panic!("Line1/Valve.SetOpen is listed: {names:?}"));
+    assert_eq!(set_open["params"][0]["name"], "open");
+    assert_eq!(set_open["x-object"], "Line1/Valve");
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let called = tab.call("Line1/Valve.SetOpen", json!([true])).await;
+    assert_eq!(called["result"]["value"], false, "{called}");
+    // The type-level name only refuses a call: not listed.
+    assert!(!names.contains(&"WebValve.SetOpen"), "{names:?}");
+    let refused = tab.call("WebValve.SetOpen", json!([true])).await;
+    assert!(refused.get("error").is_some(), "{refused}");
+    // Methods that need no object still are.
+    assert!(names.contains(&"WebAdd"), "{names:?}");
+    // No Rust paths, file names or lines for every browser.
+    for leak in ["x-rust-path", "test_web_calls", ".rs\""] {
+        assert!(!body.contains(leak), "{leak:?} is served: {body}");
+    }
+
+    // An application that wants them says so; the table's own document always has them.
+    let server = Server::start(Engine::new(), |engine| {
+        WebHost::builder(engine).publish_rust_paths(true)
+    })
+    .await;
+    let (_, _, body) = http(&server, "GET", "/sessions/methods", &[], "").await;
+    let document: Json = serde_json::from_str(&body).expect("JSON");
+    let add = document["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .find(|method| method["name"] == "WebAdd")
+        .expect("WebAdd is listed");
+    assert_eq!(add["x-rust-path"], "test_web_calls::web_add");
+    let table = sessions_core::methods().openrpc();
+    assert!(table["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .all(|method| method.get("x-rust-path").is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_declarations_are_served() {
+    let server = server().await;
+    let (status, headers, body) = http(&server, "GET", "/sessions/client.d.ts", &[], "").await;
+    assert_eq!(status, 200);
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.as_str());
+    assert_eq!(content_type, Some("application/typescript; charset=utf-8"));
+    assert_eq!(body, sessions_core::typescript(sessions_core::methods()));
+    assert!(body.contains("WebAdd"), "{body}");
 }

@@ -212,12 +212,20 @@ impl Engine {
 
     /// The exported objects' paths and `&self` methods (sorted by their own names), for a
     /// host that lists each method with its parameters (the OPC UA host's address space).
-    #[cfg_attr(not(feature = "opcua"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "opcua", feature = "web")), allow(dead_code))]
     pub(crate) fn object_methods(&self) -> Vec<(String, Arc<[&'static MethodInfo]>)> {
         lock(&self.shared.objects.by_path)
             .iter()
             .map(|(path, exported)| (path.clone(), exported.methods.clone()))
             .collect()
+    }
+
+    /// The table's entry of the method `name` (`"<path>.<method>"`) calls on an object of
+    /// this engine, if it names one: what a metric labels the call with.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn object_method_info(&self, name: &str) -> Option<&'static MethodInfo> {
+        let (path, member) = name.rsplit_once('.')?;
+        self.object_method(path, member).map(|found| found.method)
     }
 
     /// The object at `path` and its method `member`, on this engine.

@@ -59,6 +59,8 @@ mod keeper;
 mod keys;
 mod link;
 mod lookup;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod node;
 mod post;
 mod reply;

@@ -27,6 +27,8 @@ pub struct Call<'a> {
     method: &'a str,
     args: Args,
     session: Option<&'a Session>,
+    #[cfg(feature = "metrics")]
+    metered: Option<(&'a crate::metrics::Metrics, &'static str)>,
 }
 
 impl<'a> Call<'a> {
@@ -37,6 +39,8 @@ impl<'a> Call<'a> {
             method,
             args: args.into(),
             session: None,
+            #[cfg(feature = "metrics")]
+            metered: None,
         }
     }
 
@@ -44,6 +48,19 @@ impl<'a> Call<'a> {
     /// `None`.
     pub fn in_session(mut self, session: Option<&'a Session>) -> Call<'a> {
         self.session = session;
+        self
+    }
+
+    /// Counts the call in `metrics` (`sessions_calls_total`, `sessions_call_duration_seconds`)
+    /// under the host label `host` (`"web"`, `"opcua"`, `"farm"`, or a host's own name)
+    /// when it runs; with `None`, the call is not counted.
+    #[cfg(feature = "metrics")]
+    pub fn metered(
+        mut self,
+        metrics: impl Into<Option<&'a crate::metrics::Metrics>>,
+        host: &'static str,
+    ) -> Call<'a> {
+        self.metered = metrics.into().map(|metrics| (metrics, host));
         self
     }
 
@@ -67,27 +84,25 @@ impl<'a> Call<'a> {
     /// the first poll, on the polling thread: one that holds it longer than
     /// [`SLOW_SYNC_CALL`] is named in a WARN event, so it can be marked `blocking`.
     pub fn run(self) -> impl Future<Output = Answer> + Send + 'static {
+        #[cfg(feature = "metrics")]
+        let meter = self
+            .metered
+            .map(|(metrics, host)| metrics.meter(self.method, self.session, host));
         // A name that is not a method's (an object's `path.member`) runs where it is polled.
         let method = methods().lookup(self.method).ok();
         let call = match self.session {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        let Some(method) = method.filter(|method| !method.is_async()) else {
-            return Running::Here { call, sync: None };
-        };
-        #[cfg(feature = "tokio")]
-        if method.is_blocking() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                let task = runtime.spawn_blocking(move || Answer::from(block_on(call)));
-                return Running::Blocking {
-                    task: Box::pin(blocking_answer(task, method)),
-                };
-            }
-        }
-        Running::Here {
-            call,
-            sync: Some(method),
+        let running = running(call, method);
+        Metered {
+            running,
+            meter: {
+                #[cfg(feature = "metrics")]
+                {
+                    meter
+                }
+            },
         }
     }
 
@@ -95,6 +110,58 @@ impl<'a> Call<'a> {
     /// that serves each connection on a thread of its own.
     pub fn run_blocking(self) -> Answer {
         block_on(self.run())
+    }
+}
+
+/// The call as it will run: here, with its first poll timed when it is a plain `fn`, or a
+/// `blocking` method's task on the blocking pool.
+fn running(call: CallInSession, method: Option<&'static MethodInfo>) -> Running {
+    let Some(method) = method.filter(|method| !method.is_async()) else {
+        return Running::Here { call, sync: None };
+    };
+    #[cfg(feature = "tokio")]
+    if method.is_blocking() {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let task = runtime.spawn_blocking(move || Answer::from(block_on(call)));
+            return Running::Blocking {
+                task: Box::pin(blocking_answer(task, method)),
+            };
+        }
+    }
+    Running::Here {
+        call,
+        sync: Some(method),
+    }
+}
+
+/// What counts a call in the metrics when it ends (nothing without the feature).
+#[cfg(feature = "metrics")]
+type MeterSlot = Option<crate::metrics::CallMeter>;
+#[cfg(not(feature = "metrics"))]
+type MeterSlot = ();
+
+pin_project! {
+    /// A running call, counted in the metrics (when it is metered) as it ends.
+    struct Metered {
+        #[pin]
+        running: Running,
+        meter: MeterSlot,
+    }
+}
+
+impl Future for Metered {
+    type Output = Answer;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        let this = self.project();
+        let answer = std::task::ready!(this.running.poll(cx));
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = this.meter.take() {
+            meter.finish(answer.verdict());
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = this.meter;
+        Poll::Ready(answer)
     }
 }
 

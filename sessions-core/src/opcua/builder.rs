@@ -14,6 +14,7 @@ use super::server::{start, OpcUaHandle};
 use crate::auth::Accounts;
 use crate::auth::Throttle;
 use crate::host::Credentials;
+use crate::metrics::Metrics;
 use crate::{Engine, User};
 
 /// The port the host listens on unless [`OpcUaHostBuilder::port`] says otherwise (the
@@ -80,6 +81,7 @@ impl OpcUaHost {
                 max_sessions: DEFAULT_MAX_SESSIONS,
                 max_session_timeout: DEFAULT_MAX_SESSION_TIMEOUT,
                 login_throttle: Throttle::builder().build(),
+                metrics: None,
             },
         }
     }
@@ -245,6 +247,16 @@ impl OpcUaHostBuilder {
         self
     }
 
+    /// Counts every call of this host in `metrics` (`sessions_calls_total` and
+    /// `sessions_call_duration_seconds` with the host label `opcua`), and reports the
+    /// engine's sessions there ([`Metrics::engine`]). Give the web host the same registry
+    /// (a clone) to serve it. Off by default.
+    pub fn metrics(mut self, metrics: Metrics) -> OpcUaHostBuilder {
+        metrics.engine(&self.config.engine);
+        self.config.metrics = Some(metrics);
+        self
+    }
+
     /// Binds the port and starts the server on the current tokio runtime; the handle
     /// tells the address and stops it.
     ///
@@ -280,6 +292,7 @@ impl fmt::Debug for OpcUaHostBuilder {
             )
             .field("max_sessions", &config.max_sessions)
             .field("max_session_timeout", &config.max_session_timeout)
+            .field("metrics", &config.metrics.is_some())
             .finish()
     }
 }

@@ -9,6 +9,7 @@ use super::auth::Account;
 use crate::auth::Accounts;
 use crate::auth::Throttle;
 use crate::host::Authenticate;
+use crate::metrics::Metrics;
 use crate::Engine;
 
 /// What a started host was given.
@@ -31,4 +32,6 @@ pub(super) struct Config {
     pub max_sessions: usize,
     pub max_session_timeout: Duration,
     pub login_throttle: Throttle,
+    /// The registry calls are counted in (host label `opcua`), if any.
+    pub metrics: Option<Metrics>,
 }

@@ -36,6 +36,7 @@ use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
 use super::sessions::OpcSessions;
 use super::status::{answer_refusal, Refusal};
 use crate::host::{Answer, Call};
+use crate::metrics::Metrics;
 use crate::{Engine, Session};
 
 /// The name async-opcua knows the host's node manager by.
@@ -48,6 +49,8 @@ pub(super) struct Shared {
     pub sessions: Arc<OpcSessions>,
     /// The node manager's address space, once the server has built it.
     pub space: OnceLock<Arc<RwLock<AddressSpace>>>,
+    /// The registry calls are counted in, if any.
+    pub metrics: Option<Metrics>,
 }
 
 impl Shared {
@@ -139,7 +142,7 @@ impl InMemoryNodeManagerImpl for MethodsImpl {
         // Each request is its own task in async-opcua, so a slow method holds up no other.
         for call in methods_to_call.iter_mut() {
             match self.shared.nodes.target(call.method_id()) {
-                Some(target) => run(&session, &target, call).await,
+                Some(target) => run(&session, &target, call, self.shared.metrics.as_ref()).await,
                 None => call.set_status(StatusCode::BadMethodInvalid),
             }
         }
@@ -148,7 +151,7 @@ impl InMemoryNodeManagerImpl for MethodsImpl {
 }
 
 /// Runs one Method node's method in `session` and writes the answer into `call`.
-async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
+async fn run(session: &Session, target: &Target, call: &mut MethodCall, metrics: Option<&Metrics>) {
     let given = call.arguments().len();
     if given < target.required {
         call.set_status(StatusCode::BadArgumentsMissing);
@@ -183,6 +186,7 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
     }
     let answer = Call::new(&target.name, args)
         .in_session(Some(session))
+        .metered(metrics, "opcua")
         .run()
         .await;
     let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);

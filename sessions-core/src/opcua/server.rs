@@ -207,6 +207,7 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         nodes,
         sessions: Arc::clone(&sessions),
         space: OnceLock::new(),
+        metrics: config.metrics.clone(),
     });
 
     let max_timeout_ms = u64::try_from(config.max_session_timeout.as_millis()).unwrap_or(u64::MAX);

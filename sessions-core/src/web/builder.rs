@@ -14,6 +14,7 @@ use super::origin::SiteOrigin;
 use super::scope::LoginScope;
 use crate::auth::Accounts;
 use crate::host::Credentials;
+use crate::metrics::Metrics;
 use crate::{Engine, User};
 
 /// The base path the host's routes live under unless [`WebHostBuilder::base_path`] says
@@ -81,6 +82,8 @@ impl WebHost {
                 write_timeout: None,
                 max_batch_members: DEFAULT_MAX_BATCH_MEMBERS,
                 counters: WebCounters::default(),
+                metrics: None,
+                publish_rust_paths: false,
             },
         }
     }
@@ -264,8 +267,33 @@ impl WebHostBuilder {
         self
     }
 
-    /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods` and
-    /// `GET {base}/client.js`. Merge it into the application's router
+    /// Whether `GET {base}/methods` names each method's Rust path (`x-rust-path`, e.g.
+    /// `my_app::oven::set_target`). Default off: a browser has no use for the server's
+    /// source layout, and it tells an attacker where to look. `list_methods` and
+    /// [`MethodTable::openrpc`](crate::MethodTable::openrpc) always keep it.
+    pub fn publish_rust_paths(mut self, publish: bool) -> WebHostBuilder {
+        self.config.publish_rust_paths = publish;
+        self
+    }
+
+    /// Counts every call of this host in `metrics` (host label `web`), reports the engine's
+    /// sessions there ([`Metrics::engine`]), and serves the registry in the Prometheus text
+    /// format at `GET {base}/metrics`, for a Prometheus server to scrape. Off by default:
+    /// without it there is no `/metrics` route and calls are not counted. Give the same
+    /// [`Metrics`] (a clone) to the other hosts and the farm, for one scrape of them all.
+    ///
+    /// The endpoint is served to whoever reaches the host, as `/methods` is: it holds
+    /// counts by method and outcome, never a session id or a user name. Put it behind the
+    /// application's own guard, or a proxy, if those counts are not for everyone.
+    pub fn metrics(mut self, metrics: Metrics) -> WebHostBuilder {
+        metrics.engine(&self.config.engine);
+        self.config.metrics = Some(metrics);
+        self
+    }
+
+    /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods`,
+    /// `GET {base}/client.js`, `GET {base}/client.d.ts`, and `GET {base}/metrics` when
+    /// [`metrics`](Self::metrics) is on. Merge it into the application's router
     /// (`Router::merge`), and serve it with `axum::serve` on a tokio runtime.
     pub fn build(self) -> Router {
         super::routes::router(self.config)
@@ -291,6 +319,8 @@ impl fmt::Debug for WebHostBuilder {
             .field("authenticate", &config.authenticate.is_some())
             .field("accounts", &config.accounts.is_some())
             .field("login_scope", &config.login_scope)
+            .field("metrics", &config.metrics.is_some())
+            .field("publish_rust_paths", &config.publish_rust_paths)
             .finish()
     }
 }

@@ -9,6 +9,7 @@ use super::origin::SiteOrigin;
 use super::scope::LoginScope;
 use crate::auth::Accounts;
 use crate::host::Authenticate;
+use crate::metrics::Metrics;
 use crate::Engine;
 
 /// What a built host was given: read by every request and socket.
@@ -31,6 +32,10 @@ pub(super) struct Config {
     pub write_timeout: Option<Duration>,
     pub max_batch_members: usize,
     pub counters: WebCounters,
+    /// The registry calls are counted in and `GET {base}/metrics` serves, if any.
+    pub metrics: Option<Metrics>,
+    /// Whether `GET {base}/methods` keeps each method's `x-rust-path`.
+    pub publish_rust_paths: bool,
 }
 
 impl Config {

@@ -10,12 +10,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::listing::served_methods;
 use super::login::Reserved;
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
 use super::wire::error_response;
-use crate::{methods, ClientId, Session, SessionId};
+use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
+use crate::{methods, typescript, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
 pub const SESSION_HEADER: &str = "sessions-session";
@@ -64,10 +66,13 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
     let reserved = Reserved { host: &host, peer };
     let reserved = Some(&reserved);
     let limits = config.batch_limits();
+    let metrics = config.metrics.as_ref();
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession, reserved, &limits).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved, &limits).await,
-        Named::NotOwned => answer(text, CallIn::Gone, reserved, &limits).await,
+        Named::None => answer(text, CallIn::NoSession, reserved, &limits, metrics).await,
+        Named::Owned(session) => {
+            answer(text, CallIn::Session(&session), reserved, &limits, metrics).await
+        }
+        Named::NotOwned => answer(text, CallIn::Gone, reserved, &limits, metrics).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),
@@ -106,12 +111,44 @@ fn json(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
-/// `GET {base}/methods`: the OpenRPC document of the method table, with the reserved
-/// `variable.*` methods and the engine's variables.
+/// `GET {base}/methods`: the OpenRPC document of what a client can call (see
+/// [`served_methods`]), with the reserved `variable.*` methods and the engine's variables.
 pub(super) async fn openrpc(State(host): State<Arc<Host>>) -> Response {
-    let mut document = methods().openrpc();
-    super::variables::describe(&mut document, &host.config.engine);
+    let config = &host.config;
+    let mut document = served_methods(&config.engine, config.publish_rust_paths);
+    super::variables::describe(&mut document, &config.engine);
     json(StatusCode::OK, document.to_string())
+}
+
+/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table, for a page's
+/// `call` and `on` to be checked.
+pub(super) async fn client_d_ts() -> Response {
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/typescript; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        typescript(methods()),
+    )
+        .into_response()
+}
+
+/// `GET {base}/metrics` (routed only when the host has a registry): the Prometheus text.
+pub(super) async fn metrics(State(host): State<Arc<Host>>) -> Response {
+    let Some(metrics) = &host.config.metrics else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(METRICS_CONTENT_TYPE)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        metrics.encode(),
+    )
+        .into_response()
 }
 
 /// `GET {base}/client.js`, which also gives a browser its client cookie, so that a page's

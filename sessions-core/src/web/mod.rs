@@ -106,6 +106,7 @@ mod config;
 mod cookie;
 mod http;
 mod limits;
+mod listing;
 mod login;
 mod origin;
 mod replay;

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::config::Config;
-use super::http::{client_js, openrpc, rpc};
+use super::http::{client_d_ts, client_js, metrics, openrpc, rpc};
 use super::socket::upgrade;
 use super::state::Host;
 use super::tabs::Tabs;
@@ -18,11 +18,18 @@ pub(super) fn router(config: Config) -> Router {
         config.grace_period,
         config.max_tabs_per_client,
     );
+    let serve_metrics = config.metrics.is_some();
     let host = Arc::new(Host { config, tabs });
-    Router::new()
+    let router = Router::new()
         .route(&format!("{base}/ws"), get(upgrade))
         .route(&format!("{base}/rpc"), post(rpc))
         .route(&format!("{base}/methods"), get(openrpc))
         .route(&format!("{base}/client.js"), get(client_js))
-        .with_state(host)
+        .route(&format!("{base}/client.d.ts"), get(client_d_ts));
+    let router = if serve_metrics {
+        router.route(&format!("{base}/metrics"), get(metrics))
+    } else {
+        router
+    };
+    router.with_state(host)
 }

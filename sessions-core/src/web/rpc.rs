@@ -25,6 +25,7 @@ use super::wire::{error_response, success, valid_id, FailureData, Request};
 use crate::auth::AuthError;
 use crate::host::{Answer, Call};
 use crate::methods::OutsMap;
+use crate::metrics::Metrics;
 use crate::{Args, Failure, Session, SessionError, Value};
 
 /// Invalid JSON.
@@ -74,18 +75,20 @@ pub(super) enum CallIn<'a> {
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
 /// only), else the response (an array for a batch). `reserved` is what the reserved
 /// methods (`session.login`, `session.logout`) need; without it they answer -32012.
-/// `limits` bound a batch (members, answer bytes).
+/// `limits` bound a batch (members, answer bytes). Each call is counted in `metrics`, if
+/// given, under the host label `web`.
 pub(super) async fn answer(
     text: &str,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
     limits: &BatchLimits,
+    metrics: Option<&Metrics>,
 ) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in, reserved, limits).await;
+        return answer_batch(text, call_in, reserved, limits, metrics).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
-        Ok(request) => answer_one(request, call_in, reserved).await,
+        Ok(request) => answer_one(request, call_in, reserved, metrics).await,
         Err(error) => Some(unreadable(&error)),
     }
 }
@@ -95,6 +98,7 @@ async fn answer_batch(
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
     limits: &BatchLimits,
+    metrics: Option<&Metrics>,
 ) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
@@ -126,7 +130,7 @@ async fn answer_batch(
             tokio::task::yield_now().await;
         }
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
-            Ok(request) => answer_one(request, call_in, reserved).await,
+            Ok(request) => answer_one(request, call_in, reserved, metrics).await,
             Err(error) => Some(unreadable(&error)),
         };
         if let Some(response) = response {
@@ -171,6 +175,7 @@ async fn answer_one(
     request: Request<'_>,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
+    metrics: Option<&Metrics>,
 ) -> Option<String> {
     let id = request.id;
     if id.is_some_and(|id| !valid_id(id)) {
@@ -209,7 +214,11 @@ async fn answer_one(
         CallIn::Gone => return Some(gone(id?)),
         CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
     };
-    let answer = Call::new(&method, args).in_session(session).run().await;
+    let answer = Call::new(&method, args)
+        .in_session(session)
+        .metered(metrics, "web")
+        .run()
+        .await;
     // A notification is answered with nothing, whatever happened (a failure was logged).
     Some(answer_text(id?, &method, &answer, session.is_some()))
 }
@@ -370,7 +379,7 @@ mod tests {
     }
 
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in, None, &limits())).expect("an answer");
+        let answer = block_on(answer(text, call_in, None, &limits(), None)).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
@@ -409,6 +418,7 @@ mod tests {
             CallIn::NoSession,
             None,
             &limits(),
+            None,
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
@@ -416,6 +426,7 @@ mod tests {
             CallIn::Busy(1),
             None,
             &limits(),
+            None,
         ));
         assert_eq!(batch, None);
     }

@@ -292,10 +292,11 @@ async fn run(
                     let session = session.clone();
                     let host = Arc::clone(host);
                     let limits = config.batch_limits();
+                    let metrics = config.metrics.clone();
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
                         let reserved = Reserved { host: &host, peer };
-                        answer(text.as_str(), call_in, Some(&reserved), &limits).await
+                        answer(text.as_str(), call_in, Some(&reserved), &limits, metrics.as_ref()).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                     }

@@ -22,6 +22,10 @@
 //! ([`sessions_examples::live`]), a dispatcher that delivers the messages sessions post
 //! to each other (`NotifyUser` → `ShowNotice`, Xojo's push) and closes idle sessions,
 //! and [`WebHost`] to make each tab a session.
+//!
+//! Its metrics are on: `GET /sessions/metrics` is the Prometheus text of its calls, its
+//! engine's open and logged-in sessions and, on a farm, the node's messages (see the
+//! README's "Metrics").
 
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -29,6 +33,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sessions_core::auth::Accounts;
+use sessions_core::metrics::Metrics;
 use sessions_core::web::WebHost;
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
@@ -120,16 +125,21 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
     let _line1 = export_line(&engine, "Line1")?;
     // On a farm, NotifyUser reaches the user's tabs on every server (left when dropped).
-    let _farm = options
+    let farm = options
         .farm
         .as_ref()
         .map(|farm| sessions_examples::farm::join(&engine, farm))
         .transpose()?;
+    let metrics = Metrics::new();
+    if let Some(farm) = &farm {
+        metrics.farm(farm);
+    }
 
     let app = page::router().merge(
         WebHost::builder(engine.clone())
             .grace_period(options.grace_period)
             .accounts(accounts)
+            .metrics(metrics)
             .build(),
     );
     let listener =
