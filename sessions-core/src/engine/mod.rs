@@ -4,8 +4,10 @@
 //! The engine owns the session graph: the sessions (`session/`), the context stack of each
 //! thread (`context.rs`), the registry and names of engines, mailboxes and their dispatch
 //! (`mailbox.rs`, `messages.rs`, `dispatcher.rs`), and what running code in a session needs
-//! (the method boundary `boundary.rs`, the carrier of context `carrier.rs`, calls `call.rs`).
+//! (the method boundary `boundary.rs`, the carrier of context `carrier.rs`, calls `call.rs`,
+//! and their audit records `audit.rs`).
 
+pub(crate) mod audit;
 pub(crate) mod boundary;
 mod builder;
 pub(crate) mod call;
@@ -42,6 +44,7 @@ pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 use registry::Registry;
 pub use session::{Session, WeakSession};
 
+use crate::audit::AuditSink;
 use crate::clock::Clock;
 use crate::panic::panic_message;
 use crate::{ClientId, SessionError, SessionId};
@@ -93,6 +96,8 @@ pub(crate) struct EngineShared {
     undelivered_notifications: AtomicUsize,
     /// Told of every open, close and change of user (the farm's announcer).
     observers: observe::Observers,
+    /// Where each call's audit record goes (`EngineBuilder::audit`); none: no records.
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl EngineShared {
@@ -167,6 +172,7 @@ impl Engine {
             outbox_capacity: builder.outbox_capacity,
             undelivered_notifications: AtomicUsize::new(0),
             observers: observe::Observers::default(),
+            audit: builder.audit,
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -408,6 +414,7 @@ impl fmt::Debug for Engine {
             .field("name", &self.name())
             .field("len", &self.len())
             .field("active_count", &self.active_count())
+            .field("audited", &self.shared.audit.is_some())
             .finish()
     }
 }

@@ -35,6 +35,7 @@ use opcua::types::{
 use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
 use super::sessions::OpcSessions;
 use super::status::{answer_refusal, Refusal};
+use crate::audit::AuditHost;
 use crate::host::{Answer, Call};
 use crate::{Engine, Session};
 
@@ -183,6 +184,7 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall) {
     }
     let answer = Call::new(&target.name, args)
         .in_session(Some(session))
+        .via(AuditHost::Opcua, None)
         .run()
         .await;
     let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);

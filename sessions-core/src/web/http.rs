@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_of, client_or_new, set_client_cookie};
 use super::origin::origin_allowed;
-use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
+use super::rpc::{answer, CallIn, Via, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
 use super::wire::error_response;
+use crate::audit::AuditHost;
 use crate::{methods, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
@@ -56,10 +57,19 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         let text = error_response(None, PARSE_ERROR, "the body is not UTF-8 text", None::<()>);
         return json(StatusCode::OK, text);
     };
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.to_string());
+    let via = Via {
+        host: AuditHost::Rpc,
+        peer: peer.as_deref(),
+        engine: &config.engine,
+    };
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session)).await,
-        Named::NotOwned => answer(text, CallIn::Gone).await,
+        Named::None => answer(text, CallIn::NoSession, via).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), via).await,
+        Named::NotOwned => answer(text, CallIn::Gone, via).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

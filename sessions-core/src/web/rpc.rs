@@ -8,9 +8,10 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use super::wire::{error_response, success, valid_id, FailureData, Request};
+use crate::audit::AuditHost;
 use crate::host::{Answer, Call};
 use crate::methods::OutsMap;
-use crate::{Args, Failure, Session, SessionError};
+use crate::{Args, Engine, Failure, Session, SessionError};
 
 /// Invalid JSON.
 pub const PARSE_ERROR: i32 = -32700;
@@ -45,19 +46,29 @@ pub(super) enum CallIn<'a> {
     Busy(usize),
 }
 
+/// Where a message's calls came from, for their audit records: the WebSocket
+/// ([`AuditHost::Web`]) or a POST ([`AuditHost::Rpc`]), the peer's address when the server
+/// gives it, and the host's engine (which records a call with no session).
+#[derive(Clone, Copy)]
+pub(super) struct Via<'a> {
+    pub host: AuditHost,
+    pub peer: Option<&'a str>,
+    pub engine: &'a Engine,
+}
+
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
 /// only), else the response (an array for a batch).
-pub(super) async fn answer(text: &str, call_in: CallIn<'_>) -> Option<String> {
+pub(super) async fn answer(text: &str, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in).await;
+        return answer_batch(text, call_in, via).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
-        Ok(request) => answer_one(request, call_in).await,
+        Ok(request) => answer_one(request, call_in, via).await,
         Err(error) => Some(unreadable(&error)),
     }
 }
 
-async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
+async fn answer_batch(text: &str, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
         Err(error) => return Some(unreadable(&error)),
@@ -75,7 +86,7 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>) -> Option<String> {
     // each other's effects as they were sent.
     for item in items {
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
-            Ok(request) => answer_one(request, call_in).await,
+            Ok(request) => answer_one(request, call_in, via).await,
             Err(error) => Some(unreadable(&error)),
         };
         responses.extend(response);
@@ -97,7 +108,7 @@ fn unreadable(error: &serde_json::Error) -> String {
     error_response(None, code, &format!("{what}: {error}"), None::<()>)
 }
 
-async fn answer_one(request: Request<'_>, call_in: CallIn<'_>) -> Option<String> {
+async fn answer_one(request: Request<'_>, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
     let id = request.id;
     if id.is_some_and(|id| !valid_id(id)) {
         return Some(error_response(
@@ -126,7 +137,12 @@ async fn answer_one(request: Request<'_>, call_in: CallIn<'_>) -> Option<String>
         CallIn::Gone => return Some(gone(id?)),
         CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
     };
-    let answer = Call::new(&method, args).in_session(session).run().await;
+    let answer = Call::new(&method, args)
+        .in_session(session)
+        .via(via.host, via.peer.map(str::to_owned))
+        .audit_on(via.engine)
+        .run()
+        .await;
     // A notification is answered with nothing, whatever happened (a failure was logged).
     Some(answer_text(id?, &method, &answer, session.is_some()))
 }
@@ -198,8 +214,17 @@ mod tests {
     use super::*;
     use crate::block_on::block_on;
 
+    /// A POST with no known peer, on the global engine (which keeps no audit trail).
+    fn test_via() -> Via<'static> {
+        Via {
+            host: AuditHost::Rpc,
+            peer: None,
+            engine: Engine::global(),
+        }
+    }
+
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in)).expect("an answer");
+        let answer = block_on(answer(text, call_in, test_via())).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
@@ -236,11 +261,13 @@ mod tests {
         let none = block_on(answer(
             r#"{"jsonrpc":"2.0","method":"no_such_method"}"#,
             CallIn::NoSession,
+            test_via(),
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
             CallIn::Busy(1),
+            test_via(),
         ));
         assert_eq!(batch, None);
     }

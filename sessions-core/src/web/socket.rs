@@ -18,10 +18,11 @@ use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
 use super::origin::origin_allowed;
-use super::rpc::{answer, CallIn};
+use super::rpc::{answer, CallIn, Via};
 use super::state::Host;
 use super::tabs::{Attached, Refusal};
 use super::wire;
+use crate::audit::AuditHost;
 use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
 
@@ -77,6 +78,11 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
             .map(|info| info.0.ip());
         hook(&Credentials::headers(&header).from_peer(peer))
     });
+    // The peer's address, for the audit records of the tab's calls.
+    let peer: Option<Arc<str>> = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.to_string().into());
     let limit = config.max_message_bytes;
     let secure_cookies = config.secure_cookies;
     let mut response = upgrade
@@ -93,7 +99,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 None => host.tabs.open(&client, user),
             };
             match attached {
-                Ok(attached) => serve(socket, &host, &client, attached, seen).await,
+                Ok(attached) => serve(socket, &host, &client, attached, seen, peer).await,
                 Err(refusal) => refuse(socket, refusal).await,
             }
         });
@@ -156,6 +162,7 @@ async fn serve(
     client: &ClientId,
     attached: Attached,
     seen: Option<u64>,
+    peer: Option<Arc<str>>,
 ) {
     let session = attached.session.clone();
     let opened = Opened {
@@ -186,7 +193,7 @@ async fn serve(
         }
     }
     if greeted {
-        ended = run(&mut socket, &mut calls, host, &session, &attached).await;
+        ended = run(&mut socket, &mut calls, host, &session, &attached, peer).await;
     }
     // Calls still running finish in their session; only their answers have nowhere to go.
     calls.detach_all();
@@ -208,6 +215,7 @@ async fn run(
     host: &Host,
     session: &Session,
     attached: &Attached,
+    peer: Option<Arc<str>>,
 ) -> Ended {
     let config = &host.config;
     // A connection that died without a close (a network failure, a sleeping laptop) is
@@ -266,9 +274,11 @@ async fn run(
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
                     let session = session.clone();
+                    let (peer, engine) = (peer.clone(), config.engine.clone());
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
-                        answer(text.as_str(), call_in).await
+                        let via = Via { host: AuditHost::Web, peer: peer.as_deref(), engine: &engine };
+                        answer(text.as_str(), call_in, via).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                 }
