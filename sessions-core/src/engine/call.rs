@@ -91,14 +91,7 @@ impl Session {
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         let args = args.into();
         let audit = self.audit_rust(name, &args);
-        let call = self.start_call(name, args);
-        async move {
-            let result = call.await;
-            if let Some(audit) = audit {
-                audit.finish(Verdict::of_result(&result));
-            }
-            result
-        }
+        Audited::new(self.start_call(name, args), audit)
     }
 
     /// The start of the audit record of Rust code's call in this session, when its engine
@@ -366,5 +359,43 @@ impl Future for CallInSession {
 pub(crate) fn refused(error: CallError) -> CallInSession {
     CallInSession {
         inner: InSession::carrying(Carrier::Hidden, Call::Refused(error)),
+    }
+}
+
+pin_project! {
+    /// A call running, and the start of its audit record, finished when the call ends (none
+    /// when the future is dropped before). A named type, not an `async` block, so that it
+    /// is one pointer larger than the call it wraps: the record is boxed, and only when the
+    /// engine keeps an audit trail.
+    pub(crate) struct Audited {
+        #[pin]
+        call: CallInSession,
+        audit: Option<Box<CallAudit>>,
+    }
+}
+
+impl Audited {
+    /// `call`, recorded by `audit` when it ends.
+    pub(crate) fn new(call: CallInSession, audit: Option<CallAudit>) -> Audited {
+        Audited {
+            call,
+            audit: audit.map(Box::new),
+        }
+    }
+}
+
+impl Future for Audited {
+    type Output = Result<CallOutcome, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = match this.call.poll(cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(audit) = this.audit.take() {
+            audit.finish(Verdict::of_result(&result));
+        }
+        Poll::Ready(result)
     }
 }

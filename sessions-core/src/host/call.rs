@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 use crate::audit::AuditHost;
 use crate::block_on::block_on;
 use crate::engine::audit::CallAudit;
-use crate::engine::call::CallInSession;
+use crate::engine::call::Audited;
 use crate::engine::carrier::Carrier;
 use crate::methods::Answer;
 use crate::{methods, Args, Engine, Session};
@@ -93,12 +93,14 @@ impl<'a> Call<'a> {
     /// polls. The future is `Send` and `'static`: spawn it to keep a slow method from
     /// holding up the connection.
     pub fn run(self) -> impl Future<Output = Answer> + Send + 'static {
-        let audit = self.audit().map(Box::new);
+        let audit = self.audit();
         let call = match self.session {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        Running { call, audit }
+        Running {
+            call: Audited::new(call, audit),
+        }
     }
 
     /// Runs the call on this thread, blocking it until an `async fn` is done: for a host
@@ -128,15 +130,12 @@ impl<'a> Call<'a> {
 }
 
 pin_project! {
-    /// A call running: the engine's call future, its output read as an [`Answer`], and the
-    /// start of its audit record, finished when the call ends. A named type, not an
-    /// `async` block, so that it is no larger than the call it wraps and one pointer (a
-    /// host keeps one per call in flight); the record is boxed only when the engine keeps
-    /// an audit trail.
+    /// A call running: the engine's call future (with its audit record), its output read
+    /// as an [`Answer`]. A named type, not an `async` block, so that it is no larger than
+    /// the call it wraps (a host keeps one per call in flight).
     struct Running {
         #[pin]
-        call: CallInSession,
-        audit: Option<Box<CallAudit>>,
+        call: Audited,
     }
 }
 
@@ -144,14 +143,6 @@ impl Future for Running {
     type Output = Answer;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
-        let this = self.project();
-        let answer = match this.call.poll(cx) {
-            Poll::Ready(result) => Answer::from(result),
-            Poll::Pending => return Poll::Pending,
-        };
-        if let Some(audit) = this.audit.take() {
-            audit.finish(answer.verdict());
-        }
-        Poll::Ready(answer)
+        self.project().call.poll(cx).map(Answer::from)
     }
 }
