@@ -9,6 +9,7 @@
 //!   browser's tabs), pushed when they change;
 //! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
 //!   impersonates the root session;
+//! - [`audit`](mod@audit): the audit trail of the servers' `--audit FILE`;
 //! - [`line`](mod@line): the NetLogic objects of a production line, an `Oven` and a `Counter`,
 //!   exported per line (`Line1/Oven.SetTarget`).
 //!
@@ -19,6 +20,7 @@
 //! [`sessions_examples_plugin`], are in the same table.
 
 pub mod accounts;
+pub mod audit;
 mod error;
 pub mod farm;
 pub mod line;

@@ -3,8 +3,9 @@
 //! leaves exactly one record per call in the JSON-lines file, with its host, peer, session,
 //! user, target, outcome and, only for a method marked `audit = "args"`, its arguments; a
 //! sink that blocks does not hold up calls through a real host, and what it cannot take is
-//! counted.
+//! counted; a sink that fails or panics is logged and never changes a call's answer.
 
+mod export_support;
 mod opcua_support;
 mod web_support;
 
@@ -293,6 +294,19 @@ async fn every_host_leaves_exactly_one_record_per_call() {
         Done,
         Json::Null,
     ));
+    // A message posted to bob's session, delivered by the engine's dispatch.
+    engine
+        .post(session.id(), "add", vec![Value::from(5), Value::from(6)])
+        .expect("posted");
+    assert_eq!(engine.dispatch().delivered, 1);
+    expected.push(expect(
+        Rust,
+        Some("bob"),
+        Some(&bob),
+        "add",
+        Done,
+        Json::Null,
+    ));
     let closed = engine.open().expect("open");
     let closed_id = closed.id().to_string();
     engine.close(closed.id()).expect("closes");
@@ -428,4 +442,69 @@ async fn a_sink_that_blocks_does_not_hold_up_calls_and_its_drops_are_counted() {
         CALLS,
         "each call was written or counted as dropped"
     );
+}
+
+/// A sink that fails on every record, or panics.
+struct Broken {
+    panics: bool,
+}
+
+impl AuditSink for Broken {
+    fn record(&self, _: AuditRecord) -> Result<(), AuditError> {
+        if self.panics {
+            panic!("the sink blew up on purpose");
+        }
+        Err(AuditError::Sink {
+            message: "the disk is full".into(),
+        })
+    }
+}
+
+#[test]
+fn a_sink_that_fails_or_panics_is_logged_and_the_call_answers_as_it_would() {
+    for panics in [false, true] {
+        let engine = Engine::builder()
+            .audit(Broken { panics })
+            .build()
+            .expect("an engine");
+        let session = engine.open().expect("open");
+        let ((direct, hosted), logged) = export_support::capture_all(|| {
+            let direct = session.call("add", vec![Value::from(2), Value::from(3)]);
+            let hosted =
+                sessions_core::host::Call::new("add", vec![Value::from(4), Value::from(5)])
+                    .in_session(Some(&session))
+                    .via(AuditHost::Rpc, None)
+                    .run_blocking();
+            (direct, hosted)
+        });
+        assert_eq!(direct.expect("answered").value, Value::from(5));
+        assert_eq!(
+            hosted.outcome().map(|outcome| outcome.value.clone()),
+            Some(Value::from(9))
+        );
+        let lost: Vec<_> = logged
+            .iter()
+            .filter(|event| {
+                event.target == "sessions::audit"
+                    && event.level == tracing::Level::ERROR
+                    && event.field("message") == Some("an audit record of a call was not written")
+            })
+            .collect();
+        assert_eq!(
+            lost.len(),
+            2,
+            "one ERROR per record not written: {logged:?}"
+        );
+        let why = if panics {
+            "the sink blew up on purpose"
+        } else {
+            "the disk is full"
+        };
+        assert!(
+            lost.iter()
+                .all(|event| event.field("why").is_some_and(|text| text.contains(why))),
+            "{lost:?}"
+        );
+        assert_eq!(lost[1].field("host"), Some("Rpc"));
+    }
 }

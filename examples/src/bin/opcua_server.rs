@@ -2,7 +2,7 @@
 //! serves its NetLogic methods.
 //!
 //! ```sh
-//! cargo run -p sessions-examples --bin opcua_server [-- --port N --user NAME:PASSWORD[:ROLE,ROLE] …]
+//! cargo run -p sessions-examples --bin opcua_server [-- --port N --audit FILE --user NAME:PASSWORD[:ROLE,ROLE] …]
 //! ```
 //!
 //! Defaults: port 4840 on 127.0.0.1, anonymous clients allowed, no users. The first line on
@@ -29,6 +29,7 @@
 //! ```
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sessions_core::opcua::OpcUaHost;
@@ -40,8 +41,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 const USAGE: &str = "\
-usage: opcua_server [--port N] [--user NAME:PASSWORD[:ROLE,ROLE]]...
+usage: opcua_server [--port N] [--audit FILE] [--user NAME:PASSWORD[:ROLE,ROLE]]...
   --port N                          the TCP port (default 4840; 0 picks a free one)
+  --audit FILE                      append an audit record of every call to FILE (JSON lines)
   --user NAME:PASSWORD[:ROLES]      a user who may log in, with comma-separated roles
                                     (repeat for more users; anonymous clients are allowed)";
 
@@ -57,12 +59,14 @@ struct UserArg {
 struct Args {
     port: u16,
     users: Vec<UserArg>,
+    audit: Option<PathBuf>,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         port: 4840,
         users: Vec::new(),
+        audit: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -99,6 +103,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                     password: password.to_owned(),
                     roles,
                 });
+            }
+            "--audit" => {
+                let file = args.next().ok_or("--audit needs a FILE")?;
+                parsed.audit = Some(PathBuf::from(file));
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
@@ -140,7 +148,11 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
-    let engine = Engine::builder().name(ENGINE_NAME).build()?;
+    let mut engine = Engine::builder().name(ENGINE_NAME);
+    if let Some(file) = &args.audit {
+        engine = engine.audit(sessions_examples::audit::trail(file)?);
+    }
+    let engine = engine.build()?;
     let _line1 = export_line(&engine, "Line1")?;
     let mut builder = OpcUaHost::builder(engine).port(args.port);
     for user in args.users {
@@ -167,7 +179,8 @@ mod tests {
             args(""),
             Ok(Args {
                 port: 4840,
-                users: vec![]
+                users: vec![],
+                audit: None,
             })
         );
         let parsed = args("--port 0 --user ada:pw:admin,operator --user bob:b:").expect("valid");

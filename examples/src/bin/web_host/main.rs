@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p sessions-examples --bin web_host            # http://127.0.0.1:8080
 //! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
+//! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
 //! ```
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
@@ -74,12 +75,15 @@ fn main() -> ExitCode {
 }
 
 async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
-    let engine = Engine::builder()
+    let mut engine = Engine::builder()
         .name(ENGINE_NAME)
         .idle_timeout(IDLE_TIMEOUT)
         .on_open(live::opened)
-        .on_close(live::closed)
-        .build()?;
+        .on_close(live::closed);
+    if let Some(file) = &options.audit {
+        engine = engine.audit(sessions_examples::audit::trail(file)?);
+    }
+    let engine = engine.build()?;
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
     let _line1 = export_line(&engine, "Line1")?;
@@ -104,6 +108,8 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     drop(stdout);
+    // With each connection's address: the audit trail records it as the call's peer.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line: `--port N`, `--grace-ms N` and the farm's `--farm URL --node NAME`,
 //! read by hand (four options need no parser crate).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sessions_core::web::DEFAULT_GRACE_PERIOD;
@@ -10,13 +11,14 @@ pub const USAGE: &str = "\
 Serves the example methods to browsers: every tab a session, with a page that shows it.
 
 Usage:
-  web_host [--port N] [--grace-ms N] [--farm URL --node NAME]
+  web_host [--port N] [--grace-ms N] [--audit FILE] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
                  the first line on stdout is `listening on http://127.0.0.1:PORT`
   --grace-ms N   how long a closed tab's session waits for the tab to come back before
                  it closes, in milliseconds (default 30000)
+  --audit FILE   append an audit record of every call to FILE (JSON lines)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -26,6 +28,8 @@ Many servers (a notice reaches a user's tabs on every server of the farm):";
 pub struct Options {
     pub port: u16,
     pub grace_period: Duration,
+    /// The audit trail's file, if any.
+    pub audit: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
 }
@@ -35,6 +39,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options {
         port: 8080,
         grace_period: DEFAULT_GRACE_PERIOD,
+        audit: None,
         farm: None,
     };
     let mut farm = FarmArgs::default();
@@ -47,6 +52,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--help" | "-h" => return Ok(None),
             "--port" => options.port = number(arg, args.next())?,
             "--grace-ms" => options.grace_period = Duration::from_millis(number(arg, args.next())?),
+            "--audit" => {
+                let file = args.next().ok_or("--audit needs a FILE")?;
+                options.audit = Some(PathBuf::from(file));
+            }
             option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
             argument => return Err(format!("unexpected argument {argument:?}")),
         }
@@ -77,6 +86,7 @@ mod tests {
             Ok(Some(Options {
                 port: 8080,
                 grace_period: DEFAULT_GRACE_PERIOD,
+                audit: None,
                 farm: None
             }))
         );
@@ -85,8 +95,17 @@ mod tests {
             Ok(Some(Options {
                 port: 0,
                 grace_period: Duration::from_millis(1500),
+                audit: None,
                 farm: None
             }))
+        );
+        assert_eq!(
+            parse(&args("--audit calls.jsonl")).map(|options| options.and_then(|o| o.audit)),
+            Ok(Some(PathBuf::from("calls.jsonl")))
+        );
+        assert_eq!(
+            parse(&args("--audit")),
+            Err("--audit needs a FILE".to_owned())
         );
         let farm = FarmOptions {
             url: "redis://127.0.0.1:6379".to_owned(),
