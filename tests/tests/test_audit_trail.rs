@@ -3,8 +3,10 @@
 //! leaves exactly one record per call in the JSON-lines file, with its host, peer, session,
 //! user, target, outcome and, only for a method marked `audit = "args"`, its arguments; a
 //! sink that blocks does not hold up calls through a real host, and what it cannot take is
-//! counted; a sink that fails or panics is logged and never changes a call's answer.
+//! counted; a sink that fails or panics is logged and never changes a call's answer; the
+//! `web_host` example's `--audit FILE` writes the file.
 
+mod browser_support;
 mod export_support;
 mod opcua_support;
 mod web_support;
@@ -507,4 +509,75 @@ fn a_sink_that_fails_or_panics_is_logged_and_the_call_answers_as_it_would() {
         );
         assert_eq!(lost[1].field("host"), Some("Rpc"));
     }
+}
+
+/// `POST /sessions/rpc` of the host at `addr` (`127.0.0.1:PORT`) with `body`, on a fresh
+/// connection: the whole response.
+fn post(addr: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
+    let request = format!(
+        "POST /sessions/rpc HTTP/1.1\r\nhost: {addr}\r\norigin: http://{addr}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    response
+}
+
+#[test]
+fn the_example_web_host_with_audit_writes_a_record_of_each_call() {
+    let dir = browser_support::TempDir::new("audit-web-host");
+    let file = dir.path().join("audit.jsonl");
+    let mut host = browser_support::server::WebHostProcess::start(
+        dir.path(),
+        &["--audit", file.to_str().expect("a UTF-8 path")],
+    );
+    let addr = host
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let calls = [
+        ("GetActiveWebSessionsNumber", AuditOutcome::Refused),
+        ("NoSuchMethod", AuditOutcome::Invalid),
+    ];
+    for (method, _) in calls {
+        let body = json!({"jsonrpc": "2.0", "method": method, "params": ["WebPresentationEngine"], "id": 1});
+        let response = post(&addr, &body.to_string());
+        assert!(response.contains("\"error\""), "{method}: {response}");
+    }
+    // The queue writes off the callers' path: wait (bounded) for its writer.
+    let deadline = std::time::Instant::now() + WAIT;
+    let records = loop {
+        let records = JsonLinesFile::read_all(&file).unwrap_or_default();
+        if records.len() >= calls.len() || std::time::Instant::now() > deadline {
+            break records;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(host.is_running());
+    let got: Vec<_> = records
+        .iter()
+        .map(|record| {
+            (
+                record.host,
+                record.target.as_str(),
+                record.outcome,
+                record.session,
+            )
+        })
+        .collect();
+    let want: Vec<_> = calls
+        .iter()
+        .map(|(method, outcome)| (AuditHost::Rpc, *method, *outcome, None))
+        .collect();
+    assert_eq!(got, want);
+    assert!(records.iter().all(|record| record
+        .peer
+        .as_deref()
+        .is_some_and(|peer| peer.starts_with("127.0.0.1:"))));
 }
