@@ -3,11 +3,13 @@
 //! leaves exactly one record per call in the JSON-lines file, with its host, peer, session,
 //! user, target, outcome and, only for a method marked `audit = "args"`, its arguments; a
 //! sink that blocks does not hold up calls through a real host, and what it cannot take is
-//! counted; a sink that fails or panics is logged and never changes a call's answer; the
+//! counted; a message posted across a farm (a real redis-server) is recorded once, as from
+//! the farm; a sink that fails or panics is logged and never changes a call's answer; the
 //! `web_host` example's `--audit FILE` writes the file.
 
 mod browser_support;
 mod export_support;
+mod farm_support;
 mod opcua_support;
 mod web_support;
 
@@ -580,4 +582,56 @@ fn the_example_web_host_with_audit_writes_a_record_of_each_call() {
         .peer
         .as_deref()
         .is_some_and(|peer| peer.starts_with("127.0.0.1:"))));
+}
+
+#[test]
+fn a_message_posted_across_the_farm_is_recorded_once_as_from_the_farm() {
+    let Some(redis) = farm_support::Redis::start("audit_trail") else {
+        return;
+    };
+    let path = scratch("farm").join("audit.jsonl");
+    let file = JsonLinesFile::builder(&path)
+        .open()
+        .expect("the audit file opens");
+    let queue = Arc::new(AuditQueue::builder(file).spawn().expect("the queue starts"));
+    let owner = Engine::builder()
+        .audit(Arc::clone(&queue))
+        .build()
+        .expect("an engine");
+    let poster = Engine::new();
+    let join = |engine: &Engine, node: &str| {
+        sessions_core::farm::Farm::builder(engine, &redis.url(), node)
+            .lease(farm_support::LEASE)
+            .join()
+            .expect("the node joins")
+    };
+    let (owner_farm, poster_farm) = (join(&owner, "owner"), join(&poster, "poster"));
+    let session = owner.open().expect("open");
+    session.set_user(Some(User::new("carol")));
+    farm_support::wait_until("the poster's node sees carol's session", || {
+        poster_farm
+            .sessions_for_user("carol")
+            .is_ok_and(|sessions| !sessions.is_empty())
+    });
+    poster_farm
+        .post(session.id(), "add", vec![Value::from(20), Value::from(22)])
+        .expect("queued");
+    farm_support::wait_until("the owner's node delivers it", || {
+        owner_farm.report().delivered >= 1
+    });
+    queue.flush_within(WAIT).expect("written");
+    let records = JsonLinesFile::read_all(&path).expect("the file reads back");
+    let rows: Vec<Row> = records.iter().map(row).collect();
+    let id = session.id().to_string();
+    assert_eq!(
+        rows,
+        [expect(
+            AuditHost::Farm,
+            Some("carol"),
+            Some(&id),
+            "add",
+            AuditOutcome::Ok,
+            Json::Null
+        )]
+    );
 }
