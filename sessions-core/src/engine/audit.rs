@@ -45,7 +45,7 @@ impl CallAudit {
         let mut record = AuditRecord::new(host, AuditKind::Call, method);
         if let Some(session) = session {
             record.session = Some(session.id());
-            record.user = session.user().map(|user| user.name().to_owned());
+            record.user = session.user_name();
         }
         record.peer = peer.map(str::to_owned);
         if audits_args(engine, method) {
