@@ -2,11 +2,11 @@
 //! and Xojo Web.
 //!
 //! - [`optix`]: `GetActiveWebSessionsNumber`, the Optix cheat sheet's method;
-//! - [`accounts`]: `Login` and `Logout`, with the session injected;
 //! - [`notices`]: `NotifyUser` and `ShowNotice`, Xojo's push pattern, shown in the
 //!   user's pages;
 //! - [`live`]: `WatchCounts`, the counts a page shows live (logged-in sessions, this
-//!   browser's tabs), pushed when they change;
+//!   browser's tabs), pushed when they change (a log-in is the host's: `web_host` logs
+//!   users in from an accounts file, with the roles the file gives);
 //! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
 //!   impersonates the root session;
 //! - [`audit`](mod@audit): the audit trail of the servers' `--audit FILE`;
@@ -19,7 +19,6 @@
 //! one, whose passwords it names). The methods of a second crate,
 //! [`sessions_examples_plugin`], are in the same table.
 
-pub mod accounts;
 pub mod audit;
 mod error;
 pub mod farm;

@@ -3,19 +3,22 @@
 //! every tab that watches them, each time they change.
 //!
 //! An Optix page binds a label to `Sessions.Where(s => s.User != null).Count()` and a Xojo
-//! page polls with a `WebTimer`; here the change itself pushes: [`Login`](crate::accounts)
-//! and `Logout` call [`push_active`], and the engine's hooks ([`opened`], [`closed`]) push
-//! when a tab comes or goes. A page asks for the counts with [`WatchCounts`](watch_counts).
+//! page polls with a `WebTimer`; here the change itself pushes: the engine observer
+//! [`user_changed`] pushes when a session's user logs in or out (the web host's
+//! `session.login`, an OPC UA log-in, `Session::set_user`), and the engine's hooks
+//! ([`opened`], [`closed`]) push when a tab comes or goes. A page asks for the counts with
+//! [`WatchCounts`](watch_counts).
 //!
 //! ```
 //! use sessions_core::{Engine, User};
 //! use sessions_examples::live;
 //!
 //! let engine = Engine::builder().on_open(live::opened).on_close(live::closed).build()?;
+//! let _observer = engine.observe(live::user_changed);
 //! let screen = engine.open()?;
 //! screen.call("WatchCounts", vec![])?;
 //! let bob = engine.open()?;
-//! bob.call("Login", vec!["bob".into(), Vec::<String>::new().into()])?;
+//! bob.set_user(Some(User::new("bob"))); // a host logged bob in
 //! engine.close(bob.id())?; // bob's tab is gone: bob is no longer counted
 //! let counts: Vec<String> = screen
 //!     .take_notifications()
@@ -30,6 +33,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use sessions_core::host::EngineEvent;
 use sessions_core::{
     export_method, ClientId, Engine, Session, SessionError, SessionId, Topic, WeakSession,
 };
@@ -122,8 +126,22 @@ pub fn closed(session: &Session) {
     }
 }
 
+/// The engine observer (`Engine::observe(live::user_changed)`): a session's user logged in
+/// or out, so the count of sessions with a user is pushed. A session that is closing is
+/// left to [`closed`], which pushes once for it.
+pub fn user_changed(event: &EngineEvent<'_>) {
+    let EngineEvent::UserChanged(session) = event else {
+        return;
+    };
+    if let Some(engine) = session.engine() {
+        if engine.get(session.id()).is_some() {
+            push_active(&engine);
+        }
+    }
+}
+
 /// Pushes the count of sessions with a user to every watching session of `engine`: what
-/// `Login` and `Logout` call after changing the user.
+/// [`user_changed`] calls when a user logs in or out.
 pub fn push_active(engine: &Engine) {
     let _order = pushing();
     push_to(watching(engine), ACTIVE, engine.active_count());

@@ -52,7 +52,9 @@ pub enum SessionError {
     #[error("an engine named {0:?} already exists")]
     NameTaken(String),
     /// An exported method with `role = "…"` was called in a session whose user lacks the
-    /// role (or that has no user); the method did not run.
+    /// role (or that has no user); the method did not run. Also what
+    /// [`Variable::set`](crate::Variable::set) answers for a variable with that write role:
+    /// nothing was written.
     #[error("the method needs the role {role:?}, which the session's user does not have")]
     Forbidden {
         /// The role the method needs.

@@ -28,9 +28,11 @@ mod user;
 mod value;
 
 mod methods;
+mod model;
 mod topic;
 #[cfg(feature = "schema")]
 mod typescript;
+mod variable;
 
 mod engine;
 
@@ -60,12 +62,18 @@ pub use engine::{DispatchReport, Dispatcher, Session, WeakSession};
 pub use engine::{Engine, EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use engine::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use engine::{ObjectError, ObjectHandle, ObjectInfo};
+pub use engine::{VariableHandle, VariableInfo};
 pub use error::SessionError;
 pub use id::{ParseSessionIdError, SessionId};
+pub use model::{
+    AnyVariable, Change, HasVariables, NamedVariables, ToAnyVariable, ValueWatch, VariableError,
+    WatchValues, WrittenBy,
+};
 pub use topic::{topics, Topic, TopicInfo, TopicPayload};
 #[cfg(feature = "schema")]
 pub use typescript::typescript;
 pub use user::User;
+pub use variable::{Variable, VariableBuilder, VariableValue, Watch};
 
 #[cfg(feature = "schema")]
 pub use methods::MethodSchema;
@@ -83,4 +91,4 @@ pub use value::{
 #[cfg(feature = "schema")]
 pub use schemars;
 
-pub use sessions_macros::{export_method, export_methods};
+pub use sessions_macros::{export_method, export_methods, Variables};

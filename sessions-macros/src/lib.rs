@@ -23,6 +23,7 @@ mod text;
 mod tokens;
 mod trampoline;
 mod valid;
+mod variables;
 mod wrapper;
 
 use proc_macro::TokenStream;
@@ -347,5 +348,59 @@ pub fn export_methods(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     block::export_methods(args.into(), item.clone())
         .unwrap_or_else(|errors| block::fallback(item, &errors))
+        .into()
+}
+
+/// Exports a struct's `Variable` fields with it: when an engine exports an object of the
+/// type (`Engine::export_object`), each `Variable<_>` field is exported too, as
+/// `<object path>/<field name>`, and unexported with the object. No code per field.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sessions_core::{Engine, Variable, Variables};
+///
+/// /// An oven of a production line.
+/// #[derive(Variables)]
+/// pub struct Oven {
+///     /// The temperature to reach: operators set it.
+///     #[variable(name = "Target")]
+///     target: Variable<f64>,
+///     /// The temperature now.
+///     #[variable(name = "Actual")]
+///     actual: Variable<f64>,
+///     /// Rust-only.
+///     #[variable(skip)]
+///     setpoint_history: Variable<Vec<f64>>,
+/// }
+///
+/// let oven = Arc::new(Oven {
+///     target: Variable::builder(180.0).write_role("operator").build(),
+///     actual: Variable::new(20.0),
+///     setpoint_history: Variable::new(Vec::new()),
+/// });
+/// let engine = Engine::new();
+/// let exported = engine.export_object("Line1/Oven", oven.clone())?;
+/// let paths: Vec<_> = engine.variables().into_iter().map(|v| v.path).collect();
+/// assert_eq!(paths, ["Line1/Oven/Actual", "Line1/Oven/Target"]);
+/// drop(exported);
+/// assert!(engine.variables().is_empty());
+/// # Ok::<(), sessions_core::ObjectError>(())
+/// ```
+///
+/// - A field is exported when its type is written `Variable<…>`; a field whose type is an
+///   alias of one needs `#[variable]`.
+/// - `#[variable(name = "Target")]` exports it under another name (default: the field's);
+///   `#[variable(skip)]` keeps a `Variable` field Rust-only.
+/// - `#[variable(crate = path)]` on the struct says where `sessions_core` is, as `crate = …`
+///   does on `#[export_method]`.
+/// - The type is registered by its `TypeId`, so `export_object` finds its fields whatever
+///   else it has (`#[export_methods]` blocks, or none).
+/// - Refused, each at its token: an enum or union, a tuple or unit struct, a generic
+///   struct, `#[variable]` on a field that is not a `Variable`, a name with `/`, `.` or
+///   whitespace, two fields under one name, a struct with no `Variable` field.
+#[proc_macro_derive(Variables, attributes(variable))]
+pub fn derive_variables(item: TokenStream) -> TokenStream {
+    variables::derive(item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

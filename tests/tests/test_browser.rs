@@ -1,6 +1,8 @@
 //! The `web_host` example in a real headless Chromium, driven over WebDriver: each tab is a
 //! session, the tabs of one browser share a client, another browser is another client, a
-//! notice an admin sends reaches every tab of its user and no other, the count of
+//! log-in with a password (the demo accounts) holds for every tab of the browser and a
+//! wrong one is refused, a notice only an admin may send reaches every tab of its user and
+//! no other, a log-out logs out every tab of the browser, the count of
 //! logged-in sessions changes in open tabs without a reload, a closed tab's session
 //! closes after the grace period, a tab the page opens again gets a session of its own, and
 //! a reload keeps the tab's. A screenshot of the page is written to `target/web_host.png`.
@@ -35,6 +37,12 @@ async fn the_web_host_page_in_two_browsers() {
     let dir = TempDir::new("test_browser");
     let grace_ms = GRACE.as_millis().to_string();
     let mut host = WebHostProcess::start(dir.path(), &["--grace-ms", &grace_ms]);
+    // Without `--accounts`, it uses the shipped demo file, and says so before it listens.
+    let log = std::fs::read_to_string(&host.log).unwrap_or_default();
+    assert!(
+        log.contains("DEMO ACCOUNTS STORE") && log.contains("demo-accounts.toml"),
+        "web_host says it uses the demo accounts: {log}"
+    );
     let driver = ChromeDriver::start(&parts, dir.path());
     let url = host.url.clone();
 
@@ -61,47 +69,65 @@ async fn the_web_host_page_in_two_browsers() {
     second.wait_text(&b1, "#tabs", "1").await;
     assert_eq!(first.text(&a1, "#tabs").await.as_deref(), Some("2"));
 
-    // Logging in in one tab changes the count in the open tabs, without a reload.
+    // Logging in with a password (the demo accounts web_host uses without `--accounts`)
+    // logs in every tab of that browser, and changes the count in the open tabs of every
+    // browser, without a reload.
     for (browser, tab) in [(&first, &a1), (&first, &a2), (&second, &b1)] {
         browser.wait_text(tab, "#active", "0").await;
     }
     let marker = "window.notReloaded = true; return window.notReloaded;";
     assert_eq!(first.run(&a2, marker).await, serde_json::json!(true));
     assert_eq!(second.run(&b1, marker).await, serde_json::json!(true));
-    log_in(&first, &a1, "bob", false).await;
-    first.wait_text(&a2, "#active", "1").await;
-    second.wait_text(&b1, "#active", "1").await;
-    log_in(&second, &b1, "carol", true).await;
+    log_in(&first, &a1, "bob", "bob-demo").await;
+    first.wait_text(&a1, "#user", "bob (operator)").await;
+    first.wait_text(&a2, "#user", "bob (operator)").await;
     for (browser, tab) in [(&first, &a1), (&first, &a2), (&second, &b1)] {
         browser.wait_text(tab, "#active", "2").await;
+    }
+    assert_eq!(second.text(&b1, "#user").await.as_deref(), Some("nobody"));
+
+    // A wrong password: refused with the host's one message, nobody logged in.
+    log_in(&second, &b1, "alice", "not-her-password").await;
+    second
+        .wait_for(&b1, "#login-result", "the refusal", PATIENCE, |text| {
+            text == "wrong user name or password"
+        })
+        .await;
+    assert_eq!(second.text(&b1, "#user").await.as_deref(), Some("nobody"));
+    log_in(&second, &b1, "alice", "alice-demo").await;
+    second
+        .wait_text(&b1, "#user", "alice (admin, operator)")
+        .await;
+    for (browser, tab) in [(&first, &a1), (&first, &a2), (&second, &b1)] {
+        browser.wait_text(tab, "#active", "3").await;
     }
     let still_there = "return window.notReloaded === true;";
     assert_eq!(first.run(&a2, still_there).await, serde_json::json!(true));
     assert_eq!(second.run(&b1, still_there).await, serde_json::json!(true));
 
-    // bob in a second tab; a third tab of the first browser stays anonymous.
-    log_in(&first, &a2, "bob", false).await;
+    // A new tab of the first browser opens logged in as bob.
     let a3 = first.open_tab("3", &url).await;
     shown(&first, &a3).await;
+    first.wait_text(&a3, "#user", "bob (operator)").await;
     for tab in [&a1, &a2, &a3] {
         first.wait_text(tab, "#tabs", "3").await;
-        first.wait_text(tab, "#active", "3").await;
+        first.wait_text(tab, "#active", "4").await;
     }
 
-    // Only an admin may send a notice: the anonymous tab is refused by the host.
-    let refused = send_notice(&first, &a3, "bob", "from nobody").await;
+    // Only an admin may send a notice: bob (an operator) is refused by the host.
+    let refused = send_notice(&first, &a3, "bob", "from bob").await;
     assert!(refused.contains("role \"admin\""), "{refused}");
 
-    // carol (admin, other browser) sends bob two notices: in every bob tab, in no other.
+    // alice (admin, other browser) sends bob two notices: in every bob tab, in no other.
     let notices = [
         "Line 1 stops at 18:00 for cleaning",
         "Please log today's batch",
     ];
     for notice in notices {
         let sent = send_notice(&second, &b1, "bob", notice).await;
-        assert_eq!(sent, "Sent to 2 tabs of bob.");
+        assert_eq!(sent, "Sent to 3 tabs of bob.");
     }
-    for tab in [&a1, &a2] {
+    for tab in [&a1, &a2, &a3] {
         first
             .wait_for(
                 tab,
@@ -116,13 +142,12 @@ async fn the_web_host_page_in_two_browsers() {
         // Newest first, each with its sender.
         for (line, notice) in shown.iter().zip(notices.iter().rev()) {
             assert!(
-                line.starts_with("carol") && line.contains(notice),
+                line.starts_with("alice") && line.contains(notice),
                 "{}: {line:?}",
                 tab.name
             );
         }
     }
-    assert_eq!(first.texts(&a3, "#notices li").await, Vec::<String>::new());
     assert_eq!(second.texts(&b1, "#notices li").await, Vec::<String>::new());
 
     // The page as a person sees it, for the README.
@@ -149,9 +174,9 @@ async fn the_web_host_page_in_two_browsers() {
         "the session closed {waited:?} after its tab, before the grace period of {GRACE:?}"
     );
     second
-        .wait_for(&b1, "#active", "\"2\"", PATIENCE, |text| text == "2")
+        .wait_for(&b1, "#active", "\"3\"", PATIENCE, |text| text == "3")
         .await;
-    first.wait_text(&a3, "#active", "2").await;
+    first.wait_text(&a3, "#active", "3").await;
 
     // A tab that the page opens again (`window.open` copies the opener's sessionStorage,
     // where a reload finds its session's resume token) is a tab of its own: its own
@@ -177,7 +202,14 @@ async fn the_web_host_page_in_two_browsers() {
         reloaded.session, a1_shown.session,
         "a reload resumes the session"
     );
-    first.wait_text(&a1, "#user", "bob").await;
+    first.wait_text(&a1, "#user", "bob (operator)").await;
+
+    // A log-out from one tab logs out every tab of the browser.
+    first.click(&a1, "#logout").await;
+    for tab in [&a1, &a3, &a4] {
+        first.wait_text(tab, "#user", "nobody").await;
+    }
+    second.wait_text(&b1, "#active", "1").await;
 
     assert!(
         host.is_running(),
@@ -205,19 +237,18 @@ async fn shown(browser: &Browser, tab: &Tab) -> Shown {
     }
 }
 
-/// Logs `user` in with the page's form, as an admin when `admin`.
-async fn log_in(browser: &Browser, tab: &Tab, user: &str, admin: bool) {
+/// Fills the page's log-in form with `user` and `password` and sends it; the caller waits
+/// for what the page shows.
+async fn log_in(browser: &Browser, tab: &Tab, user: &str, password: &str) {
+    browser
+        .run(
+            tab,
+            "document.getElementById('login-result').textContent = '';",
+        )
+        .await;
     browser.fill(tab, "#login-user", user).await;
-    if admin {
-        browser.click(tab, "#login-admin").await;
-    }
+    browser.fill(tab, "#login-password", password).await;
     browser.click(tab, "#login").await;
-    let expected = if admin {
-        format!("{user} (admin)")
-    } else {
-        user.to_owned()
-    };
-    browser.wait_text(tab, "#user", &expected).await;
 }
 
 /// Sends a notice with the page's admin form; returns what the page says came of it.

@@ -38,9 +38,41 @@ fn the_table_lists_the_methods_of_both_crates() {
         "GetRecipe(name: String, out batch: u32 = 0 on failure, out oven_celsius: f64 = -1.0 on failure) [session: require]",
         "sessions_examples_plugin::get_recipe",
         "GetVariable(name: String) -> bool [session: impersonate]",
+        "2 exported variables",
+        "Line1/Oven/Target  f64   operator",
+        "Line1/Oven/Actual  f64   (any session)",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
+}
+
+#[test]
+fn json_lists_the_ovens_variables_with_type_role_and_schema() {
+    let output = list_methods(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json = Value::from_json_str(&stdout(&output)).expect("--json prints JSON");
+    let variables = json
+        .get("variables")
+        .and_then(Value::as_array)
+        .expect("variables");
+    let paths: Vec<_> = variables
+        .iter()
+        .filter_map(|v| v.get("path").and_then(Value::as_str))
+        .collect();
+    assert_eq!(paths, ["Line1/Oven/Actual", "Line1/Oven/Target"]);
+    let target = &variables[1];
+    assert_eq!(target.get("type").and_then(Value::as_str), Some("f64"));
+    assert_eq!(
+        target.get("write_role").and_then(Value::as_str),
+        Some("operator")
+    );
+    assert_eq!(
+        variables[0].get("write_role").map(Value::is_null),
+        Some(true)
+    );
+    // `f64` has a JSON Schema of its own, found at the field's type.
+    let schema = target.get("schema").expect("a schema");
+    assert_eq!(schema.get("type").and_then(Value::as_str), Some("number"));
 }
 
 #[test]
@@ -66,8 +98,6 @@ fn json_has_an_entry_per_method_with_params_policy_and_doc() {
             "GetVariable",
             "ListRecipes",
             "ListVariables",
-            "Login",
-            "Logout",
             "NotifyUser",
             "Oven.SetTarget",
             "Oven.StartTemperature",

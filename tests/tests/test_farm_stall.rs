@@ -9,13 +9,13 @@ mod web_support;
 use std::time::{Duration, Instant};
 
 use farm_support::Redis;
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use sessions_core::farm::Farm;
 use sessions_core::web::WebHost;
 use sessions_core::Engine;
 use web_support::{Handshake, Server, Tab};
 
-// The examples' methods: Login, NotifyUser, ShowNotice.
+// The examples' methods: NotifyUser, ShowNotice.
 sessions_core::link!(sessions_examples);
 
 /// The farm's one I/O timeout in this test.
@@ -25,9 +25,14 @@ const HONEST: Duration = Duration::from_millis(500);
 /// How many NotifyUsers wait for the hung Redis at once: more than the runtime's workers.
 const STALLED: usize = 4;
 
-async fn logged_in(server: &Server, user: &str, roles: Json) -> Tab {
+/// A tab of a browser of its own, `user` logged in from the demo accounts (password
+/// `{user}-demo`).
+async fn logged_in(server: &Server, user: &str) -> Tab {
     let mut tab = Tab::open(server, Handshake::default()).await;
-    let login = tab.call("Login", json!([user, roles])).await;
+    let password = format!("{user}-demo");
+    let login = tab
+        .call("session.login", json!({"user": user, "password": password}))
+        .await;
     assert!(login.get("result").is_some(), "{login}");
     tab
 }
@@ -46,14 +51,17 @@ async fn a_hung_redis_costs_only_the_calls_that_need_it_each_one_timeout() {
         .join()
         .expect("the node joins");
     let _dispatcher = engine.spawn_dispatcher(Duration::from_millis(5));
-    let server = Server::start(engine.clone(), WebHost::builder).await;
+    let server = Server::start(engine.clone(), |engine| {
+        WebHost::builder(engine).accounts(web_support::demo_accounts())
+    })
+    .await;
 
     let mut admins = Vec::new();
     for _ in 0..STALLED {
-        admins.push(logged_in(&server, "alice", json!(["admin"])).await);
+        admins.push(logged_in(&server, "alice").await);
     }
-    let _bob = logged_in(&server, "bob", json!([])).await;
-    let mut honest = logged_in(&server, "carol", json!([])).await;
+    let _bob = logged_in(&server, "bob").await;
+    let mut honest = logged_in(&server, "carol").await;
     farm.flush().expect("the node's sessions are announced");
     let sent = admins[0]
         .call("NotifyUser", json!({"user": "bob", "text": "before"}))

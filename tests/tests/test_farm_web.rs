@@ -14,7 +14,7 @@ use sessions_core::web::WebHost;
 use sessions_core::Engine;
 use web_support::{Handshake, Incoming, Server, Tab};
 
-// The examples' methods: Login, NotifyUser, ShowNotice.
+// The examples' methods: NotifyUser, ShowNotice.
 sessions_core::link!(sessions_examples);
 
 fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
@@ -50,16 +50,29 @@ async fn a_notice_from_a_tab_on_node_a_reaches_bobs_tabs_on_node_b() {
         ea.spawn_dispatcher(Duration::from_millis(5)),
         eb.spawn_dispatcher(Duration::from_millis(5)),
     );
-    let host_a = Server::start(ea.clone(), WebHost::builder).await;
-    let host_b = Server::start(eb.clone(), WebHost::builder).await;
+    // Users log in from the examples' demo accounts; both hosts share one store.
+    let accounts = web_support::demo_accounts();
+    let (for_a, for_b) = (accounts.clone(), accounts);
+    let host_a = Server::start(ea.clone(), move |e| WebHost::builder(e).accounts(for_a)).await;
+    let host_b = Server::start(eb.clone(), move |e| WebHost::builder(e).accounts(for_b)).await;
 
     let mut alice = Tab::open(&host_a, Handshake::default()).await;
-    let login = alice.call("Login", json!(["alice", ["admin"]])).await;
+    let login = alice
+        .call(
+            "session.login",
+            json!({"user": "alice", "password": "alice-demo"}),
+        )
+        .await;
     assert!(login.get("result").is_some(), "{login}");
     let mut bob_tabs = Vec::new();
     for _ in 0..2 {
         let mut tab = Tab::open(&host_b, Handshake::default()).await;
-        let login = tab.call("Login", json!({"user": "bob", "roles": []})).await;
+        let login = tab
+            .call(
+                "session.login",
+                json!({"user": "bob", "password": "bob-demo"}),
+            )
+            .await;
         assert!(login.get("result").is_some(), "{login}");
         bob_tabs.push(tab);
     }

@@ -368,6 +368,20 @@ async fn wrong_passwords_and_refused_anonymous_clients_do_not_connect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_store_checks_passwords_and_gives_its_roles() {
+    let Some(python) = python() else { return };
+    let accounts = opcua_support::accounts_store("asyncua");
+    let host = Host::start("py-store", |b| b.accounts(accounts)).await;
+    let url = host.url();
+    let wrong = scenario(python, &["refused", &url, "store-admin", "nope"]).await;
+    assert_eq!(wrong["connected"], false, "{wrong}");
+    let admin = scenario(python, &["reset", &url, "store-admin", "store-admin-pw"]).await;
+    assert_eq!(admin["outputs"], json!([["Boolean", true]]), "{admin}");
+    let viewer = scenario(python, &["reset", &url, "store-viewer", "store-viewer-pw"]).await;
+    assert_eq!(viewer["status"], "BadUserAccessDenied", "{viewer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_certificate_the_password_is_encrypted_and_every_secure_policy_works() {
     let Some(python) = python() else { return };
     let (cert, key) = opcua_support::server_certificate("py-secure");

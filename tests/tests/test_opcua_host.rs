@@ -420,6 +420,52 @@ async fn log_ins_are_checked_and_anonymous_clients_may_be_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_store_logs_users_in_with_its_roles_and_throttles_failures() {
+    let accounts = opcua_support::accounts_store("host");
+    let host = Host::start("store", |b| b.accounts(accounts.clone())).await;
+    let admin = Client::connect(&host.url(), user("store-admin", "store-admin-pw"))
+        .await
+        .expect("the store's admin logs in");
+    assert_eq!(
+        outputs(admin.call("ResetCounters", vec![]).await),
+        [Variant::Boolean(true)],
+        "with the store's role"
+    );
+    let viewer = Client::connect(&host.url(), user("store-viewer", "store-viewer-pw"))
+        .await
+        .expect("the store's viewer logs in");
+    let denied = viewer.call("ResetCounters", vec![]).await;
+    assert_eq!(denied.status_code, StatusCode::BadUserAccessDenied);
+    assert!(Client::connect(&host.url(), user("store-admin", "wrong"))
+        .await
+        .is_err());
+    assert!(Client::connect(&host.url(), user("store-nobody", "wrong"))
+        .await
+        .is_err());
+    // Five failures for store-viewer: even the right password is refused now, by the
+    // store's throttle.
+    for _ in 0..5 {
+        assert!(Client::connect(&host.url(), user("store-viewer", "wrong"))
+            .await
+            .is_err());
+    }
+    assert!(accounts.throttle().begin("store-viewer", None).is_err());
+    assert!(
+        Client::connect(&host.url(), user("store-viewer", "store-viewer-pw"))
+            .await
+            .is_err(),
+        "throttled"
+    );
+    // Users given to the builder still log in (quick tests).
+    let configured = Client::connect(&host.url(), user("admin", "admin-pw"))
+        .await
+        .expect("a configured user");
+    admin.disconnect().await;
+    viewer.disconnect().await;
+    configured.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exported_objects_come_and_go() {
     let host = Host::start("objects", |b| b).await;
     let client = Client::connect(&host.url(), IdentityToken::Anonymous)

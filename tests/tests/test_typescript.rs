@@ -39,9 +39,12 @@ const batch: number = recipe.outs.batch;
 const celsius: number = recipe.outs.oven_celsius;
 const nothing: null = recipe.value;
 await tab.call(\"GetRecipe\", { name: \"brioche\" });
-await tab.call(\"Login\", { user: \"bob\", roles: [\"admin\"] });
-await tab.call(\"Login\", [\"bob\", []]);
-await tab.call(\"Logout\");
+const who = await tab.login(\"bob\", \"bob-demo\");
+const roles: string[] = who.roles;
+const now: string | undefined = tab.user?.user;
+tab.on(\"session.user\", (user) => console.log(user?.user ?? \"nobody\"));
+await tab.logout();
+await tab.call(\"NotifyUser\", [\"bob\", \"hi\"]);
 const names: string[] = (await tab.call(\"ListRecipes\")).value;
 const variables = (await tab.call(\"ListVariables\")).value;
 const first: boolean | undefined = variables[0]?.value;
@@ -57,7 +60,7 @@ try {
   if (error instanceof CallError) console.log(error.code, error.data);
 }
 tab.close();
-console.log(batch, celsius, nothing, names, first, sent, total);
+console.log(batch, celsius, nothing, names, first, sent, total, roles, now);
 ";
 
 /// Each wrong file: its name, its one wrong line (after [`PRELUDE`]), and the TypeScript
@@ -69,10 +72,10 @@ const WRONG: &[(&str, &str, &[&str])] = &[
         "await tab.call(\"GetRecipes\", [\"brioche\"]);",
         &["TS2345", "TS2769"],
     ),
-    // `roles` is a string[], not a string.
+    // `text` is a string, not a number.
     (
         "wrong_argument_type",
-        "await tab.call(\"Login\", { user: \"bob\", roles: \"admin\" });",
+        "await tab.call(\"NotifyUser\", { user: \"bob\", text: 3 });",
         &["TS2322", "TS2345"],
     ),
     // `text` is required.
@@ -234,7 +237,7 @@ fn the_declarations_list_methods_by_position_and_by_name_and_the_declared_topics
     // method has both forms.
     for name in [
         "GetRecipe",
-        "Login",
+        "NotifyUser",
         "\"Counter.Add\"",
         "\"Oven.SetTarget\"",
     ] {
@@ -248,7 +251,9 @@ fn the_declarations_list_methods_by_position_and_by_name_and_the_declared_topics
             assert!(body.contains(part), "{name} has {part}: {body}");
         }
     }
-    assert!(declarations.contains("params: [user: string, roles: string[]];"));
+    assert!(declarations.contains("params: [user: string, text: string];"));
+    assert!(declarations.contains("  \"session.user\": LoggedIn | null;"));
+    assert!(declarations.contains("login(user: string, password: string): Promise<LoggedIn>;"));
     assert!(declarations.contains("  notice: Types.Notice;"));
     assert!(declarations.contains("  active: number;"));
     assert!(declarations.contains("  tabs: number;"));

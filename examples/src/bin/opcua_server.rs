@@ -2,10 +2,14 @@
 //! serves its NetLogic methods.
 //!
 //! ```sh
-//! cargo run -p sessions-examples --bin opcua_server [-- --port N --audit FILE --user NAME:PASSWORD[:ROLE,ROLE] …]
+//! cargo run -p sessions-examples --bin opcua_server [-- --port N --accounts FILE --audit FILE --user NAME:PASSWORD[:ROLE,ROLE] …]
 //! ```
 //!
-//! Defaults: port 4840 on 127.0.0.1, anonymous clients allowed, no users. The first line on
+//! Defaults: port 4840 on 127.0.0.1, anonymous clients allowed, no users. `--accounts FILE`
+//! logs users in from an accounts file (Argon2id hashes, with roles; make entries with the
+//! `accounts` program), failed attempts throttled. `--user` is for quick tests only: the
+//! password is in plain text on the command line, where the machine's other users can see
+//! it, and failures are not throttled. The first line on
 //! stdout is `listening on opc.tcp://127.0.0.1:PORT/`. The engine is named
 //! `WebPresentationEngine`, so `GetActiveWebSessionsNumber("WebPresentationEngine")`,
 //! called by an OPC UA client, counts the OPC UA clients with a user, as in Optix. Line 1's
@@ -32,6 +36,7 @@ use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use sessions_core::auth::Accounts;
 use sessions_core::opcua::OpcUaHost;
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
@@ -41,11 +46,15 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 const USAGE: &str = "\
-usage: opcua_server [--port N] [--audit FILE] [--user NAME:PASSWORD[:ROLE,ROLE]]...
+usage: opcua_server [--port N] [--accounts FILE] [--audit FILE] [--user NAME:PASSWORD[:ROLE,ROLE]]...
   --port N                          the TCP port (default 4840; 0 picks a free one)
+  --accounts FILE                   log users in from this accounts file (password hashes
+                                    and roles; make entries with `accounts add`)
   --audit FILE                      append an audit record of every call to FILE (JSON lines)
-  --user NAME:PASSWORD[:ROLES]      a user who may log in, with comma-separated roles
-                                    (repeat for more users; anonymous clients are allowed)";
+  --user NAME:PASSWORD[:ROLES]      for quick tests only (the password is in plain text on
+                                    the command line): a user who may log in, with
+                                    comma-separated roles (repeat for more users; anonymous
+                                    clients are allowed)";
 
 /// A user given with `--user`.
 #[derive(Debug, PartialEq)]
@@ -58,6 +67,7 @@ struct UserArg {
 #[derive(Debug, PartialEq)]
 struct Args {
     port: u16,
+    accounts: Option<std::path::PathBuf>,
     users: Vec<UserArg>,
     audit: Option<PathBuf>,
 }
@@ -65,6 +75,7 @@ struct Args {
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         port: 4840,
+        accounts: None,
         users: Vec::new(),
         audit: None,
     };
@@ -76,6 +87,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                 parsed.port = port
                     .parse()
                     .map_err(|_| format!("--port {port}: not a port number (0 to 65535)"))?;
+            }
+            "--accounts" => {
+                let file = args.next().ok_or("--accounts needs a file")?;
+                parsed.accounts = Some(file.into());
             }
             "--user" => {
                 let user = args
@@ -155,6 +170,14 @@ async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
     let engine = engine.build()?;
     let _line1 = export_line(&engine, "Line1")?;
     let mut builder = OpcUaHost::builder(engine).port(args.port);
+    if let Some(file) = &args.accounts {
+        let accounts = Accounts::load(file)?;
+        eprintln!(
+            "opcua_server: users log in from the accounts file {}",
+            file.display()
+        );
+        builder = builder.accounts(accounts);
+    }
     for user in args.users {
         builder = builder.user(user.name, user.password, user.roles);
     }
@@ -179,10 +202,16 @@ mod tests {
             args(""),
             Ok(Args {
                 port: 4840,
+                accounts: None,
                 users: vec![],
                 audit: None,
             })
         );
+        let parsed = args("--accounts users.toml").expect("valid");
+        assert_eq!(parsed.accounts, Some("users.toml".into()));
+        assert!(args("--accounts")
+            .expect_err("refused")
+            .contains("needs a file"));
         let parsed = args("--port 0 --user ada:pw:admin,operator --user bob:b:").expect("valid");
         assert_eq!(parsed.port, 0);
         assert_eq!(

@@ -22,10 +22,14 @@ pub use crate::methods::{
     OutValue, Owner, ParamInfo, ParamSpec, Policy, PolicyFailure, ResultKind, ResultReturn,
     ReturnKind, Rule, Severity, Trampoline, ValueKind, ValueReturn,
 };
+pub use crate::model::{AnyVariable, HasVariables, NamedVariables, VariableFields};
 pub use crate::value::TypeSchema;
 #[cfg(feature = "schema")]
 pub use crate::value::{HasJsonSchema, NoJsonSchema, SchemaProbe};
+pub use crate::variable::{field as variable_field, VariableType};
+#[cfg(feature = "schema")]
+pub use crate::variable::{FieldHasSchema, FieldNoSchema, FieldOpenSchema, FieldProbe};
 pub use crate::Value;
-pub use crate::{__type_schema, __value_schema};
+pub use crate::{__field_schema, __type_schema, __value_schema};
 /// Generated code logs each method's failures through this, from the exporting crate.
 pub use tracing;

@@ -35,6 +35,23 @@ mod with_schema {
             })
         };
     }
+
+    /// The `TypeSchema` of an object's variable field of type `$field`, in code generated
+    /// by `#[derive(Variables)]`: `T`'s own for a `Variable<T>` with `T: JsonSchema`, else
+    /// an open schema (see `variable::FieldProbe`).
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __field_schema {
+        ($field:ty) => {
+            $crate::__private::TypeSchema::new(|generator| {
+                #[allow(unused_imports)]
+                use $crate::__private::{
+                    FieldHasSchema as _, FieldNoSchema as _, FieldOpenSchema as _,
+                };
+                (&&&$crate::__private::FieldProbe::<$field>::new()).field_schema(generator)
+            })
+        };
+    }
 }
 
 #[cfg(not(feature = "schema"))]
@@ -53,6 +70,15 @@ mod without_schema {
     #[macro_export]
     macro_rules! __value_schema {
         ($ret:ty) => {
+            $crate::__private::TypeSchema::NONE
+        };
+    }
+
+    /// `TypeSchema::NONE` (the feature `schema` is off).
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __field_schema {
+        ($field:ty) => {
             $crate::__private::TypeSchema::NONE
         };
     }

@@ -141,9 +141,10 @@ impl HostCall {
 
     /// Applies the session policy ([`enter`], held until the call returns) and runs `f`, the
     /// function. `Err` when the policy refused the call (the function did not run) or the
-    /// function panicked; logged once either way.
+    /// function panicked; logged once either way. Boxed: the `Err` is the cold path, and a
+    /// call's result stays as small as a `String` error made it.
     #[inline]
-    pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, Failure> {
+    pub fn call<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, Box<Failure>> {
         // `session = none` (which has no `engine` or `role`) resolves nothing: no boundary
         // to enter or drop.
         if self.rule.policy != Policy::None {
@@ -154,21 +155,22 @@ impl HostCall {
 
     /// [`call`](Self::call) for a function with an injected session: `f` gets the session
     /// the policy made current.
-    pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, Failure> {
+    pub fn call_injected<R>(&mut self, f: impl FnOnce(Session) -> R) -> Result<R, Box<Failure>> {
         self.enter()?;
-        let session = current()
-            .ok_or_else(|| Failure::Refused(refused(self.log, SessionError::NoContext)))?;
+        let session = current().ok_or_else(|| {
+            Box::new(Failure::Refused(refused(self.log, SessionError::NoContext)))
+        })?;
         catch(self.log, || f(session))
     }
 
     #[inline(always)]
-    fn enter(&mut self) -> Result<(), Failure> {
+    fn enter(&mut self) -> Result<(), Box<Failure>> {
         match enter(self.log, self.rule) {
             Ok(boundary) => {
                 self.boundary = Some(boundary);
                 Ok(())
             }
-            Err(error) => Err(Failure::Refused(error)),
+            Err(error) => Err(Box::new(Failure::Refused(error))),
         }
     }
 }
@@ -185,14 +187,14 @@ impl AsyncCall {
     /// Resolves the session policy ([`resolve`]) at the call's first poll: the session the
     /// function runs in, or `None` for `Policy::None`. `Err` (logged once) when it refused
     /// the call: the function must not run.
-    pub fn resolve(&self) -> Result<Option<Session>, Failure> {
-        resolve(self.log, self.rule).map_err(Failure::Refused)
+    pub fn resolve(&self) -> Result<Option<Session>, Box<Failure>> {
+        resolve(self.log, self.rule).map_err(|error| Box::new(Failure::Refused(error)))
     }
 
     /// [`resolve`](Self::resolve), and the session to inject into a `&Session` parameter.
-    pub fn resolve_session(&self) -> Result<Session, Failure> {
+    pub fn resolve_session(&self) -> Result<Session, Box<Failure>> {
         self.resolve()?
-            .ok_or_else(|| Failure::Refused(refused(self.log, SessionError::NoContext)))
+            .ok_or_else(|| Box::new(Failure::Refused(refused(self.log, SessionError::NoContext))))
     }
 
     /// Runs `body`, the function's future, in `session` (as resolved) at every poll. `Err`
@@ -201,7 +203,7 @@ impl AsyncCall {
         self,
         session: Option<Session>,
         body: F,
-    ) -> Result<F::Output, Failure> {
+    ) -> Result<F::Output, Box<Failure>> {
         run_in(session, CatchUnwind::new(self.log, body)).await
     }
 }
@@ -209,18 +211,18 @@ impl AsyncCall {
 /// Runs `f`; a panic is caught, logged once (in the current context) and returned as
 /// [`Failure::Panicked`]. The guards it unwound through have restored the context.
 #[inline]
-fn catch<R>(log: LogFailure, f: impl FnOnce() -> R) -> Result<R, Failure> {
+fn catch<R>(log: LogFailure, f: impl FnOnce() -> R) -> Result<R, Box<Failure>> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let failure = panicked(&*payload);
         log(Severity::Failed, &failure);
-        failure
+        Box::new(failure)
     })
 }
 
 /// The outcome of a call stopped by a panic outside the function (already logged).
 #[cold]
-fn failed(failure: Failure) -> CallOutcome {
-    CallOutcome::failed(failure, Vec::new())
+fn failed(failure: Box<Failure>) -> CallOutcome {
+    CallOutcome::stopped(failure, Vec::new())
 }
 
 pin_project! {
@@ -243,7 +245,7 @@ impl<F: Future> CatchUnwind<F> {
 }
 
 impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Failure>;
+    type Output = Result<F::Output, Box<Failure>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();

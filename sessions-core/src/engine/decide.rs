@@ -64,7 +64,8 @@ fn in_engine(name: &str) -> Decision {
     }
 }
 
-/// Whether `session` may call a method that needs `role`.
-fn may_act_as(session: &Session, role: &str) -> bool {
+/// Whether `session` may call a method (or write a variable) that needs `role`: a root
+/// session may do everything, another only with a user who has the role.
+pub(crate) fn may_act_as(session: &Session, role: &str) -> bool {
     session.is_root() || session.user().is_some_and(|user| user.has_role(role))
 }

@@ -22,8 +22,10 @@ mod notify;
 pub(crate) mod objects;
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
 mod observe;
+mod paths;
 mod registry;
 mod session;
+mod variables;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -33,6 +35,7 @@ use std::time::Duration;
 
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
 pub use context::{current, current_id, require, with_current, SessionGuard};
+pub(crate) use decide::may_act_as;
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
 #[cfg_attr(not(feature = "farm"), allow(unused_imports))]
 pub(crate) use messages::Delivery;
@@ -43,6 +46,7 @@ pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 use registry::Registry;
 pub use session::{Session, WeakSession};
+pub use variables::{VariableHandle, VariableInfo};
 
 use crate::audit::AuditSink;
 use crate::clock::Clock;
@@ -96,6 +100,8 @@ pub(crate) struct EngineShared {
     undelivered_notifications: AtomicUsize,
     /// Told of every open, close and change of user (the farm's announcer).
     observers: observe::Observers,
+    /// The variables it exports, by path.
+    variables: variables::Variables,
     /// Where each call's audit record goes (`EngineBuilder::audit`); none: no records.
     audit: Option<Arc<dyn AuditSink>>,
 }
@@ -172,6 +178,7 @@ impl Engine {
             outbox_capacity: builder.outbox_capacity,
             undelivered_notifications: AtomicUsize::new(0),
             observers: observe::Observers::default(),
+            variables: variables::Variables::default(),
             audit: builder.audit,
         });
         if let Some(name) = &builder.name {

@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 
-use super::{Engine, EngineEvent, EngineShared};
+use super::paths::path_problem;
+use super::{Engine, EngineEvent, EngineShared, VariableHandle};
 use crate::current;
 use crate::lock::lock;
 use crate::methods::{
     in_object, methods, Args, CallError, CallFuture, CallOutcome, MethodInfo, ObjectRef,
 };
+use crate::model::{variables_of, VariableError};
 
 /// The objects an engine exports, by path.
 #[derive(Default)]
@@ -47,12 +49,16 @@ pub enum ObjectError {
     /// Another live object has this path on this engine.
     #[error("an object is already exported at {0:?}: drop its handle first")]
     PathTaken(String),
-    /// The type has no `&self` method in an `#[export_methods]` block: a host could call
-    /// nothing on it.
+    /// The type has no `&self` method in an `#[export_methods]` block and no variable
+    /// fields: a host could do nothing with it.
     #[error(
-        "`{0}` has no exported `&self` methods: put `#[export_methods]` on an `impl` block of it"
+        "`{0}` has no exported `&self` methods and no variables: put `#[export_methods]` on an `impl` block of it, or `#[derive(Variables)]` on it for its `Variable` fields"
     )]
     NoMethods(&'static str),
+    /// One of the object's `Variable` fields could not be exported at `<path>/<field>`
+    /// (another variable has that path): the object was not exported.
+    #[error("cannot export the object's variable field: {0}")]
+    Variable(VariableError),
     /// A method that needs no object is already exported under the name that one of this
     /// object's methods would have at this path (a type named like the path, with an
     /// associated `fn` of the same name): a host could not tell the two apart.
@@ -83,12 +89,19 @@ pub struct ObjectInfo {
 pub struct ObjectHandle {
     engine: Weak<EngineShared>,
     path: String,
+    /// Its `Variable` fields, exported with it and unexported after it.
+    variables: Vec<VariableHandle>,
 }
 
 impl ObjectHandle {
     /// The path the object is exported at.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The paths of its `Variable` fields, exported with it (`<path>/<field>`).
+    pub fn variable_paths(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.variables.iter().map(VariableHandle::path)
     }
 
     /// Unexports the object now: later calls on its path are `UnknownMethod`.
@@ -126,9 +139,14 @@ impl Engine {
     /// A path is one or more `/`-separated segments (`Line1/Oven`), each non-empty, without
     /// `.` (which separates the method), whitespace or control characters.
     ///
+    /// When the type derives [`Variables`](crate::Variables), its `Variable` fields are
+    /// exported with it, each as `<path>/<field>` ([`Engine::variable`]), and unexported
+    /// with it.
+    ///
     /// # Errors
-    /// [`ObjectError::InvalidPath`], [`ObjectError::PathTaken`], or
-    /// [`ObjectError::NoMethods`] for a type with nothing to call.
+    /// [`ObjectError::InvalidPath`], [`ObjectError::PathTaken`],
+    /// [`ObjectError::NoMethods`] for a type with nothing to call or watch, or
+    /// [`ObjectError::Variable`] when a field's path is taken by another variable.
     pub fn export_object<T: Any + Send + Sync>(
         &self,
         path: &str,
@@ -140,11 +158,23 @@ impl Engine {
             .iter()
             .filter(|m| m.is_instance() && m.is_owned_by(type_id))
             .collect();
-        if of_type.is_empty() {
+        let fields = variables_of(&*object);
+        if of_type.is_empty() && fields.is_none() {
             return Err(ObjectError::NoMethods(std::any::type_name::<T>()));
         }
         of_type.sort_unstable_by_key(|m| m.member());
         clash(path, &of_type)?;
+        if lock(&self.shared.objects.by_path).contains_key(path) {
+            return Err(ObjectError::PathTaken(path.to_owned()));
+        }
+        // The fields first: an object is never seen exported without its variables.
+        let mut variables = Vec::new();
+        for (name, variable) in fields.unwrap_or_default() {
+            let handle = self
+                .export_any_variable(&format!("{path}/{name}"), variable)
+                .map_err(ObjectError::Variable)?;
+            variables.push(handle);
+        }
         let mut by_path = lock(&self.shared.objects.by_path);
         if by_path.contains_key(path) {
             return Err(ObjectError::PathTaken(path.to_owned()));
@@ -163,6 +193,7 @@ impl Engine {
         Ok(ObjectHandle {
             engine: Arc::downgrade(&self.shared),
             path: path.to_owned(),
+            variables,
         })
     }
 
@@ -284,28 +315,15 @@ fn clash(path: &str, of_type: &[&'static MethodInfo]) -> Result<(), ObjectError>
     Ok(())
 }
 
+/// Refuses a path a host cannot name, as an object's error.
 fn check_path(path: &str) -> Result<(), ObjectError> {
-    let invalid = |why| {
-        Err(ObjectError::InvalidPath {
+    match path_problem(path) {
+        None => Ok(()),
+        Some(why) => Err(ObjectError::InvalidPath {
             path: path.to_owned(),
             why,
-        })
-    };
-    if path.is_empty() {
-        return invalid("it is empty");
+        }),
     }
-    for segment in path.split('/') {
-        if segment.is_empty() {
-            return invalid("a segment between `/` is empty");
-        }
-        if segment.contains('.') {
-            return invalid("`.` separates the method from the path, so a segment cannot hold one");
-        }
-        if segment.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return invalid("a segment holds whitespace or a control character");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -58,7 +58,26 @@ pub struct CallOutcome {
     pub error: Option<String>,
     /// Boxed: a call that succeeded carries one null pointer, so the outcome (and every
     /// future that holds one) stays as small as it was before failures had a type.
-    failure: Option<Box<Failure>>,
+    failure: FailureSlot,
+}
+
+/// An outcome's failure, if any: boxed, and dropped out of line, so that dropping a
+/// successful outcome costs a null check more than it did before failures had a type.
+#[derive(Clone, Debug, PartialEq)]
+struct FailureSlot(Option<Box<Failure>>);
+
+impl Drop for FailureSlot {
+    #[inline]
+    fn drop(&mut self) {
+        #[cold]
+        #[inline(never)]
+        fn drop_failure(failure: Box<Failure>) {
+            drop(failure);
+        }
+        if let Some(failure) = self.0.take() {
+            drop_failure(failure);
+        }
+    }
 }
 
 impl CallOutcome {
@@ -68,24 +87,19 @@ impl CallOutcome {
             value,
             outs,
             error: None,
-            failure: None,
+            failure: FailureSlot(None),
         }
     }
 
     /// The outcome of a call that ran and failed: `value` is `Null`, `outs` the out
     /// parameters as they were left (their sentinels written), `error` the failure's text.
     pub fn failed(failure: Failure, outs: Vec<(&'static str, Value)>) -> CallOutcome {
-        CallOutcome {
-            value: Value::Null,
-            outs,
-            error: Some(failure.to_string()),
-            failure: Some(Box::new(failure)),
-        }
+        CallOutcome::stopped(Box::new(failure), outs)
     }
 
     /// Why the call failed, as a type, or `None` when it succeeded.
     pub fn failure(&self) -> Option<&Failure> {
-        self.failure.as_deref()
+        self.failure.0.as_deref()
     }
 
     /// The final value of the out parameter `name`.
@@ -212,16 +226,16 @@ pub type OutValue = (&'static str, bool, Result<Value, ValueError>);
 #[inline]
 pub fn outcome<const N: usize>(
     log: LogFailure,
-    ran: Result<Result<(Value, Option<String>), ValueError>, Failure>,
+    ran: Result<Result<(Value, Option<String>), ValueError>, Box<Failure>>,
     mut outs: impl FnMut(bool) -> [OutValue; N],
 ) -> CallOutcome {
     let (mut value, mut failure) = match ran {
         Ok(Ok((value, None))) => (value, None),
-        Ok(Ok((_, Some(error)))) => (Value::Null, Some(Failure::Method(error))),
+        Ok(Ok((_, Some(error)))) => (Value::Null, Some(Box::new(Failure::Method(error)))),
         Ok(Err(unwritable)) => {
             let message = format!("the return value cannot be sent to the host: {unwritable}");
             log(Severity::Failed, &message);
-            (Value::Null, Some(Failure::Unsendable(message)))
+            (Value::Null, Some(Box::new(Failure::Unsendable(message))))
         }
         Err(failure) => (Value::Null, Some(failure)),
     };
@@ -236,7 +250,7 @@ pub fn outcome<const N: usize>(
         if let Some(message) = unwritable_out(&taken) {
             log(Severity::Failed, &message);
             value = Value::Null;
-            failure = Some(Failure::Unsendable(message));
+            failure = Some(Box::new(Failure::Unsendable(message)));
             // Sentinels for the outs that have one; the others keep what was taken.
             let sentinels = outs(true);
             for (out, sentinel) in taken.iter_mut().zip(sentinels) {
@@ -258,10 +272,21 @@ pub fn outcome<const N: usize>(
 impl CallOutcome {
     /// `ok` or `failed`, as `failure` says.
     #[inline]
-    fn with(value: Value, outs: Vec<(&'static str, Value)>, failure: Option<Failure>) -> Self {
+    fn with(value: Value, outs: Vec<(&'static str, Value)>, failure: Option<Box<Failure>>) -> Self {
         match failure {
             None => CallOutcome::ok(value, outs),
-            Some(failure) => CallOutcome::failed(failure, outs),
+            Some(failure) => CallOutcome::stopped(failure, outs),
+        }
+    }
+
+    /// [`failed`](Self::failed), with the failure already boxed.
+    #[cold]
+    pub(crate) fn stopped(failure: Box<Failure>, outs: Vec<(&'static str, Value)>) -> Self {
+        CallOutcome {
+            value: Value::Null,
+            outs,
+            error: Some(failure.to_string()),
+            failure: FailureSlot(Some(failure)),
         }
     }
 }

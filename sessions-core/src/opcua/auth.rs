@@ -19,6 +19,7 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
+use crate::auth::{Accounts, AuthError};
 use crate::host::{Authenticate, Credentials};
 use crate::lock::lock;
 use crate::User;
@@ -44,6 +45,7 @@ pub(super) fn token_of(user: &User) -> UserToken {
 pub(super) struct Auth {
     allow_anonymous: bool,
     accounts: HashMap<String, Account>,
+    store: Option<Accounts>,
     hook: Option<Arc<Authenticate>>,
     /// The users last authenticated, by token, and when.
     known: Mutex<HashMap<String, (User, Instant)>>,
@@ -54,12 +56,14 @@ impl Auth {
     pub fn new(
         allow_anonymous: bool,
         accounts: HashMap<String, Account>,
+        store: Option<Accounts>,
         hook: Option<Arc<Authenticate>>,
         nodes: Arc<MethodNodes>,
     ) -> Auth {
         Auth {
             allow_anonymous,
             accounts,
+            store,
             hook,
             known: Mutex::new(HashMap::new()),
             nodes,
@@ -68,7 +72,7 @@ impl Auth {
 
     /// Whether any user can log in with a name and password.
     pub fn takes_passwords(&self) -> bool {
-        !self.accounts.is_empty() || self.hook.is_some()
+        !self.accounts.is_empty() || self.store.is_some() || self.hook.is_some()
     }
 
     /// The user a session's token stands for: `None` for the anonymous token (or a token
@@ -91,13 +95,25 @@ impl Auth {
             .retain(|token, (_, at)| held(token) || now.duration_since(*at) < UNHELD_USER_TTL);
     }
 
-    fn check(&self, name: &str, password: &str) -> Option<User> {
+    /// Who `name` is if `password` is theirs: a user given to the builder, else the
+    /// accounts store's (checked on tokio's blocking pool, throttled), else the hook's.
+    async fn check(&self, name: &str, password: &str) -> Result<User, AuthError> {
         if let Some(account) = self.accounts.get(name) {
             return crate::ct::eq(account.password.as_bytes(), password.as_bytes())
-                .then(|| account.user.clone());
+                .then(|| account.user.clone())
+                .ok_or(AuthError::Invalid);
         }
-        let hook = self.hook.as_ref()?;
-        hook(&Credentials::password(name, password))
+        if let Some(store) = &self.store {
+            if let Err(error) = store.reload_if_changed() {
+                tracing::warn!(%error, "the accounts file changed but could not be read again: the users before stay");
+            }
+            // async-opcua does not say who the peer is: throttled per name only.
+            return store
+                .verify_async(name.to_owned(), password.to_owned(), None)
+                .await;
+        }
+        let hook = self.hook.as_ref().ok_or(AuthError::Invalid)?;
+        hook(&Credentials::password(name, password)).ok_or(AuthError::Invalid)
     }
 }
 
@@ -122,15 +138,17 @@ impl AuthManager for Auth {
         username: &str,
         password: &Password,
     ) -> Result<UserToken, Error> {
-        let Some(user) = self.check(username, password.get()) else {
-            tracing::warn!(
-                user = username,
-                "OPC UA log-in refused: unknown user or wrong password"
-            );
-            return Err(Error::new(
-                StatusCode::BadUserAccessDenied,
-                format!("cannot log in {username:?}: unknown user or wrong password"),
-            ));
+        let user = match self.check(username, password.get()).await {
+            Ok(user) => user,
+            Err(error) => {
+                // The error's own text: one for an unknown user and a wrong password, the
+                // wait when throttled, the store's failure when it could not answer.
+                tracing::warn!(user = username, reason = %error, "OPC UA log-in refused");
+                return Err(Error::new(
+                    StatusCode::BadUserAccessDenied,
+                    format!("cannot log in {username:?}: {error}"),
+                ));
+            }
         };
         let token = token_of(&user);
         lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
@@ -193,7 +211,7 @@ mod tests {
                 user: User::new("ada").with_roles(["admin"]),
             },
         );
-        Auth::new(false, accounts, hook, Arc::new(MethodNodes::new()))
+        Auth::new(false, accounts, None, hook, Arc::new(MethodNodes::new()))
     }
 
     fn log_in(auth: &Auth, name: &str, password: &str) -> Result<UserToken, Error> {

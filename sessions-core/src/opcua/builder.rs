@@ -11,6 +11,7 @@ use super::auth::Account;
 use super::config::Config;
 use super::error::OpcUaError;
 use super::server::{start, OpcUaHandle};
+use crate::auth::Accounts;
 use crate::host::Credentials;
 use crate::{Engine, User};
 
@@ -69,6 +70,7 @@ impl OpcUaHost {
                 application_uri: DEFAULT_APPLICATION_URI.to_owned(),
                 accounts: HashMap::new(),
                 authenticate: None,
+                store: None,
                 allow_anonymous: true,
                 certificate: None,
                 allow_unsecured: true,
@@ -117,7 +119,13 @@ impl OpcUaHostBuilder {
 
     /// A user who logs in with `name` and `password` (compared in constant time), with
     /// `roles` (see `role = "…"` on exported methods). Call it once per user; these are
-    /// checked before the [`authenticate`](Self::authenticate) hook.
+    /// checked before the [`accounts`](Self::accounts) store and the
+    /// [`authenticate`](Self::authenticate) hook.
+    ///
+    /// For quick tests only: the password is kept in memory as given (and on a command
+    /// line, `opcua_server --user`, it is visible to the machine's other users), and failed
+    /// attempts are not throttled. A real server logs users in with
+    /// [`accounts`](Self::accounts).
     pub fn user<R: Into<String>>(
         mut self,
         name: impl Into<String>,
@@ -130,6 +138,20 @@ impl OpcUaHostBuilder {
             user: User::new(name.clone()).with_roles(roles),
         };
         self.config.accounts.insert(name, account);
+        self
+    }
+
+    /// The users clients log in as with a user name and password token: an accounts store
+    /// (Argon2id hashes, the store's roles), with its throttling of failed attempts per
+    /// name. The password is checked off the server's task, on tokio's blocking pool
+    /// ([`Accounts::verify_async`]). async-opcua does not tell an authentication who the
+    /// peer is, so failures are throttled per name only here.
+    ///
+    /// Give the web host a clone of the same [`Accounts`] and the two throttle together.
+    /// Names given with [`user`](Self::user) are checked first; with a store, the
+    /// [`authenticate`](Self::authenticate) hook is not asked about passwords.
+    pub fn accounts(mut self, accounts: Accounts) -> OpcUaHostBuilder {
+        self.config.store = Some(accounts);
         self
     }
 
@@ -232,6 +254,7 @@ impl fmt::Debug for OpcUaHostBuilder {
             .field("application_uri", &config.application_uri)
             .field("users", &users)
             .field("authenticate", &config.authenticate.is_some())
+            .field("accounts", &config.store.is_some())
             .field("allow_anonymous", &config.allow_anonymous)
             .field("certificate", &config.certificate)
             .field("allow_unsecured", &config.allow_unsecured)

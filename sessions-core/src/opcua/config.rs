@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::auth::Account;
+use crate::auth::Accounts;
 use crate::host::Authenticate;
 use crate::Engine;
 
@@ -18,6 +19,8 @@ pub(super) struct Config {
     pub application_uri: String,
     pub accounts: HashMap<String, Account>,
     pub authenticate: Option<Arc<Authenticate>>,
+    /// The accounts store ([`OpcUaHostBuilder::accounts`](super::OpcUaHostBuilder::accounts)).
+    pub store: Option<Accounts>,
     pub allow_anonymous: bool,
     /// The server's certificate (DER) and private key (PEM).
     pub certificate: Option<(PathBuf, PathBuf)>,

@@ -194,6 +194,7 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
     let auth = Arc::new(Auth::new(
         config.allow_anonymous,
         config.accounts,
+        config.store,
         config.authenticate,
         Arc::clone(&nodes),
     ));

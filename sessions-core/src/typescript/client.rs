@@ -15,6 +15,14 @@ export interface SessionOpened {
   resume: string;
   /** True when the socket came back to the same session. */
   resumed: boolean;
+  /** Who is logged in on the session (a tab of a browser that logged in opens logged in). */
+  user?: LoggedIn | null;
+}
+
+/** Who a tab is logged in as: the user and the roles the host's accounts store gives. */
+export interface LoggedIn {
+  user: string;
+  roles: string[];
 }
 
 /** A method's name, as the table lists it. */
@@ -56,8 +64,16 @@ export interface Tab {
   readonly client: string | null;
   /** Whether the last socket resumed the session it had. */
   readonly resumed: boolean;
+  /** Who is logged in on this tab, or null. */
+  readonly user: LoggedIn | null;
   /** Calls the exported method `name`; rejects with a `CallError` when it failed. */
   call<M extends MethodName>(name: M, ...params: CallArgs<M>): Promise<Answer<M>>;
+  /** Logs `user` in with `password` (the host's accounts; by default for every tab of this
+   * browser); rejects with a `CallError`: -32010 wrong user name or password, -32011
+   * throttled (`data.retry_after_ms`), -32012 the host has no accounts store. */
+  login(user: string, password: string): Promise<LoggedIn>;
+  /** Logs the user out (by default on every tab of this browser). */
+  logout(): Promise<void>;
   /** Calls `fn(payload)` for each notification of `topic`. */
   on<T extends keyof Topics>(topic: T, fn: (payload: Topics[T]) => void): Tab;
   /** Calls `fn(value)` with the variable at `path`, then with each change (see `Variables`). */

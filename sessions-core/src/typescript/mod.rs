@@ -31,7 +31,7 @@ use types::{doc_comment, is_identifier, property_name, ts_type, Refs};
 /// - `Methods`: one entry per method of the table, by the name the table has, with
 ///   `params` (by position: a tuple, trailing `Option` parameters optional), `named` (by
 ///   name: an object, every `Option` parameter optional), `result` (the value) and `outs`.
-/// - `Topics`: each declared topic's payload type, and `session.opened`.
+/// - `Topics`: each declared topic's payload type, and `session.opened` and `session.user`.
 /// - `Types`: the user types the schemas define once (a struct deriving
 ///   `schemars::JsonSchema`).
 /// - `Tab`, `connect` and `CallError`: `client.js`, with `call<M extends keyof Methods>`.
@@ -359,7 +359,7 @@ fn write_topics(
     out.push_str(
         "/**\n * The notification topics a page can receive (`tab.on(topic, fn)`), each with its\n \
          * payload: those the application declares with `sessions_core::topic!`, and the\n \
-         * host's own `session.opened`.\n */\nexport interface Topics {\n",
+         * host's own `session.opened` and `session.user`.\n */\nexport interface Topics {\n",
     );
     // Two declarations of one topic name: a payload of either type.
     let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -371,7 +371,7 @@ fn write_topics(
         }
     }
     for (name, types) in &by_name {
-        if *name == "session.opened" {
+        if *name == "session.opened" || *name == "session.user" {
             continue;
         }
         let ty = if types.iter().any(|ty| ty == "unknown") {
@@ -381,7 +381,9 @@ fn write_topics(
         };
         out.push_str(&format!("  {}: {ty};\n", property_name(name)));
     }
-    out.push_str("  \"session.opened\": SessionOpened;\n}\n\n");
+    out.push_str(
+        "  \"session.opened\": SessionOpened;\n  \"session.user\": LoggedIn | null;\n}\n\n",
+    );
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use axum::Router;
 use super::config::Config;
 use super::cookie::CookieKey;
 use super::origin::SiteOrigin;
+use super::scope::LoginScope;
+use crate::auth::Accounts;
 use crate::host::Credentials;
 use crate::{Engine, User};
 
@@ -38,7 +40,8 @@ impl WebHost {
     /// `/sessions`, requests made on loopback only (see [`public_origin`](WebHostBuilder::public_origin)),
     /// a random cookie key, cookies without `Secure`, a 30 s grace
     /// period, 64 KiB messages, 32 calls in flight per tab, 32 tabs per browser, a ping
-    /// every 20 s, no authentication.
+    /// every 20 s, no authentication, no accounts (log-ins hold for the browser once
+    /// [`accounts`](WebHostBuilder::accounts) are given).
     ///
     /// ```
     /// use std::time::Duration;
@@ -71,6 +74,8 @@ impl WebHost {
                 authenticate: None,
                 cookie_key: CookieKey::random(),
                 public_origins: Vec::new(),
+                accounts: None,
+                login_scope: LoginScope::Browser,
             },
         }
     }
@@ -204,6 +209,30 @@ impl WebHostBuilder {
         self
     }
 
+    /// The users tabs log in as, with the reserved methods `session.login {user, password}`
+    /// and `session.logout` (`tab.login(user, password)` and `tab.logout()` in client.js).
+    /// The tab's user gets the roles the store gives, never roles a client sends. The
+    /// password is checked on tokio's blocking pool, so a log-in holds up no other tab; a
+    /// changed accounts file is read again before a check. Refusals are one JSON-RPC error
+    /// each: -32010 (the same for an unknown name and a wrong password), -32011 (throttled,
+    /// `data.retry_after_ms`). Without accounts, the reserved methods answer -32012.
+    ///
+    /// Give an OPC UA host a clone of the same [`Accounts`] and the two throttle failed
+    /// attempts together.
+    pub fn accounts(mut self, accounts: Accounts) -> WebHostBuilder {
+        self.config.accounts = Some(accounts);
+        self
+    }
+
+    /// Which tabs a log-in applies to: the browser's (every open tab of the client, and
+    /// those it opens later, until a log-out or its last tab closes; the default), or the
+    /// tab's alone ([`LoginScope::Tab`]). A new tab of a browser that logged in opens with
+    /// that user, over the user an [`authenticate`](Self::authenticate) hook gives.
+    pub fn login_scope(mut self, scope: LoginScope) -> WebHostBuilder {
+        self.config.login_scope = scope;
+        self
+    }
+
     /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods` and
     /// `GET {base}/client.js`. Merge it into the application's router
     /// (`Router::merge`), and serve it with `axum::serve` on a tokio runtime.
@@ -227,6 +256,8 @@ impl fmt::Debug for WebHostBuilder {
             .field("max_tabs_per_client", &config.max_tabs_per_client)
             .field("heartbeat", &config.heartbeat)
             .field("authenticate", &config.authenticate.is_some())
+            .field("accounts", &config.accounts.is_some())
+            .field("login_scope", &config.login_scope)
             .finish()
     }
 }

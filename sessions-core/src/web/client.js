@@ -3,7 +3,10 @@
 //   import { connect } from "/sessions/client.js";
 //   const tab = await connect();                  // this tab's session
 //   tab.on("notice", (notice) => show(notice));   // Session::notify("notice", …)
-//   const { value, outs } = await tab.call("Login", { user: "bob", roles: [] });
+//   const { value, outs } = await tab.call("Add", { a: 1, b: 2 });
+//   const { user, roles } = await tab.login("alice", password); // the host's accounts
+//   tab.on("session.user", (who) => show(who));    // null after a log-out
+//   await tab.logout();
 //
 // The socket reconnects by itself and resumes the same session; calls made while it is
 // down wait for it. The resume token lives in memory while the page does, and in
@@ -28,7 +31,8 @@ export class CallError extends Error {
 
 /**
  * Opens this tab's session. Resolves once the host has sent `session.opened`, with a
- * `Tab`: `session`, `client`, `call(name, params)`, `on(topic, fn)`, `close()`.
+ * `Tab`: `session`, `client`, `user` (`{user, roles}` or null), `call(name, params)`,
+ * `login(user, password)`, `logout()`, `on(topic, fn)`, `close()`.
  */
 export function connect(options = {}) {
   const tab = new Tab(options);
@@ -39,6 +43,7 @@ class Tab {
   constructor({ retryMs = 500, maxRetryMs = 10000 } = {}) {
     this.session = null;
     this.client = null;
+    this.user = null; // { user, roles } while someone is logged in on this tab
     this.resumed = false;
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
@@ -81,6 +86,24 @@ class Tab {
       this.pending.set(id, { resolve, reject, text });
       this.send(text);
     });
+  }
+
+  /**
+   * Logs `user` in with `password` (the host's accounts store): resolves with
+   * `{ user, roles }`, the roles the store gives. By default the log-in holds for every tab
+   * of this browser. Rejects with a `CallError`: code -32010 (wrong user name or password),
+   * -32011 (too many failures: `data.retry_after_ms`), -32012 (the host has no accounts).
+   */
+  async login(user, password) {
+    const { value } = await this.call("session.login", { user, password });
+    this.user = value;
+    return value;
+  }
+
+  /** Logs the user out (by default on every tab of this browser). */
+  async logout() {
+    await this.call("session.logout", {});
+    this.user = null;
   }
 
   /** Calls `fn(params)` for each notification of `topic` (and `session.opened`). */
@@ -136,6 +159,7 @@ class Tab {
     if (message.method !== undefined) {
       if (message.method === "session.opened") this.attached(message.params);
       else this.seen++;
+      if (message.method === "session.user") this.user = message.params;
       for (const fn of this.handlers.get(message.method) || []) fn(message.params);
       return;
     }
@@ -146,8 +170,9 @@ class Tab {
     else call.resolve(message.result);
   }
 
-  attached({ session, client, resume, resumed }) {
+  attached({ session, client, resume, resumed, user }) {
     if (!resumed) this.seen = 0;
+    this.user = user || null;
     this.session = session;
     this.client = client;
     this.resumed = resumed;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use super::cookie::CookieKey;
 use super::origin::SiteOrigin;
+use super::scope::LoginScope;
+use crate::auth::Accounts;
 use crate::host::Authenticate;
 use crate::Engine;
 
@@ -22,4 +24,6 @@ pub(super) struct Config {
     pub authenticate: Option<Arc<Authenticate>>,
     pub cookie_key: CookieKey,
     pub public_origins: Vec<SiteOrigin>,
+    pub accounts: Option<Accounts>,
+    pub login_scope: LoginScope,
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::cookie::{client_of, client_or_new, set_client_cookie};
+use super::login::Reserved;
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, Via, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
@@ -60,16 +61,19 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
     let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.to_string());
+        .map(|info| info.0.ip());
+    let reserved = Reserved { host: &host, peer };
+    let reserved = Some(&reserved);
+    let peer = peer.map(|ip| ip.to_string());
     let via = Via {
         host: AuditHost::Rpc,
         peer: peer.as_deref(),
         engine: &config.engine,
     };
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession, via).await,
-        Named::Owned(session) => answer(text, CallIn::Session(&session), via).await,
-        Named::NotOwned => answer(text, CallIn::Gone, via).await,
+        Named::None => answer(text, CallIn::NoSession, reserved, via).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved, via).await,
+        Named::NotOwned => answer(text, CallIn::Gone, reserved, via).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

@@ -33,6 +33,14 @@
 //!   with the codes below.
 //! - **Pushes.** [`Session::notify`](crate::Session::notify) arrives as
 //!   `{"jsonrpc":"2.0","method":TOPIC,"params":PAYLOAD}`, in order.
+//! - **Log-in.** With [`WebHostBuilder::accounts`], the reserved methods
+//!   `session.login {"user", "password"}` and `session.logout` log a user of the store in
+//!   and out (`tab.login(user, password)`, `tab.logout()` in client.js), with the store's
+//!   roles, never a client's. The answer is `{"value": {"user", "roles"}}`; by default the
+//!   log-in holds for the browser ([`LoginScope`]): every tab of it gets the user and the
+//!   push `session.user` `{"user", "roles"}` (`null` after a log-out), and its new tabs open
+//!   logged in (`session.opened` carries `user`). Passwords are checked on tokio's blocking
+//!   pool and never logged.
 //! - **HTTP.** `POST {base}/rpc` takes the same messages, in the session the
 //!   `Sessions-Session` header names if the request's cookie owns it; `GET {base}/methods`
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
@@ -49,6 +57,10 @@
 //! | -32001 | no session for the call: the session is gone (closed, or not this client's), or a method that runs only in a session was called without one (a POST with no `Sessions-Session` header) |
 //! | -32004 | forbidden: the method's role refused the call; `data.outs` holds the sentinels |
 //! | -32005 | the tab has as many calls running as the host allows |
+//! | -32010 | `session.login` refused: wrong user name or password (one message for both: it does not tell whether the name exists) |
+//! | -32011 | `session.login` refused without a check: too many failed log-ins for this name or from this address; `data.retry_after_ms` says when to try again |
+//! | -32012 | `session.login` / `session.logout`: this host has no accounts store ([`WebHostBuilder::accounts`]) |
+//! | -32013 | `session.login`: the accounts store could not answer (logged); try again later |
 //!
 //! The code is decided by the answer's types ([`host::Answer`](crate::host::Answer),
 //! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
@@ -68,10 +80,12 @@ mod builder;
 mod config;
 mod cookie;
 mod http;
+mod login;
 mod origin;
 mod replay;
 mod routes;
 mod rpc;
+mod scope;
 mod socket;
 mod state;
 mod tabs;
@@ -83,7 +97,9 @@ pub use builder::{
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
+pub use login::{LOGIN_METHOD, LOGOUT_METHOD, USER_TOPIC};
 pub use rpc::{
-    FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, METHOD_FAILED, PARSE_ERROR, SESSION_GONE,
-    TOO_MANY_CALLS,
+    ACCOUNTS_UNAVAILABLE, FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, LOGIN_REFUSED,
+    LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SESSION_GONE, TOO_MANY_CALLS,
 };
+pub use scope::LoginScope;

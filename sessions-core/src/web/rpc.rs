@@ -7,11 +7,13 @@
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use super::login::{log_in, log_out, LoginError, Reserved, UserView, LOGIN_METHOD, LOGOUT_METHOD};
 use super::wire::{error_response, success, valid_id, FailureData, Request};
 use crate::audit::AuditHost;
+use crate::auth::AuthError;
 use crate::host::{Answer, Call};
 use crate::methods::OutsMap;
-use crate::{Args, Engine, Failure, Session, SessionError};
+use crate::{Args, Engine, Failure, Session, SessionError, Value};
 
 /// Invalid JSON.
 pub const PARSE_ERROR: i32 = -32700;
@@ -30,6 +32,17 @@ pub const SESSION_GONE: i32 = -32001;
 pub const FORBIDDEN: i32 = -32004;
 /// The call was refused because the tab has as many calls running as the host allows.
 pub const TOO_MANY_CALLS: i32 = -32005;
+/// `session.login` refused: the user name or the password is wrong (one message for both).
+pub const LOGIN_REFUSED: i32 = -32010;
+/// `session.login` refused without a check: too many failed log-ins for this name or from
+/// this address. `data.retry_after_ms` says when an attempt is checked again.
+pub const LOGIN_THROTTLED: i32 = -32011;
+/// `session.login` or `session.logout` on a host built without an accounts store.
+pub const NO_ACCOUNTS: i32 = -32012;
+/// `session.login`: the accounts store could not answer (its error is logged).
+pub const ACCOUNTS_UNAVAILABLE: i32 = -32013;
+/// Wrong arguments (here: `session.login`'s).
+const INVALID_PARAMS: i32 = -32602;
 
 /// Where the calls of one message run, or why none of them does.
 #[derive(Clone, Copy)]
@@ -57,18 +70,30 @@ pub(super) struct Via<'a> {
 }
 
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
-/// only), else the response (an array for a batch).
-pub(super) async fn answer(text: &str, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
+/// only), else the response (an array for a batch). `reserved` is what the reserved
+/// methods (`session.login`, `session.logout`) need; without it they answer -32012. `via`
+/// is where the calls came from, for their audit records.
+pub(super) async fn answer(
+    text: &str,
+    call_in: CallIn<'_>,
+    reserved: Option<&Reserved<'_>>,
+    via: Via<'_>,
+) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in, via).await;
+        return answer_batch(text, call_in, reserved, via).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
-        Ok(request) => answer_one(request, call_in, via).await,
+        Ok(request) => answer_one(request, call_in, reserved, via).await,
         Err(error) => Some(unreadable(&error)),
     }
 }
 
-async fn answer_batch(text: &str, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
+async fn answer_batch(
+    text: &str,
+    call_in: CallIn<'_>,
+    reserved: Option<&Reserved<'_>>,
+    via: Via<'_>,
+) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
         Err(error) => return Some(unreadable(&error)),
@@ -86,7 +111,7 @@ async fn answer_batch(text: &str, call_in: CallIn<'_>, via: Via<'_>) -> Option<S
     // each other's effects as they were sent.
     for item in items {
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
-            Ok(request) => answer_one(request, call_in, via).await,
+            Ok(request) => answer_one(request, call_in, reserved, via).await,
             Err(error) => Some(unreadable(&error)),
         };
         responses.extend(response);
@@ -108,7 +133,12 @@ fn unreadable(error: &serde_json::Error) -> String {
     error_response(None, code, &format!("{what}: {error}"), None::<()>)
 }
 
-async fn answer_one(request: Request<'_>, call_in: CallIn<'_>, via: Via<'_>) -> Option<String> {
+async fn answer_one(
+    request: Request<'_>,
+    call_in: CallIn<'_>,
+    reserved: Option<&Reserved<'_>>,
+    via: Via<'_>,
+) -> Option<String> {
     let id = request.id;
     if id.is_some_and(|id| !valid_id(id)) {
         return Some(error_response(
@@ -124,6 +154,15 @@ async fn answer_one(request: Request<'_>, call_in: CallIn<'_>, via: Via<'_>) -> 
     let Some(method) = request.method else {
         return Some(invalid(id, "`method` (a string) is missing"));
     };
+    if method == LOGIN_METHOD || method == LOGOUT_METHOD {
+        let session = match call_in {
+            CallIn::Session(session) => Some(session),
+            CallIn::NoSession => None,
+            CallIn::Gone => return Some(gone(id?)),
+            CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
+        };
+        return answer_reserved(id, &method, request.params.as_ref(), session, reserved).await;
+    }
     let args = match request.params {
         None => Args::default(),
         Some(params) => match Args::from_params(params) {
@@ -145,6 +184,89 @@ async fn answer_one(request: Request<'_>, call_in: CallIn<'_>, via: Via<'_>) -> 
         .await;
     // A notification is answered with nothing, whatever happened (a failure was logged).
     Some(answer_text(id?, &method, &answer, session.is_some()))
+}
+
+/// `session.login` or `session.logout`, answered by the host itself, before the method
+/// table: a log-in's success is `{"value": {"user", "roles"}, "outs": {}}`, a log-out's
+/// `{"value": null, "outs": {}}`.
+async fn answer_reserved(
+    id: Option<&RawValue>,
+    method: &str,
+    params: Option<&Value>,
+    session: Option<&Session>,
+    reserved: Option<&Reserved<'_>>,
+) -> Option<String> {
+    let done = if method == LOGIN_METHOD {
+        log_in(reserved, session, params).await.map(|user| {
+            // Two strings and a list of strings: nothing here fails to convert.
+            crate::value::to_value(&UserView::of(&user)).unwrap_or(Value::Null)
+        })
+    } else {
+        log_out(reserved, session).map(|()| Value::Null)
+    };
+    let id = id?;
+    let error = match done {
+        Ok(value) => return Some(success(id, &value, &[])),
+        Err(error) => error,
+    };
+    Some(match error {
+        LoginError::NoAccounts => error_response(
+            Some(id),
+            NO_ACCOUNTS,
+            &format!(
+                "`{method}`: this host has no accounts store to log in with; the application \
+                 gives it one with `WebHostBuilder::accounts`"
+            ),
+            None::<()>,
+        ),
+        LoginError::NoSession => error_response(
+            Some(id),
+            SESSION_GONE,
+            &format!(
+                "`{method}` logs a tab in or out, and this request has none: call it from a tab's \
+                 WebSocket (`tab.login(user, password)` in client.js), or POST it with the \
+                 `Sessions-Session` header naming one of this browser's tabs' sessions"
+            ),
+            None::<()>,
+        ),
+        LoginError::BadParams => error_response(
+            Some(id),
+            INVALID_PARAMS,
+            "`session.login` takes {\"user\": NAME, \"password\": PASSWORD} (two strings)",
+            None::<()>,
+        ),
+        LoginError::Refused(error) => refused(id, &error),
+    })
+}
+
+/// The answer to a log-in the accounts refused: decided by the error's variant.
+fn refused(id: &RawValue, error: &AuthError) -> String {
+    #[derive(serde::Serialize)]
+    struct Throttled {
+        retry_after_ms: u64,
+    }
+    match error {
+        AuthError::Invalid => {
+            error_response(Some(id), LOGIN_REFUSED, &error.to_string(), None::<()>)
+        }
+        AuthError::Throttled { retry_after } => error_response(
+            Some(id),
+            LOGIN_THROTTLED,
+            &error.to_string(),
+            Some(Throttled {
+                retry_after_ms: u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX),
+            }),
+        ),
+        _ => {
+            tracing::error!(%error, "web log-in: the accounts store could not answer");
+            error_response(
+                Some(id),
+                ACCOUNTS_UNAVAILABLE,
+                "the accounts store could not answer: try again later",
+                None::<()>,
+            )
+        }
+    }
 }
 
 fn invalid(id: Option<&RawValue>, message: &str) -> String {
@@ -224,7 +346,7 @@ mod tests {
     }
 
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in, test_via())).expect("an answer");
+        let answer = block_on(answer(text, call_in, None, test_via())).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
@@ -261,12 +383,14 @@ mod tests {
         let none = block_on(answer(
             r#"{"jsonrpc":"2.0","method":"no_such_method"}"#,
             CallIn::NoSession,
+            None,
             test_via(),
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
             CallIn::Busy(1),
+            None,
             test_via(),
         ));
         assert_eq!(batch, None);

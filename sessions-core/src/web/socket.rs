@@ -17,6 +17,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
+use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
 use super::rpc::{answer, CallIn, Via};
 use super::state::Host;
@@ -65,6 +66,10 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
     let (client, new_secret) = client_or_new(&parts.headers, &config.cookie_key);
     let resume = query(&parts, "resume").map(str::to_owned);
     let seen = query(&parts, "seen").and_then(|seen| seen.parse::<u64>().ok());
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
     let user = config.authenticate.as_ref().and_then(|hook| {
         let header = |name: &str| {
             parts
@@ -72,17 +77,8 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
                 .get(name)
                 .and_then(|value| value.to_str().ok())
         };
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
         hook(&Credentials::headers(&header).from_peer(peer))
     });
-    // The peer's address, for the audit records of the tab's calls.
-    let peer: Option<Arc<str>> = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.to_string().into());
     let limit = config.max_message_bytes;
     let secure_cookies = config.secure_cookies;
     let mut response = upgrade
@@ -151,6 +147,8 @@ struct Opened<'a> {
     resume: &'a str,
     /// Whether this is the tab's session from before (its token was still good).
     resumed: bool,
+    /// The session's user (a tab of a browser that logged in opens logged in), or `null`.
+    user: Option<UserView<'a>>,
 }
 
 /// Runs the tab until its socket or its session closes, then lets go of the tab (which
@@ -162,14 +160,16 @@ async fn serve(
     client: &ClientId,
     attached: Attached,
     seen: Option<u64>,
-    peer: Option<Arc<str>>,
+    peer: Option<std::net::IpAddr>,
 ) {
     let session = attached.session.clone();
+    let user = session.user();
     let opened = Opened {
         session: session.id().to_string(),
         client: client.as_str(),
         resume: &attached.token,
         resumed: attached.resumed,
+        user: user.as_ref().map(UserView::of),
     };
     let mut calls = JoinSet::new();
     let mut greeting = vec![notification("session.opened", &opened)];
@@ -212,10 +212,10 @@ enum Ended {
 async fn run(
     socket: &mut WebSocket,
     calls: &mut JoinSet<Option<String>>,
-    host: &Host,
+    host: &Arc<Host>,
     session: &Session,
     attached: &Attached,
-    peer: Option<Arc<str>>,
+    peer: Option<std::net::IpAddr>,
 ) -> Ended {
     let config = &host.config;
     // A connection that died without a close (a network failure, a sleeping laptop) is
@@ -274,11 +274,13 @@ async fn run(
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
                     let session = session.clone();
-                    let (peer, engine) = (peer.clone(), config.engine.clone());
+                    let host = Arc::clone(host);
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
-                        let via = Via { host: AuditHost::Web, peer: peer.as_deref(), engine: &engine };
-                        answer(text.as_str(), call_in, via).await
+                        let reserved = Reserved { host: &host, peer };
+                        let peer = peer.map(|ip| ip.to_string());
+                        let via = Via { host: AuditHost::Web, peer: peer.as_deref(), engine: &host.config.engine };
+                        answer(text.as_str(), call_in, Some(&reserved), via).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                 }

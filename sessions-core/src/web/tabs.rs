@@ -56,7 +56,15 @@ pub(super) struct Tabs {
     tabs: Connections<u128, Tab>,
     grace: Duration,
     max_per_client: usize,
-    per_client: Mutex<HashMap<ClientId, usize>>,
+    per_client: Mutex<HashMap<ClientId, Browser>>,
+}
+
+/// One browser's tabs: how many it has open, and the user it logged in when log-ins hold
+/// for the browser. It goes with the browser's last tab, so a log-in ends then too.
+#[derive(Default)]
+struct Browser {
+    tabs: usize,
+    user: Option<User>,
 }
 
 impl Tabs {
@@ -69,18 +77,22 @@ impl Tabs {
         })
     }
 
-    /// Opens a new tab of `client`: a session of the engine with `user`, and its token.
+    /// Opens a new tab of `client`: a session of the engine with the user the browser
+    /// logged in ([`log_in_browser`](Self::log_in_browser)), else `user`, and its token.
     pub fn open(&self, client: &ClientId, user: Option<User>) -> Result<Attached, Refusal> {
         // The tab's place is taken first; the registry opens the session without a lock
         // held (the engine's `on_open` hooks are the application's code).
-        {
+        let logged_in = {
             let mut per_client = lock(&self.per_client);
-            let count = per_client.entry(client.clone()).or_insert(0);
-            if *count >= self.max_per_client {
+            let browser = per_client.entry(client.clone()).or_default();
+            if browser.tabs >= self.max_per_client {
                 return Err(Refusal::TooManyTabs(self.max_per_client));
             }
-            *count += 1;
-        }
+            browser.tabs += 1;
+            browser.user.clone()
+        };
+        let fallback = user.clone();
+        let user = logged_in.clone().or(user);
         let key = SessionId::random();
         let secret = SessionId::random();
         let taken_over = Arc::new(Notify::new());
@@ -102,6 +114,12 @@ impl Tabs {
                 return Err(Refusal::Engine(error));
             }
         };
+        // A log-in or log-out of the browser while the session was opening passed this tab
+        // by (it was not listed yet): it takes the browser's user now.
+        let now = self.browser_user(client);
+        if now != logged_in {
+            session.set_user(now.or(fallback));
+        }
         Ok(Attached {
             session,
             token: format!("{key}{secret}"),
@@ -165,12 +183,42 @@ impl Tabs {
         });
     }
 
-    /// One tab of `client` fewer.
+    /// The user `client` logged in for the whole browser, if any.
+    pub fn browser_user(&self, client: &ClientId) -> Option<User> {
+        lock(&self.per_client)
+            .get(client)
+            .and_then(|browser| browser.user.clone())
+    }
+
+    /// Logs `user` in (`None`: out) for the whole browser `client`: its tabs opened from
+    /// now on start with it, until the browser's last tab goes. Returns the sessions of its
+    /// open tabs, for the caller to set the user on (outside every lock: the engine tells
+    /// its observers).
+    pub fn log_in_browser(&self, client: &ClientId, user: Option<User>) -> Vec<Session> {
+        if let Some(browser) = lock(&self.per_client).get_mut(client) {
+            browser.user = user;
+        }
+        self.sessions_of(client)
+    }
+
+    /// The sessions of `client`'s open tabs.
+    pub fn sessions_of(&self, client: &ClientId) -> Vec<Session> {
+        let mut sessions = Vec::new();
+        self.tabs.any(|session, tab| {
+            if tab.client == *client {
+                sessions.push(session.clone());
+            }
+            false
+        });
+        sessions
+    }
+
+    /// One tab of `client` fewer; with its last tab, the browser's log-in ends.
     fn release(&self, client: &ClientId) {
         let mut per_client = lock(&self.per_client);
-        if let Some(count) = per_client.get_mut(client) {
-            *count -= 1;
-            if *count == 0 {
+        if let Some(browser) = per_client.get_mut(client) {
+            browser.tabs -= 1;
+            if browser.tabs == 0 {
                 per_client.remove(client);
             }
         }

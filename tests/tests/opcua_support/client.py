@@ -194,6 +194,15 @@ async def refused(url, user, password):
     return {"connected": True}
 
 
+async def reset(url, user, password):
+    """Logs in and calls ResetCounters (administrators only)."""
+    client = await connect(url, user, password)
+    try:
+        return await call(client, "ResetCounters")
+    finally:
+        await client.disconnect()
+
+
 async def password_without_security(url):
     """Logs in on the None endpoint of a host with a certificate: the password must travel
     encrypted with it (the user token policy says so), not in plain text."""
@@ -260,6 +269,7 @@ SCENARIOS = {
     "concurrent": lambda url, n, c: concurrent(url, int(n), int(c)),
     "objects": objects,
     "refused": refused,
+    "reset": reset,
 }
 
 

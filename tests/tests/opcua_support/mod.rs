@@ -155,6 +155,25 @@ pub fn with_users(builder: OpcUaHostBuilder) -> OpcUaHostBuilder {
         .user("viewer", "viewer-pw", Vec::<String>::new())
 }
 
+/// An accounts store of its own for one test (a file under the target folder, cheap hash
+/// parameters): `store-admin` (role admin, password `store-admin-pw`) and `store-viewer`
+/// (no role, `store-viewer-pw`).
+pub fn accounts_store(test: &str) -> sessions_core::auth::Accounts {
+    use sessions_core::auth::{hash_password_with, Accounts, AccountsFile, HashParams};
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("opcua-accounts-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let path = dir.join("accounts.toml");
+    let fast = HashParams::new(64, 1, 1).expect("valid parameters");
+    let users: [(&str, &[&str]); 2] = [("store-admin", &["admin"]), ("store-viewer", &[])];
+    for (name, roles) in users {
+        let hash = hash_password_with(&format!("{name}-pw"), fast).expect("hash");
+        AccountsFile::add(&path, name, roles, &hash).expect("entry added");
+    }
+    Accounts::load(path).expect("the accounts load")
+}
+
 /// A host on a free port of 127.0.0.1, its engine named for the test; it stops when dropped.
 pub struct Host {
     pub engine: Engine,

@@ -88,6 +88,16 @@ impl Server {
     }
 }
 
+/// The accounts of the examples' demo file (`examples/demo-accounts.toml`): alice /
+/// alice-demo (admin, operator), bob / bob-demo (operator), carol / carol-demo (no role).
+pub fn demo_accounts() -> sessions_core::auth::Accounts {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/demo-accounts.toml"
+    );
+    sessions_core::auth::Accounts::load(path).expect("the demo accounts load")
+}
+
 /// What a handshake may carry.
 #[derive(Default, Clone)]
 pub struct Handshake<'a> {

@@ -33,9 +33,10 @@ Lists the exported methods a host can call, or calls one.
 
 Usage:
   list_methods                     every exported method, as a table, then the live objects
-                                   (line 1's oven and counter) with the methods they have
-  list_methods --json              the same, as JSON ({\"methods\": [...], \"objects\": [...]}),
-                                   for a host to build its UI from
+                                   (line 1's oven and counter) with the methods they have,
+                                   then the exported variables (the oven's Target and Actual)
+  list_methods --json              the same, as JSON ({\"methods\": [...], \"objects\": [...],
+                                   \"variables\": [...]}), for a host to build its UI from
   list_methods --openrpc           the OpenRPC 1.3 document of the methods: each parameter's
                                    and result's JSON Schema, for JSON-RPC clients and tools
   list_methods --typescript        TypeScript declarations of the methods and the notification
@@ -92,8 +93,8 @@ fn main() -> ExitCode {
     let mut out = io::stdout().lock();
     let written = match command {
         Command::Help => writeln!(out, "{USAGE}"),
-        Command::Table => table::write(&mut out, methods(), &engine.objects()),
-        Command::Json => json::methods(methods(), &engine.objects())
+        Command::Table => table::write(&mut out, methods(), &engine.objects(), &engine.variables()),
+        Command::Json => json::methods(methods(), &engine.objects(), &engine.variables())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
         Command::OpenRpc => json::openrpc(methods())

@@ -4,10 +4,16 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use sessions_core::{MethodInfo, MethodTable, ObjectInfo};
+use sessions_core::{MethodInfo, MethodTable, ObjectInfo, VariableInfo};
 
-/// Writes every method of `table` to `out`, sorted by name, then the live `objects`.
-pub fn write(out: &mut impl Write, table: &MethodTable, objects: &[ObjectInfo]) -> io::Result<()> {
+/// Writes every method of `table` to `out`, sorted by name, then the live `objects` and
+/// the exported `variables`.
+pub fn write(
+    out: &mut impl Write,
+    table: &MethodTable,
+    objects: &[ObjectInfo],
+    variables: &[VariableInfo],
+) -> io::Result<()> {
     if let Some(why) = table.why_empty() {
         return writeln!(out, "0 exported methods: {why}");
     }
@@ -54,7 +60,8 @@ pub fn write(out: &mut impl Write, table: &MethodTable, objects: &[ObjectInfo]) 
             methods.len()
         )?;
     }
-    write_objects(out, objects)
+    write_objects(out, objects)?;
+    write_variables(out, variables)
 }
 
 /// The live objects: a host calls `<path>.<method>` on each.
@@ -69,6 +76,31 @@ fn write_objects(out: &mut impl Write, objects: &[ObjectInfo]) -> io::Result<()>
     for object in objects {
         writeln!(out, "{:path_width$}  {}", object.path, object.type_name)?;
         writeln!(out, "{:path_width$}    {}", "", object.methods.join(", "))?;
+    }
+    Ok(())
+}
+
+/// The exported variables: a host reads, writes and watches each by its path.
+fn write_variables(out: &mut impl Write, variables: &[VariableInfo]) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n{} exported variables (a host reads, writes and watches PATH):\n",
+        variables.len()
+    )?;
+    let path_width = column_width("PATH", variables.iter().map(|v| v.path.len()));
+    let type_width = column_width("TYPE", variables.iter().map(|v| v.type_name.len()));
+    writeln!(
+        out,
+        "{:path_width$}  {:type_width$}  WRITE ROLE",
+        "PATH", "TYPE"
+    )?;
+    for variable in variables {
+        let role = variable.write_role.as_deref().unwrap_or("(any session)");
+        writeln!(
+            out,
+            "{:path_width$}  {:type_width$}  {role}",
+            variable.path, variable.type_name
+        )?;
     }
     Ok(())
 }

@@ -4,14 +4,19 @@
 //! ```sh
 //! cargo run -p sessions-examples --bin web_host            # http://127.0.0.1:8080
 //! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
+//! cargo run -p sessions-examples --bin web_host -- --accounts accounts.toml
 //! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
 //! ```
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
 //! and in a private window: each tab shows its own session, the tabs of one browser share a
 //! client, and the count of logged-in sessions changes in every tab as soon as one logs
-//! in or out. Log in as an admin in one browser and send a notice to a user logged in in
-//! another: it appears in each of that user's tabs at once.
+//! in or out. Users log in with a password, from an accounts file (`--accounts FILE`; make
+//! entries with the `accounts` program), with the roles the file gives them; a log-in holds
+//! for every tab of the browser. Without `--accounts`, the demo file
+//! `examples/demo-accounts.toml` is used, and the program says so: alice / alice-demo
+//! (admin), bob / bob-demo, carol / carol-demo. Log in as alice in one browser and send a
+//! notice to a user logged in in another: it appears in each of that user's tabs at once.
 //!
 //! This is Optix's web presentation engine and Xojo Web's `App` in one program: an
 //! [`Engine`] named `WebPresentationEngine` whose hooks keep the pages' counts live
@@ -24,6 +29,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use sessions_core::auth::Accounts;
 use sessions_core::web::WebHost;
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
@@ -42,6 +48,8 @@ sessions_core::link!(sessions_examples, sessions_examples_plugin);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// How often posted messages are delivered and idle sessions closed.
 const DISPATCH_EVERY: Duration = Duration::from_millis(20);
+/// The demo accounts file the repository ships (its passwords are in the README).
+const DEMO_ACCOUNTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo-accounts.toml");
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -74,7 +82,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// The accounts users log in from: `--accounts FILE`, else the demo file, said loudly.
+fn accounts(options: &Options) -> Result<Accounts, Box<dyn std::error::Error>> {
+    match &options.accounts {
+        Some(file) => {
+            let accounts = Accounts::load(file)?;
+            eprintln!(
+                "web_host: users log in from the accounts file {}",
+                file.display()
+            );
+            Ok(accounts)
+        }
+        None => {
+            let accounts = Accounts::load(DEMO_ACCOUNTS).map_err(|error| {
+                format!("{error}\n(the demo accounts file is missing: pass --accounts FILE)")
+            })?;
+            eprintln!(
+                "web_host: DEMO ACCOUNTS STORE {DEMO_ACCOUNTS}: its passwords are published \
+                 (alice / alice-demo is an admin); for trying the page only. Pass \
+                 --accounts FILE for real users (make entries with `accounts add`)."
+            );
+            Ok(accounts)
+        }
+    }
+}
+
 async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    let accounts = accounts(options)?;
     let mut engine = Engine::builder()
         .name(ENGINE_NAME)
         .idle_timeout(IDLE_TIMEOUT)
@@ -84,6 +118,8 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }
     let engine = engine.build()?;
+    // A log-in or log-out (the web host's `session.login`) pushes the count to the pages.
+    let _users = engine.observe(live::user_changed);
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
     let _line1 = export_line(&engine, "Line1")?;
@@ -97,6 +133,7 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let app = page::router().merge(
         WebHost::builder(engine.clone())
             .grace_period(options.grace_period)
+            .accounts(accounts)
             .build(),
     );
     let listener =
@@ -108,8 +145,12 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     drop(stdout);
-    // With each connection's address: the audit trail records it as the call's peer.
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await?;
+    // With each connection's address, failed log-ins are throttled per peer as well as per
+    // name, and the audit trail records it as each call's peer.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The command line: `--port N`, `--grace-ms N` and the farm's `--farm URL --node NAME`,
-//! read by hand (four options need no parser crate).
+//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE` and the farm's
+//! `--farm URL --node NAME`, read by hand (five options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,13 +11,17 @@ pub const USAGE: &str = "\
 Serves the example methods to browsers: every tab a session, with a page that shows it.
 
 Usage:
-  web_host [--port N] [--grace-ms N] [--audit FILE] [--farm URL --node NAME]
+  web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
                  the first line on stdout is `listening on http://127.0.0.1:PORT`
   --grace-ms N   how long a closed tab's session waits for the tab to come back before
                  it closes, in milliseconds (default 30000)
+  --accounts FILE  the users who may log in (password hashes and roles; make entries
+                 with `accounts add --file FILE NAME --roles admin`). Without it, the
+                 demo file examples/demo-accounts.toml, whose passwords the README names:
+                 a demo store, for trying the page only
   --audit FILE   append an audit record of every call to FILE (JSON lines)
   --help         this text
 
@@ -28,6 +32,8 @@ Many servers (a notice reaches a user's tabs on every server of the farm):";
 pub struct Options {
     pub port: u16,
     pub grace_period: Duration,
+    /// The accounts file users log in from; `None`: the shipped demo file.
+    pub accounts: Option<PathBuf>,
     /// The audit trail's file, if any.
     pub audit: Option<PathBuf>,
     /// The farm to join, if any.
@@ -39,6 +45,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options {
         port: 8080,
         grace_period: DEFAULT_GRACE_PERIOD,
+        accounts: None,
         audit: None,
         farm: None,
     };
@@ -52,6 +59,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--help" | "-h" => return Ok(None),
             "--port" => options.port = number(arg, args.next())?,
             "--grace-ms" => options.grace_period = Duration::from_millis(number(arg, args.next())?),
+            "--accounts" => {
+                let file = args.next().ok_or("--accounts needs a file")?;
+                options.accounts = Some(PathBuf::from(file));
+            }
             "--audit" => {
                 let file = args.next().ok_or("--audit needs a FILE")?;
                 options.audit = Some(PathBuf::from(file));
@@ -86,6 +97,7 @@ mod tests {
             Ok(Some(Options {
                 port: 8080,
                 grace_period: DEFAULT_GRACE_PERIOD,
+                accounts: None,
                 audit: None,
                 farm: None
             }))
@@ -95,9 +107,19 @@ mod tests {
             Ok(Some(Options {
                 port: 0,
                 grace_period: Duration::from_millis(1500),
+                accounts: None,
                 audit: None,
                 farm: None
             }))
+        );
+        assert_eq!(
+            parse(&args("--accounts users.toml"))
+                .map(|options| options.and_then(|options| options.accounts)),
+            Ok(Some(PathBuf::from("users.toml")))
+        );
+        assert_eq!(
+            parse(&args("--accounts")),
+            Err("--accounts needs a file".to_owned())
         );
         assert_eq!(
             parse(&args("--audit calls.jsonl")).map(|options| options.and_then(|o| o.audit)),

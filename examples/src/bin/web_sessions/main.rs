@@ -6,7 +6,7 @@
 //!
 //! Each step of the trace ports a piece of Optix NetLogic or Xojo Web code:
 //! 1. twelve browser tabs on an engine named like Optix's `WebPresentationEngine`, logged in
-//!    with the exported `Login` method; the tabs of one browser share a `ClientId` (Xojo:
+//!    as a host logs them in (`Session::set_user`); the tabs of one browser share a `ClientId` (Xojo:
 //!    "Use cookies to determine if two sessions belong to the same user");
 //! 2. Optix's `GetActiveWebSessionsNumber`, called by name as a host calls it: the count,
 //!    then the -1 of `catch (Exception ex) { Log.Error(ex.Message); n = -1; }` and the log;
@@ -23,7 +23,7 @@ use std::error::Error;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sessions_core::{methods, thread, timer, ClientId, Engine, Session, Value};
+use sessions_core::{methods, thread, timer, ClientId, Engine, Session, User, Value};
 use sessions_examples::notices::Inbox;
 use sessions_examples::{model, ENGINE_NAME};
 
@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Step 1: twelve tabs from nine browsers; the users log in through an exported method.
+/// Step 1: twelve tabs from nine browsers; the users log in (as a host logs them in).
 fn open_tabs(engine: &Engine) -> Result<Vec<Session>, Box<dyn Error>> {
     step(
         1,
@@ -109,10 +109,11 @@ fn open_tabs(engine: &Engine) -> Result<Vec<Session>, Box<dyn Error>> {
                 _ => format!("{}/{n}", browser.cookie),
             }));
             if let Some(user) = browser.user {
-                // The login page's button: a host calls the exported `Login` in this tab.
-                let args = vec![Value::from(user), Value::from(browser.roles.to_vec())];
-                let outcome = session.call("Login", args)?;
-                outcome.error.map_or(Ok(()), Err)?;
+                // The login page's button: the web host checks the password against its
+                // accounts (`session.login`) and logs the user in with the roles they give.
+                session.set_user(Some(
+                    User::new(user).with_roles(browser.roles.iter().copied()),
+                ));
             }
             tabs.push(session);
         }

@@ -1,5 +1,6 @@
 // @ts-check
-// The web_host page: this tab's session, the live counts, logging in and out, and notices.
+// The web_host page: this tab's session, the live counts, logging in and out with a
+// password (the host's accounts), and notices.
 // Plain JavaScript over the host's client module: no build step. Its calls are typed by the
 // declarations generated from the exported methods (`list_methods --typescript`), which an
 // editor or `tsc --checkJs` reads from `sessions/client.d.ts` beside `sessions/client.js`:
@@ -15,9 +16,6 @@ import { connect } from "./sessions/client.js";
  * @returns {any}
  */
 const $ = (id) => document.getElementById(id);
-
-// Who this tab logged in as: kept per tab (sessionStorage), like the tab's session.
-const USER_KEY = "web_host.user";
 
 /**
  * What a caught error says.
@@ -44,10 +42,14 @@ function showResult(id, text, ok) {
   $(id).dataset.ok = ok;
 }
 
-function showUser() {
-  const user = JSON.parse(sessionStorage.getItem(USER_KEY) || "null");
+/**
+ * Shows who is logged in on this tab: the host says (the answer to a log-in, and the push
+ * `session.user` when another tab of this browser logs in or out).
+ * @param {import("./sessions/client.js").LoggedIn | null} user
+ */
+function showUser(user) {
   const roles = user && user.roles.length ? ` (${user.roles.join(", ")})` : "";
-  $("user").textContent = user ? user.name + roles : "nobody";
+  $("user").textContent = user ? user.user + roles : "nobody";
   $("user").classList.toggle("nobody", !user);
   $("logout").disabled = !user;
 }
@@ -81,27 +83,28 @@ $("login-form").addEventListener("submit", async (/** @type {Event} */ event) =>
   event.preventDefault();
   if (!tab) return;
   const name = $("login-user").value.trim();
-  const roles = $("login-admin").checked ? ["admin"] : [];
+  const password = $("login-password").value;
+  // The password leaves the field at once: it is sent once, and kept nowhere.
+  $("login-password").value = "";
   try {
-    await tab.call("Login", { user: name, roles });
-    sessionStorage.setItem(USER_KEY, JSON.stringify({ name, roles }));
-    showResult("login-result", `Logged in as ${name}.`, true);
+    // The roles are the host's accounts', never the page's.
+    const user = await tab.login(name, password);
+    showResult("login-result", `Logged in as ${user.user}.`, true);
   } catch (error) {
     showResult("login-result", messageOf(error), false);
   }
-  showUser();
+  showUser(tab.user);
 });
 
 $("logout").addEventListener("click", async () => {
   if (!tab) return;
   try {
-    await tab.call("Logout");
-    sessionStorage.removeItem(USER_KEY);
+    await tab.logout();
     showResult("login-result", "Logged out.", true);
   } catch (error) {
     showResult("login-result", messageOf(error), false);
   }
-  showUser();
+  showUser(tab.user);
 });
 
 $("notify-form").addEventListener("submit", async (/** @type {Event} */ event) => {
@@ -124,19 +127,20 @@ async function start() {
   opened.on("active", (count) => ($("active").textContent = count));
   opened.on("tabs", (count) => ($("tabs").textContent = count));
   opened.on("notice", addNotice);
+  // Another tab of this browser logged in or out: so did this one.
+  opened.on("session.user", (user) => showUser(user));
   // The socket came back: the same session (resumed), or a new one if this tab's had
-  // closed meanwhile (idle, or past the grace period), which nobody is logged in to.
-  opened.on("session.opened", ({ resumed }) => {
-    if (!resumed) sessionStorage.removeItem(USER_KEY);
+  // closed meanwhile (idle, or past the grace period); the host says who is logged in.
+  opened.on("session.opened", ({ resumed, user }) => {
     showTab(opened);
-    showUser();
+    showUser(user ?? null);
     setStatus(resumed ? "live · resumed" : "live · new session", "live");
     opened.call("WatchCounts").catch((error) => setStatus(messageOf(error), "error"));
   });
-  // A reload keeps the tab's session (resumed); a new session has nobody logged in.
-  if (!opened.resumed) sessionStorage.removeItem(USER_KEY);
+  // A reload keeps the tab's session and its user; a new tab of a browser that logged in
+  // opens logged in.
   showTab(opened);
-  showUser();
+  showUser(opened.user);
   tab = opened;
   await opened.call("WatchCounts");
   setStatus("live", "live");

@@ -1,0 +1,8 @@
+use sessions_core::{Variable, VariableValue, Variables};
+
+#[derive(Variables)]
+pub struct Tag<T: VariableValue> {
+    value: Variable<T>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use sessions_core::{Variable, Variables};
+
+#[derive(Variables)]
+pub struct Oven(Variable<f64>, Variable<f64>);
+
+fn main() {}
