@@ -67,7 +67,7 @@ struct UserArg {
 #[derive(Debug, PartialEq)]
 struct Args {
     port: u16,
-    accounts: Option<std::path::PathBuf>,
+    accounts: Option<PathBuf>,
     users: Vec<UserArg>,
     audit: Option<PathBuf>,
 }
