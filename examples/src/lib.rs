@@ -9,6 +9,7 @@
 //!   users in from an accounts file, with the roles the file gives);
 //! - [`model`]: `GetVariable` (`session = impersonate`) and the Optix background task that
 //!   impersonates the root session;
+//! - [`audit`](mod@audit): the audit trail of the servers' `--audit FILE`;
 //! - [`line`](mod@line): the NetLogic objects of a production line, an `Oven` and a `Counter`,
 //!   exported per line (`Line1/Oven.SetTarget`).
 //!
@@ -18,6 +19,7 @@
 //! one, whose passwords it names). The methods of a second crate,
 //! [`sessions_examples_plugin`], are in the same table.
 
+pub mod audit;
 mod error;
 pub mod farm;
 pub mod line;

@@ -21,12 +21,16 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const ENGINE: &str = "engine";
 /// `role = "..."`: the role the session's user must have.
 pub(crate) const ROLE: &str = "role";
+/// `audit = "args"`: the audit trail keeps the call's arguments.
+pub(crate) const AUDIT: &str = "audit";
+/// The one value of `audit`.
+pub(crate) const AUDIT_ARGS: &str = "args";
 /// `skip` (in `#[export(skip)]` only): the fn of an `#[export_methods]` block stays Rust-only.
 pub(crate) const SKIP: &str = "skip";
 /// `blocking`: a plain fn that blocks (I/O, a slow hash); hosts run it on a blocking pool.
 pub(crate) const BLOCKING: &str = "blocking";
 
-const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `crate`";
+const KEYS: &str = "`name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `audit`, `crate`";
 
 /// The attribute on a parameter that marks it as an out parameter.
 pub(crate) const OUT: &str = "out";
@@ -56,6 +60,8 @@ pub(crate) struct Attr {
     pub engine: Option<LitStr>,
     pub role: Option<LitStr>,
     pub krate: Option<Path>,
+    /// `audit = "args"`, with the value's span.
+    pub audit_args: Option<Span>,
     /// `skip`, with its span.
     pub skip: Option<Span>,
     /// `blocking`, with its span.
@@ -73,6 +79,7 @@ impl Attr {
             engine: self.engine.or_else(|| block.engine.clone()),
             role: self.role.or_else(|| block.role.clone()),
             krate: self.krate.or_else(|| block.krate.clone()),
+            audit_args: self.audit_args.or(block.audit_args),
             skip: self.skip,
             blocking: self.blocking,
         }
@@ -171,6 +178,21 @@ fn parse_key(attr: &mut Attr, meta: &ParseNestedMeta, errors: &mut Errors) -> sy
             &mut attr.role
         };
         set(slot, lit, meta, errors);
+    } else if meta.path.is_ident(AUDIT) {
+        let value = meta.value()?;
+        let expected = format!(
+            "`audit` takes one value, \"{AUDIT_ARGS}\": `audit = \"{AUDIT_ARGS}\"` keeps the call's arguments in the audit trail (leave `audit` out to keep them out)"
+        );
+        match value.parse::<LitStr>() {
+            Ok(lit) if lit.value() == AUDIT_ARGS => {
+                set(&mut attr.audit_args, lit.span(), meta, errors)
+            }
+            Ok(lit) => errors.push(syn::Error::new(lit.span(), expected)),
+            Err(_) => {
+                let expr: Expr = value.parse()?;
+                errors.push(syn::Error::new(expr.span(), expected));
+            }
+        }
     } else if meta.path.is_ident(CRATE) {
         let value = meta.value()?;
         let path = if value.peek(LitStr) {
@@ -281,6 +303,20 @@ mod tests {
     }
 
     #[test]
+    fn audit_takes_only_args() {
+        assert!(parse_ok(quote!(audit = "args")).audit_args.is_some());
+        assert!(parse_ok(quote!()).audit_args.is_none());
+        for wrong in [quote!(audit = "everything"), quote!(audit = args)] {
+            let errors = parse_err(wrong);
+            assert_eq!(errors.len(), 1);
+            assert!(
+                errors[0].contains(r#"`audit` takes one value, "args""#),
+                "{errors:?}"
+            );
+        }
+    }
+
+    #[test]
     fn empty_means_defaults() {
         let attr = parse_ok(quote!());
         assert!(attr.name.is_none() && attr.sentinel.is_none() && attr.krate.is_none());
@@ -335,9 +371,9 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
-                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
-                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `crate`",
+                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
+                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
+                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
             ]
         );
     }

@@ -129,6 +129,7 @@ fn export_fn(
             || fn_attr.sentinel.is_some()
             || fn_attr.engine.is_some()
             || fn_attr.role.is_some()
+            || fn_attr.audit_args.is_some()
         {
             errors.push(syn::Error::new(
                 skip,

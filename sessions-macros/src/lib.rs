@@ -88,6 +88,9 @@ use proc_macro::TokenStream;
 /// - `blocking`: the fn blocks its thread (a slow hash, blocking I/O): the web and OPC UA
 ///   hosts run it on tokio's blocking pool (`spawn_blocking`), in the caller's session, so
 ///   it holds up no runtime worker and no other tab. Not on an `async fn`.
+/// - `audit = "args"`: the engine's audit trail keeps each call's arguments
+///   (`AuditRecord::args`); without it a record has none, so a password or a recipe passed
+///   to a method stays out of the trail unless its author opts in. `"args"` is the only value.
 /// - `crate = path`: where `sessions_core` is. Not needed for a renamed dependency
 ///   (`sessions = { package = "sessions-core" }` in this crate's `Cargo.toml`: the macro
 ///   reads the rename); needed when the crate gets it through another crate's re-export or a
@@ -232,6 +235,7 @@ use proc_macro::TokenStream;
 ///                 line: line!(),
 ///                 doc: "Number of sessions with a logged-in user on the named engine.",
 ///                 policy: __private::Policy::Require,
+///                 audit_args: false,
 ///                 params: &[
 ///                     // `optional`: an `Option` a host may leave out; `schema`: the type's
 ///                     // JSON Schema, generated on demand (feature `schema`).

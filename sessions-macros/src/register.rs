@@ -28,6 +28,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
     let rust_name = method.func.sig.ident.to_string();
     let doc = &method.doc;
     let rule = rule(method);
+    let audit_args = method.attr.audit_args.is_some();
     // The receiver of a `&self` method is the object, not a parameter a host passes.
     let params = method
         .params
@@ -59,6 +60,7 @@ pub(crate) fn registration(method: &Method) -> TokenStream {
                 line: #private::line!(),
                 doc: #doc,
                 rule: #rule,
+                audit_args: #audit_args,
                 params: &[#(#params),*],
                 returns: #returns,
                 value_type: #value_type,

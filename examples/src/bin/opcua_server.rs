@@ -2,7 +2,7 @@
 //! serves its NetLogic methods.
 //!
 //! ```sh
-//! cargo run -p sessions-examples --bin opcua_server [-- --port N --accounts FILE --user NAME:PASSWORD[:ROLE,ROLE] …]
+//! cargo run -p sessions-examples --bin opcua_server [-- --port N --accounts FILE --audit FILE --user NAME:PASSWORD[:ROLE,ROLE] …]
 //! ```
 //!
 //! Defaults: port 4840 on 127.0.0.1, anonymous clients allowed, no users. `--accounts FILE`
@@ -33,6 +33,7 @@
 //! ```
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sessions_core::auth::Accounts;
@@ -45,10 +46,11 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 const USAGE: &str = "\
-usage: opcua_server [--port N] [--accounts FILE] [--user NAME:PASSWORD[:ROLE,ROLE]]...
+usage: opcua_server [--port N] [--accounts FILE] [--audit FILE] [--user NAME:PASSWORD[:ROLE,ROLE]]...
   --port N                          the TCP port (default 4840; 0 picks a free one)
   --accounts FILE                   log users in from this accounts file (password hashes
                                     and roles; make entries with `accounts add`)
+  --audit FILE                      append an audit record of every call to FILE (JSON lines)
   --user NAME:PASSWORD[:ROLES]      for quick tests only (the password is in plain text on
                                     the command line): a user who may log in, with
                                     comma-separated roles (repeat for more users; anonymous
@@ -65,8 +67,9 @@ struct UserArg {
 #[derive(Debug, PartialEq)]
 struct Args {
     port: u16,
-    accounts: Option<std::path::PathBuf>,
+    accounts: Option<PathBuf>,
     users: Vec<UserArg>,
+    audit: Option<PathBuf>,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -74,6 +77,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         port: 4840,
         accounts: None,
         users: Vec::new(),
+        audit: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -115,6 +119,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                     roles,
                 });
             }
+            "--audit" => {
+                let file = args.next().ok_or("--audit needs a FILE")?;
+                parsed.audit = Some(PathBuf::from(file));
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -155,7 +163,11 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
-    let engine = Engine::builder().name(ENGINE_NAME).build()?;
+    let mut engine = Engine::builder().name(ENGINE_NAME);
+    if let Some(file) = &args.audit {
+        engine = engine.audit(sessions_examples::audit::trail(file)?);
+    }
+    let engine = engine.build()?;
     let _line1 = export_line(&engine, "Line1")?;
     let mut builder = OpcUaHost::builder(engine).port(args.port);
     if let Some(file) = &args.accounts {
@@ -191,7 +203,8 @@ mod tests {
             Ok(Args {
                 port: 4840,
                 accounts: None,
-                users: vec![]
+                users: vec![],
+                audit: None,
             })
         );
         let parsed = args("--accounts users.toml").expect("valid");

@@ -198,10 +198,16 @@ impl AuditSink for AuditQueue {
             shared.warn_dropped(false);
             return Ok(());
         }
+        // Only a queue that was empty can have the writer waiting on it: a writer busy with
+        // a batch looks at the queue again before it waits. Waking it once per batch, not
+        // once per record, keeps a system call off the caller's path.
+        let was_empty = state.queue.is_empty();
         state.queue.push_back(record);
         state.accepted += 1;
         drop(state);
-        shared.work.notify_one();
+        if was_empty {
+            shared.work.notify_one();
+        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::audit::time;
+use crate::methods::Verdict;
 use crate::{SessionId, Value};
 
 /// One entry of the audit trail: an exported-method call, a variable write, a log-in or a
@@ -142,6 +143,23 @@ pub enum AuditOutcome {
     Invalid,
 }
 
+/// A call's [`Verdict`] is its record's outcome: the five are the same five, named alike
+/// (`Verdict::as_str` is the JSON name). They stay two types because an outcome also ends
+/// what is not a call (a log-in is `failed` for a wrong password, `refused` when
+/// throttled); this match is the one place they meet, and is exhaustive, so a new verdict
+/// cannot go unrecorded.
+impl From<Verdict> for AuditOutcome {
+    fn from(verdict: Verdict) -> AuditOutcome {
+        match verdict {
+            Verdict::Ok => AuditOutcome::Ok,
+            Verdict::Failed => AuditOutcome::Failed,
+            Verdict::Refused => AuditOutcome::Refused,
+            Verdict::Panicked => AuditOutcome::Panicked,
+            Verdict::Invalid => AuditOutcome::Invalid,
+        }
+    }
+}
+
 /// The JSON form, borrowed for writing.
 #[derive(Serialize)]
 struct WireOut<'a> {
@@ -244,6 +262,20 @@ mod tests {
         assert_eq!(json.as_object().map(|object| object.len()), Some(10));
         let back: AuditRecord = serde_json::from_str(&line).expect("reads back");
         assert_eq!(back, record);
+    }
+
+    #[test]
+    fn each_verdict_is_the_outcome_of_the_same_name() {
+        for verdict in [
+            Verdict::Ok,
+            Verdict::Failed,
+            Verdict::Refused,
+            Verdict::Panicked,
+            Verdict::Invalid,
+        ] {
+            let outcome = serde_json::to_value(AuditOutcome::from(verdict)).expect("serializes");
+            assert_eq!(outcome, verdict.as_str());
+        }
     }
 
     #[test]

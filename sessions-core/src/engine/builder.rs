@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Engine, Hook};
+use crate::audit::AuditSink;
 use crate::clock::Clock;
 use crate::{Session, SessionError};
 
@@ -38,6 +39,7 @@ pub struct EngineBuilder {
     pub(super) outbox_capacity: usize,
     pub(super) on_open: Option<Hook>,
     pub(super) on_close: Option<Hook>,
+    pub(super) audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl Default for EngineBuilder {
@@ -51,6 +53,7 @@ impl Default for EngineBuilder {
             outbox_capacity: super::DEFAULT_OUTBOX_CAPACITY,
             on_open: None,
             on_close: None,
+            audit: None,
         }
     }
 }
@@ -120,6 +123,35 @@ impl EngineBuilder {
         self
     }
 
+    /// Keeps an audit trail: one [`AuditRecord`](crate::audit::AuditRecord) for each call
+    /// of an exported method in a session of this engine (and, for a host's call with no
+    /// session, of the engine the host serves), from every host, handed to `sink` when the
+    /// call ends. Without one (the default), nothing is recorded and a call costs nothing
+    /// more.
+    ///
+    /// The sink is called on the caller's path, right after the call: a sink that writes
+    /// to a disk or a network must be put behind an
+    /// [`AuditQueue`](crate::audit::AuditQueue), which hands records to it on a thread of
+    /// its own and never blocks (a full queue drops, counted and logged). Pass an `Arc` of
+    /// the queue to keep a handle on its counters.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use sessions_core::audit::{AuditQueue, FlushPolicy, JsonLinesFile};
+    /// use sessions_core::Engine;
+    ///
+    /// let file = JsonLinesFile::builder("audit.jsonl").flush(FlushPolicy::Batch).open()?;
+    /// let queue = Arc::new(AuditQueue::builder(file).spawn()?);
+    /// let engine = Engine::builder().audit(Arc::clone(&queue)).build()?;
+    /// # drop(engine);
+    /// println!("{} audit records dropped so far", queue.dropped());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn audit(mut self, sink: impl AuditSink + 'static) -> EngineBuilder {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
     /// Makes the engine.
     ///
     /// # Errors
@@ -140,6 +172,7 @@ impl fmt::Debug for EngineBuilder {
             .field("outbox_capacity", &self.outbox_capacity)
             .field("on_open", &self.on_open.is_some())
             .field("on_close", &self.on_close.is_some())
+            .field("audit", &self.audit.is_some())
             .finish()
     }
 }

@@ -12,12 +12,14 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::audit::CallAudit;
 use super::carrier::{Carrier, InSession};
 use super::objects::{call_on_object, find_object_method};
-use crate::methods::Args;
+use crate::audit::AuditHost;
 use crate::methods::{
     methods, CallError, CallFn, CallFuture, CallOutcome, MethodInfo, MethodTable, Trampoline,
 };
+use crate::methods::{Args, Verdict};
 use crate::{Engine, Session};
 
 impl Engine {
@@ -56,10 +58,21 @@ impl Session {
     ///
     /// A call is activity: it [`touch`](Session::touch)es the session, so
     /// [`Engine::expire_idle`](crate::Engine::expire_idle) leaves it open.
+    ///
+    /// When the engine keeps an audit trail
+    /// ([`EngineBuilder::audit`](crate::EngineBuilder::audit)), the call leaves one
+    /// record, from host [`AuditHost::Rust`], also when it is refused or invalid.
     pub fn call(&self, name: &str, args: impl Into<Args>) -> Result<CallOutcome, CallError> {
-        let _guard = self.enter()?;
-        self.touch();
-        methods().call(name, args)
+        let args = args.into();
+        let audit = self.audit_rust(name, &args);
+        let result = self.enter().map_err(CallError::from).and_then(|_guard| {
+            self.touch();
+            methods().call(name, args)
+        });
+        if let Some(audit) = audit {
+            audit.finish(Verdict::of_result(&result));
+        }
+        result
     }
 
     /// Calls the exported method `name` with `args` from async code, in this session's
@@ -69,16 +82,27 @@ impl Session {
     /// The rules of [`call`](Self::call) are checked now, when the call is made: a closed
     /// session is `Err(CallError::Session(NotFound))` and another current session
     /// `Err(CallError::Session(Mismatch { .. }))`, as the future's output, and the method
-    /// does not run. Like `call`, it [`touch`](Session::touch)es the session.
+    /// does not run. Like `call`, it [`touch`](Session::touch)es the session, and leaves
+    /// one audit record when it ends (none when dropped before).
     pub fn call_async(
         &self,
         name: &str,
         args: impl Into<Args>,
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
-        self.start_call(name, args)
+        let args = args.into();
+        let audit = self.audit_rust(name, &args);
+        Audited::new(self.start_call(name, args), audit)
     }
 
-    /// The future of [`call_async`](Self::call_async), as its own type.
+    /// The start of the audit record of Rust code's call in this session, when its engine
+    /// keeps an audit trail.
+    fn audit_rust(&self, name: &str, args: &Args) -> Option<CallAudit> {
+        let engine = self.engine()?;
+        CallAudit::begin(&engine, AuditHost::Rust, None, Some(self), name, args)
+    }
+
+    /// The future of [`call_async`](Self::call_async), as its own type, without its
+    /// audit record: [`host::Call`](crate::host::Call) records the calls it starts here.
     pub(crate) fn start_call(&self, name: &str, args: impl Into<Args>) -> CallInSession {
         if let Err(error) = self.enter() {
             return refused(error.into());
@@ -335,5 +359,43 @@ impl Future for CallInSession {
 pub(crate) fn refused(error: CallError) -> CallInSession {
     CallInSession {
         inner: InSession::carrying(Carrier::Hidden, Call::Refused(error)),
+    }
+}
+
+pin_project! {
+    /// A call running, and the start of its audit record, finished when the call ends (none
+    /// when the future is dropped before). A named type, not an `async` block, so that it
+    /// is one pointer larger than the call it wraps: the record is boxed, and only when the
+    /// engine keeps an audit trail.
+    pub(crate) struct Audited {
+        #[pin]
+        call: CallInSession,
+        audit: Option<Box<CallAudit>>,
+    }
+}
+
+impl Audited {
+    /// `call`, recorded by `audit` when it ends.
+    pub(crate) fn new(call: CallInSession, audit: Option<CallAudit>) -> Audited {
+        Audited {
+            call,
+            audit: audit.map(Box::new),
+        }
+    }
+}
+
+impl Future for Audited {
+    type Output = Result<CallOutcome, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = match this.call.poll(cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(audit) = this.audit.take() {
+            audit.finish(Verdict::of_result(&result));
+        }
+        Poll::Ready(result)
     }
 }

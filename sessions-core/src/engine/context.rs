@@ -238,7 +238,8 @@ impl Session {
     ///    (a session closed while current stays current until its guard drops, but cannot
     ///    be entered again);
     /// 3. another session is current: [`SessionError::Mismatch`] (use
-    ///    [`Engine::impersonate_root`](crate::Engine::impersonate_root) to step out of a session deliberately);
+    ///    [`Engine::impersonate_root`](crate::Engine::impersonate_root) to step out of a
+    ///    session deliberately);
     /// 4. otherwise this session is current until the guard drops.
     ///
     /// ```

@@ -10,9 +10,11 @@ use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::audit::CallAudit;
 use super::context;
 use super::mailbox::{Message, Refused};
 use super::{Engine, Session};
+use crate::audit::AuditHost;
 use crate::block_on::block_on;
 use crate::lock::lock;
 use crate::methods::{methods, Answer, Args, Verdict};
@@ -182,7 +184,7 @@ fn deliver(session: &Session) -> DispatchReport {
             break;
         }
         let Message { method, args } = message;
-        match run_one(session, &method, args) {
+        match run_one(session, &method, args, AuditHost::Rust) {
             Delivery::Ran(Verdict::Ok) => report.delivered += 1,
             Delivery::Ran(_) => report.failed += 1,
             Delivery::Undelivered => report.undelivered += 1,
@@ -201,12 +203,19 @@ pub(crate) enum Delivery {
     Undelivered,
 }
 
-/// Runs one message's method in `session`, which the caller has made current.
-fn run_one(session: &Session, method: &str, args: Args) -> Delivery {
+/// Runs one message's method in `session`, which the caller has made current, and leaves
+/// its audit record as from `host` (a farm's inbox, or Rust code's post to the mailbox).
+fn run_one(session: &Session, method: &str, args: Args, host: AuditHost) -> Delivery {
     // `call_async` runs plain and `async` methods alike, in this session; an `async` one
     // blocks this thread until it is done. A host call never unwinds (a panic becomes its
     // outcome), so one bad message cannot lose the rest of a batch.
+    let audit = session
+        .engine()
+        .and_then(|engine| CallAudit::begin(&engine, host, None, Some(session), method, &args));
     let answer = Answer::from(block_on(methods().call_async(method, args)));
+    if let Some(audit) = audit {
+        audit.finish(answer.verdict());
+    }
     // A method's own failure was logged where it happened; a call that could not be made
     // is logged here.
     if let Answer::NotRun(error) = &answer {
@@ -231,6 +240,6 @@ impl Engine {
             return Delivery::Undelivered;
         };
         let _context = context::push(session.clone());
-        run_one(&session, method, args)
+        run_one(&session, method, args, AuditHost::Farm)
     }
 }

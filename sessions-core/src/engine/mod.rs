@@ -4,8 +4,10 @@
 //! The engine owns the session graph: the sessions (`session/`), the context stack of each
 //! thread (`context.rs`), the registry and names of engines, mailboxes and their dispatch
 //! (`mailbox.rs`, `messages.rs`, `dispatcher.rs`), and what running code in a session needs
-//! (the method boundary `boundary.rs`, the carrier of context `carrier.rs`, calls `call.rs`).
+//! (the method boundary `boundary.rs`, the carrier of context `carrier.rs`, calls `call.rs`,
+//! and their audit records `audit.rs`).
 
+pub(crate) mod audit;
 pub(crate) mod boundary;
 mod builder;
 pub(crate) mod call;
@@ -46,6 +48,7 @@ use registry::Registry;
 pub use session::{Session, WeakSession};
 pub use variables::{VariableHandle, VariableInfo};
 
+use crate::audit::AuditSink;
 use crate::clock::Clock;
 use crate::panic::panic_message;
 use crate::{ClientId, SessionError, SessionId};
@@ -99,6 +102,8 @@ pub(crate) struct EngineShared {
     observers: observe::Observers,
     /// The variables it exports, by path.
     variables: variables::Variables,
+    /// Where each call's audit record goes (`EngineBuilder::audit`); none: no records.
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl EngineShared {
@@ -174,6 +179,7 @@ impl Engine {
             undelivered_notifications: AtomicUsize::new(0),
             observers: observe::Observers::default(),
             variables: variables::Variables::default(),
+            audit: builder.audit,
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -415,6 +421,7 @@ impl fmt::Debug for Engine {
             .field("name", &self.name())
             .field("len", &self.len())
             .field("active_count", &self.active_count())
+            .field("audited", &self.shared.audit.is_some())
             .finish()
     }
 }

@@ -229,7 +229,7 @@ impl Engine {
     }
 
     /// The object at `path` and its method `member`, on this engine.
-    fn object_method(&self, path: &str, member: &str) -> Option<ObjectMethod> {
+    pub(super) fn object_method(&self, path: &str, member: &str) -> Option<ObjectMethod> {
         let exported = lock(&self.shared.objects.by_path).get(path).cloned()?;
         let method = exported
             .methods

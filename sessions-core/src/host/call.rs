@@ -7,20 +7,32 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use crate::audit::AuditHost;
 use crate::block_on::block_on;
-use crate::engine::call::CallInSession;
+use crate::engine::audit::CallAudit;
+use crate::engine::call::Audited;
 use crate::engine::carrier::Carrier;
 use crate::methods::{Answer, MethodInfo};
-use crate::{methods, Args, Session};
+use crate::{methods, Args, Engine, Session};
 
-/// One call, as a host decodes it from its wire: the method's name, its arguments, and the
+/// One call, as a host decodes it from its wire: the method's name, its arguments, the
 /// session of the connection it came on (none for a request that names none, such as a
-/// POST without the `Sessions-Session` header).
+/// POST without the `Sessions-Session` header), and where it came from.
 ///
 /// It runs in that session's context (or with no session current), under the method's
 /// session rule, exactly as [`Session::call_async`] or
 /// [`MethodTable::call_async`](crate::MethodTable::call_async) would: every host runs
 /// calls through here, so every host behaves alike.
+///
+/// **Audit.** When the engine keeps an audit trail
+/// ([`EngineBuilder::audit`](crate::EngineBuilder::audit)), the call leaves exactly one
+/// [`AuditRecord`](crate::audit::AuditRecord) when it ends: the host and peer given with
+/// [`via`](Self::via) ([`AuditHost::Rust`] and no peer without it), the session and its
+/// user when the call was made, the verdict as outcome, the duration, and the arguments
+/// for a method marked `audit = "args"`. It goes to the engine of the call's session; a
+/// call with no session goes to the engine given with [`audit_on`](Self::audit_on) (the
+/// host's), else to [`Engine::global`]. A call dropped before it ends (its connection
+/// gone) leaves none.
 #[derive(Debug)]
 #[must_use = "a call does nothing until it is run"]
 pub struct Call<'a> {
@@ -29,6 +41,9 @@ pub struct Call<'a> {
     session: Option<&'a Session>,
     #[cfg(feature = "metrics")]
     metered: Option<(&'a crate::metrics::Metrics, &'static str)>,
+    host: AuditHost,
+    peer: Option<String>,
+    engine: Option<&'a Engine>,
 }
 
 impl<'a> Call<'a> {
@@ -41,6 +56,9 @@ impl<'a> Call<'a> {
             session: None,
             #[cfg(feature = "metrics")]
             metered: None,
+            host: AuditHost::Rust,
+            peer: None,
+            engine: None,
         }
     }
 
@@ -61,6 +79,21 @@ impl<'a> Call<'a> {
         host: &'static str,
     ) -> Call<'a> {
         self.metered = metrics.into().map(|metrics| (metrics, host));
+        self
+    }
+
+    /// Says where the call came from, for its audit record: the `host` it came through
+    /// and the `peer` (a client's address), when the host knows it.
+    pub fn via(mut self, host: AuditHost, peer: Option<String>) -> Call<'a> {
+        self.host = host;
+        self.peer = peer;
+        self
+    }
+
+    /// The engine whose audit trail records this call when it has no session: the engine
+    /// the host serves. A call in a session is recorded by its session's engine.
+    pub fn audit_on(mut self, engine: &'a Engine) -> Call<'a> {
+        self.engine = Some(engine);
         self
     }
 
@@ -88,13 +121,14 @@ impl<'a> Call<'a> {
         let meter = self
             .metered
             .map(|(metrics, host)| metrics.meter(self.method, self.session, host));
+        let audit = self.audit();
         // A name that is not a method's (an object's `path.member`) runs where it is polled.
         let method = methods().lookup(self.method).ok();
         let call = match self.session {
             Some(session) => session.start_call(self.method, self.args),
             None => methods().start(self.method, self.args, Carrier::Hidden),
         };
-        let running = running(call, method);
+        let running = running(Audited::new(call, audit), method);
         Metered {
             running,
             meter: {
@@ -111,11 +145,30 @@ impl<'a> Call<'a> {
     pub fn run_blocking(self) -> Answer {
         block_on(self.run())
     }
+
+    /// The start of the call's audit record, when the engine it belongs to keeps one.
+    fn audit(&self) -> Option<CallAudit> {
+        let begin = |engine: &Engine| {
+            CallAudit::begin(
+                engine,
+                self.host,
+                self.peer.as_deref(),
+                self.session,
+                self.method,
+                &self.args,
+            )
+        };
+        match (self.session, self.engine) {
+            (Some(session), _) => session.engine().and_then(|engine| begin(&engine)),
+            (None, Some(engine)) => begin(engine),
+            (None, None) => begin(Engine::global()),
+        }
+    }
 }
 
 /// The call as it will run: here, with its first poll timed when it is a plain `fn`, or a
 /// `blocking` method's task on the blocking pool.
-fn running(call: CallInSession, method: Option<&'static MethodInfo>) -> Running {
+fn running(call: Audited, method: Option<&'static MethodInfo>) -> Running {
     let Some(method) = method.filter(|method| !method.is_async()) else {
         return Running::Here { call, sync: None };
     };
@@ -171,14 +224,15 @@ impl Future for Metered {
 pub const SLOW_SYNC_CALL: Duration = Duration::from_millis(100);
 
 pin_project! {
-    /// A call running: the engine's call future, its output read as an [`Answer`]; or a
+    /// A call running: the engine's call future (with its audit record), its output read
+    /// as an [`Answer`]; or a
     /// `blocking` method's task on the blocking pool. A named type, not an `async` block,
     /// so that it is no larger than the call it wraps (a host keeps one per call in flight).
     #[project = RunningNow]
     enum Running {
         Here {
             #[pin]
-            call: CallInSession,
+            call: Audited,
             // A plain fn's method, whose first poll is timed.
             sync: Option<&'static MethodInfo>,
         },

@@ -55,12 +55,7 @@ impl Answer {
     /// Which of the five ways the call ended.
     pub fn verdict(&self) -> Verdict {
         match self {
-            Answer::Ran(outcome) => match outcome.failure() {
-                None => Verdict::Ok,
-                Some(Failure::Refused(_)) => Verdict::Refused,
-                Some(Failure::Panicked(_)) => Verdict::Panicked,
-                Some(Failure::Method(_) | Failure::Unsendable(_)) => Verdict::Failed,
-            },
+            Answer::Ran(outcome) => Verdict::of_outcome(outcome),
             Answer::NotRun(_) => Verdict::Invalid,
         }
     }
@@ -93,6 +88,25 @@ impl From<Answer> for Result<CallOutcome, CallError> {
 }
 
 impl Verdict {
+    /// How a call that ran ended.
+    pub(crate) fn of_outcome(outcome: &CallOutcome) -> Verdict {
+        match outcome.failure() {
+            None => Verdict::Ok,
+            Some(Failure::Refused(_)) => Verdict::Refused,
+            Some(Failure::Panicked(_)) => Verdict::Panicked,
+            Some(Failure::Method(_) | Failure::Unsendable(_)) => Verdict::Failed,
+        }
+    }
+
+    /// How a call ended, from what [`Session::call`](crate::Session::call) returns
+    /// (the verdict of its [`Answer`], without making one).
+    pub(crate) fn of_result(result: &Result<CallOutcome, CallError>) -> Verdict {
+        match result {
+            Ok(outcome) => Verdict::of_outcome(outcome),
+            Err(_) => Verdict::Invalid,
+        }
+    }
+
     /// `ok`, `failed`, `refused`, `panicked` or `invalid`: the name audit records and
     /// metrics' `outcome` label use.
     pub fn as_str(self) -> &'static str {

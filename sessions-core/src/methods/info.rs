@@ -235,6 +235,7 @@ pub struct MethodInfo {
     pub(crate) line: u32,
     pub(crate) doc: &'static str,
     pub(crate) rule: Rule,
+    pub(crate) audit_args: bool,
     pub(crate) params: &'static [ParamInfo],
     pub(crate) returns: &'static str,
     pub(crate) value_type: &'static str,
@@ -249,6 +250,13 @@ impl MethodInfo {
     /// The name hosts call (`name = "…"`, or the function's name).
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// Whether the audit trail keeps this method's arguments: the attribute says
+    /// `audit = "args"`. Without it, an
+    /// [`AuditRecord`](crate::audit::AuditRecord) of a call has no `args`.
+    pub fn audits_args(&self) -> bool {
+        self.audit_args
     }
 
     /// The Rust function's own name.
@@ -476,6 +484,8 @@ pub struct MethodSpec {
     pub doc: &'static str,
     /// `session = …`, `engine = …`, `role = …`.
     pub rule: Rule,
+    /// `audit = "args"`: the audit trail keeps the call's arguments.
+    pub audit_args: bool,
     /// The parameters, in order.
     pub params: &'static [ParamInfo],
     /// The return type as written.
@@ -502,6 +512,7 @@ pub const fn method_info(spec: MethodSpec) -> MethodInfo {
         line: spec.line,
         doc: spec.doc,
         rule: spec.rule,
+        audit_args: spec.audit_args,
         params: spec.params,
         returns: spec.returns,
         value_type: spec.value_type,

@@ -196,6 +196,7 @@ mod tests {
                 engine: None,
                 role: None,
             },
+            audit_args: false,
             params: &NO_PARAMS,
             returns: "i64",
             value_type: "i64",

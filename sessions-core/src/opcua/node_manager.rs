@@ -35,6 +35,7 @@ use opcua::types::{
 use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
 use super::sessions::OpcSessions;
 use super::status::{answer_refusal, Refusal};
+use crate::audit::AuditHost;
 use crate::host::{Answer, Call};
 use crate::metrics::Metrics;
 use crate::{Engine, Session};
@@ -187,6 +188,7 @@ async fn run(session: &Session, target: &Target, call: &mut MethodCall, metrics:
     let answer = Call::new(&target.name, args)
         .in_session(Some(session))
         .metered(metrics, "opcua")
+        .via(AuditHost::Opcua, None)
         .run()
         .await;
     let index_of = |name: &str| target.info.inputs().position(|p| p.name() == name);

@@ -13,9 +13,10 @@ use super::cookie::{client_of, client_or_new, set_client_cookie};
 use super::listing::served_methods;
 use super::login::Reserved;
 use super::origin::origin_allowed;
-use super::rpc::{answer, CallIn, INVALID_REQUEST, PARSE_ERROR};
+use super::rpc::{answer, CallIn, Via, INVALID_REQUEST, PARSE_ERROR};
 use super::state::Host;
 use super::wire::error_response;
+use crate::audit::AuditHost;
 use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 use crate::{methods, typescript, ClientId, Session, SessionId};
 
@@ -66,13 +67,18 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
     let reserved = Reserved { host: &host, peer };
     let reserved = Some(&reserved);
     let limits = config.batch_limits();
-    let metrics = config.metrics.as_ref();
+    let peer = peer.map(|ip| ip.to_string());
+    let via = Via {
+        host: AuditHost::Rpc,
+        peer: peer.as_deref(),
+        engine: &config.engine,
+        limits: &limits,
+        metrics: config.metrics.as_ref(),
+    };
     let answer = match named_session(&parts.headers, &host) {
-        Named::None => answer(text, CallIn::NoSession, reserved, &limits, metrics).await,
-        Named::Owned(session) => {
-            answer(text, CallIn::Session(&session), reserved, &limits, metrics).await
-        }
-        Named::NotOwned => answer(text, CallIn::Gone, reserved, &limits, metrics).await,
+        Named::None => answer(text, CallIn::NoSession, reserved, via).await,
+        Named::Owned(session) => answer(text, CallIn::Session(&session), reserved, via).await,
+        Named::NotOwned => answer(text, CallIn::Gone, reserved, via).await,
     };
     match answer {
         Some(text) => json(StatusCode::OK, text),

@@ -22,11 +22,12 @@ use serde_json::value::RawValue;
 use super::limits::{BatchLimits, MEMBERS_PER_YIELD};
 use super::login::{log_in, log_out, LoginError, Reserved, UserView, LOGIN_METHOD, LOGOUT_METHOD};
 use super::wire::{error_response, success, valid_id, FailureData, Request};
+use crate::audit::AuditHost;
 use crate::auth::AuthError;
 use crate::host::{Answer, Call};
 use crate::methods::OutsMap;
 use crate::metrics::Metrics;
-use crate::{Args, Failure, Session, SessionError, Value};
+use crate::{Args, Engine, Failure, Session, SessionError, Value};
 
 /// Invalid JSON.
 pub const PARSE_ERROR: i32 = -32700;
@@ -72,23 +73,36 @@ pub(super) enum CallIn<'a> {
     Busy(usize),
 }
 
+/// Where a message's calls came from and what bounds and counts them: the WebSocket
+/// ([`AuditHost::Web`]) or a POST ([`AuditHost::Rpc`]), the peer's address when the server
+/// gives it, and the host's engine (which records a call with no session).
+#[derive(Clone, Copy)]
+pub(super) struct Via<'a> {
+    pub host: AuditHost,
+    pub peer: Option<&'a str>,
+    pub engine: &'a Engine,
+    /// The bounds of a batch's answer.
+    pub limits: &'a BatchLimits,
+    /// The registry the calls are counted in (host label `web`), if any.
+    pub metrics: Option<&'a Metrics>,
+}
+
 /// Answers one JSON-RPC message: `None` when nothing is to be sent back (notifications
 /// only), else the response (an array for a batch). `reserved` is what the reserved
-/// methods (`session.login`, `session.logout`) need; without it they answer -32012.
-/// `limits` bound a batch (members, answer bytes). Each call is counted in `metrics`, if
-/// given, under the host label `web`.
+/// methods (`session.login`, `session.logout`) need; without it they answer -32012. `via`
+/// is where the calls came from (for their audit records), the batch limits and the
+/// metrics registry the calls are counted in.
 pub(super) async fn answer(
     text: &str,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
-    limits: &BatchLimits,
-    metrics: Option<&Metrics>,
+    via: Via<'_>,
 ) -> Option<String> {
     if text.trim_start().starts_with('[') {
-        return answer_batch(text, call_in, reserved, limits, metrics).await;
+        return answer_batch(text, call_in, reserved, via).await;
     }
     match serde_json::from_str::<Request<'_>>(text) {
-        Ok(request) => answer_one(request, call_in, reserved, metrics).await,
+        Ok(request) => answer_one(request, call_in, reserved, via).await,
         Err(error) => Some(unreadable(&error)),
     }
 }
@@ -97,8 +111,7 @@ async fn answer_batch(
     text: &str,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
-    limits: &BatchLimits,
-    metrics: Option<&Metrics>,
+    via: Via<'_>,
 ) -> Option<String> {
     let items = match serde_json::from_str::<Vec<&RawValue>>(text) {
         Ok(items) => items,
@@ -112,12 +125,12 @@ async fn answer_batch(
             None::<()>,
         ));
     }
-    if items.len() > limits.max_members {
-        limits.counters.refused_batch();
+    if items.len() > via.limits.max_members {
+        via.limits.counters.refused_batch();
         let message = format!(
             "a batch of {} members: the host takes at most {}; none of them ran, send fewer at a time",
             items.len(),
-            limits.max_members
+            via.limits.max_members
         );
         return Some(error_response(None, INVALID_REQUEST, &message, None::<()>));
     }
@@ -130,14 +143,14 @@ async fn answer_batch(
             tokio::task::yield_now().await;
         }
         let response = match serde_json::from_str::<Request<'_>>(item.get()) {
-            Ok(request) => answer_one(request, call_in, reserved, metrics).await,
+            Ok(request) => answer_one(request, call_in, reserved, via).await,
             Err(error) => Some(unreadable(&error)),
         };
         if let Some(response) = response {
             // Each response and the comma before it.
             answer_bytes = answer_bytes.saturating_add(response.len() + 1);
-            if answer_bytes > limits.max_answer_bytes {
-                return Some(answer_too_large(index + 1, limits));
+            if answer_bytes > via.limits.max_answer_bytes {
+                return Some(answer_too_large(index + 1, via.limits));
             }
             responses.push(response);
         }
@@ -175,7 +188,7 @@ async fn answer_one(
     request: Request<'_>,
     call_in: CallIn<'_>,
     reserved: Option<&Reserved<'_>>,
-    metrics: Option<&Metrics>,
+    via: Via<'_>,
 ) -> Option<String> {
     let id = request.id;
     if id.is_some_and(|id| !valid_id(id)) {
@@ -216,7 +229,9 @@ async fn answer_one(
     };
     let answer = Call::new(&method, args)
         .in_session(session)
-        .metered(metrics, "web")
+        .metered(via.metrics, "web")
+        .via(via.host, via.peer.map(str::to_owned))
+        .audit_on(via.engine)
         .run()
         .await;
     // A notification is answered with nothing, whatever happened (a failure was logged).
@@ -378,8 +393,20 @@ mod tests {
         BatchLimits::new(100, 64 * 1024, WebCounters::default())
     }
 
+    /// A POST with no known peer, on the global engine (which keeps no audit trail).
+    fn test_via() -> Via<'static> {
+        static LIMITS: std::sync::OnceLock<BatchLimits> = std::sync::OnceLock::new();
+        Via {
+            host: AuditHost::Rpc,
+            peer: None,
+            engine: Engine::global(),
+            limits: LIMITS.get_or_init(limits),
+            metrics: None,
+        }
+    }
+
     fn answer_now(text: &str, call_in: CallIn<'_>) -> serde_json::Value {
-        let answer = block_on(answer(text, call_in, None, &limits(), None)).expect("an answer");
+        let answer = block_on(answer(text, call_in, None, test_via())).expect("an answer");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
 
@@ -417,16 +444,14 @@ mod tests {
             r#"{"jsonrpc":"2.0","method":"no_such_method"}"#,
             CallIn::NoSession,
             None,
-            &limits(),
-            None,
+            test_via(),
         ));
         assert_eq!(none, None);
         let batch = block_on(answer(
             r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#,
             CallIn::Busy(1),
             None,
-            &limits(),
-            None,
+            test_via(),
         ));
         assert_eq!(batch, None);
     }

@@ -21,11 +21,12 @@ use super::cookie::{client_or_new, set_client_cookie};
 use super::limits::{send_within, WriteFailed};
 use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
-use super::rpc::{answer, CallIn};
+use super::rpc::{answer, CallIn, Via};
 use super::state::Host;
 use super::tabs::{Attached, Refusal};
 use super::variables::{self, Watches};
 use super::wire;
+use crate::audit::AuditHost;
 use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
 
@@ -296,7 +297,15 @@ async fn run(
                     let call = async move {
                         let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
                         let reserved = Reserved { host: &host, peer };
-                        answer(text.as_str(), call_in, Some(&reserved), &limits, metrics.as_ref()).await
+                        let peer = peer.map(|ip| ip.to_string());
+                        let via = Via {
+                            host: AuditHost::Web,
+                            peer: peer.as_deref(),
+                            engine: &host.config.engine,
+                            limits: &limits,
+                            metrics: metrics.as_ref(),
+                        };
+                        answer(text.as_str(), call_in, Some(&reserved), via).await
                     };
                     run_or_spawn(Box::pin(call), calls)
                     }

@@ -50,6 +50,26 @@ impl Server {
         Server { addr, engine, task }
     }
 
+    /// [`start`](Self::start), served with each connection's peer address
+    /// (`into_make_service_with_connect_info`), so the host knows its peers.
+    pub async fn start_with_peers(
+        engine: Engine,
+        host: impl FnOnce(Engine) -> WebHostBuilder,
+    ) -> Server {
+        let router = host(engine.clone()).build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port on 127.0.0.1");
+        let addr = listener.local_addr().expect("its address");
+        let task = tokio::spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, service)
+                .await
+                .expect("the server runs");
+        });
+        Server { addr, engine, task }
+    }
+
     /// `http://127.0.0.1:PORT`: the host's own origin.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)

@@ -5,6 +5,7 @@
 //! cargo run -p sessions-examples --bin web_host            # http://127.0.0.1:8080
 //! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
 //! cargo run -p sessions-examples --bin web_host -- --accounts accounts.toml
+//! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
 //! ```
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
@@ -113,12 +114,15 @@ fn accounts(options: &Options) -> Result<Accounts, Box<dyn std::error::Error>> {
 
 async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let accounts = accounts(options)?;
-    let engine = Engine::builder()
+    let mut engine = Engine::builder()
         .name(ENGINE_NAME)
         .idle_timeout(IDLE_TIMEOUT)
         .on_open(live::opened)
-        .on_close(live::closed)
-        .build()?;
+        .on_close(live::closed);
+    if let Some(file) = &options.audit {
+        engine = engine.audit(sessions_examples::audit::trail(file)?);
+    }
+    let engine = engine.build()?;
     // A log-in or log-out (the web host's `session.login`) pushes the count to the pages.
     let _users = engine.observe(live::user_changed);
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
@@ -152,7 +156,7 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     stdout.flush()?;
     drop(stdout);
     // With each connection's address, failed log-ins are throttled per peer as well as per
-    // name.
+    // name, and the audit trail records it as each call's peer.
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

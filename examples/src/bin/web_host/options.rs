@@ -11,7 +11,7 @@ pub const USAGE: &str = "\
 Serves the example methods to browsers: every tab a session, with a page that shows it.
 
 Usage:
-  web_host [--port N] [--grace-ms N] [--accounts FILE] [--farm URL --node NAME]
+  web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -22,6 +22,7 @@ Options:
                  with `accounts add --file FILE NAME --roles admin`). Without it, the
                  demo file examples/demo-accounts.toml, whose passwords the README names:
                  a demo store, for trying the page only
+  --audit FILE   append an audit record of every call to FILE (JSON lines)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -33,6 +34,8 @@ pub struct Options {
     pub grace_period: Duration,
     /// The accounts file users log in from; `None`: the shipped demo file.
     pub accounts: Option<PathBuf>,
+    /// The audit trail's file, if any.
+    pub audit: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
 }
@@ -43,6 +46,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         port: 8080,
         grace_period: DEFAULT_GRACE_PERIOD,
         accounts: None,
+        audit: None,
         farm: None,
     };
     let mut farm = FarmArgs::default();
@@ -58,6 +62,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--accounts" => {
                 let file = args.next().ok_or("--accounts needs a file")?;
                 options.accounts = Some(PathBuf::from(file));
+            }
+            "--audit" => {
+                let file = args.next().ok_or("--audit needs a FILE")?;
+                options.audit = Some(PathBuf::from(file));
             }
             option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
             argument => return Err(format!("unexpected argument {argument:?}")),
@@ -90,6 +98,7 @@ mod tests {
                 port: 8080,
                 grace_period: DEFAULT_GRACE_PERIOD,
                 accounts: None,
+                audit: None,
                 farm: None
             }))
         );
@@ -99,6 +108,7 @@ mod tests {
                 port: 0,
                 grace_period: Duration::from_millis(1500),
                 accounts: None,
+                audit: None,
                 farm: None
             }))
         );
@@ -110,6 +120,14 @@ mod tests {
         assert_eq!(
             parse(&args("--accounts")),
             Err("--accounts needs a file".to_owned())
+        );
+        assert_eq!(
+            parse(&args("--audit calls.jsonl")).map(|options| options.and_then(|o| o.audit)),
+            Ok(Some(PathBuf::from("calls.jsonl")))
+        );
+        assert_eq!(
+            parse(&args("--audit")),
+            Err("--audit needs a FILE".to_owned())
         );
         let farm = FarmOptions {
             url: "redis://127.0.0.1:6379".to_owned(),

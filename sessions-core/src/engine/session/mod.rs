@@ -106,6 +106,14 @@ impl Session {
         lock(&self.inner.user).clone()
     }
 
+    /// The name of the user logged in, without copying the user's roles (for an audit
+    /// record, on the path of every call).
+    pub(crate) fn user_name(&self) -> Option<String> {
+        lock(&self.inner.user)
+            .as_ref()
+            .map(|user| user.name().to_owned())
+    }
+
     /// Logs a user in (`Some`) or out (`None`), and keeps the engine's
     /// [`active_count`](Engine::active_count) in step (and, when the engine has joined a
     /// farm, the farm's).
