@@ -21,8 +21,8 @@ use std::time::Duration;
 use opcua::types::Variant;
 use serde_json::{json, Value as Json};
 use sessions_core::audit::{
-    AuditError, AuditHost, AuditOutcome, AuditQueue, AuditRecord, AuditSink, FlushPolicy,
-    JsonLinesFile,
+    AuditError, AuditHost, AuditKind, AuditOutcome, AuditQueue, AuditRecord, AuditSink,
+    FlushPolicy, JsonLinesFile,
 };
 use sessions_core::opcua::OpcUaHost;
 use sessions_core::web::WebHost;
@@ -632,4 +632,107 @@ fn a_message_posted_across_the_farm_is_recorded_once_as_from_the_farm() {
             Json::Null
         )]
     );
+}
+
+/// Keeps every record it is handed, in order.
+#[derive(Default)]
+struct Kept(Mutex<Vec<AuditRecord>>);
+
+impl AuditSink for Kept {
+    fn record(&self, record: AuditRecord) -> Result<(), AuditError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+        Ok(())
+    }
+}
+
+impl Kept {
+    /// (host, kind, user, outcome) of each record that is not a call.
+    fn log_ins(&self) -> Vec<(AuditHost, AuditKind, Option<String>, AuditOutcome)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|r| r.kind != AuditKind::Call)
+            .map(|r| (r.host, r.kind, r.user.clone(), r.outcome))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_ins_log_outs_and_failed_log_ins_leave_one_record_each() {
+    use sessions_core::audit::AuditKind::{Login, Logout};
+    let kept = Arc::new(Kept::default());
+    let engine = Engine::builder()
+        .audit(Arc::clone(&kept))
+        .build()
+        .expect("an engine");
+    let server = Server::start(engine.clone(), |engine| {
+        WebHost::builder(engine).accounts(web_support::demo_accounts())
+    })
+    .await;
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let wrong = tab
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "not-bobs"}),
+        )
+        .await;
+    assert_eq!(wrong["error"]["code"], -32010, "{wrong}");
+    let right = tab
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "bob-demo"}),
+        )
+        .await;
+    assert!(right["error"].is_null(), "{right}");
+    let out = tab.call("session.logout", json!([])).await;
+    assert!(out["error"].is_null(), "{out}");
+    let bob = Some("bob".to_owned());
+    assert_eq!(
+        kept.log_ins(),
+        [
+            (AuditHost::Web, Login, bob.clone(), AuditOutcome::Failed),
+            (AuditHost::Web, Login, bob.clone(), AuditOutcome::Ok),
+            (AuditHost::Web, Logout, bob, AuditOutcome::Ok),
+        ]
+    );
+
+    // Over OPC UA, a log-in is recorded before its session exists.
+    let opc_engine = Engine::builder()
+        .audit(Arc::clone(&kept))
+        .build()
+        .expect("an engine");
+    let host = OpcUaHost::builder(opc_engine)
+        .port(0)
+        .pki_dir(opcua_support::pki_dir())
+        .accounts(opcua_support::accounts_store("audit-log-ins"))
+        .start()
+        .await
+        .expect("the OPC UA host starts");
+    let url = host.endpoint_url().to_owned();
+    let refused =
+        opcua_support::Client::connect(&url, opcua_support::user("store-admin", "wrong")).await;
+    assert!(refused.is_err(), "a wrong password is refused");
+    let client =
+        opcua_support::Client::connect(&url, opcua_support::user("store-admin", "store-admin-pw"))
+            .await
+            .expect("the right password logs in");
+    let admin = Some("store-admin".to_owned());
+    let opc: Vec<_> = kept
+        .log_ins()
+        .into_iter()
+        .filter(|(host, ..)| *host == AuditHost::Opcua)
+        .collect();
+    assert_eq!(
+        opc,
+        [
+            (AuditHost::Opcua, Login, admin.clone(), AuditOutcome::Failed),
+            (AuditHost::Opcua, Login, admin, AuditOutcome::Ok),
+        ]
+    );
+    client.disconnect().await;
+    host.shutdown().await.expect("stops");
 }

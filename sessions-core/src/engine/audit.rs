@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use crate::audit::{AuditHost, AuditKind, AuditRecord, AuditSink, AUDIT_TARGET};
+use crate::audit::{AuditHost, AuditKind, AuditOutcome, AuditRecord, AuditSink, AUDIT_TARGET};
 use crate::methods::{methods, Args, Verdict};
 use crate::panic::panic_message;
 use crate::value::ValueMap;
@@ -62,10 +62,39 @@ impl CallAudit {
     /// sink. A sink's error or panic is logged at ERROR (target `sessions::audit`) with
     /// the record, never passed to the caller: the call itself succeeded or failed on its
     /// own.
-    pub(crate) fn finish(mut self, verdict: Verdict) {
+    pub(crate) fn finish(self, verdict: Verdict) {
+        self.finish_as(verdict.into());
+    }
+
+    /// Starts the record of something that is not a method call: a log-in or a log-out
+    /// (`kind`) as `user`, through `host` from `peer`, in `session` (none for an OPC UA
+    /// log-in, checked before its session is activated), for `engine`'s sink;
+    /// `None` when the engine has no sink.
+    pub(crate) fn event(
+        engine: &Engine,
+        host: AuditHost,
+        kind: AuditKind,
+        user: &str,
+        session: Option<&Session>,
+        peer: Option<&str>,
+    ) -> Option<CallAudit> {
+        let sink = engine.shared.audit.as_ref()?.clone();
+        let mut record = AuditRecord::new(host, kind, user);
+        record.session = session.map(Session::id);
+        record.user = Some(user.to_owned());
+        record.peer = peer.map(str::to_owned);
+        Some(CallAudit {
+            sink,
+            record,
+            started: Instant::now(),
+        })
+    }
+
+    /// [`finish`](Self::finish), with the record's outcome as it is.
+    pub(crate) fn finish_as(mut self, outcome: AuditOutcome) {
         self.record.duration = self.started.elapsed();
         self.record.time = SystemTime::now();
-        self.record.outcome = verdict.into();
+        self.record.outcome = outcome;
         // The record goes to the sink; what the log needs of it, if the sink fails, is
         // kept (cheap copies: no allocation on the way of a call that is recorded).
         let (host, session, outcome) = (self.record.host, self.record.session, self.record.outcome);

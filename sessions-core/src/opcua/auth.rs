@@ -19,10 +19,12 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
+use crate::audit::{AuditHost, AuditKind, AuditOutcome};
 use crate::auth::{Accounts, AuthError, Throttle};
+use crate::engine::audit::CallAudit;
 use crate::host::{Authenticate, Credentials};
 use crate::lock::lock;
-use crate::User;
+use crate::{Engine, User};
 
 /// The policy id of the anonymous token (async-opcua checks a client's token against it).
 const ANONYMOUS_POLICY_ID: &str = "anonymous";
@@ -51,6 +53,8 @@ pub(super) struct Auth {
     known: Mutex<HashMap<String, (User, Instant)>>,
     nodes: Arc<MethodNodes>,
     throttle: Throttle,
+    /// The engine whose audit trail records each log-in, if it keeps one.
+    audit: Option<Engine>,
 }
 
 impl Auth {
@@ -69,7 +73,14 @@ impl Auth {
             known: Mutex::new(HashMap::new()),
             nodes,
             throttle: Throttle::builder().build(),
+            audit: None,
         }
+    }
+
+    /// Records each log-in (ok, failed, refused) in `engine`'s audit trail, if it keeps one.
+    pub fn audited_by(mut self, engine: Engine) -> Auth {
+        self.audit = Some(engine);
+        self
     }
 
     /// Counts failed log-ins in `throttle` (by user name), and refuses a name past its limit.
@@ -146,6 +157,22 @@ impl AuthManager for Auth {
         username: &str,
         password: &Password,
     ) -> Result<UserToken, Error> {
+        // A log-in has no session yet: async-opcua activates it afterwards.
+        let audit = self.audit.as_ref().and_then(|engine| {
+            CallAudit::event(
+                engine,
+                AuditHost::Opcua,
+                AuditKind::Login,
+                username,
+                None,
+                None,
+            )
+        });
+        let finish = |outcome| {
+            if let Some(audit) = audit {
+                audit.finish_as(outcome);
+            }
+        };
         // Every name is throttled here, the store's users (which the store throttles too)
         // and the configured users and the hook's alike.
         let attempt = match self.throttle.begin(username, None) {
@@ -160,6 +187,7 @@ impl AuthManager for Auth {
                     ),
                     other => format!("cannot log in {username:?}: {other}"),
                 };
+                finish(AuditOutcome::Refused);
                 return Err(Error::new(StatusCode::BadUserAccessDenied, why));
             }
         };
@@ -167,6 +195,10 @@ impl AuthManager for Auth {
             Ok(user) => user,
             Err(error) => {
                 attempt.failed();
+                finish(match error {
+                    AuthError::Throttled { .. } => AuditOutcome::Refused,
+                    _ => AuditOutcome::Failed,
+                });
                 // The error's own text: one for an unknown user and a wrong password, the
                 // wait when throttled, the store's failure when it could not answer.
                 tracing::warn!(user = username, reason = %error, "OPC UA log-in refused");
@@ -177,6 +209,7 @@ impl AuthManager for Auth {
             }
         };
         attempt.succeeded();
+        finish(AuditOutcome::Ok);
         let token = token_of(&user);
         lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
         Ok(token)

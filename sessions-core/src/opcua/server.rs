@@ -199,7 +199,8 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
             config.authenticate,
             Arc::clone(&nodes),
         )
-        .throttled_by(config.login_throttle),
+        .throttled_by(config.login_throttle)
+        .audited_by(config.engine.clone()),
     );
     let sessions = Arc::new(OpcSessions::new(config.engine.clone(), Arc::clone(&auth)));
     let shared = Arc::new(Shared {

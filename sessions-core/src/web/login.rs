@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use super::scope::LoginScope;
 use super::state::Host;
+use crate::audit::{AuditHost, AuditKind, AuditOutcome};
 use crate::auth::AuthError;
+use crate::engine::audit::CallAudit;
 use crate::{Session, User, Value};
 
 /// The reserved method that logs a user in: `{"user": NAME, "password": PASSWORD}` (or
@@ -86,15 +88,30 @@ pub(super) async fn log_in(
     if let Err(error) = accounts.reload_if_changed() {
         tracing::warn!(%error, "the accounts file changed but could not be read again: the users before stay");
     }
+    let engine = &reserved.host.config.engine;
+    let audit = CallAudit::event(
+        engine,
+        AuditHost::Web,
+        AuditKind::Login,
+        &name,
+        Some(session),
+        peer.as_deref(),
+    );
     let user = match accounts.verify_async(name.clone(), password, peer).await {
         Ok(user) => user,
         Err(error) => {
             tracing::info!(user = %name, session = %session.id(), reason = %error, "web log-in refused");
+            if let Some(audit) = audit {
+                audit.finish_as(login_outcome(&error));
+            }
             return Err(LoginError::Refused(error));
         }
     };
     tracing::info!(user = %name, session = %session.id(), "web log-in");
     set_user(reserved.host, session, Some(user.clone()));
+    if let Some(audit) = audit {
+        audit.finish_as(AuditOutcome::Ok);
+    }
     Ok(user)
 }
 
@@ -108,8 +125,32 @@ pub(super) fn log_out(
         return Err(LoginError::NoAccounts);
     }
     let session = session.ok_or(LoginError::NoSession)?;
+    let audit = session.user_name().and_then(|name| {
+        let engine = &reserved.host.config.engine;
+        let peer = reserved.peer.map(|ip| ip.to_string());
+        CallAudit::event(
+            engine,
+            AuditHost::Web,
+            AuditKind::Logout,
+            &name,
+            Some(session),
+            peer.as_deref(),
+        )
+    });
     set_user(reserved.host, session, None);
+    if let Some(audit) = audit {
+        audit.finish_as(AuditOutcome::Ok);
+    }
     Ok(())
+}
+
+/// The audit outcome of a refused log-in: `refused` when throttled (the password was not
+/// checked), `failed` for a wrong name or password or a store that could not answer.
+fn login_outcome(error: &AuthError) -> AuditOutcome {
+    match error {
+        AuthError::Throttled { .. } => AuditOutcome::Refused,
+        _ => AuditOutcome::Failed,
+    }
 }
 
 /// Sets `user` on the tab, or on every tab of its browser, and tells each tab whose user
