@@ -331,6 +331,16 @@ async fn every_host_leaves_exactly_one_record_per_call() {
         .expect("the queue writes everything");
     assert_eq!((queue.dropped(), queue.failed()), (0, 0));
     let records = JsonLinesFile::read_all(&path).expect("the file reads back");
+    // The OPC UA client's log-in is a record of its own (`log_ins_…` tests them); the rest
+    // are the calls.
+    let (log_ins, records): (Vec<AuditRecord>, Vec<AuditRecord>) = records
+        .into_iter()
+        .partition(|record| record.kind != AuditKind::Call);
+    let log_ins: Vec<_> = log_ins
+        .iter()
+        .map(|r| (r.host, r.kind, r.outcome))
+        .collect();
+    assert_eq!(log_ins, [(Opcua, AuditKind::Login, Done)]);
 
     // Peers: a tab's and a POST's is the client's address.
     for record in &records {
@@ -735,4 +745,56 @@ async fn log_ins_log_outs_and_failed_log_ins_leave_one_record_each() {
     );
     client.disconnect().await;
     host.shutdown().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_variable_write_leaves_one_record_with_its_outcome() {
+    let kept = Arc::new(Kept::default());
+    let engine = Engine::builder()
+        .audit(Arc::clone(&kept))
+        .build()
+        .expect("an engine");
+    let target = sessions_core::Variable::builder(180.0_f64)
+        .write_role("operator")
+        .build();
+    let _exported = engine
+        .export_variable("Audit/Oven/Target", &target)
+        .expect("exported");
+    let server = Server::start(engine.clone(), |engine| {
+        WebHost::builder(engine).accounts(web_support::demo_accounts())
+    })
+    .await;
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let write = json!({"path": "Audit/Oven/Target", "value": 200.0});
+    let refused = tab.call("variable.write", write.clone()).await;
+    assert_eq!(refused["error"]["code"], -32004, "{refused}");
+    let login = tab
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "bob-demo"}),
+        )
+        .await;
+    assert!(login["error"].is_null(), "{login}");
+    let written = tab.call("variable.write", write).await;
+    assert!(written["error"].is_null(), "{written}");
+    let writes: Vec<_> = kept
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|r| r.kind == AuditKind::Write)
+        .map(|r| (r.target.clone(), r.user.clone(), r.outcome))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            ("Audit/Oven/Target".to_owned(), None, AuditOutcome::Refused),
+            (
+                "Audit/Oven/Target".to_owned(),
+                Some("bob".to_owned()),
+                AuditOutcome::Ok
+            ),
+        ]
+    );
+    assert_eq!(target.get(), 200.0);
 }

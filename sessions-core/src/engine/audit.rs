@@ -90,6 +90,25 @@ impl CallAudit {
         })
     }
 
+    /// Starts the record of a write of the variable at `path` through `host` in `session`
+    /// (its user), for `engine`'s sink; `None` when the engine has no sink.
+    pub(crate) fn write(
+        engine: &Engine,
+        host: AuditHost,
+        path: &str,
+        session: &Session,
+    ) -> Option<CallAudit> {
+        let sink = engine.shared.audit.as_ref()?.clone();
+        let mut record = AuditRecord::new(host, AuditKind::Write, path);
+        record.session = Some(session.id());
+        record.user = session.user_name();
+        Some(CallAudit {
+            sink,
+            record,
+            started: Instant::now(),
+        })
+    }
+
     /// [`finish`](Self::finish), with the record's outcome as it is.
     pub(crate) fn finish_as(mut self, outcome: AuditOutcome) {
         self.record.duration = self.started.elapsed();

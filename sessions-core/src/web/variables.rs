@@ -32,6 +32,8 @@ use serde_json::value::RawValue;
 
 use super::rpc::{FORBIDDEN, INTERNAL_ERROR, SESSION_GONE};
 use super::wire::{error_response, notification, Request};
+use crate::audit::{AuditHost, AuditOutcome};
+use crate::engine::audit::CallAudit;
 use crate::model::{AnyVariable, Change, ValueWatch, VariableError, WrittenBy};
 use crate::{Session, SessionError, Value};
 
@@ -243,8 +245,19 @@ fn run(
         Reserved::Read => variable.read().map(reply_of).map_err(refusal_of),
         Reserved::Write => {
             let value = value.unwrap_or(Value::Null);
+            let audit = session
+                .engine()
+                .and_then(|engine| CallAudit::write(&engine, AuditHost::Web, &path, session));
             let _in_session = session.enter().map_err(|error| refusal_of(error.into()))?;
-            let version = variable.write(value).map_err(refusal_of)?;
+            let written = variable.write(value);
+            if let Some(audit) = audit {
+                audit.finish_as(match &written {
+                    Ok(_) => AuditOutcome::Ok,
+                    Err(VariableError::Session(_)) => AuditOutcome::Refused,
+                    Err(_) => AuditOutcome::Invalid,
+                });
+            }
+            let version = written.map_err(refusal_of)?;
             Ok(Reply::Written { version })
         }
         Reserved::Watch => {
