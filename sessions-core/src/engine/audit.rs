@@ -70,6 +70,7 @@ impl CallAudit {
     /// (`kind`) as `user`, through `host` from `peer`, in `session` (none for an OPC UA
     /// log-in, checked before its session is activated), for `engine`'s sink;
     /// `None` when the engine has no sink.
+    #[cfg(any(feature = "web", feature = "opcua"))]
     pub(crate) fn event(
         engine: &Engine,
         host: AuditHost,
@@ -92,6 +93,7 @@ impl CallAudit {
 
     /// Starts the record of a write of the variable at `path` through `host` in `session`
     /// (its user), for `engine`'s sink; `None` when the engine has no sink.
+    #[cfg(feature = "web")]
     pub(crate) fn write(
         engine: &Engine,
         host: AuditHost,
