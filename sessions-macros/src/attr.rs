@@ -371,9 +371,9 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
-                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
-                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `audit`, `crate`",
+                "unknown export_method attribute `nmae`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `audit`, `crate`",
+                "unknown export_method attribute `sesion`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `audit`, `crate`",
+                "unknown export_method attribute `flag`; expected one of `name`, `session`, `sentinel`, `engine`, `role`, `blocking`, `audit`, `crate`",
             ]
         );
     }
