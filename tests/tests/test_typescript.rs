@@ -1,8 +1,9 @@
-//! The TypeScript declarations (`sessions_core::typescript`) checked by the real TypeScript
-//! compiler: a file calling the examples' methods correctly compiles against them, and the
-//! example page (`web_host`'s `page.js`, `// @ts-check`) too; files with a wrong method
-//! name, a wrong argument type, a missing argument or a wrong use of a result each fail, with
-//! the error on the line that is wrong.
+//! The TypeScript declarations (`sessions_core::typescript_with_variables`) checked by the
+//! real TypeScript compiler: a file calling the examples' methods and using the oven's
+//! variables correctly compiles against them, and the example page (`web_host`'s `page.js`,
+//! `// @ts-check`) too; files with a wrong method name, a wrong argument type, a missing
+//! argument, a wrong use of a result, a wrong variable path or value each fail, with the
+//! error on the line that is wrong.
 //!
 //! `tsc` is `typescript` 5 from npm, installed by this test into the target directory once.
 //! Without `node` and `npm` the test says why and returns, unless
@@ -14,7 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sessions_core::{export_method, methods};
+use sessions_core::{export_method, methods, Engine};
+use sessions_examples::line::export_line;
 
 // The examples' methods and topics are what the declarations list.
 sessions_core::link!(sessions_examples);
@@ -59,8 +61,11 @@ try {
 } catch (error) {
   if (error instanceof CallError) console.log(error.code, error.data);
 }
+const target: number = (await tab.read(\"Line1/Oven/Target\")).value;
+const { version } = await tab.write(\"Line1/Oven/Target\", target + 5);
+await tab.watch(\"Line1/Oven/Actual\", (actual, change) => console.log(actual.toFixed(1), change.version));
 tab.close();
-console.log(batch, celsius, nothing, names, first, sent, total, roles, now);
+console.log(batch, celsius, nothing, names, first, sent, total, roles, now, version);
 ";
 
 /// Each wrong file: its name, its one wrong line (after [`PRELUDE`]), and the TypeScript
@@ -107,11 +112,22 @@ const WRONG: &[(&str, &str, &[&str])] = &[
         "tab.on(\"notice\", (notice) => console.log(notice.subject));",
         &["TS2339"],
     ),
-    // No variables exist yet: no path type-checks.
+    // Only the engine's variables have paths (TS2345: not assignable to `keyof Variables`).
     (
-        "no_variables_yet",
-        "tab.watch(\"Line1/Oven/Target\", (value) => console.log(value));",
+        "wrong_variable_path",
+        "tab.watch(\"Line1/Oven/Targt\", (value) => console.log(value));",
         &["TS2345"],
+    ),
+    // The oven's target is a number.
+    (
+        "wrong_variable_value",
+        "await tab.write(\"Line1/Oven/Target\", \"hot\");",
+        &["TS2345"],
+    ),
+    (
+        "wrong_variable_use",
+        "const hot: string = (await tab.read(\"Line1/Oven/Actual\")).value;",
+        &["TS2322"],
     ),
 ];
 
@@ -121,7 +137,10 @@ fn the_declarations_type_calls_results_topics_and_the_example_page() {
         return;
     };
     let dir = scratch("checks");
-    let declarations = sessions_core::typescript(methods());
+    // The engine web_host serves: line 1, whose oven exports its target and actual value.
+    let engine = Engine::new();
+    let _line1 = export_line(&engine, "Line1").expect("line 1 is exported");
+    let declarations = sessions_core::typescript_with_variables(methods(), &engine.variables());
     assert!(
         !declarations.contains(": any") && !declarations.contains("<any>"),
         "no `any` in the declarations:\n{declarations}"
