@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sessions_core::{export_method, methods, Engine};
 use sessions_examples::line::export_line;
+use sessions_examples::live;
 
 // The examples' methods and topics are what the declarations list.
 sessions_core::link!(sessions_examples);
@@ -54,7 +55,7 @@ await tab.call(\"SetVariables\", [[{ name: \"SomeVariable\", value: true }]]);
 const sent: number = (await tab.call(\"NotifyUser\", { user: \"bob\", text: \"hi\" })).outs.sent;
 const total: number = (await tab.call(\"Counter.Add\", [3])).value;
 tab.on(\"notice\", (notice) => console.log(notice.from.toUpperCase(), notice.text));
-tab.on(\"active\", (count) => console.log(count + 1));
+await tab.watch(\"Sessions/Active\", (count) => console.log(count + 1));
 tab.on(\"session.opened\", ({ session, resumed }) => console.log(session, resumed));
 try {
   await tab.call(\"WatchCounts\");
@@ -137,9 +138,11 @@ fn the_declarations_type_calls_results_topics_and_the_example_page() {
         return;
     };
     let dir = scratch("checks");
-    // The engine web_host serves: line 1, whose oven exports its target and actual value.
+    // The engine web_host serves: line 1, whose oven exports its target and actual value,
+    // and the live count of logged-in sessions.
     let engine = Engine::new();
     let _line1 = export_line(&engine, "Line1").expect("line 1 is exported");
+    let _active = live::export_active(&engine).expect("the live count is exported");
     let declarations = sessions_core::typescript_with_variables(methods(), &engine.variables());
     assert!(
         !declarations.contains(": any") && !declarations.contains("<any>"),

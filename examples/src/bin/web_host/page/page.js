@@ -21,6 +21,8 @@ const $ = (id) => document.getElementById(id);
 /** The oven's exported variables, by path (the generated `Variables` interface types them). */
 const TARGET = "Line1/Oven/Target";
 const ACTUAL = "Line1/Oven/Actual";
+/** The count of sessions with a user logged in, which the host's hooks keep current. */
+const LOGGED_IN = "Sessions/Active";
 
 /**
  * What a caught error says.
@@ -148,7 +150,6 @@ const showCelsius = (id) => (value) => ($(id).textContent = value.toFixed(1));
 // Opens this tab's session, shows it, and asks for the live counts.
 async function start() {
   const opened = await connect();
-  opened.on("active", (count) => ($("active").textContent = count));
   opened.on("tabs", (count) => ($("tabs").textContent = count));
   opened.on("notice", addNotice);
   // Another tab of this browser logged in or out: so did this one.
@@ -169,6 +170,7 @@ async function start() {
   // Watched again by the client on a new socket.
   await opened.watch(TARGET, showCelsius("oven-target"));
   await opened.watch(ACTUAL, showCelsius("oven-actual"));
+  await opened.watch(LOGGED_IN, (count) => ($("active").textContent = String(count)));
   await opened.call("WatchCounts");
   setStatus("live", "live");
 }
