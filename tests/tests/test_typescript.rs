@@ -9,10 +9,14 @@
 //! Without `node` and `npm` the test says why and returns, unless
 //! `SESSIONS_EXTERNAL_TESTS=require`, when it fails.
 
+mod process_support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use process_support::{run_bounded, scratch, write};
 
 use serde::{Deserialize, Serialize};
 use sessions_core::{export_method, methods, Engine};
@@ -137,7 +141,7 @@ fn the_declarations_type_calls_results_topics_and_the_example_page() {
     let Some(tsc) = tsc("the_declarations_type_calls_results_topics_and_the_example_page") else {
         return;
     };
-    let dir = scratch("checks");
+    let dir = scratch("typescript", "checks");
     // The engine web_host serves: line 1, whose oven exports its target and actual value,
     // and the live count of logged-in sessions.
     let engine = Engine::new();
@@ -417,54 +421,4 @@ fn run_tsc(tsc: &Path, dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new("node");
     command.arg(tsc).args(args).current_dir(dir);
     run_bounded(command, TSC_LIMIT, "tsc")
-}
-
-/// Runs `command` to its end, killing it after `limit`.
-fn run_bounded(mut command: Command, limit: Duration, what: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{what} could not start: {error}"));
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            text
-        })
-    };
-    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} took more than {limit:?}: stopped");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
-}
-
-/// A fresh directory for this test's files, under the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("typescript-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|error| panic!("writing {path:?}: {error}"));
 }
