@@ -104,6 +104,7 @@
 mod builder;
 mod config;
 mod cookie;
+mod gate;
 mod http;
 mod limits;
 mod listing;
@@ -113,15 +114,19 @@ mod replay;
 mod routes;
 mod rpc;
 mod scope;
+mod serve;
 mod socket;
 mod state;
 mod tabs;
 mod variables;
+mod watch;
 mod wire;
 
 pub use builder::{
-    WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT,
-    DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
+    WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_GRACE_PERIOD,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HEARTBEAT, DEFAULT_IDLE_CONNECTION_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_MAX_IN_FLIGHT_CALLS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
@@ -132,4 +137,5 @@ pub use rpc::{
     LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SESSION_GONE, TOO_MANY_CALLS,
 };
 pub use scope::LoginScope;
+pub use serve::{Serve, SHUTDOWN_DEADLINE};
 pub use variables::{MAX_WATCHES_PER_TAB, WATCH_LIMIT};
