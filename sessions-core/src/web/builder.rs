@@ -362,7 +362,7 @@ impl WebHostBuilder {
     /// The authentication hook ([`host::Authenticate`](crate::host::Authenticate), the
     /// shape every host takes): it sees each WebSocket upgrade's
     /// [`Credentials`] (its headers, and its peer address when the server
-    /// was served with `into_make_service_with_connect_info`) and gives the user the tab's
+    /// was served with [`WebHost::serve`] or `into_make_service_with_connect_info`) and gives the user the tab's
     /// session starts with, or `None` for an anonymous one.
     pub fn authenticate(
         mut self,

@@ -9,6 +9,8 @@
 //!   members, and its answer at most [`ANSWER_BYTES_PER_MESSAGE_BYTE`] times
 //!   [`max_message_bytes`](super::WebHostBuilder::max_message_bytes); past either, one
 //!   error (-32600) answers the whole batch ([`BatchLimits`]).
+//! - **Connections** ([`ConnectionLimits`], kept by the host's serve loop): header and idle
+//!   deadlines, caps per peer and in all; refusals and timeouts are counted here.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
