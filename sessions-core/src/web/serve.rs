@@ -45,9 +45,10 @@ const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r
 
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// The web host serving on a listener: await it (it runs until the listener fails for
-/// good, or the [shutdown signal](Self::with_graceful_shutdown) comes). Made by
-/// [`WebHost::serve`](super::WebHost::serve).
+/// The web host serving on a listener: await it. It runs until the
+/// [shutdown signal](Self::with_graceful_shutdown) comes (without one, for good: an accept
+/// that fails, e.g. for want of file descriptors, is logged and tried again after a short
+/// pause). Made by [`WebHost::serve`](super::WebHost::serve).
 #[must_use = "a server does nothing until it is awaited"]
 pub struct Serve {
     listener: TcpListener,
