@@ -706,7 +706,7 @@ async fn a_vanished_clients_session_expires_at_the_session_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_sessions_than_the_limit() {
-    let host = Host::start("limit", |b| b.max_sessions(2)).await;
+    let host = Host::start("limit", |b| b.max_sessions(2).max_anonymous_sessions(2)).await;
     let first = Client::connect(&host.url(), IdentityToken::Anonymous)
         .await
         .expect("one");

@@ -19,6 +19,7 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
+use super::anonymous::AnonymousSlots;
 use crate::audit::{AuditHost, AuditKind, AuditOutcome};
 use crate::auth::{Accounts, AuthError, Throttle};
 use crate::engine::audit::CallAudit;
@@ -55,6 +56,8 @@ pub(super) struct Auth {
     throttle: Throttle,
     /// The engine whose audit trail records each log-in, if it keeps one.
     audit: Option<Engine>,
+    /// The cap on anonymous sessions.
+    anonymous: AnonymousSlots,
 }
 
 impl Auth {
@@ -74,7 +77,25 @@ impl Auth {
             nodes,
             throttle: Throttle::builder().build(),
             audit: None,
+            anonymous: AnonymousSlots::new(usize::MAX),
         }
+    }
+
+    /// Holds at most `max` anonymous sessions at once: an anonymous activation past it is
+    /// refused with `BadTooManySessions`.
+    pub fn anonymous_at_most(mut self, max: usize) -> Auth {
+        self.anonymous = AnonymousSlots::new(max);
+        self
+    }
+
+    /// The host's registry opened an anonymous session (or a session became anonymous).
+    pub fn anonymous_opened(&self) {
+        self.anonymous.opened();
+    }
+
+    /// The host's registry holds `held` anonymous sessions.
+    pub fn anonymous_held(&self, held: usize) {
+        self.anonymous.held(held);
     }
 
     /// Records each log-in (ok, failed, refused) in `engine`'s audit trail, if it keeps one.
@@ -140,7 +161,21 @@ impl Auth {
 impl AuthManager for Auth {
     async fn authenticate_anonymous_token(&self, endpoint: &ServerEndpoint) -> Result<(), Error> {
         if self.allow_anonymous {
-            return Ok(());
+            if self.anonymous.reserve() {
+                return Ok(());
+            }
+            // Not logged at WARN: a client opening sessions in a loop would fill the log.
+            tracing::debug!(
+                max = self.anonymous.max(),
+                "anonymous OPC UA session refused: the cap is reached"
+            );
+            return Err(Error::new(
+                StatusCode::BadTooManySessions,
+                format!(
+                    "this server holds {} anonymous sessions, its limit: log in with a user name and password, or try again later",
+                    self.anonymous.max()
+                ),
+            ));
         }
         Err(Error::new(
             StatusCode::BadIdentityTokenRejected,

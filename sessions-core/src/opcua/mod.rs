@@ -83,8 +83,10 @@
 //! integer.
 //!
 //! # Guards
-//! At most [`DEFAULT_MAX_SESSIONS`] sessions (configurable), session timeouts capped (a
-//! client that vanishes holds its session until then), and async-opcua's limits on message
+//! At most [`DEFAULT_MAX_SESSIONS`] sessions (configurable), of which at most half are
+//! anonymous by default ([`max_anonymous_sessions`](OpcUaHostBuilder::max_anonymous_sessions):
+//! one more anonymous activation is `BadTooManySessions`, while users still log in),
+//! session timeouts capped (a client that vanishes holds its session until then), and async-opcua's limits on message
 //! size, string and array lengths, and calls per request. Passwords are compared in
 //! constant time. Without a certificate only the `None` security policy is offered, and a
 //! password travels in plain text: give the host a [certificate](OpcUaHostBuilder::certificate)
@@ -93,6 +95,7 @@
 //! [async-opcua]: https://docs.rs/async-opcua
 
 mod address_space;
+mod anonymous;
 mod auth;
 mod builder;
 mod config;

@@ -191,6 +191,7 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
     let endpoints = endpoints(&config)?;
 
     let nodes = Arc::new(MethodNodes::new());
+    let anonymous_cap = config.anonymous_cap();
     let auth = Arc::new(
         Auth::new(
             config.allow_anonymous,
@@ -200,7 +201,8 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
             Arc::clone(&nodes),
         )
         .throttled_by(config.login_throttle)
-        .audited_by(config.engine.clone()),
+        .audited_by(config.engine.clone())
+        .anonymous_at_most(anonymous_cap),
     );
     let sessions = Arc::new(OpcSessions::new(config.engine.clone(), Arc::clone(&auth)));
     let shared = Arc::new(Shared {

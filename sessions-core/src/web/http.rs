@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -47,7 +47,24 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         return json(StatusCode::FORBIDDEN, text);
     }
     let limit = config.max_message_bytes;
-    let Ok(body) = to_bytes(body, limit).await else {
+    let Ok(read) = tokio::time::timeout(config.body_read_timeout, to_bytes(body, limit)).await
+    else {
+        config.counters.body_timeout();
+        let waited = config.body_read_timeout;
+        let text = error_response(
+            None,
+            INVALID_REQUEST,
+            &format!("the request body did not arrive within {waited:?}, the host's limit: send the whole body at once"),
+            None::<()>,
+        );
+        let mut response = json(StatusCode::REQUEST_TIMEOUT, text);
+        // The rest of the body may still come: the connection is not reused.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    };
+    let Ok(body) = read else {
         let text = error_response(
             None,
             INVALID_REQUEST,

@@ -141,13 +141,20 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         metrics.farm(farm);
     }
 
-    let app = page::router().merge(
-        WebHost::builder(engine.clone())
-            .grace_period(options.grace_period)
-            .accounts(accounts)
-            .metrics(metrics)
-            .build(),
-    );
+    let mut host = WebHost::builder(engine.clone())
+        .grace_period(options.grace_period)
+        .accounts(accounts)
+        .metrics(metrics);
+    if let Some(max) = options.max_connections {
+        host = host.max_connections(max);
+    }
+    if let Some(max) = options.max_connections_per_peer {
+        host = host.max_connections_per_peer(max);
+    }
+    // The host's own serve loop: header, body and idle deadlines, and caps on connections
+    // per address and in all.
+    let host = host.build_host();
+    let app = page::router().merge(host.router());
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))
             .await
@@ -157,12 +164,8 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     drop(stdout);
-    // With each connection's address, failed log-ins are throttled per peer as well as per
-    // name, and the audit trail records it as each call's peer.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Each request carries its connection's address: failed log-ins are throttled per peer
+    // as well as per name, and the audit trail records it as each call's peer.
+    host.serve(listener, app).await?;
     Ok(())
 }
