@@ -103,6 +103,8 @@ mod server;
 mod sessions;
 mod status;
 mod types;
+mod variable_nodes;
+mod variable_values;
 
 pub use address_space::{METHODS_OBJECT, NAMESPACE_URI};
 pub use builder::{
@@ -112,3 +114,4 @@ pub use builder::{
 pub use error::OpcUaError;
 pub use server::OpcUaHandle;
 pub use sessions::SWEEP_INTERVAL;
+pub use variable_nodes::VARIABLES_OBJECT;
