@@ -15,14 +15,16 @@ use opcua::client::{DataChangeCallback, IdentityToken};
 use opcua::types::{
     AttributeId, BrowseDescription, BrowseDirection, BrowseResultMask, DataTypeId, DataValue,
     MonitoredItemCreateRequest, MonitoringMode, MonitoringParameters, NodeClassMask, NodeId,
-    NumericRange, ObjectId, ReadValueId, ReferenceTypeId, StatusCode, TimestampsToReturn,
-    Variant, WriteValue,
+    NumericRange, ObjectId, ReadValueId, ReferenceTypeId, StatusCode, TimestampsToReturn, Variant,
+    WriteValue,
 };
 use opcua_support::python::{python, scenario, Running};
 use opcua_support::{engine_name, pki_dir, user, with_users, Client, Host, WAIT};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sessions_core::audit::{AuditError, AuditHost, AuditKind, AuditOutcome, AuditRecord, AuditSink};
+use sessions_core::audit::{
+    AuditError, AuditHost, AuditKind, AuditOutcome, AuditRecord, AuditSink,
+};
 use sessions_core::opcua::{OpcUaHost, VARIABLES_OBJECT};
 use sessions_core::{Engine, ObjectHandle, Variable, VariableHandle, Variables};
 use tokio::sync::mpsc;
@@ -134,11 +136,7 @@ impl Plant {
             .map(|record| {
                 assert_eq!(record.host, AuditHost::Opcua);
                 assert!(record.session.is_some(), "written in a session: {record:?}");
-                (
-                    record.user.clone(),
-                    record.target.clone(),
-                    record.outcome,
-                )
+                (record.user.clone(), record.target.clone(), record.outcome)
             })
             .collect()
     }
@@ -390,7 +388,10 @@ async fn writes_run_in_the_clients_session_under_the_write_role_and_are_audited(
     let change = plant.tank.setpoint.last_change();
     assert_eq!((change.value, change.version), (70.0, 1));
     let by = change.by.expect("a writer");
-    assert_eq!(by.user.map(|u| u.name().to_owned()).as_deref(), Some("operator"));
+    assert_eq!(
+        by.user.map(|u| u.name().to_owned()).as_deref(),
+        Some("operator")
+    );
     assert!(!by.root, "the operator's own session, not a root");
     assert!(
         plant.host.engine.get(by.session).is_some(),
@@ -408,7 +409,12 @@ async fn writes_run_in_the_clients_session_under_the_write_role_and_are_audited(
         StatusCode::BadTypeMismatch
     );
     assert_eq!(
-        write(&operator, &node(&operator, "Plant/Recipe"), Variant::from("{\"name\": 1}")).await,
+        write(
+            &operator,
+            &node(&operator, "Plant/Recipe"),
+            Variant::from("{\"name\": 1}")
+        )
+        .await,
         StatusCode::BadTypeMismatch,
         "JSON of the wrong shape"
     );
@@ -423,7 +429,12 @@ async fn writes_run_in_the_clients_session_under_the_write_role_and_are_audited(
     assert_eq!(plant.tank.level.get(), 3.5);
     let recipe = r#"{"name":"rolls","minutes":25}"#;
     assert_eq!(
-        write(&anonymous, &node(&anonymous, "Plant/Recipe"), Variant::from(recipe)).await,
+        write(
+            &anonymous,
+            &node(&anonymous, "Plant/Recipe"),
+            Variant::from(recipe)
+        )
+        .await,
         StatusCode::Good
     );
     assert_eq!(
@@ -434,7 +445,12 @@ async fn writes_run_in_the_clients_session_under_the_write_role_and_are_audited(
         }
     );
     assert_eq!(
-        write(&anonymous, &node(&anonymous, "Plant/Count"), Variant::Int64(9)).await,
+        write(
+            &anonymous,
+            &node(&anonymous, "Plant/Count"),
+            Variant::Int64(9)
+        )
+        .await,
         StatusCode::Good,
         "an integer variable takes any integer variant that fits"
     );
@@ -460,10 +476,22 @@ async fn writes_run_in_the_clients_session_under_the_write_role_and_are_audited(
         [
             (None, setpoint_path.clone(), AuditOutcome::Refused),
             (viewer_name, setpoint_path.clone(), AuditOutcome::Refused),
-            (operator_name.clone(), setpoint_path.clone(), AuditOutcome::Ok),
-            (operator_name.clone(), setpoint_path.clone(), AuditOutcome::Invalid),
+            (
+                operator_name.clone(),
+                setpoint_path.clone(),
+                AuditOutcome::Ok
+            ),
+            (
+                operator_name.clone(),
+                setpoint_path.clone(),
+                AuditOutcome::Invalid
+            ),
             (operator_name.clone(), setpoint_path, AuditOutcome::Invalid),
-            (operator_name, "Plant/Recipe".to_owned(), AuditOutcome::Invalid),
+            (
+                operator_name,
+                "Plant/Recipe".to_owned(),
+                AuditOutcome::Invalid
+            ),
             (None, "Plant/Tank/Level".to_owned(), AuditOutcome::Ok),
             (None, "Plant/Recipe".to_owned(), AuditOutcome::Ok),
             (None, "Plant/Count".to_owned(), AuditOutcome::Ok),
@@ -560,10 +588,7 @@ async fn a_monitored_item_gets_each_change_in_order() {
             Some(Variant::Double(30.0))
         ]
     );
-    assert!(
-        times.windows(2).all(|pair| pair[0] <= pair[1]),
-        "{times:?}"
-    );
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
     client.disconnect().await;
     operator.disconnect().await;
 }
@@ -660,9 +685,10 @@ async fn variables_come_and_go_while_the_host_runs_each_with_one_task_that_ends_
 
     // The host stopped: every variable's task ends, though the variables stay exported.
     host.handle.shutdown().await.expect("a clean stop");
-    wait_until("the host's tasks, its variables' among them, have ended", || {
-        alive_tasks() <= before_host
-    })
+    wait_until(
+        "the host's tasks, its variables' among them, have ended",
+        || alive_tasks() <= before_host,
+    )
     .await;
     assert_eq!(host.engine.variables().len(), 3);
     drop((count, recipe));
