@@ -670,6 +670,19 @@ async fn variables_come_and_go_while_the_host_runs_each_with_one_task_that_ends_
         Some(Variant::Int32(-1))
     );
 
+    // An object exported while the host runs: its variables under its node too.
+    let second = plant
+        .host
+        .engine
+        .export_object("Plant/Tank2", Arc::new(Tank::default()))
+        .expect("exported");
+    let under = children(&client, node(&client, "Plant/Tank2")).await;
+    assert!(
+        under.contains_key("Plant/Tank2/Level") && under.contains_key("Plant/Tank2/Setpoint"),
+        "{under:?}"
+    );
+    drop(second);
+
     // An object dropped takes its variables' nodes with it.
     let Plant {
         host,
@@ -741,4 +754,39 @@ async fn python_asyncua_subscription_receives_three_successive_changes() {
         json!({"first": 7, "changes": [101, 102, 103]})
     );
     client.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_in_a_session_the_application_closed_is_refused() {
+    let plant = Plant::start("var-app-closed").await;
+    let client = Client::connect(&plant.host.url(), user("operator", "operator-pw"))
+        .await
+        .expect("connects");
+    let session = plant
+        .host
+        .engine
+        .sessions()
+        .pop()
+        .expect("the client's session");
+    plant
+        .host
+        .engine
+        .close(session.id())
+        .expect("closed by the application");
+    let setpoint = node(&client, "Plant/Tank/Setpoint");
+    assert_eq!(
+        write(&client, &setpoint, Variant::Double(1.0)).await,
+        StatusCode::BadSessionClosed
+    );
+    assert_eq!(plant.tank.setpoint.version(), 0, "nothing changed");
+    let outcomes: Vec<_> = plant
+        .writes()
+        .into_iter()
+        .map(|(_, path, outcome)| (path, outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("Plant/Tank/Setpoint".to_owned(), AuditOutcome::Refused)]
+    );
+    client.disconnect().await;
 }
