@@ -63,6 +63,7 @@ mod lookup;
 mod metrics;
 mod node;
 mod post;
+mod renewals;
 mod reply;
 mod report;
 mod scripts;
@@ -153,6 +154,20 @@ impl Farm {
     /// What this node did with messages that crossed Redis, so far.
     pub fn report(&self) -> FarmReport {
         self.handle.node.counters.report()
+    }
+
+    /// How many times this node has renewed its lease since it joined (three times per
+    /// lease while Redis answers). A count that stops growing means the node is cut off
+    /// from Redis, and its sessions vanish from the farm when the lease ends.
+    pub fn lease_renewals(&self) -> u64 {
+        self.handle.node.renewals.count()
+    }
+
+    /// The messages waiting in this node's inbox (posted, not yet acknowledged), as Redis
+    /// counted them at the node's last lease renewal: at most a third of a lease old, and
+    /// read with no round trip of its own. `None` before the first renewal.
+    pub fn inbox_len(&self) -> Option<u64> {
+        self.handle.node.renewals.inbox()
     }
 
     /// Writes this node's announcements that wait (opens, closes and changes of user not

@@ -11,6 +11,7 @@ use redis::Value as Reply;
 use super::announce::Announcer;
 use super::keys::{Keys, GROUP};
 use super::link::{pipeline_by, Link};
+use super::renewals::Renewals;
 use super::reply::{int, list, text, texts, unexpected};
 use super::report::Counters;
 use super::scripts;
@@ -37,6 +38,7 @@ pub(crate) struct Node {
     pub(crate) inbox_capacity: u64,
     pub(crate) max_message_bytes: usize,
     pub(crate) counters: Counters,
+    pub(crate) renewals: Renewals,
     pub(crate) announcer: Arc<Announcer>,
     /// One writer of announcements at a time, so an older state never lands after a newer;
     /// waited for by the deadline of the call that waits.
@@ -96,6 +98,7 @@ impl Node {
             inbox_capacity,
             max_message_bytes,
             counters: Counters::default(),
+            renewals: Renewals::default(),
             announcer: Arc::new(Announcer::default()),
             writer: Writer::default(),
             registered: AtomicBool::new(false),
@@ -315,22 +318,33 @@ impl Node {
     }
 
     /// Renews the lease; `Ok(false)` when the registration was lost (the keeper then
-    /// registers again, reaping the expired former self first).
+    /// registers again, reaping the expired former self first). A renewal is counted, with
+    /// the length of the node's inbox that Redis read in the same step.
     pub(crate) fn renew(&self) -> Result<bool, FarmError> {
+        const WHAT: &str = "renewing the node's lease";
         let lease = self.lease_ms().to_string();
         let reply = self.script(
-            "renewing the node's lease",
+            WHAT,
             true,
             &scripts::RENEW,
             &[&self.name, &self.inc, &lease],
         )?;
+        if let Some([status, inbox]) = list(&reply) {
+            let inbox = int(inbox).and_then(|n| u64::try_from(n).ok());
+            return match (text(status).as_deref(), inbox) {
+                (Some("ok"), Some(inbox)) => {
+                    self.renewals.record(inbox);
+                    Ok(true)
+                }
+                _ => Err(unexpected(WHAT, &reply)),
+            };
+        }
         match text(&reply).as_deref() {
-            Some("ok") => Ok(true),
             Some("lost") | Some("expired") => {
                 self.registered.store(false, Ordering::Release);
                 Ok(false)
             }
-            _ => Err(unexpected("renewing the node's lease", &reply)),
+            _ => Err(unexpected(WHAT, &reply)),
         }
     }
 

@@ -85,8 +85,9 @@ return {'ok'}
 "#
 );
 
-// RENEW prefix node inc lease_ms → 'ok' | 'lost' (not ours, or gone: Redis lost its data or
-// we were reaped) | 'expired' (ours, but the lease ended: reap, then register again)
+// RENEW prefix node inc lease_ms → {'ok', inbox length} | 'lost' (not ours, or gone: Redis
+// lost its data or we were reaped) | 'expired' (ours, but the lease ended: reap, then register
+// again). The inbox's length is its unacknowledged messages: ACK deletes what it acknowledges.
 script!(
     RENEW,
     r#"
@@ -97,7 +98,7 @@ if not d or redis.call('HGET', nk, 'inc') ~= inc then return 'lost' end
 local t = now()
 if d <= t then return 'expired' end
 redis.call('ZADD', p .. 'nodes', t + lease, node)
-return 'ok'
+return {'ok', redis.call('XLEN', p .. 'in:' .. node)}
 "#
 );
 

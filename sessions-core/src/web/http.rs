@@ -18,7 +18,7 @@ use super::state::Host;
 use super::wire::error_response;
 use crate::audit::AuditHost;
 use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
-use crate::{methods, typescript, ClientId, Session, SessionId};
+use crate::{methods, typescript_with_variables, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
 pub const SESSION_HEADER: &str = "sessions-session";
@@ -126,9 +126,10 @@ pub(super) async fn openrpc(State(host): State<Arc<Host>>) -> Response {
     json(StatusCode::OK, document.to_string())
 }
 
-/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table, for a page's
-/// `call` and `on` to be checked.
-pub(super) async fn client_d_ts() -> Response {
+/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table and of the
+/// engine's variables as they are now, for a page's `call`, `on`, `watch` and `write` to be
+/// checked.
+pub(super) async fn client_d_ts(State(host): State<Arc<Host>>) -> Response {
     (
         [
             (
@@ -137,7 +138,7 @@ pub(super) async fn client_d_ts() -> Response {
             ),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        typescript(methods()),
+        typescript_with_variables(methods(), &host.config.engine.variables()),
     )
         .into_response()
 }

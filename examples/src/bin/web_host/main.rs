@@ -123,7 +123,9 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }
     let engine = engine.build()?;
-    // A log-in or log-out (the web host's `session.login`) pushes the count to the pages.
+    // The count of logged-in sessions, a variable the pages watch: a log-in or log-out (the
+    // web host's `session.login`) writes it.
+    let _active = live::export_active(&engine)?;
     let _users = engine.observe(live::user_changed);
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
