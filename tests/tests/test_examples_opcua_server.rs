@@ -79,6 +79,17 @@ async fn an_opcua_client_with_a_user_is_an_active_session() {
         [Variant::Int32(1)],
         "ada, not the anonymous visitor"
     );
+    let live_count = NodeId::new(visitor.ns, "Sessions/Active");
+    assert_eq!(
+        read(&visitor, &live_count).await.value,
+        Some(Variant::UInt64(1)),
+        "the same count, as a variable"
+    );
+    assert_eq!(
+        write(&ada, &live_count, Variant::UInt64(5)).await,
+        StatusCode::BadUserAccessDenied,
+        "no user writes the count"
+    );
 
     let oven = NodeId::new(ada.ns, "Line1/Oven");
     let set = ada

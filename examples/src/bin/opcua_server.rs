@@ -17,7 +17,8 @@
 //! are the Variable nodes `Line1/Oven/Target` (a Double; only a user with the role
 //! `operator` may write it) and `Line1/Oven/Actual` (which the line's heater moves towards
 //! the target by 5 °C a second), under the object `Variables` and under the oven's node.
-//! Ctrl-C stops it.
+//! `Sessions/Active` is the count of sessions with a user (`live::ACTIVE`), which no user
+//! may write: a client subscribes to it to see log-ins and log-outs. Ctrl-C stops it.
 //!
 //! With Python's `asyncua` (`pip install asyncua`):
 //!
@@ -57,6 +58,7 @@ use sessions_core::auth::Accounts;
 use sessions_core::opcua::OpcUaHost;
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
+use sessions_examples::live;
 use sessions_examples::ENGINE_NAME;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -180,12 +182,16 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
-    let mut engine = Engine::builder().name(ENGINE_NAME);
+    // A closing session is logged out first, so the live count drops with it.
+    let mut engine = Engine::builder().name(ENGINE_NAME).on_close(live::closed);
     if let Some(file) = &args.audit {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }
     let engine = engine.build()?;
     let _line1 = export_line(&engine, "Line1")?;
+    // The count of sessions with a user, a variable clients read and subscribe to.
+    let _active = live::export_active(&engine)?;
+    let _users = engine.observe(live::user_changed);
     let mut builder = OpcUaHost::builder(engine).port(args.port);
     if let Some(file) = &args.accounts {
         let accounts = Accounts::load(file)?;
