@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod python;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
