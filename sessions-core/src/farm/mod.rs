@@ -63,9 +63,12 @@ mod lookup;
 mod metrics;
 mod node;
 mod post;
+mod replica;
 mod reply;
 mod report;
 mod scripts;
+mod shared;
+mod vars;
 mod wire;
 
 use std::fmt;
@@ -80,6 +83,7 @@ pub use builder::{
 pub use error::FarmError;
 pub use lookup::FarmSession;
 pub use report::FarmReport;
+pub use shared::SharedVariable;
 
 use crate::engine::EngineShared;
 use crate::host::{EngineEvent, ObserverHandle};
@@ -138,6 +142,31 @@ impl Farm {
 
     pub(crate) fn node(&self) -> &Node {
         &self.handle.node
+    }
+
+    pub(crate) fn weak_node(&self) -> Weak<Node> {
+        Arc::downgrade(&self.handle.node)
+    }
+
+    /// Starts the shared variables' thread (`vars.rs`), unless it runs.
+    pub(crate) fn start_vars(&self) -> Result<(), FarmError> {
+        let mut threads = lock(&self.handle.threads);
+        if threads
+            .iter()
+            .any(|thread| thread.thread().name() == Some(vars::THREAD))
+        {
+            return Ok(());
+        }
+        let node = self.handle.node.clone();
+        let thread = thread::Builder::new()
+            .name(vars::THREAD.to_owned())
+            .spawn(move || vars::run(&node))
+            .map_err(|error| FarmError::Thread {
+                thread: vars::THREAD,
+                reason: error.to_string(),
+            })?;
+        threads.push(thread);
+        Ok(())
     }
 
     /// This node's name.
@@ -256,6 +285,11 @@ impl Handle {
             return Err(FarmError::Left);
         }
         lock(&self.observer).take();
+        // Shared variables are local again: their writes no longer wait for Redis.
+        let shared = std::mem::take(&mut *lock(&node.shared));
+        for entry in shared.values() {
+            entry.unshare();
+        }
         let inc = node.inc.clone();
         let lease = node.lease_ms().to_string();
         // 1. No more posts to this node; its lease runs one more lease, to deliver.
@@ -289,6 +323,22 @@ impl Handle {
         }
         node.stop.store(true, Ordering::Release);
         node.announcer.nudge();
+        let client = node.vars_client.load(Ordering::Acquire);
+        if client != 0 {
+            // Wakes the shared variables' thread from its read; it sees `stop` and ends.
+            let _ = node.link.run(
+                "waking the shared variables' thread",
+                true,
+                node.link.deadline(),
+                |con| {
+                    redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(client)
+                        .query::<redis::Value>(con)
+                },
+            );
+        }
         for thread in keeper {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();
