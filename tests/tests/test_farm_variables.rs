@@ -571,3 +571,91 @@ async fn a_path_is_shared_once_per_node_and_an_unshared_variable_is_local_again(
     }
     assert_eq!(held(&redis, PATH).get("val").map(String::as_str), Some("2"));
 }
+
+/// The examples' line on two servers of a farm: an operator's `SetTarget` on A is the
+/// target on B, through the exported method's `replace` on the shared variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_examples_oven_target_set_on_one_server_is_the_target_on_the_other() {
+    let Some(redis) = Redis::start("examples_oven_target") else {
+        return;
+    };
+    let (a, b) = (Engine::new(), Engine::new());
+    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let line_a = sessions_examples::line::export_line(&a, "Line1").expect("line on a");
+    let line_b = sessions_examples::line::export_line(&b, "Line1").expect("line on b");
+    let _shared_a =
+        sessions_examples::farm::share_line(&farm_a, "Line1", &line_a.oven).expect("shared on a");
+    let _shared_b =
+        sessions_examples::farm::share_line(&farm_b, "Line1", &line_b.oven).expect("shared on b");
+    let mut watch = b.variable(PATH).expect("exported on b").watch_values();
+
+    let ada = a.open().expect("open");
+    ada.set_user(Some(User::new("ada").with_roles(["operator"])));
+    let set = ada
+        .call("Line1/Oven.SetTarget", vec![Value::from(215.0)])
+        .expect("called");
+    assert!(set.is_ok(), "{set:?}");
+    assert_eq!(set.out("previous"), Some(&Value::from(180.0)));
+    let change = tokio::time::timeout(WAIT, watch.changed())
+        .await
+        .expect("in time")
+        .expect("alive")
+        .expect("readable");
+    assert_eq!((change.value, change.version), (Value::from(215.0), 1));
+    assert_eq!(line_b.oven.target_variable().get(), 215.0);
+    // A visitor's call is refused on A, and B never hears of it.
+    let eve = a.open().expect("open");
+    let refused = eve
+        .call("Line1/Oven.SetTarget", vec![Value::from(999.0)])
+        .expect("called");
+    assert!(refused.failure().is_some());
+    assert_eq!(line_b.oven.target_variable().version(), 1);
+}
+
+/// A node that shares a variable it wrote before holds a version above what the farm has:
+/// its version never goes back, and every node converges on one value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_sharing_later_never_goes_back_and_the_nodes_converge() {
+    let Some(redis) = Redis::start("sharing_later") else {
+        return;
+    };
+    let (a, b, c) = (Engine::new(), Engine::new(), Engine::new());
+    let farms = [
+        join(&redis, &a, "a"),
+        join(&redis, &b, "b"),
+        join(&redis, &c, "c"),
+    ];
+    let write = |engine: &Engine, variable: &Variable<String>, value: &str| {
+        let _root = engine.impersonate_root();
+        variable.set(value.to_owned()).expect("written");
+    };
+    // Nobody wrote through the farm yet: the node holding the newest version wins.
+    let on_a = Variable::new("a0".to_owned());
+    let _shared_a = farms[0].share(&on_a, PATH).expect("shared on a");
+    let on_b = Variable::new("b0".to_owned());
+    for n in 1..=3 {
+        write(&b, &on_b, &format!("b{n}"));
+    }
+    let _shared_b = farms[1].share(&on_b, PATH).expect("shared on b");
+    assert_eq!((on_b.get(), on_b.version()), ("b3".to_owned(), 3));
+    wait_until("a takes b's newer value", || {
+        (on_a.get(), on_a.version()) == ("b3".to_owned(), 3)
+    });
+    // Written through the farm: that value wins, above the newcomer's version.
+    write(&a, &on_a, "farm");
+    let on_c = Variable::new("c0".to_owned());
+    for n in 1..=9 {
+        write(&c, &on_c, &format!("c{n}"));
+    }
+    let _shared_c = farms[2].share(&on_c, PATH).expect("shared on c");
+    assert_eq!(
+        (on_c.get(), on_c.version()),
+        ("farm".to_owned(), 10),
+        "the farm's write, above c's 9"
+    );
+    wait_until("every node holds the farm's value as version 10", || {
+        [&on_a, &on_b, &on_c]
+            .iter()
+            .all(|v| (v.get(), v.version()) == ("farm".to_owned(), 10))
+    });
+}
