@@ -17,9 +17,19 @@
 //!   node's inbox: a Redis Stream read by a consumer group, acknowledged after the message
 //!   ran, never run twice, in the order queued. A full inbox is an error to the sender; a
 //!   message whose session is gone is counted undelivered and logged ([`FarmReport`]).
+//! - **Shared variables.** [`Farm::share`] makes a [`Variable`](crate::Variable) one value
+//!   on every node that shares its path: a write on any node goes to Redis first, which
+//!   gives it the next version (one script: version, value, time and writer stored and
+//!   published at once), and reaches the watchers on every node in that one order; a node
+//!   takes a change only when it is newer, so a version never goes back. With Redis down, a
+//!   write fails within the I/O timeout ([`SessionError::Unavailable`](crate::SessionError::Unavailable))
+//!   and changes nothing; a value in Redis that is not of the variable's type is logged and
+//!   counted ([`FarmReport::shared_invalid`]), never applied. The node's third thread,
+//!   started by its first share, listens for changes (`vars.rs`).
 //! - **Redis restarts.** Every connection is made again as needed; a node whose
 //!   registration Redis lost registers again and announces every session anew, within one
-//!   lease.
+//!   lease, and reads every shared variable again (putting back what it holds when Redis
+//!   lost it), so a write made after the restart is kept and every node converges.
 //!
 //! ```no_run
 //! use sessions_core::farm::Farm;
@@ -47,7 +57,8 @@
 //! (`tokio::task::block_in_place`): the runtime hands the worker's other tasks to another
 //! thread, so other tabs' calls go on while Redis is slow. On a current-thread runtime
 //! there is no other thread to hand them to, and the call blocks it. The farm's own work
-//! runs on two threads of its own per node, so no async runtime is needed. Redis access is node-level trust: any
+//! runs on two threads of its own per node (three once it shares a variable), so no async
+//! runtime is needed. Redis access is node-level trust: any
 //! client that can write the farm's keys can speak for any node (SECURITY.md).
 
 mod announce;
