@@ -43,6 +43,20 @@ fn held(redis: &Redis, path: &str) -> BTreeMap<String, String> {
         .expect("HGETALL")
 }
 
+/// Waits until `nodes` nodes listen on the channel of changes: until then, a change
+/// published by hand reaches none (the nodes read what Redis holds when they start
+/// listening, not what was published before).
+fn wait_listening(redis: &Redis, nodes: i64) {
+    let mut con = redis.connection();
+    wait_until("the nodes listen for changes", || {
+        redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg("sessions:vars")
+            .query::<(String, i64)>(&mut con)
+            .is_ok_and(|(_, n)| n == nodes)
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_on_a_reach_a_watcher_on_b_in_order_with_the_versions_redis_gave() {
     let Some(redis) = Redis::start("writes_on_a_reach_b") else {
@@ -423,6 +437,22 @@ async fn with_redis_hung_or_down_set_fails_within_the_io_timeout_and_changes_not
         before,
         "nothing changed"
     );
+    // A host's write: not a refusal, but the variable's own error, with the reason.
+    let exported = a.export_variable(PATH, &variable).expect("exported");
+    let written = {
+        let _root = a.impersonate_root();
+        a.variable(PATH).expect("exported").write(Value::from(3))
+    };
+    assert!(
+        matches!(&written, Err(VariableError::Unavailable { reason }) if reason.contains(PATH)),
+        "{written:?}"
+    );
+    assert_eq!(
+        (variable.get(), variable.version()),
+        before,
+        "nothing changed"
+    );
+    drop(exported);
 
     // Back: a write goes through again, and Redis holds it.
     redis.restart();
@@ -456,6 +486,7 @@ async fn a_malformed_value_in_redis_is_logged_and_counted_never_applied() {
     let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
     let _shared_b = farm_b.share(&on_b, PATH).expect("shared on b");
     let mut con = redis.connection();
+    wait_listening(&redis, 2);
 
     // Published by another program: not JSON, a change without fields, a value of another
     // type with a newer version.
@@ -658,4 +689,44 @@ async fn a_node_sharing_later_never_goes_back_and_the_nodes_converge() {
             .iter()
             .all(|v| (v.get(), v.version()) == ("farm".to_owned(), 10))
     });
+}
+
+/// A node whose subscription was cut (Redis closed it) reads every shared value again when
+/// it is back: the writes made meanwhile are not missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_the_changes_reads_them_again_when_back() {
+    let Some(redis) = Redis::start("subscription_cut") else {
+        return;
+    };
+    let (a, b) = (Engine::new(), Engine::new());
+    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let on_a = Variable::new(0_u32);
+    let on_b = Variable::new(0_u32);
+    let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
+    let _shared_b = farm_b.share(&on_b, PATH).expect("shared on b");
+    let mut con = redis.connection();
+    for round in 1..=3_u32 {
+        // Every subscription (both nodes') is closed; A's writes right after it are made
+        // while B is not listening.
+        wait_listening(&redis, 2);
+        let killed: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query(&mut con)
+            .expect("CLIENT KILL");
+        assert_eq!(killed, 2, "both nodes were subscribed");
+        {
+            let _root = a.impersonate_root();
+            for n in 1..=5 {
+                on_a.set(round * 100 + n).expect("written");
+            }
+        }
+        let last = (on_a.get(), on_a.version());
+        assert_eq!(last.0, round * 100 + 5);
+        wait_until("b holds a's last write", || {
+            (on_b.get(), on_b.version()) == last
+        });
+    }
+    assert_eq!(farm_b.report().shared_invalid, 0);
 }
