@@ -453,6 +453,19 @@ async fn with_redis_hung_or_down_set_fails_within_the_io_timeout_and_changes_not
         "nothing changed"
     );
     drop(exported);
+    // Sharing another variable now fails, and leaves it local: its writes work here.
+    let other = Variable::new(0_u8);
+    assert!(matches!(
+        farm.share(&other, "Line1/Other"),
+        Err(FarmError::Redis { .. })
+    ));
+    {
+        let _root = a.impersonate_root();
+        other
+            .set(5)
+            .expect("a variable that is not shared is written here");
+    }
+    assert_eq!((other.get(), other.version()), (5, 1));
 
     // Back: a write goes through again, and Redis holds it.
     redis.restart();

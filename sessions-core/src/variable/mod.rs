@@ -106,7 +106,8 @@ impl<T: VariableValue> Variable<T> {
     }
 
     /// The version of the current value: 0 for the initial value, one more for each change.
-    /// It never goes back.
+    /// It never goes back. A variable shared on a farm has the versions Redis gives, one
+    /// more for each change on any node; a node that was cut off skips to the newest.
     pub fn version(&self) -> u64 {
         self.cell.version()
     }
