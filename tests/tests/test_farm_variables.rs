@@ -3,9 +3,13 @@
 //! give one order that both see; the session rule still refuses, and a refused write is not
 //! published; after a Redis restart a later write is not lost and both nodes converge; with
 //! Redis hung or down, `set` fails within the farm's I/O timeout and changes nothing; a
-//! malformed value in Redis is logged and counted, never applied, never a panic.
+//! malformed value in Redis is logged and counted, never applied, never a panic; a node
+//! whose subscription was cut reads what it missed; a node sharing later never goes back;
+//! the examples' oven target across two nodes; and two web hosts' tabs over real
+//! WebSockets, a write on one node watched on the other.
 
 mod farm_support;
+mod web_support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use farm_support::{captured, wait_until, Redis, LEASE, WAIT};
+use serde_json::{json, Value as Json};
 use sessions_core::farm::{Farm, FarmError};
+use sessions_core::web::WebHost;
 use sessions_core::{
     Change, Engine, SessionError, User, Value, Variable, VariableError, VariableValue, Watch,
 };
+use web_support::{Handshake, Server, Tab};
 
 const PATH: &str = "Line1/Oven/Target";
 
@@ -742,4 +749,100 @@ async fn a_node_cut_off_from_the_changes_reads_them_again_when_back() {
         });
     }
     assert_eq!(farm_b.report().shared_invalid, 0);
+}
+
+/// The next `variable.changed` notification's params on `tab` (other messages skipped).
+async fn next_web_change(tab: &mut Tab) -> Json {
+    for _ in 0..1000 {
+        let message = tab.next_json().await;
+        if message["method"] == "variable.changed" {
+            return message["params"].clone();
+        }
+    }
+    panic!("no variable.changed among 1000 messages");
+}
+
+/// Two web hosts on one farm, over real WebSockets: an operator's `variable.write` in a tab
+/// on node A reaches a tab watching on node B, with Redis's version; a visitor's write is
+/// refused as a refused call is and reaches no one; with Redis down, the write fails with
+/// the reason and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_on_node_a_writes_and_a_tab_on_node_b_sees_it() {
+    let Some(mut redis) = Redis::start("web_tabs_on_two_nodes") else {
+        return;
+    };
+    let (ea, eb) = (Engine::new(), Engine::new());
+    let farm_a = Farm::builder(&ea, &redis.url(), "a")
+        .lease(LEASE)
+        .io_timeout(Duration::from_millis(500))
+        .join()
+        .expect("a joins");
+    let farm_b = join(&redis, &eb, "b");
+    let target = || Variable::builder(180.0_f64).write_role("operator").build();
+    let (on_a, on_b) = (target(), target());
+    let _shared = (
+        farm_a.share(&on_a, PATH).expect("shared on a"),
+        farm_b.share(&on_b, PATH).expect("shared on b"),
+    );
+    let _exported = (
+        ea.export_variable(PATH, &on_a).expect("exported on a"),
+        eb.export_variable(PATH, &on_b).expect("exported on b"),
+    );
+    let accounts = web_support::demo_accounts();
+    let (for_a, for_b) = (accounts.clone(), accounts);
+    let host_a = Server::start(ea.clone(), move |e| WebHost::builder(e).accounts(for_a)).await;
+    let host_b = Server::start(eb.clone(), move |e| WebHost::builder(e).accounts(for_b)).await;
+
+    let mut watcher = Tab::open(&host_b, Handshake::default()).await;
+    let watched = watcher.call("variable.watch", json!({"path": PATH})).await;
+    assert_eq!(watched["result"]["value"], 180.0, "{watched}");
+    assert_eq!(watched["result"]["version"], 0);
+
+    // A visitor on A: refused as a call refused by its role is; B hears nothing of it.
+    let mut visitor = Tab::open(&host_a, Handshake::default()).await;
+    let refused = visitor
+        .call("variable.write", json!({"path": PATH, "value": 999.0}))
+        .await;
+    assert_eq!(refused["error"]["code"], -32004, "{refused}");
+
+    // An operator on A: each write reaches the tab on B, with the version Redis gave.
+    let mut bob = Tab::open(&host_a, Handshake::default()).await;
+    let login = bob
+        .call(
+            "session.login",
+            json!({"user": "bob", "password": "bob-demo"}),
+        )
+        .await;
+    assert!(login.get("result").is_some(), "{login}");
+    for (n, value) in [200.0, 210.5, 220.0].into_iter().enumerate() {
+        let written = bob
+            .call("variable.write", json!({"path": PATH, "value": value}))
+            .await;
+        assert_eq!(written["result"]["version"], n + 1, "{written}");
+        let change = next_web_change(&mut watcher).await;
+        assert_eq!(change["path"], PATH);
+        assert_eq!(change["value"], value, "{change}");
+        assert_eq!(
+            change["version"],
+            n + 1,
+            "the refused write took no version"
+        );
+        assert_eq!(change["by"]["session"], bob.session());
+        assert_eq!(change["by"]["user"], "bob");
+    }
+
+    // Redis down: the write fails, says why, and changes nothing on either node.
+    redis.kill();
+    let failed = bob
+        .call("variable.write", json!({"path": PATH, "value": 300.0}))
+        .await;
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert!(failed["error"]["code"].is_i64(), "{failed}");
+    assert!(
+        message.contains("not written") && message.contains(PATH),
+        "{failed}"
+    );
+    assert_eq!((on_a.get(), on_a.version()), (220.0, 3));
+    assert_eq!((on_b.get(), on_b.version()), (220.0, 3));
+    drop((host_a, host_b));
 }
