@@ -182,19 +182,25 @@ impl<T: VariableValue> Variable<T> {
         value: T,
         by: crate::model::WrittenBy,
     ) -> Result<Written<T>, SessionError> {
-        let before = self.cell.read().value.clone();
         let stamp = sharing
             .write(&value, &by, self.cell.version())
             .map_err(|reason| SessionError::Unavailable { reason })?;
-        self.cell.apply(Change {
+        let here = self.cell.apply(Change {
             value,
             version: stamp.version,
             at: stamp.at,
             by: Some(by),
         });
+        // The value before it in Redis's order; when Redis held none of this type, the one
+        // it replaced here (or, when a newer change came first, the one held now).
+        let replaced = match (stamp.replaced, here) {
+            (Some(replaced), _) => replaced,
+            (None, Some(old)) => old.value,
+            (None, None) => self.get(),
+        };
         Ok(Written {
             version: stamp.version,
-            replaced: stamp.replaced.unwrap_or(before),
+            replaced,
         })
     }
 
