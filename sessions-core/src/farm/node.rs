@@ -2,6 +2,7 @@
 //! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use super::announce::Announcer;
 use super::keys::{Keys, GROUP};
 use super::link::{pipeline_by, Link};
 use super::renewals::Renewals;
+use super::replica::Replica;
 use super::reply::{int, list, text, texts, unexpected};
 use super::report::Counters;
 use super::scripts;
@@ -57,6 +59,11 @@ pub(crate) struct Node {
     /// How many times this node made its inbox's consumer group: a new group is a new
     /// inbox, whose entries the inbox thread must not judge by the old one's watermark.
     pub(crate) inbox_made: AtomicU64,
+    /// The variables this node shares, by path (`shared.rs`), read by the shared
+    /// variables' thread (`vars.rs`).
+    pub(crate) shared: Mutex<BTreeMap<String, Arc<dyn Replica>>>,
+    /// The shared variables' thread's `CLIENT ID`, to wake it when the node leaves (0: none).
+    pub(crate) vars_client: AtomicI64,
 }
 
 /// What a reaping found.
@@ -107,6 +114,8 @@ impl Node {
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
             inbox_made: AtomicU64::new(0),
+            shared: Mutex::new(BTreeMap::new()),
+            vars_client: AtomicI64::new(0),
         }
     }
 

@@ -140,6 +140,11 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(farm) = &farm {
         metrics.farm(farm);
     }
+    // On a farm, the oven's target is one value on every server (unshared when dropped).
+    let _target = farm
+        .as_ref()
+        .map(|farm| sessions_examples::farm::share_line(farm, "Line1", &_line1.oven))
+        .transpose()?;
 
     let mut host = WebHost::builder(engine.clone())
         .grace_period(options.grace_period)
