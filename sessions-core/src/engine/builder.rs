@@ -183,7 +183,11 @@ impl EngineBuilder {
         T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
     {
         let persisted = super::persist::Persisted::of::<T>();
-        if !self.persisted.iter().any(|p| p.type_id == persisted.type_id) {
+        if !self
+            .persisted
+            .iter()
+            .any(|p| p.type_id == persisted.type_id)
+        {
             self.persisted.push(persisted);
         }
         self

@@ -23,7 +23,7 @@ pub(crate) mod objects;
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
 mod observe;
 mod paths;
-#[cfg_attr(not(feature = "farm"), allow(dead_code))]
+#[cfg_attr(not(all(feature = "farm", feature = "web")), allow(dead_code))]
 mod persist;
 mod registry;
 mod session;

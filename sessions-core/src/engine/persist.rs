@@ -39,7 +39,11 @@ impl Persisted {
         Persisted {
             type_id: TypeId::of::<T>(),
             name: std::any::type_name::<T>(),
-            save: |session| session.get::<T>().map(|value| serde_json::to_value(&*value)),
+            save: |session| {
+                session
+                    .get::<T>()
+                    .map(|value| serde_json::to_value(&*value))
+            },
             load: |session, value| {
                 let value: T = serde_json::from_value(value)?;
                 session.insert_quietly(value);
@@ -157,7 +161,9 @@ impl Engine {
                         tracing::error!(session = %session.id(), state = %name, %error, "a session's registered state does not parse on this node; the session is adopted without it (do all nodes run the same program?)");
                     }
                 }
-                None => tracing::error!(session = %session.id(), state = %name, "a session's state is of a type this engine does not register with `persist`; the session is adopted without it (do all nodes register the same types?)"),
+                None => {
+                    tracing::error!(session = %session.id(), state = %name, "a session's state is of a type this engine does not register with `persist`; the session is adopted without it (do all nodes register the same types?)")
+                }
             }
         }
     }

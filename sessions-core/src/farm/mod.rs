@@ -61,9 +61,11 @@
 //! runtime is needed. Redis access is node-level trust: any
 //! client that can write the farm's keys can speak for any node (SECURITY.md).
 
+mod adopt;
 mod announce;
 mod blocking;
 mod builder;
+mod drain;
 mod error;
 mod inbox;
 mod keeper;
@@ -89,7 +91,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 
 pub use builder::{
-    FarmBuilder, DEFAULT_INBOX_CAPACITY, DEFAULT_IO_TIMEOUT, DEFAULT_LEASE,
+    FarmBuilder, DEFAULT_ADOPTION_GRACE, DEFAULT_INBOX_CAPACITY, DEFAULT_IO_TIMEOUT, DEFAULT_LEASE,
     DEFAULT_MAX_MESSAGE_BYTES, MIN_LEASE,
 };
 pub use error::FarmError;
@@ -120,6 +122,9 @@ struct Handle {
     observer: Mutex<Option<ObserverHandle>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
+
+/// The name of a node's inbox thread.
+const INBOX_THREAD: &str = "sessions-farm-inbox";
 
 /// The farm each engine is in, for [`Farm::of`]: weak on both sides.
 static JOINED: Mutex<Vec<(Weak<EngineShared>, Weak<Handle>)>> = Mutex::new(Vec::new());
@@ -270,7 +275,7 @@ impl Farm {
         }
         for (name, run) in [
             ("sessions-farm-keeper", keeper::run as fn(&Arc<Node>)),
-            ("sessions-farm-inbox", inbox::run as fn(&Arc<Node>)),
+            (INBOX_THREAD, inbox::run as fn(&Arc<Node>)),
         ] {
             let node = node.clone();
             match thread::Builder::new()
@@ -287,6 +292,7 @@ impl Farm {
                 }
             }
         }
+        node.engine.set_adopter(Some(adopt::adopter(&node)));
         let mut joined = lock(&JOINED);
         joined.retain(|(engine, handle)| engine.strong_count() > 0 && handle.strong_count() > 0);
         joined.push((node.engine.downgrade(), Arc::downgrade(&handle)));
@@ -310,6 +316,7 @@ impl Handle {
         if node.left.swap(true, Ordering::AcqRel) {
             return Err(FarmError::Left);
         }
+        node.engine.set_adopter(None);
         lock(&self.observer).take();
         // Shared variables are local again: their writes no longer wait for Redis.
         let shared = std::mem::take(&mut *lock(&node.shared));
@@ -341,7 +348,7 @@ impl Handle {
         let threads = std::mem::take(&mut *lock(&self.threads));
         let (inbox, keeper): (Vec<_>, Vec<_>) = threads
             .into_iter()
-            .partition(|t| t.thread().name() == Some("sessions-farm-inbox"));
+            .partition(|t| t.thread().name() == Some(INBOX_THREAD));
         for thread in inbox {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();
@@ -380,7 +387,7 @@ impl Handle {
                 &[&node.name, &inc],
             )
         });
-        let reaped = retired.and_then(|_| node.reap(&node.name));
+        let reaped = retired.and_then(|_| node.reap(&node.name, 0));
         lock(&JOINED).retain(|(_, handle)| {
             handle.strong_count() > 0 && !std::ptr::eq(handle.as_ptr(), self)
         });

@@ -37,6 +37,9 @@ pub(crate) struct Node {
     pub(crate) keys: Keys,
     pub(crate) link: Link,
     pub(crate) lease: Duration,
+    /// How long after this node's lease ended (or another node's) its sessions may still be
+    /// adopted: their messages wait, and nothing is counted undelivered before it ends.
+    pub(crate) grace: Duration,
     pub(crate) inbox_capacity: u64,
     pub(crate) max_message_bytes: usize,
     pub(crate) counters: Counters,
@@ -52,6 +55,9 @@ pub(crate) struct Node {
     pub(crate) left: AtomicBool,
     /// Set when the inbox thread must deliver what is left and stop.
     pub(crate) draining: AtomicBool,
+    /// Set by a drain: the sessions are released to other nodes; this node writes no more
+    /// announcements and its inbox thread stops reading (messages wait for the adopters).
+    pub(crate) released: AtomicBool,
     /// Set when every thread must stop now.
     pub(crate) stop: AtomicBool,
     /// The inbox connection's `CLIENT ID`, to wake its blocking read (0: none).
@@ -92,6 +98,7 @@ impl Node {
         keys: Keys,
         link: Link,
         lease: Duration,
+        grace: Duration,
         inbox_capacity: u64,
         max_message_bytes: usize,
     ) -> Node {
@@ -102,6 +109,7 @@ impl Node {
             keys,
             link,
             lease,
+            grace,
             inbox_capacity,
             max_message_bytes,
             counters: Counters::default(),
@@ -111,12 +119,18 @@ impl Node {
             registered: AtomicBool::new(false),
             left: AtomicBool::new(false),
             draining: AtomicBool::new(false),
+            released: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
             inbox_made: AtomicU64::new(0),
             shared: Mutex::new(BTreeMap::new()),
             vars_client: AtomicI64::new(0),
         }
+    }
+
+    /// How long after a node's lease ended its sessions may still be adopted, in ms.
+    pub(crate) fn grace_ms(&self) -> u64 {
+        u64::try_from(self.grace.as_millis()).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {
@@ -180,7 +194,7 @@ impl Node {
                     return Ok(Registered::Taken(left));
                 }
                 Some("reap") => {
-                    self.reap(&self.name)?;
+                    self.reap(&self.name, 0)?;
                 }
                 _ => return Err(unexpected("registering the node", &reply)),
             }
@@ -238,6 +252,10 @@ impl Node {
             return Err(self.link.timed_out("waiting for this node's announcements"));
         };
         let ids: Vec<SessionId> = self.announcer.take().into_iter().collect();
+        if self.released.load(Ordering::Acquire) {
+            // Released for a drain: the sessions are other nodes' to adopt, as written.
+            return Ok(());
+        }
         for (at, chunk) in ids.chunks(ANNOUNCE_BATCH).enumerate() {
             if let Err(error) = self.write(chunk, deadline) {
                 // What was not written waits for the next flush.
@@ -268,7 +286,12 @@ impl Node {
                         .arg(if user.is_some() { "1" } else { "0" })
                         .arg(user.as_ref().map_or("", |u| u.name()))
                         .arg(if client.is_some() { "1" } else { "0" })
-                        .arg(client.map(|c| c.to_string()).unwrap_or_default());
+                        .arg(client.map(|c| c.to_string()).unwrap_or_default())
+                        .arg(self.engine.durable_state(&session).unwrap_or_default());
+                    match session.resume_verifier() {
+                        Some(verifier) => cmd.arg(&verifier.key).arg(&verifier.hash),
+                        None => cmd.arg("").arg(""),
+                    };
                     cmd
                 }
                 None => {
@@ -359,21 +382,29 @@ impl Node {
 
     /// Reaps nodes whose lease ended (a few per call).
     pub(crate) fn reap_dead(&self) -> Result<(), FarmError> {
-        let reply = self.script("looking for dead nodes", true, &scripts::DEAD, &["4"])?;
+        let grace = self.grace_ms().to_string();
+        let reply = self.script(
+            "looking for dead nodes",
+            true,
+            &scripts::DEAD,
+            &["4", &grace],
+        )?;
         for dead in texts("looking for dead nodes", &reply)? {
-            self.reap(&dead)?;
+            self.reap(&dead, self.grace_ms())?;
         }
         Ok(())
     }
 
-    /// Removes the sessions and the inbox of `node`, whose lease has ended; the messages
-    /// left in its inbox are counted undelivered here and logged.
-    pub(crate) fn reap(&self, node: &str) -> Result<Reaped, FarmError> {
+    /// Removes the sessions and the inbox of `node`, whose lease ended at least `grace_ms`
+    /// ago (its sessions were not adopted within it); the messages left in its inbox, or
+    /// waiting for a removed session's adopter, are counted undelivered here and logged.
+    pub(crate) fn reap(&self, node: &str, grace_ms: u64) -> Result<Reaped, FarmError> {
         const DOING: &str = "reaping a dead node";
         let batch = REAP_BATCH.to_string();
+        let grace = grace_ms.to_string();
         let mut reaped = Reaped::default();
         loop {
-            let reply = self.script(DOING, true, &scripts::REAP, &[node, &batch])?;
+            let reply = self.script(DOING, true, &scripts::REAP, &[node, &batch, &grace])?;
             let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
             let kind = items.first().and_then(text);
             let n = items.get(1).and_then(int).unwrap_or(0);
@@ -382,9 +413,16 @@ impl Node {
                     reaped.alive = true;
                     return Ok(reaped);
                 }
-                Some("more") => reaped.sessions += usize::try_from(n).unwrap_or(0),
+                Some("more") => {
+                    reaped.sessions += usize::try_from(n).unwrap_or(0);
+                    reaped.left += items
+                        .get(2)
+                        .and_then(int)
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(0);
+                }
                 Some("done") => {
-                    reaped.left = items
+                    reaped.left += items
                         .get(2)
                         .and_then(int)
                         .and_then(|n| u64::try_from(n).ok())

@@ -116,6 +116,7 @@
 //! POST whose body does not arrive within the [body read timeout](WebHostBuilder::body_read_timeout)
 //! is answered HTTP 408. [`WebCounters`] counts each.
 
+mod adopt;
 mod builder;
 mod config;
 mod cookie;
@@ -134,6 +135,7 @@ mod socket;
 mod state;
 mod tabs;
 mod variables;
+mod verifier;
 mod watch;
 mod wire;
 

@@ -225,6 +225,7 @@ impl Session {
 
     /// Sets the user of a session being opened (not registered nor told yet), keeping the
     /// engine's count of sessions with a user in step; no observer is told (the opening is).
+    #[cfg_attr(not(all(feature = "farm", feature = "web")), allow(dead_code))]
     pub(crate) fn set_user_quietly(&self, user: Option<User>) {
         let mut slot = lock(&self.inner.user);
         let was_active = slot.is_some();

@@ -1,0 +1,112 @@
+//! A drain, for a rolling deploy: the node writes every session's state, releases its
+//! sessions (any node may adopt one at once, on its tab's reconnect, without waiting for
+//! the lease), stops running its inbox (messages wait for the adopters), and leaves once
+//! its sessions were adopted or the deadline passed.
+
+use std::sync::atomic::Ordering;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::report::FarmReport;
+use super::{blocking, scripts, Farm, FarmError};
+use crate::lock::lock;
+
+/// How often a drain looks whether its sessions were adopted.
+const POLL: Duration = Duration::from_millis(50);
+
+impl Farm {
+    /// Drains this node out of the farm, for a restart or a rolling deploy:
+    ///
+    /// 1. every session's user, client, registered state and resume verifier is written;
+    /// 2. the node releases its sessions: another node adopts each one when its tab
+    ///    reconnects there with its resume token (a host closes its sockets for that: the
+    ///    web host with 1012), with the same id, user and state;
+    /// 3. its inbox is no longer run here: posts to its sessions wait in Redis, and run,
+    ///    once and in order, on the node that adopts each session;
+    /// 4. once none of its sessions is left to adopt, or `deadline` has passed, it leaves
+    ///    the farm ([`leave`](Farm::leave)): a session not adopted by then leaves the farm,
+    ///    and the messages that waited for it are counted undelivered in the report, never
+    ///    lost silently.
+    ///
+    /// The engine and its sessions go on, alone, as after `leave`. Blocks up to `deadline`
+    /// plus one I/O timeout.
+    ///
+    /// # Errors
+    /// [`FarmError::Left`] when the node had left; [`FarmError::Redis`] when Redis could
+    /// not be told (the node's sessions are then adoptable when its lease ends, within the
+    /// adoption grace).
+    pub fn drain(&self, deadline: Duration) -> Result<FarmReport, FarmError> {
+        self.node().check_live()?;
+        blocking::off_worker(|| self.drain_now(Instant::now() + deadline))
+    }
+
+    fn drain_now(&self, until: Instant) -> Result<FarmReport, FarmError> {
+        let node = self.node();
+        // 1. Every session written as it is now.
+        node.announcer
+            .mark_all(node.engine.sessions().into_iter().map(|s| s.id()));
+        let written = node.flush(node.link.deadline());
+        // 2. No more writes (the sessions are the adopters' now) nor runs of the inbox.
+        node.released.store(true, Ordering::Release);
+        let client = node.inbox_client.load(Ordering::Acquire);
+        if client != 0 {
+            let _ = node
+                .link
+                .run("waking the inbox", true, node.link.deadline(), |con| {
+                    redis::cmd("CLIENT")
+                        .arg("UNBLOCK")
+                        .arg(client)
+                        .query::<redis::Value>(con)
+                });
+        }
+        let inbox: Vec<_> = {
+            let mut threads = lock(&self.handle.threads);
+            let (inbox, rest) = std::mem::take(&mut *threads)
+                .into_iter()
+                .partition(|t| t.thread().name() == Some(super::INBOX_THREAD));
+            *threads = rest;
+            inbox
+        };
+        for thread in inbox {
+            if thread.thread().id() != thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+        // 3. Released: adoptable now.
+        let released = written.and_then(|()| {
+            node.script(
+                "releasing the node's sessions",
+                true,
+                &scripts::RELEASE,
+                &[&node.name, &node.inc],
+            )
+        });
+        if let Err(error) = &released {
+            tracing::warn!(node = %node.name, %error, "a draining node could not release its sessions; they are adoptable when its lease ends");
+        } else {
+            // 4. Wait for the adopters.
+            let owned = format!("{}n:{}:s", node.keys.prefix(), node.name);
+            let mut left = u64::MAX;
+            while Instant::now() < until {
+                let counted = node.link.run(
+                    "counting the draining node's sessions",
+                    true,
+                    node.link.deadline().min(until),
+                    |con| redis::cmd("SCARD").arg(&owned).query::<u64>(con),
+                );
+                match counted {
+                    Ok(0) => {
+                        left = 0;
+                        break;
+                    }
+                    Ok(n) => left = n,
+                    Err(_) => {}
+                }
+                thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+            }
+            tracing::info!(node = %node.name, not_adopted = left, "the draining node leaves the farm");
+        }
+        let report = self.handle.leave()?;
+        released.map(|_| report)
+    }
+}
