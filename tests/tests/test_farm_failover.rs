@@ -60,6 +60,8 @@ fn key() -> CookieKey {
 /// A node: its engine (named `name`, with `Cart` registered), its farm node, its web host.
 struct Node {
     engine: Engine,
+    /// Runs what is posted to the node's own sessions, as `web_host` does.
+    _dispatcher: sessions_core::Dispatcher,
     farm: Farm,
     host: Server,
 }
@@ -80,13 +82,22 @@ async fn node(redis: &Redis, name: &str, node: &str) -> Node {
         WebHost::builder(e).accounts(accounts).cookie_key(key())
     })
     .await;
-    Node { engine, farm, host }
+    let _dispatcher = engine.spawn_dispatcher(Duration::from_millis(5));
+    Node {
+        engine,
+        _dispatcher,
+        farm,
+        host,
+    }
 }
 
 /// A tab on `node` with alice logged in and a cart; returns it and its cookie.
 async fn logged_in_tab(node: &Node) -> (Tab, String) {
     let mut tab = Tab::open(&node.host, Handshake::default()).await;
-    let cookie = tab.set_cookie.clone().expect("the host sets the client cookie");
+    let cookie = tab
+        .set_cookie
+        .clone()
+        .expect("the host sets the client cookie");
     let login = tab
         .call(
             "session.login",
@@ -171,7 +182,11 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
         },
     )
     .await;
-    assert_ne!(stranger.session(), id, "another browser's token adopts nothing");
+    assert_ne!(
+        stranger.session(),
+        id,
+        "another browser's token adopts nothing"
+    );
     assert_ne!(stranger.client(), client);
     assert_eq!(stranger.opened["resumed"], false);
 
@@ -190,12 +205,20 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     assert_eq!(back.opened["resumed"], true, "{}", back.opened);
     assert_eq!(back.opened["user"]["user"], "alice", "{}", back.opened);
     let adopted = b.engine.get(session_id).expect("the session is open on B");
-    assert_eq!(adopted.user().map(|u| u.name().to_owned()).as_deref(), Some("alice"));
+    let user = adopted.user().expect("alice is logged in on B");
+    assert_eq!(user.name(), "alice");
+    assert!(
+        user.has_role("admin") && user.has_role("operator"),
+        "{user:?}"
+    );
     assert_eq!(
         adopted.get::<Cart>().as_deref(),
         Some(&Cart(vec!["apple".into(), "pear".into()]))
     );
-    assert!(adopted.get::<Scratch>().is_none(), "unregistered state stays on A");
+    assert!(
+        adopted.get::<Scratch>().is_none(),
+        "unregistered state stays on A"
+    );
     // The messages posted while it moved ran once each, in order, on B.
     wait_until("the messages run on B", || runs_of(&id).len() >= 2);
     let report = draining.await.expect("the drain ends");
@@ -211,7 +234,10 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     let answer = back.call("FailoverRecord", json!([4])).await;
     assert!(answer.get("result").is_some(), "{answer}");
     // The farm counts it once, on B.
-    assert_eq!(b.farm.get(session_id).expect("get").map(|s| s.node), Some("b".to_owned()));
+    assert_eq!(
+        b.farm.get(session_id).expect("get").map(|s| s.node),
+        Some("b".to_owned())
+    );
     // A post now goes to B directly, and runs there.
     b.farm
         .post(session_id, "FailoverRecord", vec![Value::from(3_i64)])

@@ -66,7 +66,8 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
     }
     let field = |at: usize| items.get(at).and_then(text).unwrap_or_default();
     let id = field(1).parse::<SessionId>().ok()?;
-    let user = (field(2) == "1").then(|| User::new(field(3)));
+    let roles: Vec<String> = serde_json::from_str(&field(5)).unwrap_or_default();
+    let user = (field(2) == "1").then(|| User::new(field(3)).with_roles(roles));
     let state = field(4);
     let session = match node
         .engine

@@ -292,6 +292,8 @@ impl Node {
                         Some(verifier) => cmd.arg(&verifier.key).arg(&verifier.hash),
                         None => cmd.arg("").arg(""),
                     };
+                    let roles: Vec<&str> = user.iter().flat_map(|u| u.roles()).collect();
+                    cmd.arg(serde_json::to_string(&roles).unwrap_or_else(|_| "[]".to_owned()));
                     cmd
                 }
                 None => {

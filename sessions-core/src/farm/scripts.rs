@@ -102,10 +102,11 @@ return {'ok', redis.call('XLEN', p .. 'in:' .. node)}
 "#
 );
 
-// ANNOUNCE prefix node inc id hasuser user hasclient client state rk ver → 1 | 0 (not
+// ANNOUNCE prefix node inc id hasuser user hasclient client state rk ver roles → 1 | 0 (not
 // registered) | -1 (the id is another node's). `state` is the session's registered state
 // (JSON, '' for none), `rk` its tab's resume key and `ver` the hash of the token's secret
 // ('' when no host set one): `r:RK` finds the session from a resume token on any node.
+// `roles` is the user's roles as a JSON array of strings.
 script!(
     ANNOUNCE,
     r#"
@@ -128,7 +129,7 @@ local rk = ARGV[10]
 if old[4] and old[4] ~= '' and old[4] ~= rk then redis.call('DEL', p .. 'r:' .. old[4]) end
 if rk ~= '' then redis.call('SET', p .. 'r:' .. rk, id) end
 redis.call('HSET', sk, 'node', node, 'hasuser', ARGV[5], 'user', user, 'hasclient', ARGV[7],
-  'client', ARGV[8], 'state', ARGV[9], 'rk', rk, 'ver', ARGV[11])
+  'client', ARGV[8], 'state', ARGV[9], 'rk', rk, 'ver', ARGV[11], 'roles', ARGV[12])
 return 1
 "#
 );
@@ -330,7 +331,7 @@ return 1
 "#
 );
 
-// ADOPT prefix node inc rk ver client grace → {'ok', id, hasuser, user, state} | {'no'} |
+// ADOPT prefix node inc rk ver client grace → {'ok', id, hasuser, user, state, roles} | {'no'} |
 // {'held', owner} | {'lost'}. The session the resume key `rk` names moves to `node` when
 // the verifier and the client are its own and its owner released it or its lease ended
 // less than `grace` ms ago; in the same step, its messages waiting in the owner's inbox
@@ -347,7 +348,8 @@ if redis.call('HGET', nk, 'inc') ~= inc or not deadline(node) then return {'lost
 local id = redis.call('GET', p .. 'r:' .. rk)
 if not id then return {'no'} end
 local sk = p .. 's:' .. id
-local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'hasclient', 'client', 'ver', 'state')
+local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'hasclient', 'client', 'ver', 'state',
+  'roles')
 if not f[1] or f[6] ~= ver or f[4] ~= '1' or f[5] ~= client then return {'no'} end
 local old = f[1]
 if old == node then return {'held', node} end
@@ -382,7 +384,7 @@ for _, e in ipairs(entries) do
     redis.call('XDEL', inbox, e[1])
   end
 end
-return {'ok', id, f[2] or '0', f[3] or '', f[7] or ''}
+return {'ok', id, f[2] or '0', f[3] or '', f[7] or '', f[8] or '[]'}
 "#
 );
 
