@@ -287,3 +287,122 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins() {
     let report = draining.await.expect("the drain ends");
     assert_eq!(report.undelivered, 0, "{report:?}");
 }
+
+/// The `web_host` example's executable, built (once) as a user builds it.
+fn web_host_binary() -> std::path::PathBuf {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "sessions-examples",
+            "--bin",
+            "web_host",
+            "--message-format=json",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("cargo starts");
+    assert!(output.status.success(), "web_host builds");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "web_host")
+        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("cargo names the web_host executable")
+}
+
+/// A file removed when dropped, also when the test fails.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let Some(redis) = Redis::start("failover_kill") else {
+        return;
+    };
+    let key_file = TempFile(
+        std::env::temp_dir().join(format!("sessions-failover-key-{}", std::process::id())),
+    );
+    std::fs::write(&key_file.0, b"failover-test-key-0123456789abcdef").expect("the key file");
+    // Node A: the web_host example, a process of its own, on the farm.
+    let mut host_a = tokio::process::Command::new(web_host_binary())
+        .args(["--port", "0", "--node", "a", "--farm", &redis.url()])
+        .arg("--cookie-key")
+        .arg(&key_file.0)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("web_host starts");
+    let stdout = host_a.stdout.take().expect("piped");
+    let first = tokio::time::timeout(
+        farm_support::WAIT,
+        BufReader::new(stdout).lines().next_line(),
+    )
+    .await
+    .expect("web_host says where it listens")
+    .expect("its stdout")
+    .expect("a line");
+    let addr: std::net::SocketAddr = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("the first line is `listening on URL`: {first:?}"))
+        .parse()
+        .expect("an address");
+    let b = node(&redis, "failover-kill-b", "b").await;
+
+    let mut old = Tab::try_open_at(addr, Handshake::default())
+        .await
+        .expect("web_host opens a tab");
+    let cookie = old.set_cookie.clone().expect("the client cookie");
+    let login = old
+        .call(
+            "session.login",
+            json!({"user": "alice", "password": "alice-demo"}),
+        )
+        .await;
+    assert!(login.get("result").is_some(), "{login}");
+    let id = old.session().to_owned();
+    let token = old.resume_token().to_owned();
+    let session_id: SessionId = id.parse().expect("id");
+    wait_until("node A announces the tab's user", || {
+        b.farm.get(session_id).ok().flatten().and_then(|s| s.user) == Some("alice".to_owned())
+    });
+
+    // A hard stop: SIGKILL, no drain, nothing told.
+    host_a.start_kill().expect("SIGKILL");
+    host_a.wait().await.expect("web_host is gone");
+    old.drop_connection();
+    // Posted while A is dead (its lease not yet over): it waits in A's inbox.
+    b.farm
+        .post(session_id, "FailoverRecord", vec![Value::from(7_i64)])
+        .expect("a post to a session whose node died is taken, for its adopter");
+    wait_until("node A's lease ends", || {
+        matches!(b.farm.get(session_id), Ok(None))
+    });
+    let back = Tab::open(
+        &b.host,
+        Handshake {
+            cookie: Some(&cookie),
+            resume: Some(&token),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    assert_eq!(back.session(), id);
+    assert_eq!(back.opened["resumed"], true, "{}", back.opened);
+    assert_eq!(back.opened["user"]["user"], "alice", "{}", back.opened);
+    wait_until("the message posted to the dead node runs on B", || {
+        !runs_of(&id).is_empty()
+    });
+    assert_eq!(runs_of(&id), vec![("failover-kill-b".to_owned(), 7)]);
+    assert_eq!(b.farm.report().undelivered, 0, "{:?}", b.farm.report());
+}

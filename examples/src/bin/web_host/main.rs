@@ -150,6 +150,11 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .grace_period(options.grace_period)
         .accounts(accounts)
         .metrics(metrics);
+    if let Some(file) = &options.cookie_key {
+        let bytes = std::fs::read(file)
+            .map_err(|error| format!("cannot read the cookie key {}: {error}", file.display()))?;
+        host = host.cookie_key(sessions_core::web::CookieKey::new(bytes)?);
+    }
     if let Some(max) = options.max_connections {
         host = host.max_connections(max);
     }

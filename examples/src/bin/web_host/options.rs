@@ -1,4 +1,5 @@
-//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`, the
+//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`,
+//! `--cookie-key FILE`, the
 //! connection caps and the farm's `--farm URL --node NAME`, read by hand (a few options need
 //! no parser crate).
 
@@ -13,7 +14,8 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
-           [--max-connections N] [--max-connections-per-peer N] [--farm URL --node NAME]
+           [--max-connections N] [--max-connections-per-peer N] [--cookie-key FILE]
+           [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -29,6 +31,9 @@ Options:
                  one more is refused
   --max-connections-per-peer N  how many of them one address may hold (default 256):
                  raise it for a load test from one machine, or behind a reverse proxy
+  --cookie-key FILE  sign the browsers' client cookies with the key in FILE (at least 32
+                 random bytes; keep it secret) instead of a random one: servers that share
+                 it know each other's browsers, so on a farm a tab resumes on any of them
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -42,6 +47,8 @@ pub struct Options {
     pub accounts: Option<PathBuf>,
     /// The audit trail's file, if any.
     pub audit: Option<PathBuf>,
+    /// The file of the key client cookies are signed with, if not a random one.
+    pub cookie_key: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
     /// The cap on connections in all, if not the host's default.
@@ -57,6 +64,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         grace_period: DEFAULT_GRACE_PERIOD,
         accounts: None,
         audit: None,
+        cookie_key: None,
         farm: None,
         max_connections: None,
         max_connections_per_peer: None,
@@ -82,6 +90,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--audit" => {
                 let file = args.next().ok_or("--audit needs a FILE")?;
                 options.audit = Some(PathBuf::from(file));
+            }
+            "--cookie-key" => {
+                let file = args.next().ok_or("--cookie-key needs a FILE")?;
+                options.cookie_key = Some(PathBuf::from(file));
             }
             option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
             argument => return Err(format!("unexpected argument {argument:?}")),
@@ -115,6 +127,7 @@ mod tests {
                 grace_period: DEFAULT_GRACE_PERIOD,
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
@@ -127,6 +140,7 @@ mod tests {
                 grace_period: Duration::from_millis(1500),
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
@@ -157,6 +171,15 @@ mod tests {
             parse(&args("--farm redis://127.0.0.1:6379 --node a --port 0"))
                 .map(|options| options.and_then(|options| options.farm)),
             Ok(Some(farm))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key key.bin"))
+                .map(|options| options.and_then(|options| options.cookie_key)),
+            Ok(Some(PathBuf::from("key.bin")))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key")),
+            Err("--cookie-key needs a FILE".to_owned())
         );
         assert_eq!(
             parse(&args("--node a")),
