@@ -44,9 +44,12 @@ fn ran(session: SessionId, sender: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+/// A node that adopts nothing: a dead node's sessions leave the farm when its lease ends
+/// (no adoption grace; `test_farm_failover` has the grace).
 fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
     Farm::builder(engine, &redis.url(), node)
         .lease(LEASE)
+        .adoption_grace(Duration::ZERO)
         .join()
         .expect("the node joins")
 }
