@@ -288,6 +288,51 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins() {
     assert_eq!(report.undelivered, 0, "{report:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_nobody_adopts_by_the_drains_deadline_is_counted_with_its_messages() {
+    let Some(redis) = Redis::start("failover_unadopted") else {
+        return;
+    };
+    let a = node(&redis, "failover-unadopted-a", "a").await;
+    let b = node(&redis, "failover-unadopted-b", "b").await;
+    let (old, _cookie) = logged_in_tab(&a).await;
+    let session_id: SessionId = old.session().parse().expect("id");
+    let name = a.farm.node_name().to_owned();
+    let farm = a.farm.clone();
+    let draining = tokio::task::spawn_blocking(move || {
+        farm.drain(Duration::from_millis(1500))
+            .expect("the node drains")
+    });
+    let mut con = redis.connection();
+    wait_until("the draining node releases its sessions", || {
+        redis::cmd("HEXISTS")
+            .arg(format!("sessions:n:{name}"))
+            .arg("released")
+            .query::<i64>(&mut con)
+            .expect("HEXISTS")
+            == 1
+    });
+    for seq in [1_i64, 2] {
+        b.farm
+            .post(session_id, "FailoverRecord", vec![Value::from(seq)])
+            .expect("a post to a released session is taken");
+    }
+    // The tab never comes back: at the deadline the node leaves, and counts what waited.
+    let report = draining.await.expect("the drain ends");
+    assert_eq!(report.undelivered, 2, "{report:?}");
+    assert!(runs_of(&session_id.to_string()).is_empty(), "nothing ran");
+    assert_eq!(b.farm.get(session_id).expect("get"), None);
+    assert!(
+        matches!(
+            b.farm
+                .post(session_id, "FailoverRecord", vec![Value::from(3_i64)]),
+            Err(sessions_core::farm::FarmError::NotFound(_))
+        ),
+        "a session that left the farm takes no more posts"
+    );
+    drop(old);
+}
+
 /// The `web_host` example's executable, built (once) as a user builds it.
 fn web_host_binary() -> std::path::PathBuf {
     let output = std::process::Command::new(env!("CARGO"))
