@@ -26,6 +26,19 @@
 //!   and changes nothing; a value in Redis that is not of the variable's type is logged and
 //!   counted ([`FarmReport::shared_invalid`]), never applied. The node's third thread,
 //!   started by its first share, listens for changes (`vars.rs`).
+//! - **Sessions that outlive their node.** The owner writes each session's user (and its
+//!   roles), client, registered state (the types registered with
+//!   [`EngineBuilder::persist`](crate::EngineBuilder::persist); every other type stays
+//!   local) and a verifier of its web tab's resume token (a SHA-256 of the token's secret,
+//!   never the secret) with its announcements, batched on the keeper thread. When a tab
+//!   reconnects to a node that does not know its token, and the session's owner released
+//!   it ([`Farm::drain`]) or its lease ended less than the adoption grace ago
+//!   ([`FarmBuilder::adoption_grace`]), that node adopts it: one script checks the verifier
+//!   and the client and moves the session (of two nodes racing, one wins), and the node
+//!   opens it with the same id, user, client and state. The messages posted to it that
+//!   were not run go with it, and run once, in order, on the adopter (`adopt.rs`). What is
+//!   never adopted within the grace is counted undelivered when the dead node is reaped;
+//!   what a drain leaves at its deadline, when the node leaves (`drain.rs`).
 //! - **Redis restarts.** Every connection is made again as needed; a node whose
 //!   registration Redis lost registers again and announces every session anew, within one
 //!   lease, and reads every shared variable again (putting back what it holds when Redis
