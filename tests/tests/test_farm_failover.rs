@@ -230,6 +230,10 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
         ]
     );
     assert_eq!(report.undelivered, 0, "{report:?}");
+    assert!(
+        a.engine.get(session_id).is_none(),
+        "the drained node closed the session B adopted"
+    );
     // The tab's calls run on B, in its session.
     let answer = back.call("FailoverRecord", json!([4])).await;
     assert!(answer.get("result").is_some(), "{answer}");
@@ -320,6 +324,10 @@ async fn a_session_nobody_adopts_by_the_drains_deadline_is_counted_with_its_mess
     // The tab never comes back: at the deadline the node leaves, and counts what waited.
     let report = draining.await.expect("the drain ends");
     assert_eq!(report.undelivered, 2, "{report:?}");
+    assert!(
+        a.engine.get(session_id).is_some(),
+        "a session nobody adopted stays open on its node, alone"
+    );
     assert!(runs_of(&session_id.to_string()).is_empty(), "nothing ran");
     assert_eq!(b.farm.get(session_id).expect("get"), None);
     assert!(

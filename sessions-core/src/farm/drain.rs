@@ -3,6 +3,7 @@
 //! the lease), stops running its inbox (messages wait for the adopters), and leaves once
 //! its sessions were adopted or the deadline passed.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::report::FarmReport;
 use super::{blocking, scripts, Farm, FarmError};
 use crate::lock::lock;
+use crate::SessionId;
 
 /// How often a drain looks whether its sessions were adopted.
 const POLL: Duration = Duration::from_millis(50);
@@ -26,9 +28,11 @@ impl Farm {
     /// 4. once none of its sessions is left to adopt, or `deadline` has passed, it leaves
     ///    the farm ([`leave`](Farm::leave)): a session not adopted by then leaves the farm,
     ///    and the messages that waited for it are counted undelivered in the report, never
-    ///    lost silently.
+    ///    lost silently;
+    /// 5. each session another node adopted is closed on this node's engine (its
+    ///    `on_close` hook runs), so this node cannot hand it out a second time.
     ///
-    /// The engine and its sessions go on, alone, as after `leave`. Blocks up to `deadline`
+    /// The engine and the sessions not adopted go on, alone, as after `leave`. Blocks up to `deadline`
     /// plus one I/O timeout.
     ///
     /// # Errors
@@ -43,8 +47,8 @@ impl Farm {
     fn drain_now(&self, until: Instant) -> Result<FarmReport, FarmError> {
         let node = self.node();
         // 1. Every session written as it is now.
-        node.announcer
-            .mark_all(node.engine.sessions().into_iter().map(|s| s.id()));
+        let ours: Vec<SessionId> = node.engine.sessions().iter().map(|s| s.id()).collect();
+        node.announcer.mark_all(ours.iter().copied());
         let written = node.flush(node.link.deadline());
         // 2. No more writes (the sessions are the adopters' now) nor runs of the inbox.
         node.released.store(true, Ordering::Release);
@@ -81,32 +85,44 @@ impl Farm {
                 &[&node.name, &node.inc],
             )
         });
+        let mut not_adopted: Option<HashSet<SessionId>> = None;
         if let Err(error) = &released {
             tracing::warn!(node = %node.name, %error, "a draining node could not release its sessions; they are adoptable when its lease ends");
         } else {
             // 4. Wait for the adopters.
             let owned = format!("{}n:{}:s", node.keys.prefix(), node.name);
-            let mut left = u64::MAX;
-            while Instant::now() < until {
-                let counted = node.link.run(
-                    "counting the draining node's sessions",
+            loop {
+                let listed = node.link.run(
+                    "listing the draining node's sessions",
                     true,
-                    node.link.deadline().min(until),
-                    |con| redis::cmd("SCARD").arg(&owned).query::<u64>(con),
+                    node.link.deadline(),
+                    |con| redis::cmd("SMEMBERS").arg(&owned).query::<Vec<String>>(con),
                 );
-                match counted {
-                    Ok(0) => {
-                        left = 0;
+                if let Ok(ids) = listed {
+                    let ids: HashSet<SessionId> =
+                        ids.iter().filter_map(|id| id.parse().ok()).collect();
+                    let done = ids.is_empty();
+                    not_adopted = Some(ids);
+                    if done {
                         break;
                     }
-                    Ok(n) => left = n,
-                    Err(_) => {}
+                }
+                if Instant::now() >= until {
+                    break;
                 }
                 thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
             }
+            let left = not_adopted.as_ref().map_or(ours.len(), HashSet::len);
             tracing::info!(node = %node.name, not_adopted = left, "the draining node leaves the farm");
         }
         let report = self.handle.leave()?;
+        // A session another node adopted lives there now: closed here, so this host cannot
+        // hand it out too (a tab that comes back here gets a new session).
+        if let Some(not_adopted) = not_adopted {
+            for id in ours.iter().filter(|id| !not_adopted.contains(id)) {
+                let _ = node.engine.close(*id);
+            }
+        }
         released.map(|_| report)
     }
 }
