@@ -213,3 +213,117 @@ impl Engine {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::MAX_STATE_BYTES;
+    use crate::host::EngineEvent;
+    use crate::{ClientId, Engine, SessionId, User};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Cart(Vec<String>);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Big(String);
+
+    #[derive(Debug)]
+    struct Local;
+
+    fn engine() -> Engine {
+        Engine::builder()
+            .persist::<Cart>()
+            .persist::<Big>()
+            .persist::<Cart>()
+            .build()
+            .expect("engine")
+    }
+
+    #[test]
+    fn registered_state_round_trips_and_unregistered_state_stays() {
+        let engine = engine();
+        let session = engine.open().expect("open");
+        assert_eq!(
+            engine.durable_state(&session),
+            None,
+            "nothing registered is held"
+        );
+        session.insert(Cart(vec!["apple".into()]));
+        session.insert(Local);
+        let state = engine.durable_state(&session).expect("a state");
+        assert!(!state.contains("Local"), "{state}");
+
+        let other = Engine::builder().persist::<Cart>().build().expect("engine");
+        let id = SessionId::random();
+        let user = User::new("alice").with_roles(["admin"]);
+        let adopted = other
+            .open_adopted(id, Some(ClientId::new("c1")), Some(user), &state)
+            .expect("capacity")
+            .expect("a new id");
+        assert_eq!(adopted.id(), id);
+        assert_eq!(adopted.client(), Some(ClientId::new("c1")));
+        assert!(adopted.user().is_some_and(|u| u.has_role("admin")));
+        assert_eq!(other.active_count(), 1);
+        assert_eq!(
+            adopted.get::<Cart>().as_deref(),
+            Some(&Cart(vec!["apple".into()]))
+        );
+        assert!(adopted.get::<Local>().is_none());
+        // The same id again: refused, and nothing is counted twice.
+        let again = other
+            .open_adopted(id, None, Some(User::new("bob")), "")
+            .expect("capacity");
+        assert!(again.is_none());
+        assert_eq!((other.len(), other.active_count()), (1, 1));
+    }
+
+    #[test]
+    fn a_state_too_large_or_unknown_is_left_out() {
+        let engine = engine();
+        let session = engine.open().expect("open");
+        session.insert(Big("x".repeat(MAX_STATE_BYTES + 1)));
+        assert_eq!(engine.durable_state(&session), None);
+        // A type this engine does not register, and a value that does not parse: the
+        // session is adopted without them.
+        let state = r#"{"some::Other":1,"sessions_core::engine::persist::tests::Cart":7}"#;
+        let adopted = engine
+            .open_adopted(SessionId::random(), None, None, state)
+            .expect("capacity")
+            .expect("new");
+        assert!(adopted.get::<Cart>().is_none());
+        let adopted = engine
+            .open_adopted(SessionId::random(), None, None, "not json")
+            .expect("capacity")
+            .expect("new");
+        assert!(adopted.get::<Cart>().is_none());
+    }
+
+    #[test]
+    fn only_registered_state_changes_are_told() {
+        let engine = engine();
+        let told = Arc::new(AtomicUsize::new(0));
+        let counter = told.clone();
+        let _observer = engine.observe(move |event: &EngineEvent<'_>| {
+            if matches!(event, EngineEvent::StateChanged(_)) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let session = engine.open().expect("open");
+        session.insert(Local);
+        assert_eq!(told.load(Ordering::SeqCst), 0);
+        session.insert(Cart(Vec::new()));
+        session.remove::<Cart>();
+        assert_eq!(told.load(Ordering::SeqCst), 2);
+        engine.close(session.id()).expect("close");
+        session.insert(Cart(Vec::new()));
+        assert_eq!(
+            told.load(Ordering::SeqCst),
+            2,
+            "a closed session tells nothing"
+        );
+    }
+}
