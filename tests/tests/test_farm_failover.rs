@@ -40,13 +40,13 @@ fn failover_record(seq: i64) {
         .and_then(|engine| engine.name().map(str::to_owned))
         .unwrap_or_default();
     RUNS.lock()
-        .unwrap()
+        .unwrap_or_else(|p| p.into_inner())
         .push((engine, session.id().to_string(), seq));
 }
 
 fn runs_of(session: &str) -> Vec<(String, i64)> {
     RUNS.lock()
-        .unwrap()
+        .unwrap_or_else(|p| p.into_inner())
         .iter()
         .filter(|(_, id, _)| id == session)
         .map(|(engine, _, seq)| (engine.clone(), *seq))
