@@ -190,7 +190,24 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     assert_ne!(stranger.client(), client);
     assert_eq!(stranger.opened["resumed"], false);
 
+    // What Redis holds for the session (a figure for the report, not a check).
+    let mut con = redis.connection();
+    let bytes: Option<u64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(format!("sessions:s:{id}"))
+        .query(&mut con)
+        .expect("MEMORY USAGE");
+    let key_bytes: Option<u64> = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(format!("sessions:r:{}", &token[..32]))
+        .query(&mut con)
+        .expect("MEMORY USAGE");
+    eprintln!(
+        "Redis memory for the session: {bytes:?} bytes (hash), {key_bytes:?} bytes (resume key)"
+    );
+
     // The tab itself: the same session, user, client and registered state.
+    let started = std::time::Instant::now();
     let mut back = Tab::open(
         &b.host,
         Handshake {
@@ -200,6 +217,10 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
         },
     )
     .await;
+    eprintln!(
+        "adopted on B in {:?} (handshake to session.opened)",
+        started.elapsed()
+    );
     assert_eq!(back.session(), id);
     assert_eq!(back.client(), client);
     assert_eq!(back.opened["resumed"], true, "{}", back.opened);
@@ -432,6 +453,7 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
 
     // A hard stop: SIGKILL, no drain, nothing told.
     host_a.start_kill().expect("SIGKILL");
+    let killed_at = std::time::Instant::now();
     host_a.wait().await.expect("web_host is gone");
     old.drop_connection();
     // Posted while A is dead (its lease not yet over): it waits in A's inbox.
@@ -450,6 +472,10 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
         },
     )
     .await;
+    eprintln!(
+        "the killed node's tab was adopted {:?} after the kill (web_host's lease: the farm's default)",
+        killed_at.elapsed()
+    );
     assert_eq!(back.session(), id);
     assert_eq!(back.opened["resumed"], true, "{}", back.opened);
     assert_eq!(back.opened["user"]["user"], "alice", "{}", back.opened);
