@@ -258,7 +258,11 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     // The tab's calls run on B, in its session.
     let answer = back.call("FailoverRecord", json!([4])).await;
     assert!(answer.get("result").is_some(), "{answer}");
-    // The farm counts it once, on B.
+    // The farm counts it once, on B: with the two new tabs, three sessions, one logged in.
+    b.farm.flush().expect("flush");
+    assert_eq!(b.farm.len().expect("len"), 3);
+    assert_eq!(b.farm.active_count().expect("active"), 1);
+    assert_eq!(b.farm.nodes().expect("nodes"), ["b"]);
     assert_eq!(
         b.farm.get(session_id).expect("get").map(|s| s.node),
         Some("b".to_owned())
@@ -274,7 +278,7 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_racing_to_adopt_one_session_one_wins() {
+async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_the_next_drain() {
     let Some(redis) = Redis::start("failover_race") else {
         return;
     };
@@ -310,6 +314,36 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins() {
         .count();
     assert_eq!(open_on, 1, "the session is open on one node only");
     let report = draining.await.expect("the drain ends");
+    assert_eq!(report.undelivered, 0, "{report:?}");
+
+    // The winner drains in turn: the tab moves again, to the other node, the same session.
+    let (winner, other) = if on_b.session() == id {
+        (&b, &c)
+    } else {
+        (&c, &b)
+    };
+    let token = winners[0].resume_token().to_owned();
+    let draining = drain(&redis, winner.farm.clone());
+    let again = Tab::open(
+        &other.host,
+        Handshake {
+            cookie: Some(&cookie),
+            resume: Some(&token),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    assert_eq!(again.session(), id);
+    assert_eq!(again.opened["resumed"], true, "{}", again.opened);
+    let adopted = other
+        .engine
+        .get(session_id)
+        .expect("open on the other node");
+    assert_eq!(
+        adopted.get::<Cart>().as_deref(),
+        Some(&Cart(vec!["apple".into(), "pear".into()]))
+    );
+    let report = draining.await.expect("the second drain ends");
     assert_eq!(report.undelivered, 0, "{report:?}");
 }
 
