@@ -335,9 +335,11 @@ return 1
 // {'held', owner} | {'lost'}. The session the resume key `rk` names moves to `node` when
 // the verifier and the client are its own and its owner released it or its lease ended
 // less than `grace` ms ago; in the same step, its messages waiting in the owner's inbox
-// (not acknowledged) move, in order, to its hold `o:ID`, which HANDOVER empties into the
+// (never taken by the owner) move, in order, to its hold `o:ID`, which HANDOVER empties into the
 // adopter's inbox once the session is open there. Two nodes adopting at once: the first
-// script moves it, the second finds it held by a live node.
+// script moves it, the second finds it held by a live node. A message the owner had taken
+// and not acknowledged (it died running it: it may have run) is not moved, so it never runs
+// twice: it stays, and is counted undelivered when the dead node is reaped.
 script!(
     ADOPT,
     r#"
@@ -371,6 +373,11 @@ end
 redis.call('HSET', sk, 'node', node)
 local inbox = p .. 'in:' .. old
 local hold = p .. 'o:' .. id
+local taken = {}
+local pending = redis.pcall('XPENDING', inbox, 'sessions', '-', '+', 1000000)
+if type(pending) == 'table' and not pending.err then
+  for _, e in ipairs(pending) do taken[e[1]] = true end
+end
 local entries = redis.call('XRANGE', inbox, '-', '+')
 for _, e in ipairs(entries) do
   local fields = e[2]
@@ -378,9 +385,8 @@ for _, e in ipairs(entries) do
   for i = 1, #fields, 2 do
     if fields[i] == 's' then target = fields[i + 1] end
   end
-  if target == id then
+  if target == id and not taken[e[1]] then
     redis.call('XADD', hold, '*', unpack(fields))
-    redis.call('XACK', inbox, 'sessions', e[1])
     redis.call('XDEL', inbox, e[1])
   end
 end
