@@ -222,7 +222,7 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::MAX_STATE_BYTES;
-    use crate::host::EngineEvent;
+    use crate::engine::EngineEvent;
     use crate::{ClientId, Engine, SessionId, User};
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
