@@ -86,18 +86,13 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
             return None;
         }
     };
-    match node.script(
-        "handing an adopted session's messages over",
-        false,
-        &scripts::HANDOVER,
-        &[&node.name, &id.to_string()],
-    ) {
-        Ok(moved) => {
-            tracing::info!(node = %node.name, session = %id, messages = ?super::reply::int(&moved), "adopted a session from another node");
+    match node.hand_over(id) {
+        Ok(()) => {
+            tracing::info!(node = %node.name, session = %id, "adopted a session from another node")
         }
+        // They wait in the session's hold; the keeper moves them when Redis answers.
         Err(error) => {
-            // They stay in the session's hold; the next adoption (or reaping) takes them.
-            tracing::error!(node = %node.name, session = %id, %error, "an adopted session's waiting messages could not be moved to this node's inbox; they wait in Redis");
+            tracing::error!(node = %node.name, session = %id, %error, "an adopted session's waiting messages could not be moved to this node's inbox yet; the farm's keeper tries again")
         }
     }
     Some(session)

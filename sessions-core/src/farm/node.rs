@@ -2,7 +2,7 @@
 //! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -58,6 +58,9 @@ pub(crate) struct Node {
     /// Set by a drain: the sessions are released to other nodes; this node writes no more
     /// announcements and its inbox thread stops reading (messages wait for the adopters).
     pub(crate) released: AtomicBool,
+    /// Adopted sessions whose waiting messages are still to be moved to this node's inbox
+    /// (a HANDOVER that failed): the keeper tries again each round.
+    pub(crate) handovers: Mutex<BTreeSet<SessionId>>,
     /// Set when every thread must stop now.
     pub(crate) stop: AtomicBool,
     /// The inbox connection's `CLIENT ID`, to wake its blocking read (0: none).
@@ -120,6 +123,7 @@ impl Node {
             left: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             released: AtomicBool::new(false),
+            handovers: Mutex::new(BTreeSet::new()),
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
             inbox_made: AtomicU64::new(0),
@@ -449,6 +453,38 @@ impl Node {
             Counters::add(&self.counters.undelivered, reaped.left);
         }
         Ok(reaped)
+    }
+
+    /// Moves the waiting messages of the adopted session `id` to this node's inbox; on a
+    /// failure the keeper tries again.
+    pub(crate) fn hand_over(&self, id: SessionId) -> Result<(), FarmError> {
+        let moved = self.script(
+            "handing an adopted session's messages over",
+            false,
+            &scripts::HANDOVER,
+            &[&self.name, &id.to_string()],
+        );
+        match moved {
+            Ok(_) => {
+                lock(&self.handovers).remove(&id);
+                Ok(())
+            }
+            Err(error) => {
+                lock(&self.handovers).insert(id);
+                self.announcer.nudge();
+                Err(error)
+            }
+        }
+    }
+
+    /// Tries again the handovers that failed.
+    pub(crate) fn retry_handovers(&self) -> Result<(), FarmError> {
+        let waiting: Vec<SessionId> = lock(&self.handovers).iter().copied().collect();
+        for id in waiting {
+            self.hand_over(id)?;
+            tracing::info!(node = %self.name, session = %id, "an adopted session's waiting messages were moved to this node's inbox");
+        }
+        Ok(())
     }
 
     /// Whether this node has left.
