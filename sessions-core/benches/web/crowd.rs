@@ -14,6 +14,20 @@ const OPENING_AT_ONCE: usize = 64;
 
 /// Opens `count` WebSockets to `peer` at `addr`.
 pub async fn open(peer: Peer, addr: SocketAddr, count: usize) -> Result<Vec<Ws>, String> {
+    let mut sockets = Vec::with_capacity(count);
+    open_each(peer, addr, count, |ws| sockets.push(ws)).await?;
+    Ok(sockets)
+}
+
+/// Opens `count` WebSockets to `peer` at `addr`, handing each to `each` as soon as it is
+/// open (a tab that must read, to answer the host's pings, starts reading then, not after
+/// the last one opened).
+pub async fn open_each(
+    peer: Peer,
+    addr: SocketAddr,
+    count: usize,
+    mut each: impl FnMut(Ws),
+) -> Result<(), String> {
     // The client's own buffers stay small: 10,000 of tungstenite's default 128 KiB read
     // buffers would be over a GiB here for nothing.
     let config = WebSocketConfig::default()
@@ -22,6 +36,9 @@ pub async fn open(peer: Peer, addr: SocketAddr, count: usize) -> Result<Vec<Ws>,
     stream::iter(0..count)
         .map(|_| open_ws(peer, addr, config))
         .buffer_unordered(OPENING_AT_ONCE)
-        .try_collect()
+        .try_for_each(|ws| {
+            each(ws);
+            std::future::ready(Ok(()))
+        })
         .await
 }

@@ -357,11 +357,11 @@ async fn watch_and_report(
     path: String,
     mut ended: tokio::sync::oneshot::Receiver<()>,
 ) -> Result<(), String> {
-    let sockets = crowd::open(Peer::Ours, addr, tabs).await?;
     let (events, mut received) = mpsc::unbounded_channel();
-    for ws in sockets {
+    crowd::open_each(Peer::Ours, addr, tabs, |ws| {
         tokio::spawn(tab(ws, path.clone(), events.clone()));
-    }
+    })
+    .await?;
     drop(events);
     let mut watching = 0;
     // Per round: how many tabs have it, and when the latest of them got it.

@@ -118,6 +118,12 @@ pub fn run(tabs: Option<usize>, calls: usize) -> Result<(), String> {
     std::thread::sleep(SETTLE);
     let (rss_after, tcp_after) = (rss()?, sockstat()?);
     let server_files = open_files()?;
+    if engine.len() != tabs || server_files < tabs {
+        return Err(format!(
+            "{tabs} tabs opened, but {} sessions and {server_files} open files a second later",
+            engine.len()
+        ));
+    }
     let among = [worker(addr, calls)?, worker(addr, calls)?];
 
     let closing = Instant::now();
@@ -271,12 +277,12 @@ pub fn client(addr: SocketAddr, tabs: usize) -> Result<(), String> {
         .map_err(|e| format!("client runtime: {e}"))?;
     runtime.block_on(async {
         let ended = stdin_closed();
-        let sockets = crowd::open(Peer::Ours, addr, tabs).await?;
-        for mut ws in sockets {
+        crowd::open_each(Peer::Ours, addr, tabs, |mut ws| {
             // Reading answers the host's pings; the task ends with the socket or with
             // this process.
             tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
-        }
+        })
+        .await?;
         println!("open {tabs}");
         // Ends when the parent closes stdin, or at the latest after the lifetime.
         let _ = tokio::time::timeout(CLIENT_LIFETIME, ended).await;
