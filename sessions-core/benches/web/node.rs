@@ -67,11 +67,14 @@ struct Calls {
     p99: u64,
 }
 
-/// `/proc/net/sockstat`'s TCP line: sockets in use, and the pages of memory TCP holds.
+/// `/proc/net/sockstat`'s TCP line (sockets in use, and the pages of memory TCP holds for
+/// queued data), and the kernel's slab from `/proc/meminfo` (where the sockets' own
+/// structures live; machine-wide, so other work on the machine moves it too).
 #[derive(Clone, Copy)]
 struct Sockstat {
     inuse: u64,
     pages: u64,
+    slab_kib: u64,
 }
 
 /// Runs the full node with `tabs` idle tabs (`None`: as many as the limit allows) and a
@@ -147,9 +150,11 @@ pub fn run(tabs: Option<usize>, calls: usize) -> Result<(), String> {
     println!(
         "node: RSS {rss_before} KiB -> {rss_after} KiB: {per_tab:.2} KiB per idle tab; server open files {server_files}"
     );
+    let slab = tcp_after.slab_kib.saturating_sub(tcp_before.slab_kib);
     println!(
-        "node: TCP sockets in use +{tcp_sockets} (both ends), TCP memory +{tcp_pages} pages ({:.0} bytes per tab)",
-        (tcp_pages * 4096) as f64 / tabs as f64
+        "node: TCP sockets in use +{tcp_sockets} (both ends), TCP memory +{tcp_pages} pages ({:.0} bytes per tab); kernel slab +{slab} KiB ({:.2} KiB per tab, both ends)",
+        (tcp_pages * 4096) as f64 / tabs as f64,
+        slab as f64 / tabs as f64
     );
     let line = |name: &str, calls: Calls| {
         println!(
@@ -167,7 +172,7 @@ pub fn run(tabs: Option<usize>, calls: usize) -> Result<(), String> {
     let mut alone_p50 = [alone.p50, alone_after.p50];
     alone_p50.sort_unstable();
     println!(
-        "node: p50 among ÷ alone: {:.2}× (means of the runs: {:.2}×); p99 {:.2}×",
+        "node: working tab p50 among ÷ alone, the better run of each: {:.2}×; the means of the runs: p50 {:.2}×, p99 {:.2}×",
         idle_p50[0] as f64 / alone_p50[0] as f64,
         (among[0].p50 + among[1].p50) as f64 / (alone.p50 + alone_after.p50) as f64,
         (among[0].p99 + among[1].p99) as f64 / (alone.p99 + alone_after.p99) as f64,
@@ -254,9 +259,17 @@ fn sockstat() -> Result<Sockstat, String> {
             .and_then(|value| value.parse().ok())
             .ok_or_else(|| format!("{key} in /proc/net/sockstat"))
     };
+    let meminfo =
+        std::fs::read_to_string("/proc/meminfo").map_err(|e| format!("/proc/meminfo: {e}"))?;
+    let slab_kib = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("Slab:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .ok_or("no Slab in /proc/meminfo")?;
     Ok(Sockstat {
         inuse: value("inuse")?,
         pages: value("mem")?,
+        slab_kib,
     })
 }
 
