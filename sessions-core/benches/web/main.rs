@@ -6,6 +6,7 @@
 //! cargo bench -p sessions-core --features web --bench web -- throughput   # or: memory, fanout, node
 //! cargo bench -p sessions-core --features web --bench web -- pairs=10 burst=500 tabs=2000
 //! cargo bench -p sessions-core --features web --bench web -- fanout fanout-tabs=1000,10000 rounds=20
+//! cargo bench -p sessions-core --features web --bench web -- fanout kinds=variable  # or notify
 //! cargo bench -p sessions-core --features web --bench web -- node calls=5000 node-tabs=5000
 //! ```
 //!
@@ -187,6 +188,8 @@ struct Settings {
     fanout_tabs: Vec<usize>,
     /// Rounds of each kind per fan-out size (`None`: 40 up to 1,000 tabs, 20 above).
     rounds: Option<usize>,
+    /// The fan-out's one kind alone (`kinds=variable` or `kinds=notify`), for a profiler.
+    only: Option<fanout::Kind>,
     /// The full node's idle tabs (`None`: as many as the open-file limit allows).
     node_tabs: Option<usize>,
     /// The full node's working tab: measured calls per run.
@@ -209,6 +212,7 @@ impl Settings {
                 tabs: 10_000,
                 fanout_tabs: vec![1_000, 10_000],
                 rounds: None,
+                only: None,
                 node_tabs: None,
                 calls: 5_000,
             }
@@ -225,6 +229,7 @@ impl Settings {
                 tabs: 200,
                 fanout_tabs: vec![20],
                 rounds: Some(2),
+                only: None,
                 node_tabs: Some(100),
                 calls: 100,
             }
@@ -237,7 +242,12 @@ impl Settings {
                 "fanout" => settings.fanout = true,
                 "node" => settings.node = true,
                 _ => {
-                    if let Some(list) = arg.strip_prefix("fanout-tabs=") {
+                    if let Some(kind) = arg.strip_prefix("kinds=") {
+                        settings.only =
+                            Some(fanout::Kind::from_name(kind).ok_or_else(|| {
+                                format!("{arg}: the kinds are variable and notify")
+                            })?);
+                    } else if let Some(list) = arg.strip_prefix("fanout-tabs=") {
                         settings.fanout_tabs = list
                             .split(',')
                             .map(str::parse)
@@ -259,7 +269,7 @@ impl Settings {
                         settings.tabs = tabs.map_err(|e| format!("{arg}: {e}"))? as usize;
                     } else {
                         return Err(format!(
-                            "unknown argument {arg:?}: expected throughput, memory, fanout, node, pairs=N, burst=MS, tabs=N, fanout-tabs=N,N, rounds=N, node-tabs=N or calls=N"
+                            "unknown argument {arg:?}: expected throughput, memory, fanout, node, pairs=N, burst=MS, tabs=N, fanout-tabs=N,N, rounds=N, kinds=variable|notify, node-tabs=N or calls=N"
                         ));
                     }
                 }
@@ -361,9 +371,9 @@ impl Settings {
         let mut rows = Vec::new();
         for &tabs in &self.fanout_tabs {
             let rounds = self.rounds.unwrap_or(if tabs <= 1_000 { 40 } else { 20 });
-            let measured = fanout::run(tabs, rounds)?;
+            let measured = fanout::run(tabs, rounds, self.only)?;
             println!("{}", measured.report());
-            rows.push(measured.markdown());
+            rows.extend(measured.markdown());
         }
         println!("\n{}", fanout::MARKDOWN_HEADER);
         for row in rows {
