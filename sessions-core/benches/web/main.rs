@@ -58,6 +58,7 @@ use std::time::Duration;
 mod children;
 mod crowd;
 mod fanout;
+mod fanout_client;
 mod idle;
 mod load;
 mod node;
@@ -122,7 +123,7 @@ fn fanout_client_args(args: &[String]) -> Result<(), String> {
         return Err(format!("--fanout-client ADDR TABS PATH, got {args:?}"));
     };
     let addr = addr.parse().map_err(|e| format!("address: {e}"))?;
-    fanout::client(addr, tabs.parse().map_err(|e| format!("tabs: {e}"))?, path)
+    fanout_client::run(addr, tabs.parse().map_err(|e| format!("tabs: {e}"))?, path)
 }
 
 /// `--node-client ADDR TABS` and `--node-worker ADDR CALLS`.
