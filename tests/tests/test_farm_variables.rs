@@ -529,6 +529,16 @@ async fn a_malformed_value_in_redis_is_logged_and_counted_never_applied() {
         "both nodes counted three changes they could not take",
         || farm_a.report().shared_invalid == 3 && farm_b.report().shared_invalid == 3,
     );
+    let metrics = sessions_core::metrics::Metrics::new();
+    metrics.farm(&farm_a);
+    let scrape = metrics.encode();
+    assert!(
+        scrape
+            .lines()
+            .any(|line| line
+                == r#"sessions_farm_shared_changes_total{node="a",outcome="invalid"} 3"#),
+        "the scrape counts them: {scrape}"
+    );
     assert_eq!((on_a.get(), on_a.version()), (7, 0));
     assert_eq!((on_b.get(), on_b.version()), (7, 0));
     assert!(
