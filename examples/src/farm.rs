@@ -6,9 +6,14 @@
 //! every node ([`Farm::sessions_for_user`]) and posts `ShowNotice` to each with
 //! [`Farm::post`], which reaches a session on another node through that node's Redis
 //! inbox. Without a farm, it posts to the sessions of its own engine, as before.
+//!
+//! On a farm, the oven's target is shared ([`share_line`]): an operator who sets it on one
+//! server sees every server's page show it, and every server's oven heat towards it.
 
-use sessions_core::farm::{Farm, FarmError};
+use sessions_core::farm::{Farm, FarmError, SharedVariable};
 use sessions_core::{Engine, Value};
+
+use crate::line::Oven;
 
 /// The options' lines for a program's `--help`.
 pub const USAGE: &str =
@@ -73,6 +78,17 @@ impl FarmArgs {
 /// As [`Farm::join`]: Redis cannot be reached, the node name is taken or invalid.
 pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
     Farm::join(engine, &options.url, &options.node)
+}
+
+/// Shares the target of line `line`'s oven on the farm, as `"<line>/Oven/Target"`: one value
+/// on every server, written by an operator on any of them (`Line1/Oven.SetTarget`, or a
+/// host's write of `Line1/Oven/Target`). The actual temperature stays each server's own:
+/// every server's heater moves it towards the one target. Shared while the handle lives.
+///
+/// # Errors
+/// As [`Farm::share`]: Redis cannot be read, or this server shares that path already.
+pub fn share_line(farm: &Farm, line: &str, oven: &Oven) -> Result<SharedVariable, FarmError> {
+    farm.share(oven.target_variable(), &format!("{line}/Oven/Target"))
 }
 
 /// Posts `ShowNotice(from, text)` to every session of `user` in the farm, on whichever node

@@ -81,6 +81,13 @@ impl Oven {
         Ok(next)
     }
 
+    /// The target temperature, as a variable (Rust-only: hosts use `Line1/Oven/Target`): what
+    /// a farm shares ([`share_line`](crate::farm::share_line)).
+    #[export(skip)]
+    pub fn target_variable(&self) -> &Variable<f64> {
+        &self.target
+    }
+
     /// The actual temperature, as a variable (Rust-only: hosts use `Line1/Oven/Actual`).
     #[export(skip)]
     pub fn actual(&self) -> &Variable<f64> {

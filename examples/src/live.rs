@@ -1,13 +1,17 @@
-//! Counts a page shows live: how many sessions have a user logged in (topic `active`) and
-//! how many tabs its browser has open (topic `tabs`), pushed with [`Topic::notify`](sessions_core::Topic::notify) to
-//! every tab that watches them, each time they change.
+//! Counts a page shows live: how many sessions have a user logged in (the exported variable
+//! [`ACTIVE`], `Sessions/Active`) and how many tabs its browser has open (topic `tabs`).
 //!
 //! An Optix page binds a label to `Sessions.Where(s => s.User != null).Count()` and a Xojo
-//! page polls with a `WebTimer`; here the change itself pushes: the engine observer
-//! [`user_changed`] pushes when a session's user logs in or out (the web host's
-//! `session.login`, an OPC UA log-in, `Session::set_user`), and the engine's hooks
-//! ([`opened`], [`closed`]) push when a tab comes or goes. A page asks for the counts with
-//! [`WatchCounts`](watch_counts).
+//! page polls with a `WebTimer`. Here the count of logged-in sessions is a variable that the
+//! hosts serve: a page watches it (`tab.watch("Sessions/Active", fn)`), an OPC UA client
+//! subscribes to it, and the host pushes each change to every watcher, coalesced for a slow
+//! one. The engine observer [`user_changed`] and the hook [`closed`] write it, as root, when
+//! a user logs in or out (the web host's `session.login`, an OPC UA log-in,
+//! `Session::set_user`) or a tab goes; no user may write it ([`COUNTER_ROLE`]).
+//!
+//! The count of a browser's tabs is not one value but one per browser, so it is no
+//! variable: the hooks ([`opened`], [`closed`]) push it with [`Topic::notify`] to that
+//! browser's tabs that asked for it with [`WatchCounts`](watch_counts).
 //!
 //! ```
 //! use sessions_core::{Engine, User};
@@ -15,17 +19,16 @@
 //!
 //! let engine = Engine::builder().on_open(live::opened).on_close(live::closed).build()?;
 //! let _observer = engine.observe(live::user_changed);
+//! let _active = live::export_active(&engine)?;
 //! let screen = engine.open()?;
-//! screen.call("WatchCounts", vec![])?;
 //! let bob = engine.open()?;
 //! bob.set_user(Some(User::new("bob"))); // a host logged bob in
+//! assert_eq!(live::active(&engine), Some(1));
 //! engine.close(bob.id())?; // bob's tab is gone: bob is no longer counted
-//! let counts: Vec<String> = screen
-//!     .take_notifications()
-//!     .iter()
-//!     .map(|pushed| format!("{} {}", pushed.topic, pushed.payload.to_json_string()))
-//!     .collect();
-//! assert_eq!(counts, ["active 0", "tabs 1", "active 1", "active 0"]);
+//! assert_eq!(live::active(&engine), Some(0));
+//! // Two changes: version 1 (bob logged in), version 2 (bob gone).
+//! assert_eq!(engine.variable(live::ACTIVE).unwrap().version(), 2);
+//! # drop(screen);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -35,31 +38,57 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use sessions_core::host::EngineEvent;
 use sessions_core::{
-    export_method, ClientId, Engine, Session, SessionError, SessionId, Topic, WeakSession,
+    export_method, ClientId, Engine, Session, SessionError, SessionId, Topic, Variable,
+    VariableError, VariableHandle, WeakSession,
 };
 
-sessions_core::topic! {
-    /// The topic of the count of sessions with a user logged in ([`Engine::active_count`]).
-    pub ACTIVE: usize = "active";
+/// The path of the exported count of sessions with a user logged in
+/// ([`Engine::active_count`]).
+pub const ACTIVE: &str = "Sessions/Active";
+
+/// The write role of [`ACTIVE`]: a role no account is given, so that no user writes the
+/// count; the hooks write it as the engine's root session.
+pub const COUNTER_ROLE: &str = "sessions-counter";
+
+/// Exports [`ACTIVE`] on `engine`, holding its count now; the hooks keep it current while
+/// the handle lives.
+///
+/// # Errors
+/// [`VariableError::PathTaken`] when the engine exports the path already.
+pub fn export_active(engine: &Engine) -> Result<VariableHandle, VariableError> {
+    let active = Variable::builder(engine.active_count())
+        .write_role(COUNTER_ROLE)
+        .json_schema()
+        .build();
+    engine.export_variable(ACTIVE, &active)
 }
+
+/// The count [`ACTIVE`] holds on `engine`; `None` when it is not exported there.
+pub fn active(engine: &Engine) -> Option<usize> {
+    let variable = engine.variable(ACTIVE)?;
+    variable
+        .as_any()
+        .downcast_ref::<Variable<usize>>()
+        .map(Variable::get)
+}
+
 sessions_core::topic! {
     /// The topic of the count of open tabs of the session's browser
     /// ([`Engine::sessions_for_client`]).
     pub TABS: usize = "tabs";
 }
 
-/// The sessions whose client shows the counts, of every engine: only these are pushed to,
-/// so sessions without a screen (a script's, a test's) are not sent what nobody reads, and
-/// a count is pushed without looking at every session. A session leaves it when it closes
-/// ([`closed`]); its entry is weak, so it never keeps a session alive.
+/// The sessions whose page shows its browser's tabs, of every engine: only these are pushed
+/// to, so sessions without a screen (a script's, a test's) are not sent what nobody reads.
+/// A session leaves it when it closes ([`closed`]); its entry is weak, so it never keeps a
+/// session alive.
 static WATCHERS: Mutex<BTreeMap<SessionId, WeakSession>> = Mutex::new(BTreeMap::new());
 
 /// How many sessions the pushes of the counts have looked at: see [`visits`].
 static VISITS: AtomicU64 = AtomicU64::new(0);
 
-/// How many sessions the pushes of the counts have looked at so far in this process: the
-/// watching sessions (for `active`) and the browser's tabs (for `tabs`), never every
-/// session of the engine. A test reads it to check that closing N sessions costs work in
+/// How many sessions the pushes of the tab counts have looked at so far in this process:
+/// the browser's tabs, never every session of the engine. A test reads it to check that closing N sessions costs work in
 /// proportion to N, not to N².
 pub fn visits() -> u64 {
     VISITS.load(Ordering::Relaxed)
@@ -69,7 +98,7 @@ fn watchers() -> MutexGuard<'static, BTreeMap<SessionId, WeakSession>> {
     WATCHERS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Held while a count is read and pushed, so pushes reach each tab in the order the counts
+/// Held while a count is read and pushed or written, so changes land in the order the counts
 /// were read: the last count a tab gets is the latest, even when two tabs log in at once.
 static PUSHING: Mutex<()> = Mutex::new(());
 
@@ -77,11 +106,11 @@ fn pushing() -> MutexGuard<'static, ()> {
     PUSHING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Shows the live counts in the calling session's page: pushes `active` (sessions with a
-/// user) and `tabs` (this browser's open tabs) now, and again each time one changes, for
-/// as long as the session is open.
+/// Shows the count of this browser's open tabs in the calling session's page: pushes `tabs`
+/// now, and again each time it changes, for as long as the session is open. (The count of
+/// logged-in sessions is the variable [`ACTIVE`], which a page watches.)
 ///
-/// A page calls it once it is connected, and again when its socket comes back: the counts
+/// A page calls it once it is connected, and again when its socket comes back: the count
 /// may have changed meanwhile.
 #[export_method(name = "WatchCounts")]
 pub fn watch_counts(session: &Session) -> Result<(), SessionError> {
@@ -90,7 +119,6 @@ pub fn watch_counts(session: &Session) -> Result<(), SessionError> {
         .ok_or(SessionError::NotFound(session.id()))?;
     watchers().insert(session.id(), session.downgrade());
     let _order = pushing();
-    ACTIVE.notify(session, &engine.active_count())?;
     let tabs = session
         .client()
         .map_or(1, |client| engine.sessions_for_client(&client).len());
@@ -108,8 +136,8 @@ pub fn opened(session: &Session) {
 
 /// The engine's `on_close` hook: the closing tab stops watching, and its user is logged out
 /// first, so the count of logged-in sessions drops now rather than after the hook; then
-/// the tabs left are told the new counts. It looks at the watching sessions and the
-/// browser's tabs only, never at every session.
+/// the browser's tabs left are told their new count. It looks at the browser's tabs only,
+/// never at every session.
 pub fn closed(session: &Session) {
     watchers().remove(&session.id());
     let was_logged_in = session.user().is_some();
@@ -117,34 +145,51 @@ pub fn closed(session: &Session) {
     let Some(engine) = session.engine() else {
         return;
     };
-    let _order = pushing();
     if was_logged_in {
-        push_to(watching(&engine), ACTIVE, engine.active_count());
+        count_active(&engine);
     }
     if let Some(client) = session.client() {
+        let _order = pushing();
         push_tabs(&engine, &client);
     }
 }
 
 /// The engine observer (`Engine::observe(live::user_changed)`): a session's user logged in
-/// or out, so the count of sessions with a user is pushed. A session that is closing is
-/// left to [`closed`], which pushes once for it.
+/// or out, so the count of sessions with a user is written. A session that is closing is
+/// left to [`closed`], which writes once for it.
 pub fn user_changed(event: &EngineEvent<'_>) {
     let EngineEvent::UserChanged(session) = event else {
         return;
     };
     if let Some(engine) = session.engine() {
         if engine.get(session.id()).is_some() {
-            push_active(&engine);
+            count_active(&engine);
         }
     }
 }
 
-/// Pushes the count of sessions with a user to every watching session of `engine`: what
-/// [`user_changed`] calls when a user logs in or out.
-pub fn push_active(engine: &Engine) {
+/// Writes the count of sessions with a user to [`ACTIVE`] on `engine`, if it exports it and
+/// the count changed: the host pushes it to every watcher.
+pub fn count_active(engine: &Engine) {
+    let Some(variable) = engine.variable(ACTIVE) else {
+        return;
+    };
+    let Some(active) = variable.as_any().downcast_ref::<Variable<usize>>() else {
+        tracing::warn!(
+            path = ACTIVE,
+            "the live count's path holds another type of variable"
+        );
+        return;
+    };
     let _order = pushing();
-    push_to(watching(engine), ACTIVE, engine.active_count());
+    let count = engine.active_count();
+    if active.get() != count {
+        // ImpersonateRootTemporary: no user may write the count, the engine's root may.
+        let _root = engine.impersonate_root();
+        if let Err(error) = active.set(count) {
+            tracing::warn!(path = ACTIVE, %error, "the live count was not written");
+        }
+    }
 }
 
 /// Pushes the count of `client`'s tabs to each of them that watches. The caller holds
@@ -160,19 +205,6 @@ fn push_tabs(engine: &Engine, client: &ClientId) {
         .collect();
     drop(watchers);
     push_to(watching.into_iter(), TABS, count);
-}
-
-/// The watching sessions of `engine`.
-fn watching(engine: &Engine) -> impl Iterator<Item = Session> {
-    let sessions: Vec<Session> = watchers()
-        .values()
-        .filter_map(WeakSession::upgrade)
-        .collect();
-    VISITS.fetch_add(sessions.len() as u64, Ordering::Relaxed);
-    let engine = engine.clone();
-    sessions
-        .into_iter()
-        .filter(move |session| session.engine().as_ref() == Some(&engine))
 }
 
 /// Notifies each session; one that cannot take it (closed meanwhile, or its outbox full

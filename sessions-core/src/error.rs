@@ -60,4 +60,14 @@ pub enum SessionError {
         /// The role the method needs.
         role: String,
     },
+    /// A variable shared beyond this process (on a farm: `Farm::share`, feature `farm`)
+    /// could not be written where it is shared: its Redis did not answer within the farm's
+    /// I/O timeout, refused, or the node has left. The value did not change on this node.
+    /// When Redis stopped answering in the middle of the write, `reason` says the outcome
+    /// is unknown: the write may have reached Redis, and then every node gets it.
+    #[error("the shared variable was not written: {reason}; nothing changed on this node: write again once the farm's Redis answers")]
+    Unavailable {
+        /// What the farm met (names the variable's path and what Redis said).
+        reason: String,
+    },
 }

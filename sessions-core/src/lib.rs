@@ -73,7 +73,7 @@ pub use model::{
 };
 pub use topic::{topics, Topic, TopicInfo, TopicPayload};
 #[cfg(feature = "schema")]
-pub use typescript::typescript;
+pub use typescript::{typescript, typescript_with_variables};
 pub use user::User;
 pub use variable::{Variable, VariableBuilder, VariableValue, Watch};
 

@@ -298,11 +298,12 @@ fn malformed_json_is_a_usage_error() {
 }
 
 #[test]
-fn typescript_prints_the_declarations_of_both_crates_and_the_topics() {
+fn typescript_prints_the_declarations_of_both_crates_the_topics_and_the_variables() {
     let output = list_methods(&["--typescript"]);
     let text = stdout(&output);
     assert!(output.status.success(), "{text}\n{}", stderr(&output));
-    // What `sessions_core::typescript` gives for the same table: the program adds nothing.
+    // What `sessions_core::typescript_with_variables` gives for the table and the engine's
+    // variables (line 1's oven): the program adds nothing.
     for expected in [
         "export interface Methods {",
         "  GetRecipe: {\n    params: [name: string];",
@@ -310,6 +311,9 @@ fn typescript_prints_the_declarations_of_both_crates_and_the_topics() {
         "  \"Oven.SetTarget\": {",
         "export interface Topics {",
         "  notice: Types.Notice;",
+        "export interface Variables {",
+        "  \"Line1/Oven/Target\": number;",
+        "  \"Line1/Oven/Actual\": number;",
         "export declare function connect(options?: ConnectOptions): Promise<Tab>;",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");

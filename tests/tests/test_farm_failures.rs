@@ -44,13 +44,6 @@ fn ran(session: SessionId, sender: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
-
 fn open_as(engine: &Engine, n: usize, user: &str) -> Vec<Session> {
     (0..n)
         .map(|_| {
@@ -76,7 +69,7 @@ fn a_killed_node_leaves_within_one_lease_and_nothing_to_a_live_session_is_lost()
     };
     let captured = captured();
     let (ea, eb) = (Engine::new(), Engine::new());
-    let (a, b) = (join(&redis, &ea, "a"), join(&redis, &eb, "b"));
+    let (a, b) = (redis.join(&ea, "a"), redis.join(&eb, "b"));
     let _dispatchers = (
         ea.spawn_dispatcher(Duration::from_millis(1)),
         eb.spawn_dispatcher(Duration::from_millis(1)),
@@ -298,9 +291,9 @@ fn after_redis_restarts_every_node_is_counted_again_within_one_lease() {
     };
     let (ea, eb, ec) = (Engine::new(), Engine::new(), Engine::new());
     let (a, b, c) = (
-        join(&redis, &ea, "a"),
-        join(&redis, &eb, "b"),
-        join(&redis, &ec, "c"),
+        redis.join(&ea, "a"),
+        redis.join(&eb, "b"),
+        redis.join(&ec, "c"),
     );
     let _alice = open_as(&ea, 2, "alice");
     let _anonymous: Vec<Session> = (0..2).map(|_| ea.open().expect("open")).collect();

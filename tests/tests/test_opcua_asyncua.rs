@@ -9,114 +9,15 @@
 
 mod opcua_support;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use opcua_support::python::{python, scenario, script, SCENARIO_TIMEOUT};
 use opcua_support::{Counter, Host};
 use serde_json::{json, Value as Json};
 use sessions_core::{methods, User};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
-
-/// The version of `asyncua` the tests pin.
-const ASYNCUA: &str = "asyncua==2.1.0";
-/// How long one scenario may run.
-const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The venv's python with `asyncua` installed, or why there is none.
-fn python() -> Option<&'static Path> {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(install) {
-        Ok(python) => Some(python),
-        Err(why) => {
-            if std::env::var("SESSIONS_EXTERNAL_TESTS").as_deref() == Ok("require") {
-                panic!(
-                    "SESSIONS_EXTERNAL_TESTS=require, but Python's asyncua cannot be had: {why}"
-                );
-            }
-            eprintln!("skipped: Python's asyncua cannot be had ({why}); set SESSIONS_EXTERNAL_TESTS=require to fail instead");
-            None
-        }
-    }
-}
-
-/// Makes `target/tmp/asyncua-venv` and installs `asyncua` into it, once (a marker file
-/// names the version installed).
-fn install() -> Result<PathBuf, String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("asyncua-venv");
-    let python = venv.join("bin").join("python");
-    let marker = venv.join(format!("installed-{ASYNCUA}"));
-    if marker.exists() && python.exists() {
-        return Ok(python);
-    }
-    let run = |program: &Path, args: &[&str]| -> Result<(), String> {
-        let output = std::process::Command::new(program)
-            .args(args)
-            .output()
-            .map_err(|error| format!("cannot run {}: {error}", program.display()))?;
-        if output.status.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "`{} {}` failed ({}): {}",
-            program.display(),
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    };
-    let venv_text = venv
-        .to_str()
-        .ok_or("the target directory's path is not UTF-8")?;
-    run(Path::new("python3"), &["-m", "venv", venv_text])?;
-    run(
-        &python,
-        &[
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            ASYNCUA,
-        ],
-    )?;
-    std::fs::write(&marker, "")
-        .map_err(|error| format!("cannot write {}: {error}", marker.display()))?;
-    Ok(python)
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opcua_support/client.py")
-}
-
-/// Runs a scenario to its end: its JSON line.
-async fn scenario(python: &Path, args: &[&str]) -> Json {
-    let child = Command::new(python)
-        .arg(script())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python runs");
-    let output = tokio::time::timeout(SCENARIO_TIMEOUT, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("scenario {args:?} did not finish in {SCENARIO_TIMEOUT:?}"))
-        .expect("python's output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "scenario {args:?} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last)
-        .unwrap_or_else(|error| panic!("scenario {args:?} printed no JSON ({error}): {stdout}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_and_user_clients_browse_every_method_with_its_arguments() {

@@ -10,10 +10,14 @@
 //! cache lacks a crate the lines name (`cargo fetch --offline` fails), the test says why and
 //! returns, unless `SESSIONS_EXTERNAL_TESTS=require`.
 
+mod process_support;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use process_support::{run_bounded, scratch, write};
 
 /// How long one scratch crate's `cargo check` may take (a first one builds axum and tokio).
 const CHECK_LIMIT: Duration = Duration::from_secs(900);
@@ -47,7 +51,7 @@ fn every_dependencies_block_of_the_readme_builds_with_its_example() {
         .expect("the target directory")
         .to_path_buf();
     for snippet in &snippets {
-        let dir = scratch(snippet.line);
+        let dir = scratch("readme-deps", &snippet.line.to_string());
         let manifest = manifest(snippet, &core);
         write(&dir.join("Cargo.toml"), &manifest);
         std::fs::create_dir_all(dir.join("src")).expect("src/");
@@ -224,50 +228,5 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    run_bounded(command, CHECK_LIMIT)
-}
-
-/// Runs `command` to its end, killing it after `limit`.
-fn run_bounded(mut command: Command, limit: Duration) -> Output {
-    let mut child = command.spawn().expect("cargo starts");
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            text
-        })
-    };
-    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cargo took more than {limit:?}: stopped");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
-}
-
-/// A fresh directory for one scratch crate, under the target directory.
-fn scratch(line: usize) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("readme-deps-{}-{line}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|error| panic!("writing {path:?}: {error}"));
+    run_bounded(command, CHECK_LIMIT, "cargo")
 }

@@ -1,20 +1,27 @@
-//! The TypeScript declarations (`sessions_core::typescript`) checked by the real TypeScript
-//! compiler: a file calling the examples' methods correctly compiles against them, and the
-//! example page (`web_host`'s `page.js`, `// @ts-check`) too; files with a wrong method
-//! name, a wrong argument type, a missing argument or a wrong use of a result each fail, with
-//! the error on the line that is wrong.
+//! The TypeScript declarations (`sessions_core::typescript_with_variables`) checked by the
+//! real TypeScript compiler: a file calling the examples' methods and using the oven's
+//! variables correctly compiles against them, and the example page (`web_host`'s `page.js`,
+//! `// @ts-check`) too; files with a wrong method name, a wrong argument type, a missing
+//! argument, a wrong use of a result, a wrong variable path or value each fail, with the
+//! error on the line that is wrong.
 //!
 //! `tsc` is `typescript` 5 from npm, installed by this test into the target directory once.
 //! Without `node` and `npm` the test says why and returns, unless
 //! `SESSIONS_EXTERNAL_TESTS=require`, when it fails.
 
+mod process_support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use process_support::{run_bounded, scratch, write};
 
 use serde::{Deserialize, Serialize};
-use sessions_core::{export_method, methods};
+use sessions_core::{export_method, methods, Engine};
+use sessions_examples::line::export_line;
+use sessions_examples::live;
 
 // The examples' methods and topics are what the declarations list.
 sessions_core::link!(sessions_examples);
@@ -52,15 +59,18 @@ await tab.call(\"SetVariables\", [[{ name: \"SomeVariable\", value: true }]]);
 const sent: number = (await tab.call(\"NotifyUser\", { user: \"bob\", text: \"hi\" })).outs.sent;
 const total: number = (await tab.call(\"Counter.Add\", [3])).value;
 tab.on(\"notice\", (notice) => console.log(notice.from.toUpperCase(), notice.text));
-tab.on(\"active\", (count) => console.log(count + 1));
+await tab.watch(\"Sessions/Active\", (count) => console.log(count + 1));
 tab.on(\"session.opened\", ({ session, resumed }) => console.log(session, resumed));
 try {
   await tab.call(\"WatchCounts\");
 } catch (error) {
   if (error instanceof CallError) console.log(error.code, error.data);
 }
+const target: number = (await tab.read(\"Line1/Oven/Target\")).value;
+const { version } = await tab.write(\"Line1/Oven/Target\", target + 5);
+await tab.watch(\"Line1/Oven/Actual\", (actual, change) => console.log(actual.toFixed(1), change.version));
 tab.close();
-console.log(batch, celsius, nothing, names, first, sent, total, roles, now);
+console.log(batch, celsius, nothing, names, first, sent, total, roles, now, version);
 ";
 
 /// Each wrong file: its name, its one wrong line (after [`PRELUDE`]), and the TypeScript
@@ -107,11 +117,22 @@ const WRONG: &[(&str, &str, &[&str])] = &[
         "tab.on(\"notice\", (notice) => console.log(notice.subject));",
         &["TS2339"],
     ),
-    // No variables exist yet: no path type-checks.
+    // Only the engine's variables have paths (TS2345: not assignable to `keyof Variables`).
     (
-        "no_variables_yet",
-        "tab.watch(\"Line1/Oven/Target\", (value) => console.log(value));",
+        "wrong_variable_path",
+        "tab.watch(\"Line1/Oven/Targt\", (value) => console.log(value));",
         &["TS2345"],
+    ),
+    // The oven's target is a number.
+    (
+        "wrong_variable_value",
+        "await tab.write(\"Line1/Oven/Target\", \"hot\");",
+        &["TS2345"],
+    ),
+    (
+        "wrong_variable_use",
+        "const hot: string = (await tab.read(\"Line1/Oven/Actual\")).value;",
+        &["TS2322"],
     ),
 ];
 
@@ -120,8 +141,13 @@ fn the_declarations_type_calls_results_topics_and_the_example_page() {
     let Some(tsc) = tsc("the_declarations_type_calls_results_topics_and_the_example_page") else {
         return;
     };
-    let dir = scratch("checks");
-    let declarations = sessions_core::typescript(methods());
+    let dir = scratch("typescript", "checks");
+    // The engine web_host serves: line 1, whose oven exports its target and actual value,
+    // and the live count of logged-in sessions.
+    let engine = Engine::new();
+    let _line1 = export_line(&engine, "Line1").expect("line 1 is exported");
+    let _active = live::export_active(&engine).expect("the live count is exported");
+    let declarations = sessions_core::typescript_with_variables(methods(), &engine.variables());
     assert!(
         !declarations.contains(": any") && !declarations.contains("<any>"),
         "no `any` in the declarations:\n{declarations}"
@@ -395,54 +421,4 @@ fn run_tsc(tsc: &Path, dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new("node");
     command.arg(tsc).args(args).current_dir(dir);
     run_bounded(command, TSC_LIMIT, "tsc")
-}
-
-/// Runs `command` to its end, killing it after `limit`.
-fn run_bounded(mut command: Command, limit: Duration, what: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{what} could not start: {error}"));
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            text
-        })
-    };
-    let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} took more than {limit:?}: stopped");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
-}
-
-/// A fresh directory for this test's files, under the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("typescript-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|error| panic!("writing {path:?}: {error}"));
 }

@@ -466,6 +466,14 @@ async fn the_method_list_names_what_a_browser_can_call_and_no_rust_paths() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typescript_declarations_are_served() {
     let server = server().await;
+    // Exported after the host was built: the file is made at each request.
+    let speed = sessions_core::Variable::builder(1.5f64)
+        .json_schema()
+        .build();
+    let _speed = server
+        .engine
+        .export_variable("Line1/Belt/Speed", &speed)
+        .expect("exported");
     let (status, headers, body) = http(&server, "GET", "/sessions/client.d.ts", &[], "").await;
     assert_eq!(status, 200);
     let content_type = headers
@@ -473,6 +481,16 @@ async fn the_typescript_declarations_are_served() {
         .find(|(name, _)| name == "content-type")
         .map(|(_, value)| value.as_str());
     assert_eq!(content_type, Some("application/typescript; charset=utf-8"));
-    assert_eq!(body, sessions_core::typescript(sessions_core::methods()));
+    assert_eq!(
+        body,
+        sessions_core::typescript_with_variables(
+            sessions_core::methods(),
+            &server.engine.variables()
+        )
+    );
     assert!(body.contains("WebAdd"), "{body}");
+    assert!(
+        body.contains("  \"Line1/Belt/Speed\": number;"),
+        "the engine's variable is typed: {body}"
+    );
 }

@@ -380,6 +380,8 @@ async fn a_thousand_tabs_each_see_only_their_own_session() {
         WebHost::builder(engine)
             .grace_period(GRACE)
             .max_tabs_per_client(TABS)
+            // Every tab comes from 127.0.0.1: one peer.
+            .max_connections_per_peer(TABS + 16)
     })
     .await;
     let mut tasks = tokio::task::JoinSet::new();

@@ -13,13 +13,22 @@
 //! stdout is `listening on opc.tcp://127.0.0.1:PORT/`. The engine is named
 //! `WebPresentationEngine`, so `GetActiveWebSessionsNumber("WebPresentationEngine")`,
 //! called by an OPC UA client, counts the OPC UA clients with a user, as in Optix. Line 1's
-//! oven and counter are the objects `Line1/Oven` and `Line1/Counter`. Ctrl-C stops it.
+//! oven and counter are the objects `Line1/Oven` and `Line1/Counter`; the oven's variables
+//! are the Variable nodes `Line1/Oven/Target` (a Double; only a user with the role
+//! `operator` may write it) and `Line1/Oven/Actual` (which the line's heater moves towards
+//! the target by 5 °C a second), under the object `Variables` and under the oven's node.
+//! `Sessions/Active` is the count of sessions with a user (`live::ACTIVE`), which no user
+//! may write: a client subscribes to it to see log-ins and log-outs. Ctrl-C stops it.
 //!
 //! With Python's `asyncua` (`pip install asyncua`):
 //!
 //! ```python
 //! import asyncio
 //! from asyncua import Client, ua
+//!
+//! class Printer:
+//!     def datachange_notification(self, node, value, data):
+//!         print("actual:", value)
 //!
 //! async def main():
 //!     async with Client("opc.tcp://127.0.0.1:4840/") as client:
@@ -28,9 +37,18 @@
 //!         active = await methods.call_method(ua.QualifiedName("GetActiveWebSessionsNumber", ns),
 //!                                            "WebPresentationEngine")
 //!         print("active sessions:", active)
+//!         target = client.get_node(ua.NodeId("Line1/Oven/Target", ns))
+//!         print("target:", await target.read_value())
+//!         subscription = await client.create_subscription(100, Printer())
+//!         await subscription.subscribe_data_change(client.get_node(ua.NodeId("Line1/Oven/Actual", ns)))
+//!         await asyncio.sleep(5)
 //!
 //! asyncio.run(main())
 //! ```
+//!
+//! Writing the target (`await target.write_value(200.0)`) needs a user with the role
+//! `operator` (`client.set_user`, `client.set_password`): anyone else gets
+//! `BadUserAccessDenied`, and the write is audited (`--audit FILE`).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -40,6 +58,7 @@ use sessions_core::auth::Accounts;
 use sessions_core::opcua::OpcUaHost;
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
+use sessions_examples::live;
 use sessions_examples::ENGINE_NAME;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -163,12 +182,16 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn serve(args: Args) -> Result<(), Box<dyn Error>> {
-    let mut engine = Engine::builder().name(ENGINE_NAME);
+    // A closing session is logged out first, so the live count drops with it.
+    let mut engine = Engine::builder().name(ENGINE_NAME).on_close(live::closed);
     if let Some(file) = &args.audit {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }
     let engine = engine.build()?;
     let _line1 = export_line(&engine, "Line1")?;
+    // The count of sessions with a user, a variable clients read and subscribe to.
+    let _active = live::export_active(&engine)?;
+    let _users = engine.observe(live::user_changed);
     let mut builder = OpcUaHost::builder(engine).port(args.port);
     if let Some(file) = &args.accounts {
         let accounts = Accounts::load(file)?;

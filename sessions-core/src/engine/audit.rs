@@ -93,7 +93,7 @@ impl CallAudit {
 
     /// Starts the record of a write of the variable at `path` through `host` in `session`
     /// (its user), for `engine`'s sink; `None` when the engine has no sink.
-    #[cfg(feature = "web")]
+    #[cfg(any(feature = "web", feature = "opcua"))]
     pub(crate) fn write(
         engine: &Engine,
         host: AuditHost,

@@ -44,6 +44,8 @@ use messages::PostOffice;
 pub use notify::{NextNotification, Notification, DEFAULT_OUTBOX_CAPACITY};
 pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
+#[cfg(feature = "farm")]
+pub(crate) use paths::path_problem;
 use registry::Registry;
 pub use session::{Session, WeakSession};
 pub use variables::{VariableHandle, VariableInfo};

@@ -4,7 +4,7 @@
 /// Why `path` is not one a host can name, or `None` when it is: one or more `/`-separated
 /// segments, each non-empty, without `.` (which separates a method from its object's path),
 /// whitespace or control characters.
-pub(super) fn path_problem(path: &str) -> Option<&'static str> {
+pub(crate) fn path_problem(path: &str) -> Option<&'static str> {
     if path.is_empty() {
         return Some("it is empty");
     }

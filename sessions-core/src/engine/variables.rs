@@ -147,6 +147,16 @@ impl Engine {
         lock(&self.shared.variables.by_path).get(path).cloned()
     }
 
+    /// The exported variables themselves, by path (sorted), in one look: for a host that
+    /// keeps a node per variable (the OPC UA host's address space).
+    #[cfg_attr(not(feature = "opcua"), allow(dead_code))]
+    pub(crate) fn exported_variables(&self) -> Vec<(String, Arc<dyn AnyVariable>)> {
+        lock(&self.shared.variables.by_path)
+            .iter()
+            .map(|(path, variable)| (path.clone(), variable.clone()))
+            .collect()
+    }
+
     /// The variables this engine exports, sorted by path.
     pub fn variables(&self) -> Vec<VariableInfo> {
         let by_path = lock(&self.shared.variables.by_path).clone();

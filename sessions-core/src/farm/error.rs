@@ -89,6 +89,16 @@ pub enum FarmError {
     /// full, or it closed).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// A variable could not be shared ([`Farm::share`](super::Farm::share)) at this path:
+    /// the path is not one a host can name, this node shares another variable there, the
+    /// variable is shared already, or its value is not JSON the farm takes.
+    #[error("cannot share a variable at {path:?}: {why}")]
+    CannotShare {
+        /// The path given.
+        path: String,
+        /// What is wrong, and what to do.
+        why: String,
+    },
     /// The farm was left (`Farm::leave`, or the last handle dropped).
     #[error("this node has left the farm")]
     Left,

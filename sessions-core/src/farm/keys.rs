@@ -11,6 +11,8 @@
 //! | `NS:s:ID` | hash | one session: `node`, `hasuser`, `user`, `hasclient`, `client` |
 //! | `NS:u:USER` | set | the ids of the user's sessions, all nodes |
 //! | `NS:in:NODE` | stream | the node's inbox, read by the consumer group `sessions` |
+//! | `NS:v:PATH` | hash | a shared variable's change: `v` version, `val` JSON value, `t` ms, writer `s`, `r`, `hu`, `u`, `seed` |
+//! | `NS:vars` | pub/sub channel | every change of a shared variable, as JSON (see `scripts.rs`) |
 
 use super::FarmError;
 
@@ -37,6 +39,11 @@ impl Keys {
     /// What every script gets as its first argument.
     pub(crate) fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The channel every change of a shared variable is published on.
+    pub(crate) fn vars_channel(&self) -> String {
+        format!("{}vars", self.prefix)
     }
 
     /// The inbox stream of `node`.

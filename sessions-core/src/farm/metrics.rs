@@ -1,4 +1,5 @@
-//! The farm node's message counts in a [`Metrics`] registry (features `farm` and `metrics`).
+//! The farm node's message counts, lease renewals and inbox length in a [`Metrics`] registry
+//! (features `farm` and `metrics`).
 
 use super::Farm;
 use crate::metrics::{Metrics, NodeCounts};
@@ -21,11 +22,31 @@ impl NodeCounts for Farm {
             ("redelivered", report.redelivered),
         ]
     }
+
+    fn shared(&self) -> Vec<(&'static str, u64)> {
+        let report = self.report();
+        vec![
+            ("applied", report.shared_changes),
+            ("invalid", report.shared_invalid),
+        ]
+    }
+
+    fn renewals(&self) -> u64 {
+        self.lease_renewals()
+    }
+
+    fn inbox(&self) -> Option<u64> {
+        self.inbox_len()
+    }
 }
 
 impl Metrics {
-    /// Reports the farm node's message counts ([`FarmReport`](super::FarmReport)) at each
-    /// scrape, as `sessions_farm_messages_total{node,outcome}`, labelled with its node name.
+    /// Reports the farm node at each scrape, labelled with its node name: its message counts
+    /// ([`FarmReport`](super::FarmReport)) as `sessions_farm_messages_total{node,outcome}`,
+    /// its shared variables' changes from Redis as
+    /// `sessions_farm_shared_changes_total{node,outcome}` (`applied`, `invalid`),
+    /// its [lease renewals](Farm::lease_renewals) as `sessions_farm_lease_renewals_total{node}`,
+    /// and its [inbox's length](Farm::inbox_len) as `sessions_farm_inbox_messages{node}`.
     /// Registering a node of the same name again changes nothing. The registry keeps the
     /// node's handle.
     pub fn farm(&self, farm: &Farm) {

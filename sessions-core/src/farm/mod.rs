@@ -17,9 +17,19 @@
 //!   node's inbox: a Redis Stream read by a consumer group, acknowledged after the message
 //!   ran, never run twice, in the order queued. A full inbox is an error to the sender; a
 //!   message whose session is gone is counted undelivered and logged ([`FarmReport`]).
+//! - **Shared variables.** [`Farm::share`] makes a [`Variable`](crate::Variable) one value
+//!   on every node that shares its path: a write on any node goes to Redis first, which
+//!   gives it the next version (one script: version, value, time and writer stored and
+//!   published at once), and reaches the watchers on every node in that one order; a node
+//!   takes a change only when it is newer, so a version never goes back. With Redis down, a
+//!   write fails within the I/O timeout ([`SessionError::Unavailable`](crate::SessionError::Unavailable))
+//!   and changes nothing; a value in Redis that is not of the variable's type is logged and
+//!   counted ([`FarmReport::shared_invalid`]), never applied. The node's third thread,
+//!   started by its first share, listens for changes (`vars.rs`).
 //! - **Redis restarts.** Every connection is made again as needed; a node whose
 //!   registration Redis lost registers again and announces every session anew, within one
-//!   lease.
+//!   lease, and reads every shared variable again (putting back what it holds when Redis
+//!   lost it), so a write made after the restart is kept and every node converges.
 //!
 //! ```no_run
 //! use sessions_core::farm::Farm;
@@ -47,7 +57,8 @@
 //! (`tokio::task::block_in_place`): the runtime hands the worker's other tasks to another
 //! thread, so other tabs' calls go on while Redis is slow. On a current-thread runtime
 //! there is no other thread to hand them to, and the call blocks it. The farm's own work
-//! runs on two threads of its own per node, so no async runtime is needed. Redis access is node-level trust: any
+//! runs on two threads of its own per node (three once it shares a variable), so no async
+//! runtime is needed. Redis access is node-level trust: any
 //! client that can write the farm's keys can speak for any node (SECURITY.md).
 
 mod announce;
@@ -63,9 +74,13 @@ mod lookup;
 mod metrics;
 mod node;
 mod post;
+mod renewals;
+mod replica;
 mod reply;
 mod report;
 mod scripts;
+mod shared;
+mod vars;
 mod wire;
 
 use std::fmt;
@@ -80,6 +95,7 @@ pub use builder::{
 pub use error::FarmError;
 pub use lookup::FarmSession;
 pub use report::FarmReport;
+pub use shared::SharedVariable;
 
 use crate::engine::EngineShared;
 use crate::host::{EngineEvent, ObserverHandle};
@@ -140,6 +156,31 @@ impl Farm {
         &self.handle.node
     }
 
+    pub(crate) fn weak_node(&self) -> Weak<Node> {
+        Arc::downgrade(&self.handle.node)
+    }
+
+    /// Starts the shared variables' thread (`vars.rs`), unless it runs.
+    pub(crate) fn start_vars(&self) -> Result<(), FarmError> {
+        let mut threads = lock(&self.handle.threads);
+        if threads
+            .iter()
+            .any(|thread| thread.thread().name() == Some(vars::THREAD))
+        {
+            return Ok(());
+        }
+        let node = self.handle.node.clone();
+        let thread = thread::Builder::new()
+            .name(vars::THREAD.to_owned())
+            .spawn(move || vars::run(&node))
+            .map_err(|error| FarmError::Thread {
+                thread: vars::THREAD,
+                reason: error.to_string(),
+            })?;
+        threads.push(thread);
+        Ok(())
+    }
+
     /// This node's name.
     pub fn node_name(&self) -> &str {
         &self.handle.node.name
@@ -153,6 +194,20 @@ impl Farm {
     /// What this node did with messages that crossed Redis, so far.
     pub fn report(&self) -> FarmReport {
         self.handle.node.counters.report()
+    }
+
+    /// How many times this node has renewed its lease since it joined (three times per
+    /// lease while Redis answers). A count that stops growing means the node is cut off
+    /// from Redis, and its sessions vanish from the farm when the lease ends.
+    pub fn lease_renewals(&self) -> u64 {
+        self.handle.node.renewals.count()
+    }
+
+    /// The messages waiting in this node's inbox (posted, not yet acknowledged), as Redis
+    /// counted them at the node's last lease renewal: at most a third of a lease old, and
+    /// read with no round trip of its own. `None` before the first renewal.
+    pub fn inbox_len(&self) -> Option<u64> {
+        self.handle.node.renewals.inbox()
     }
 
     /// Writes this node's announcements that wait (opens, closes and changes of user not
@@ -256,6 +311,11 @@ impl Handle {
             return Err(FarmError::Left);
         }
         lock(&self.observer).take();
+        // Shared variables are local again: their writes no longer wait for Redis.
+        let shared = std::mem::take(&mut *lock(&node.shared));
+        for entry in shared.values() {
+            entry.unshare();
+        }
         let inc = node.inc.clone();
         let lease = node.lease_ms().to_string();
         // 1. No more posts to this node; its lease runs one more lease, to deliver.
@@ -289,6 +349,22 @@ impl Handle {
         }
         node.stop.store(true, Ordering::Release);
         node.announcer.nudge();
+        let client = node.vars_client.load(Ordering::Acquire);
+        if client != 0 {
+            // Wakes the shared variables' thread from its read; it sees `stop` and ends.
+            let _ = node.link.run(
+                "waking the shared variables' thread",
+                true,
+                node.link.deadline(),
+                |con| {
+                    redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(client)
+                        .query::<redis::Value>(con)
+                },
+            );
+        }
         for thread in keeper {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();

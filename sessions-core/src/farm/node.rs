@@ -2,6 +2,7 @@
 //! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +12,8 @@ use redis::Value as Reply;
 use super::announce::Announcer;
 use super::keys::{Keys, GROUP};
 use super::link::{pipeline_by, Link};
+use super::renewals::Renewals;
+use super::replica::Replica;
 use super::reply::{int, list, text, texts, unexpected};
 use super::report::Counters;
 use super::scripts;
@@ -37,6 +40,7 @@ pub(crate) struct Node {
     pub(crate) inbox_capacity: u64,
     pub(crate) max_message_bytes: usize,
     pub(crate) counters: Counters,
+    pub(crate) renewals: Renewals,
     pub(crate) announcer: Arc<Announcer>,
     /// One writer of announcements at a time, so an older state never lands after a newer;
     /// waited for by the deadline of the call that waits.
@@ -55,6 +59,11 @@ pub(crate) struct Node {
     /// How many times this node made its inbox's consumer group: a new group is a new
     /// inbox, whose entries the inbox thread must not judge by the old one's watermark.
     pub(crate) inbox_made: AtomicU64,
+    /// The variables this node shares, by path (`shared.rs`), read by the shared
+    /// variables' thread (`vars.rs`).
+    pub(crate) shared: Mutex<BTreeMap<String, Arc<dyn Replica>>>,
+    /// The shared variables' thread's `CLIENT ID`, to wake it when the node leaves (0: none).
+    pub(crate) vars_client: AtomicI64,
 }
 
 /// What a reaping found.
@@ -96,6 +105,7 @@ impl Node {
             inbox_capacity,
             max_message_bytes,
             counters: Counters::default(),
+            renewals: Renewals::default(),
             announcer: Arc::new(Announcer::default()),
             writer: Writer::default(),
             registered: AtomicBool::new(false),
@@ -104,6 +114,8 @@ impl Node {
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
             inbox_made: AtomicU64::new(0),
+            shared: Mutex::new(BTreeMap::new()),
+            vars_client: AtomicI64::new(0),
         }
     }
 
@@ -315,22 +327,33 @@ impl Node {
     }
 
     /// Renews the lease; `Ok(false)` when the registration was lost (the keeper then
-    /// registers again, reaping the expired former self first).
+    /// registers again, reaping the expired former self first). A renewal is counted, with
+    /// the length of the node's inbox that Redis read in the same step.
     pub(crate) fn renew(&self) -> Result<bool, FarmError> {
+        const WHAT: &str = "renewing the node's lease";
         let lease = self.lease_ms().to_string();
         let reply = self.script(
-            "renewing the node's lease",
+            WHAT,
             true,
             &scripts::RENEW,
             &[&self.name, &self.inc, &lease],
         )?;
+        if let Some([status, inbox]) = list(&reply) {
+            let inbox = int(inbox).and_then(|n| u64::try_from(n).ok());
+            return match (text(status).as_deref(), inbox) {
+                (Some("ok"), Some(inbox)) => {
+                    self.renewals.record(inbox);
+                    Ok(true)
+                }
+                _ => Err(unexpected(WHAT, &reply)),
+            };
+        }
         match text(&reply).as_deref() {
-            Some("ok") => Ok(true),
             Some("lost") | Some("expired") => {
                 self.registered.store(false, Ordering::Release);
                 Ok(false)
             }
-            _ => Err(unexpected("renewing the node's lease", &reply)),
+            _ => Err(unexpected(WHAT, &reply)),
         }
     }
 

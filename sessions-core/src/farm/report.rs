@@ -32,6 +32,15 @@ pub struct FarmReport {
     /// Messages Redis handed to this node again after a read or an acknowledgement was lost
     /// with a connection, which had already run here: acknowledged, not run twice.
     pub redelivered: u64,
+    /// Changes of shared variables ([`Farm::share`](super::Farm::share)) that this node
+    /// took from Redis: written on another node (or found on a reconnect), newer than what
+    /// it held. Its own writes, and changes it held already, are not counted.
+    pub shared_changes: u64,
+    /// Changes of shared variables that Redis held or sent and this node could not take:
+    /// not a change the farm writes, or a value that is not of the variable's type (another
+    /// program wrote the key, or two nodes share one path with different types). Each was
+    /// logged; none was applied.
+    pub shared_invalid: u64,
 }
 
 impl FarmReport {
@@ -57,6 +66,8 @@ pub(crate) struct Counters {
     pub(crate) invalid: AtomicU64,
     pub(crate) undelivered: AtomicU64,
     pub(crate) redelivered: AtomicU64,
+    pub(crate) shared_changes: AtomicU64,
+    pub(crate) shared_invalid: AtomicU64,
 }
 
 impl Counters {
@@ -85,6 +96,8 @@ impl Counters {
             invalid: self.invalid.load(Ordering::Relaxed),
             undelivered: self.undelivered.load(Ordering::Relaxed),
             redelivered: self.redelivered.load(Ordering::Relaxed),
+            shared_changes: self.shared_changes.load(Ordering::Relaxed),
+            shared_invalid: self.shared_invalid.load(Ordering::Relaxed),
         }
     }
 }

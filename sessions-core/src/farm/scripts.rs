@@ -37,7 +37,7 @@ impl Script {
 /// A script: every one starts with the same helpers, the server's time in ms and the end
 /// of a node's lease.
 macro_rules! script {
-    ($name:ident, $body:literal) => {
+    ($name:ident, $($body:literal),+) => {
         pub(crate) static $name: Script = Script::new(concat!(
             r#"
 local p = ARGV[1]
@@ -51,7 +51,7 @@ local function deadline(node)
   return nil
 end
 "#,
-            $body
+            $($body),+
         ));
     };
 }
@@ -85,8 +85,9 @@ return {'ok'}
 "#
 );
 
-// RENEW prefix node inc lease_ms → 'ok' | 'lost' (not ours, or gone: Redis lost its data or
-// we were reaped) | 'expired' (ours, but the lease ended: reap, then register again)
+// RENEW prefix node inc lease_ms → {'ok', inbox length} | 'lost' (not ours, or gone: Redis
+// lost its data or we were reaped) | 'expired' (ours, but the lease ended: reap, then register
+// again). The inbox's length is its unacknowledged messages: ACK deletes what it acknowledges.
 script!(
     RENEW,
     r#"
@@ -97,7 +98,7 @@ if not d or redis.call('HGET', nk, 'inc') ~= inc then return 'lost' end
 local t = now()
 if d <= t then return 'expired' end
 redis.call('ZADD', p .. 'nodes', t + lease, node)
-return 'ok'
+return {'ok', redis.call('XLEN', p .. 'in:' .. node)}
 "#
 );
 
@@ -319,8 +320,86 @@ return 1
 "#
 );
 
+// A shared variable's hash `p..'v:'..path` holds its change: `v` (version), `val` (the
+// value as JSON), `t` (ms, Redis clock), the writer (`s` session id or '', `r` root '1'/'0',
+// `hu` has a user '1'/'0', `u` user name), and `seed` ('1' when a node put it there from
+// what it held, not a write). Every change is published on `p..'vars'` as the JSON object
+// `{p, v, val, t, s, r, hu, u}` (every field a string), what VAR_SEED answers too.
+macro_rules! var_script {
+    ($name:ident, $body:literal) => {
+        script!(
+            $name,
+            r#"
+local function int(n) return string.format('%d', n) end
+local function change(path)
+  local f = redis.call('HMGET', p .. 'v:' .. path, 'v', 'val', 't', 's', 'r', 'hu', 'u')
+  if not f[1] then return false end
+  return cjson.encode({p = path, v = f[1], val = f[2] or '', t = f[3] or '0', s = f[4] or '',
+    r = f[5] or '0', hu = f[6] or '0', u = f[7] or ''})
+end
+local function publish(path)
+  local c = change(path)
+  if c then redis.call('PUBLISH', p .. 'vars', c) end
+  return c
+end
+"#,
+            $body
+        );
+    };
+}
+
+// VAR_WRITE prefix path value floor session root hasuser user → {version, t, hasold, old}:
+// the next version, above what Redis holds and above `floor` (what the writing node holds,
+// so a version never goes back after Redis lost its data), stored with the value and the
+// writer, and published.
+var_script!(
+    VAR_WRITE,
+    r#"
+local path, val, floor = ARGV[2], ARGV[3], tonumber(ARGV[4]) or 0
+local k = p .. 'v:' .. path
+local old = redis.call('HMGET', k, 'v', 'val')
+local v = math.max(tonumber(old[1]) or 0, floor) + 1
+local t = now()
+redis.call('HSET', k, 'v', int(v), 'val', val, 't', int(t), 's', ARGV[5], 'r', ARGV[6],
+  'hu', ARGV[7], 'u', ARGV[8], 'seed', '0')
+publish(path)
+if old[2] then return {int(v), int(t), '1', old[2]} end
+return {int(v), int(t), '0', ''}
+"#
+);
+
+// VAR_SEED prefix path value version t session root hasuser user → the change Redis holds
+// after it (as published): run by a node that shares the variable, and again after each
+// reconnect, with what it holds.
+// - Nothing there (first node, or Redis lost its data): the node's change is put there.
+// - A seeded change older than the node's: the node's replaces it (the newest one any node
+//   held wins).
+// - A written change older than the node's (or as old, with another value): it is kept,
+//   given a version above the node's, so a write made after a restart is not lost and every
+//   node takes it.
+var_script!(
+    VAR_SEED,
+    r#"
+local path, val, v = ARGV[2], ARGV[3], tonumber(ARGV[4]) or 0
+local k = p .. 'v:' .. path
+local f = redis.call('HMGET', k, 'v', 'val', 'seed')
+local held = tonumber(f[1])
+if (not held) or (held < v and f[3] == '1') then
+  redis.call('DEL', k)
+  redis.call('HSET', k, 'v', int(v), 'val', val, 't', ARGV[5], 's', ARGV[6], 'r', ARGV[7],
+    'hu', ARGV[8], 'u', ARGV[9], 'seed', '1')
+  return publish(path)
+end
+if held < v or (held == v and f[2] ~= val) then
+  redis.call('HSET', k, 'v', int(v + 1))
+  return publish(path)
+end
+return change(path)
+"#
+);
+
 /// Every script, loaded on each new connection.
-pub(crate) static ALL: [&Script; 14] = [
+pub(crate) static ALL: [&Script; 16] = [
     &REGISTER, &RENEW, &ANNOUNCE, &WITHDRAW, &OWNED, &COUNT, &GET, &FOR_USER, &POST, &ACK, &DEAD,
-    &REAP, &LEAVING, &RETIRE,
+    &REAP, &LEAVING, &RETIRE, &VAR_WRITE, &VAR_SEED,
 ];

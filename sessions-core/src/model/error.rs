@@ -27,6 +27,14 @@ pub enum VariableError {
         /// Why.
         error: ValueError,
     },
+    /// The variable is shared beyond this process (on a farm), and the write could not
+    /// reach where it is shared: what [`SessionError::Unavailable`] says to
+    /// `Variable::set`. Nothing changed on this node.
+    #[error("the shared variable was not written: {reason}; nothing changed on this node: write again once the farm's Redis answers")]
+    Unavailable {
+        /// What the farm met (names the variable's path and what Redis said).
+        reason: String,
+    },
     /// The path is not one a host can name.
     #[error("cannot export a variable at {path:?}: {why}")]
     InvalidPath {

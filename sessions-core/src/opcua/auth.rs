@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opcua::crypto::SecurityPolicy;
+use opcua::nodes::AccessLevel;
 use opcua::server::authenticator::{
     user_pass_security_policy_id, AuthManager, Password, UserToken,
 };
@@ -19,6 +20,8 @@ use opcua::server::ServerEndpoint;
 use opcua::types::{Error, NodeId, StatusCode, UAString, UserTokenPolicy, UserTokenType};
 
 use super::address_space::MethodNodes;
+use super::anonymous::AnonymousSlots;
+use super::variable_nodes::VariableNodes;
 use crate::audit::{AuditHost, AuditKind, AuditOutcome};
 use crate::auth::{Accounts, AuthError, Throttle};
 use crate::engine::audit::CallAudit;
@@ -52,9 +55,13 @@ pub(super) struct Auth {
     /// The users last authenticated, by token, and when.
     known: Mutex<HashMap<String, (User, Instant)>>,
     nodes: Arc<MethodNodes>,
+    /// The exported variables' nodes: who may write each.
+    variables: Arc<VariableNodes>,
     throttle: Throttle,
     /// The engine whose audit trail records each log-in, if it keeps one.
     audit: Option<Engine>,
+    /// The cap on anonymous sessions.
+    anonymous: AnonymousSlots,
 }
 
 impl Auth {
@@ -72,9 +79,35 @@ impl Auth {
             hook,
             known: Mutex::new(HashMap::new()),
             nodes,
+            variables: Arc::new(VariableNodes::new()),
             throttle: Throttle::builder().build(),
             audit: None,
+            anonymous: AnonymousSlots::new(usize::MAX),
         }
+    }
+
+    /// Holds at most `max` anonymous sessions at once: an anonymous activation past it is
+    /// refused with `BadTooManySessions`.
+    pub fn anonymous_at_most(mut self, max: usize) -> Auth {
+        self.anonymous = AnonymousSlots::new(max);
+        self
+    }
+
+    /// The host's registry opened an anonymous session (or a session became anonymous).
+    pub fn anonymous_opened(&self) {
+        self.anonymous.opened();
+    }
+
+    /// The host's registry holds `held` anonymous sessions.
+    pub fn anonymous_held(&self, held: usize) {
+        self.anonymous.held(held);
+    }
+
+    /// Tells each user's access level of the Variable nodes in `variables` (the write bit
+    /// follows the variable's write role).
+    pub fn with_variables(mut self, variables: Arc<VariableNodes>) -> Auth {
+        self.variables = variables;
+        self
     }
 
     /// Records each log-in (ok, failed, refused) in `engine`'s audit trail, if it keeps one.
@@ -140,7 +173,21 @@ impl Auth {
 impl AuthManager for Auth {
     async fn authenticate_anonymous_token(&self, endpoint: &ServerEndpoint) -> Result<(), Error> {
         if self.allow_anonymous {
-            return Ok(());
+            if self.anonymous.reserve() {
+                return Ok(());
+            }
+            // Not logged at WARN: a client opening sessions in a loop would fill the log.
+            tracing::debug!(
+                max = self.anonymous.max(),
+                "anonymous OPC UA session refused: the cap is reached"
+            );
+            return Err(Error::new(
+                StatusCode::BadTooManySessions,
+                format!(
+                    "this server holds {} anonymous sessions, its limit: log in with a user name and password, or try again later",
+                    self.anonymous.max()
+                ),
+            ));
         }
         Err(Error::new(
             StatusCode::BadIdentityTokenRejected,
@@ -213,6 +260,23 @@ impl AuthManager for Auth {
         let token = token_of(&user);
         lock(&self.known).insert(token.0.clone(), (user, Instant::now()));
         Ok(token)
+    }
+
+    /// A Variable node of an exported variable is writable by a user only as its session
+    /// rule says (the write role, if any): the `UserAccessLevel` a client reads, and what
+    /// async-opcua checks before anything else is done.
+    fn effective_user_access_level(
+        &self,
+        token: &UserToken,
+        user_access_level: AccessLevel,
+        node_id: &NodeId,
+    ) -> AccessLevel {
+        match self.variables.node(node_id) {
+            Some(node) if !node.writable_by(self.user(token).as_ref()) => {
+                user_access_level - AccessLevel::CURRENT_WRITE
+            }
+            _ => user_access_level,
+        }
     }
 
     fn is_user_executable(&self, token: &UserToken, method_id: &NodeId) -> bool {

@@ -79,6 +79,7 @@ impl OpcUaHost {
                 pki_dir: None,
                 trust_client_certificates: false,
                 max_sessions: DEFAULT_MAX_SESSIONS,
+                max_anonymous_sessions: None,
                 max_session_timeout: DEFAULT_MAX_SESSION_TIMEOUT,
                 login_throttle: Throttle::builder().build(),
                 metrics: None,
@@ -240,8 +241,24 @@ impl OpcUaHostBuilder {
         self
     }
 
+    /// How many anonymous sessions the server holds at once; one more anonymous activation
+    /// is refused with `BadTooManySessions` (and a message saying to log in), while users
+    /// with a name and password still get in, up to [`max_sessions`](Self::max_sessions).
+    /// So anonymous clients cannot take every session. Default: half of `max_sessions`
+    /// (50 of the default 100); at least 1, at most `max_sessions`.
+    ///
+    /// What it does not bound: async-opcua 0.19 counts a session at CreateSession, before
+    /// its identity is known, and gives the host no hook there nor the client's address; a
+    /// session created and never activated (or refused at activation) holds its place in
+    /// `max_sessions` until its timeout ([`max_session_timeout`](Self::max_session_timeout)).
+    pub fn max_anonymous_sessions(mut self, max: usize) -> OpcUaHostBuilder {
+        self.config.max_anonymous_sessions = Some(max);
+        self
+    }
+
     /// The longest session timeout a client may ask for: a session with no request for
-    /// that long expires, and its session here closes. Default 60 s.
+    /// that long expires, and its session here closes. Default 60 s. It is also how long
+    /// a client that vanished (killed, its network gone) holds its sessions' places.
     pub fn max_session_timeout(mut self, timeout: Duration) -> OpcUaHostBuilder {
         self.config.max_session_timeout = timeout.max(Duration::from_secs(1));
         self
@@ -291,6 +308,7 @@ impl fmt::Debug for OpcUaHostBuilder {
                 &config.trust_client_certificates,
             )
             .field("max_sessions", &config.max_sessions)
+            .field("max_anonymous_sessions", &config.anonymous_cap())
             .field("max_session_timeout", &config.max_session_timeout)
             .field("metrics", &config.metrics.is_some())
             .finish()

@@ -30,8 +30,19 @@ pub(super) struct Config {
     pub pki_dir: Option<PathBuf>,
     pub trust_client_certificates: bool,
     pub max_sessions: usize,
+    /// The cap on anonymous sessions; `None`: half of `max_sessions`.
+    pub max_anonymous_sessions: Option<usize>,
     pub max_session_timeout: Duration,
     pub login_throttle: Throttle,
     /// The registry calls are counted in (host label `opcua`), if any.
     pub metrics: Option<Metrics>,
+}
+
+impl Config {
+    /// How many anonymous sessions the host holds at once.
+    pub fn anonymous_cap(&self) -> usize {
+        self.max_anonymous_sessions
+            .unwrap_or(self.max_sessions / 2)
+            .clamp(1, self.max_sessions)
+    }
 }

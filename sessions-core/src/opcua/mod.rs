@@ -1,6 +1,6 @@
 //! The OPC UA host (feature `opcua`): an OPC UA server ([async-opcua]) whose address space
-//! holds the exported methods and objects, as Optix's runtime does, and whose every session
-//! is a [`Session`](crate::Session) of the host's engine.
+//! holds the exported methods, objects and variables, as Optix's runtime does, and whose
+//! every session is a [`Session`](crate::Session) of the host's engine.
 //!
 //! ```no_run
 //! use sessions_core::opcua::OpcUaHost;
@@ -29,6 +29,27 @@
 //!   at once: the host observes the engine's events
 //!   ([`EngineEvent::ObjectExported`](crate::host::EngineEvent::ObjectExported)), so an
 //!   object is browsable before `export_object` returns.
+//! - **Variables.** Each exported variable
+//!   ([`Engine::export_variable`](crate::Engine::export_variable), or an exported object's
+//!   `Variable` field) is a Variable node `s=<path>` (browse name its path) organized by an
+//!   object [`VARIABLES_OBJECT`] (`Variables`) in the Objects folder, and a component of
+//!   its object's node when it is an object's (`<object path>/<field>`). Its data type and
+//!   value rank are its Rust type's, [as for arguments](self#data-types); `AccessLevel` is
+//!   CurrentRead | CurrentWrite, and the `UserAccessLevel` a client reads has no write bit
+//!   when the variable has a write role its user lacks (or it has no user). Variables
+//!   exported or dropped while the server runs appear and go at once, as objects do.
+//!   - *Read* answers the current value, with the time of the change that made it as the
+//!     source timestamp.
+//!   - *Write* runs in the client's session, through the variable's session rule
+//!     ([`Variable::set`](crate::Variable::set)'s): status codes [below](self#writes);
+//!     each write leaves one audit record (host `opcua`, the session, its user, `ok`,
+//!     `refused` or `invalid`), as the web host's `variable.write` does.
+//!   - *MonitoredItems* on the node get each change as a data change (async-opcua's
+//!     `SubscriptionCache::notify_data_change`), from one task per exported variable that
+//!     ends when the variable is unexported or the host stops. A slow client gets what its
+//!     items' queues hold (async-opcua's bounds); the variable's own watcher keeps only
+//!     the latest value, so a burst of changes may reach a client as its last values.
+//!     A change made while a MonitoredItem is being created reaches it within 250 ms.
 //! - **Sessions.** Each OPC UA session is one session of the engine, opened when the OPC
 //!   UA session is activated and closed when it closes or expires (seen within 200 ms: a
 //!   sweep). A user name token logs that user in, with the roles the host gives them
@@ -66,6 +87,19 @@
 //! [`Failure`](crate::Failure)), never by a message's text: a method whose own error reads
 //! `panicked: …` answers Good with its sentinels.
 //!
+//! # Writes
+//! | what happened to a Write of a variable's value | status | audit outcome |
+//! | --- | --- | --- |
+//! | written | Good | ok |
+//! | the variable has a write role the session's user lacks, or the session has no user | BadUserAccessDenied | refused |
+//! | the application closed the session | BadSessionClosed | refused |
+//! | a value of another type (checked by variant type as arguments are; out of range; JSON of the wrong shape) | BadTypeMismatch | invalid |
+//! | an index range | BadWriteNotSupported | (none) |
+//! | any attribute but the value, or a node that is not a variable's | BadNotWritable | (none) |
+//!
+//! As for calls, the status is decided by the error's type
+//! ([`VariableError`](crate::VariableError), [`SessionError`](crate::SessionError)).
+//!
 //! # Data types
 //! | Rust | OPC UA |
 //! | --- | --- |
@@ -83,8 +117,10 @@
 //! integer.
 //!
 //! # Guards
-//! At most [`DEFAULT_MAX_SESSIONS`] sessions (configurable), session timeouts capped (a
-//! client that vanishes holds its session until then), and async-opcua's limits on message
+//! At most [`DEFAULT_MAX_SESSIONS`] sessions (configurable), of which at most half are
+//! anonymous by default ([`max_anonymous_sessions`](OpcUaHostBuilder::max_anonymous_sessions):
+//! one more anonymous activation is `BadTooManySessions`, while users still log in),
+//! session timeouts capped (a client that vanishes holds its session until then), and async-opcua's limits on message
 //! size, string and array lengths, and calls per request. Passwords are compared in
 //! constant time. Without a certificate only the `None` security policy is offered, and a
 //! password travels in plain text: give the host a [certificate](OpcUaHostBuilder::certificate)
@@ -93,6 +129,7 @@
 //! [async-opcua]: https://docs.rs/async-opcua
 
 mod address_space;
+mod anonymous;
 mod auth;
 mod builder;
 mod config;
@@ -103,6 +140,8 @@ mod server;
 mod sessions;
 mod status;
 mod types;
+mod variable_nodes;
+mod variable_values;
 
 pub use address_space::{METHODS_OBJECT, NAMESPACE_URI};
 pub use builder::{
@@ -112,3 +151,4 @@ pub use builder::{
 pub use error::OpcUaError;
 pub use server::OpcUaHandle;
 pub use sessions::SWEEP_INTERVAL;
+pub use variable_nodes::VARIABLES_OBJECT;

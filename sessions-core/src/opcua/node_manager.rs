@@ -1,8 +1,10 @@
 //! The host's node manager: async-opcua's in-memory node manager over the address space of
-//! `address_space.rs`, whose `call` runs each Method node's exported method in the caller's
-//! session, and a thin wrapper around it that sees every session activation (to open the
-//! session, `sessions.rs`). The exported objects' nodes are kept up to date by the engine's
-//! events (`server.rs`), as each object is exported or dropped.
+//! `address_space.rs` and `variable_nodes.rs`, whose `call` runs each Method node's exported
+//! method in the caller's session, whose Read, Write and MonitoredItems of a Variable node
+//! are its variable's (`variable_values.rs`), and a thin wrapper around it that sees every
+//! session activation (to open the session, `sessions.rs`). The exported objects' and
+//! variables' nodes are kept up to date by the engine's events (`server.rs`), as each is
+//! exported or dropped.
 //!
 //! async-opcua checks before `call` that the method is a component of the object, that the
 //! user may execute it (`AuthManager::is_user_executable`, `auth.rs`) and that there are not
@@ -10,6 +12,7 @@
 //! does here, strictly (`types.rs`).
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use opcua::nodes::DefaultTypeTree;
@@ -21,20 +24,23 @@ use opcua::server::node_manager::memory::{
 use opcua::server::node_manager::{
     AddNodeItem, AddReferenceItem, BrowseNode, BrowsePathItem, DeleteNodeItem, DeleteReferenceItem,
     DynNodeManager, ExternalReferenceRequest, HistoryNode, HistoryUpdateNode, MethodCall,
-    MonitoredItemRef, MonitoredItemUpdateRef, NodeManager, NodeManagerBuilder, QueryRequest,
-    ReadNode, RegisterNodeItem, RequestContext, ServerContext, WriteNode,
+    MonitoredItemRef, MonitoredItemUpdateRef, NodeManager, NodeManagerBuilder, ParsedReadValueId,
+    QueryRequest, ReadNode, RegisterNodeItem, RequestContext, ServerContext, WriteNode,
 };
-use opcua::server::CreateMonitoredItem;
+use opcua::server::{CreateMonitoredItem, SubscriptionCache};
 use opcua::sync::RwLock;
 use opcua::types::{
-    DiagnosticBits, DiagnosticInfo, ExpandedNodeId, MonitoringMode, NodeId,
+    AttributeId, DataValue, DiagnosticBits, DiagnosticInfo, ExpandedNodeId, MonitoringMode, NodeId,
     ReadAnnotationDataDetails, ReadAtTimeDetails, ReadEventDetails, ReadProcessedDetails,
     ReadRawModifiedDetails, StatusCode, TimestampsToReturn, UAString, Variant,
 };
+use tokio::task::JoinHandle;
 
 use super::address_space::{MethodNodes, Target, NAMESPACE_URI};
 use super::sessions::OpcSessions;
 use super::status::{answer_refusal, Refusal};
+use super::variable_nodes::{VariableNode, VariableNodes};
+use super::variable_values;
 use crate::audit::AuditHost;
 use crate::host::{Answer, Call};
 use crate::metrics::Metrics;
@@ -43,24 +49,50 @@ use crate::{Engine, Session};
 /// The name async-opcua knows the host's node manager by.
 const NAME: &str = "sessions";
 
+/// How long after a CreateMonitoredItems the host checks whether a variable changed while
+/// the items were being made (`variable_values::resync`).
+const RESYNC_AFTER: Duration = Duration::from_millis(250);
+
 /// What the node manager and the host's background task share.
 pub(super) struct Shared {
     pub engine: Engine,
     pub nodes: Arc<MethodNodes>,
+    pub variables: Arc<VariableNodes>,
     pub sessions: Arc<OpcSessions>,
-    /// The node manager's address space, once the server has built it.
-    pub space: OnceLock<Arc<RwLock<AddressSpace>>>,
+    /// The node manager's address space and the server's subscriptions, once the server
+    /// has built them.
+    pub server: OnceLock<Built>,
+    /// The runtime the host was started on: each variable's task runs there, whichever
+    /// thread exported the variable.
+    pub runtime: tokio::runtime::Handle,
     /// The registry calls are counted in, if any.
     pub metrics: Option<Metrics>,
 }
 
+/// What the server built that the host reaches into.
+pub(super) struct Built {
+    pub space: Arc<RwLock<AddressSpace>>,
+    pub subscriptions: Arc<SubscriptionCache>,
+}
+
 impl Shared {
-    /// Brings the exported objects' nodes up to date: at start, and at each object exported
-    /// or dropped (the engine's events).
-    pub fn sync_objects(&self) {
-        if let Some(space) = self.space.get() {
-            self.nodes.sync_objects(&self.engine, space);
-        }
+    /// Brings the exported objects' and variables' nodes up to date: at start, and at each
+    /// object or variable exported or dropped (the engine's events).
+    pub fn sync(&self) {
+        let Some(built) = self.server.get() else {
+            return;
+        };
+        self.nodes.sync_objects(&self.engine, &built.space);
+        let follow = |node: &Arc<VariableNode>| -> JoinHandle<()> {
+            // Made now, before the node is listed: no change after it is missed.
+            let watch = node.variable.watch_values();
+            self.runtime.spawn(variable_values::follow(
+                node.clone(),
+                watch,
+                built.subscriptions.clone(),
+            ))
+        };
+        self.variables.sync(&self.engine, &built.space, &follow);
     }
 }
 
@@ -71,6 +103,7 @@ impl NodeManagerBuilder for Builder {
     fn build(self: Box<Self>, context: ServerContext) -> Arc<DynNodeManager> {
         let shared = self.0;
         let for_impl = Arc::clone(&shared);
+        let subscriptions = context.subscriptions.clone();
         let memory = Box::new(InMemoryNodeManagerBuilder::new(
             move |context: ServerContext, space: &mut AddressSpace| {
                 let namespace = context
@@ -80,6 +113,7 @@ impl NodeManagerBuilder for Builder {
                     .add_namespace(NAMESPACE_URI);
                 space.add_namespace(NAMESPACE_URI, namespace);
                 for_impl.nodes.init(space, namespace);
+                for_impl.variables.init(space, namespace);
                 MethodsImpl {
                     shared: for_impl,
                     namespace,
@@ -97,12 +131,15 @@ impl NodeManagerBuilder for Builder {
             Err(_) => unreachable!("async-opcua's in-memory builder built another type"),
         };
         // Set once: this builder runs once per server.
-        let _ = shared.space.set(Arc::clone(inner.address_space()));
+        let _ = shared.server.set(Built {
+            space: Arc::clone(inner.address_space()),
+            subscriptions,
+        });
         Arc::new(HostNodeManager { inner, shared })
     }
 }
 
-/// The in-memory node manager's behaviour: calls.
+/// The in-memory node manager's behaviour: calls, and the values of Variable nodes.
 pub(super) struct MethodsImpl {
     shared: Arc<Shared>,
     namespace: u16,
@@ -122,6 +159,105 @@ impl InMemoryNodeManagerImpl for MethodsImpl {
             namespace_index: self.namespace,
             ..Default::default()
         }]
+    }
+
+    async fn read_values(
+        &self,
+        context: &RequestContext,
+        space: &RwLock<AddressSpace>,
+        nodes: &[&ParsedReadValueId],
+        max_age: f64,
+        timestamps_to_return: TimestampsToReturn,
+    ) -> Vec<DataValue> {
+        let space = space.read();
+        nodes
+            .iter()
+            .map(|read| match self.shared.variables.node(&read.node_id) {
+                // Checked as any node is (readable, the encoding), then the variable's value.
+                Some(node) => match space.validate_node_read(context, read) {
+                    Ok(_) => variable_values::read(&node, &read.index_range, timestamps_to_return),
+                    Err(status) => DataValue {
+                        status: Some(status),
+                        ..DataValue::default()
+                    },
+                },
+                None => space.read(context, read, max_age, timestamps_to_return),
+            })
+            .collect()
+    }
+
+    async fn create_value_monitored_items(
+        &self,
+        context: &RequestContext,
+        space: &RwLock<AddressSpace>,
+        items: &mut [&mut &mut CreateMonitoredItem],
+    ) {
+        // The versions before the first read: a change after it, before async-opcua
+        // registers the items, is pushed again a moment later.
+        let watched: Vec<(Arc<VariableNode>, u64)> = items
+            .iter()
+            .filter_map(|item| self.shared.variables.node(&item.item_to_monitor().node_id))
+            .map(|node| {
+                let version = node.variable.version();
+                (node, version)
+            })
+            .collect();
+        let to_read: Vec<_> = items.iter().map(|item| item.item_to_monitor()).collect();
+        let values = self
+            .read_values(context, space, &to_read, 0.0, TimestampsToReturn::Both)
+            .await;
+        for (value, item) in values.into_iter().zip(items.iter_mut()) {
+            if value.status() != StatusCode::BadAttributeIdInvalid {
+                item.set_initial_value(value);
+            }
+            item.set_status(StatusCode::Good);
+        }
+        if watched.is_empty() {
+            return;
+        }
+        if let Some(built) = self.shared.server.get() {
+            let subscriptions = built.subscriptions.clone();
+            self.shared.runtime.spawn(async move {
+                tokio::time::sleep(RESYNC_AFTER).await;
+                variable_values::resync(&watched, &subscriptions);
+            });
+        }
+    }
+
+    async fn write(
+        &self,
+        context: &RequestContext,
+        space: &RwLock<AddressSpace>,
+        nodes_to_write: &mut [&mut WriteNode],
+    ) -> Result<(), StatusCode> {
+        let session = match self.shared.sessions.session_of(context) {
+            Ok(session) => session,
+            Err(status) => {
+                for write in nodes_to_write.iter_mut() {
+                    write.set_status(status);
+                }
+                return Ok(());
+            }
+        };
+        // One after another, in the order sent.
+        for write in nodes_to_write.iter_mut() {
+            let value = write.value();
+            let status = match self.shared.variables.node(&value.node_id) {
+                Some(node) if value.attribute_id == AttributeId::Value => {
+                    if value.index_range.has_range() {
+                        StatusCode::BadWriteNotSupported
+                    } else {
+                        variable_values::write(&session, &node, &value.value)
+                    }
+                }
+                // Only a variable's value is written; every other attribute is the host's.
+                Some(_) => StatusCode::BadNotWritable,
+                None if space.read().node_exists(&value.node_id) => StatusCode::BadNotWritable,
+                None => StatusCode::BadNodeIdUnknown,
+            };
+            write.set_status(status);
+        }
+        Ok(())
     }
 
     async fn call(
@@ -298,7 +434,7 @@ impl NodeManager for HostNodeManager {
 
     async fn init(&self, type_tree: &mut DefaultTypeTree, context: ServerContext) {
         self.inner.init(type_tree, context).await;
-        self.shared.sync_objects();
+        self.shared.sync();
     }
 
     async fn resolve_external_references(

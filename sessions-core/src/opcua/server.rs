@@ -1,8 +1,7 @@
 //! Starting the server: the endpoints, async-opcua's server with the host's authenticator
 //! and node manager, the listener, the background task that closes the sessions of closed
-//! OPC UA sessions, and the engine observer that keeps the exported objects' nodes up to
-//! date; and the
-//! [`OpcUaHandle`] that stops it all.
+//! OPC UA sessions, and the engine observer that keeps the exported objects' and variables'
+//! nodes up to date; and the [`OpcUaHandle`] that stops it all (the variables' tasks too).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +19,7 @@ use super::config::Config;
 use super::error::OpcUaError;
 use super::node_manager::{Builder, Shared};
 use super::sessions::{OpcSessions, SWEEP_INTERVAL};
+use super::variable_nodes::VariableNodes;
 use crate::host::{EngineEvent, ObserverHandle};
 
 /// A running OPC UA host. [`shutdown`](Self::shutdown) stops it and closes its sessions;
@@ -32,8 +32,11 @@ pub struct OpcUaHandle {
     server: Option<JoinHandle<Result<(), String>>>,
     sweeper: Option<JoinHandle<()>>,
     sessions: Arc<OpcSessions>,
-    /// The engine tells the host of objects exported and dropped while this lives.
-    _objects: ObserverHandle,
+    /// The exported variables' nodes, whose tasks end when the host stops.
+    variables: Arc<VariableNodes>,
+    /// The engine tells the host of objects and variables exported and dropped while this
+    /// lives; taken when the host stops.
+    observer: Option<ObserverHandle>,
 }
 
 impl OpcUaHandle {
@@ -75,6 +78,7 @@ impl OpcUaHandle {
             None => Ok(()),
         };
         self.server_handle.cancel();
+        self.stop_variables();
         if let Some(sweeper) = self.sweeper.take() {
             // It ends at the cancellation; a panic in it was already reported.
             let _ = sweeper.await;
@@ -82,11 +86,18 @@ impl OpcUaHandle {
         self.sessions.close_all();
         result
     }
+
+    /// Stops following the engine, then ends every variable's task.
+    fn stop_variables(&mut self) {
+        drop(self.observer.take());
+        self.variables.stop();
+    }
 }
 
 impl Drop for OpcUaHandle {
     fn drop(&mut self) {
         self.server_handle.cancel();
+        self.stop_variables();
         if self.server.is_some() {
             self.sessions.close_all();
         }
@@ -191,6 +202,8 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
     let endpoints = endpoints(&config)?;
 
     let nodes = Arc::new(MethodNodes::new());
+    let anonymous_cap = config.anonymous_cap();
+    let variables = Arc::new(VariableNodes::new());
     let auth = Arc::new(
         Auth::new(
             config.allow_anonymous,
@@ -199,15 +212,19 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
             config.authenticate,
             Arc::clone(&nodes),
         )
+        .with_variables(Arc::clone(&variables))
         .throttled_by(config.login_throttle)
-        .audited_by(config.engine.clone()),
+        .audited_by(config.engine.clone())
+        .anonymous_at_most(anonymous_cap),
     );
     let sessions = Arc::new(OpcSessions::new(config.engine.clone(), Arc::clone(&auth)));
     let shared = Arc::new(Shared {
         engine: config.engine.clone(),
         nodes,
+        variables: Arc::clone(&variables),
         sessions: Arc::clone(&sessions),
-        space: OnceLock::new(),
+        server: OnceLock::new(),
+        runtime: tokio::runtime::Handle::current(),
         metrics: config.metrics.clone(),
     });
 
@@ -239,13 +256,18 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         builder.build()
     };
     let (server, handle) = built.map_err(OpcUaError::Config)?;
-    // Each object exported or dropped is in the address space before `export_object` (or
-    // the handle's drop) returns: the engine tells, on the thread that changed it.
-    let objects = {
+    // Each object or variable exported or dropped is in the address space (or gone from
+    // it, its task ended) before `export_object`, `export_variable` (or the handle's drop)
+    // returns: the engine tells, on the thread that changed it.
+    let observer = {
         let shared = Arc::clone(&shared);
         config.engine.observe(move |event: &EngineEvent<'_>| {
-            if let EngineEvent::ObjectExported { .. } | EngineEvent::ObjectDropped { .. } = event {
-                shared.sync_objects();
+            if let EngineEvent::ObjectExported { .. }
+            | EngineEvent::ObjectDropped { .. }
+            | EngineEvent::VariableExported { .. }
+            | EngineEvent::VariableDropped { .. } = event
+            {
+                shared.sync();
             }
         })
     };
@@ -275,6 +297,7 @@ pub(super) async fn start(config: Config) -> Result<OpcUaHandle, OpcUaError> {
         server: Some(server),
         sweeper: Some(sweeper),
         sessions,
-        _objects: objects,
+        variables,
+        observer: Some(observer),
     })
 }

@@ -76,6 +76,11 @@ impl OpcSessions {
         if let Some((session, changed)) = changed {
             if changed {
                 self.connections.set_user(&id, self.auth.user(token));
+                if token.is_anonymous() {
+                    self.auth.anonymous_opened();
+                } else {
+                    self.auth.anonymous_held(self.anonymous_count());
+                }
                 tracing::debug!(session = %session.id(), user = ?session.user().map(|u| u.name().to_owned()), "OPC UA session re-activated with another user");
             }
             return Ok(session);
@@ -87,6 +92,9 @@ impl OpcSessions {
         };
         match self.connections.open(id, None, self.auth.user(token), opc) {
             Ok(session) => {
+                if token.is_anonymous() {
+                    self.auth.anonymous_opened();
+                }
                 tracing::debug!(session = %session.id(), opcua_session = id, "OPC UA session activated: session opened");
                 Ok(session)
             }
@@ -100,9 +108,21 @@ impl OpcSessions {
     /// Closes our sessions whose OPC UA session is closed or expired; returns how many.
     pub fn sweep(&self) -> usize {
         let gone = self.connections.close_where(|_, _, opc| !(opc.activated)());
+        self.auth.anonymous_held(self.anonymous_count());
         self.auth
             .forget_unheld(|token| self.connections.any(|_, opc| opc.token.0 == token));
         gone
+    }
+
+    /// How many of the sessions are anonymous.
+    fn anonymous_count(&self) -> usize {
+        let mut anonymous = 0;
+        // `any` visits every entry while its closure answers `false`.
+        self.connections.any(|_, opc| {
+            anonymous += usize::from(opc.token.is_anonymous());
+            false
+        });
+        anonymous
     }
 
     /// Closes every session of the host (the server stopped).

@@ -2,13 +2,7 @@
 //! by the generated `Methods`, `Topics` and `Variables`: the same text for every table.
 
 /// `client.js`'s API; appended after the generated interfaces.
-pub(super) const DECLARATIONS: &str = r#"/**
- * The variables a page can watch and write, by path. None yet: `tab.watch` and `tab.write`
- * take only a path listed here, so no call to them type-checks until variables exist.
- */
-export interface Variables {}
-
-/** Who wrote a variable's value: null for its initial value. */
+pub(super) const DECLARATIONS: &str = r#"/** Who wrote a variable's value: null for its initial value. */
 export type WrittenBy = { session: string; root: boolean; user: string | null } | null;
 
 /** A variable's value as `tab.read` answers it: the value, its version, its writer. */

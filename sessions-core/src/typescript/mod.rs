@@ -3,6 +3,7 @@
 //! which types the web host's `client.js`.
 //!
 //! - `types.rs`: one JSON Schema as a TypeScript type;
+//! - `variables.rs`: the `Variables` interface, from an engine's exported variables;
 //! - `client.rs`: the declarations of `client.js`'s own API, the same for every table.
 //!
 //! The file is built from the table's OpenRPC document ([`MethodTable::openrpc`]), so the
@@ -17,9 +18,11 @@ use serde_json::{Map, Value as Json};
 use crate::methods::MethodTable;
 use crate::topic::{topics, TopicInfo};
 use crate::value::schema::settings;
+use crate::VariableInfo;
 
 mod client;
 mod types;
+mod variables;
 
 use types::{doc_comment, is_identifier, property_name, ts_type, Refs};
 
@@ -34,6 +37,7 @@ use types::{doc_comment, is_identifier, property_name, ts_type, Refs};
 /// - `Topics`: each declared topic's payload type, and `session.opened` and `session.user`.
 /// - `Types`: the user types the schemas define once (a struct deriving
 ///   `schemars::JsonSchema`).
+/// - `Variables`: empty here; [`typescript_with_variables`] lists an engine's.
 /// - `Tab`, `connect` and `CallError`: `client.js`, with `call<M extends keyof Methods>`.
 ///
 /// A type without a JSON Schema is `unknown`, never `any`. Methods of exported objects
@@ -55,6 +59,31 @@ use types::{doc_comment, is_identifier, property_name, ts_type, Refs};
 /// assert!(declarations.contains("params: [a: number, b?: number | null];"));
 /// ```
 pub fn typescript(table: &MethodTable) -> String {
+    typescript_with_variables(table, &[])
+}
+
+/// [`typescript`], with `variables` in the `Variables` interface: each path with its value's
+/// type, so that `tab.watch`, `tab.read` and `tab.write` take only those paths, and values
+/// of those types. The web host serves it with its engine's [`Engine::variables`] at
+/// `GET {base}/client.d.ts`; variables exported later are not in a file made before.
+///
+/// [`Engine::variables`]: crate::Engine::variables
+///
+/// ```
+/// use sessions_core::{Engine, Variable};
+///
+/// let engine = Engine::new();
+/// // `json_schema` describes the values with `i64`'s schema: without it, `unknown`.
+/// let target = Variable::builder(180i64)
+///     .write_role("operator")
+///     .json_schema()
+///     .build();
+/// let _exported = engine.export_variable("Line1/Oven/Target", &target).unwrap();
+/// let declarations =
+///     sessions_core::typescript_with_variables(sessions_core::methods(), &engine.variables());
+/// assert!(declarations.contains("  \"Line1/Oven/Target\": number;"));
+/// ```
+pub fn typescript_with_variables(table: &MethodTable, variables: &[VariableInfo]) -> String {
     let document = table.openrpc();
     let no_schemas = Map::new();
     let components = document["components"]["schemas"]
@@ -65,7 +94,8 @@ pub fn typescript(table: &MethodTable) -> String {
         names.component(name);
     }
     let declared = topics();
-    let (topic_schemas, topic_definitions) = topic_schemas(&declared);
+    let (topic_schemas, mut topic_definitions) = topic_schemas(&declared);
+    let variable_schemas = variables::schemas(variables, &mut topic_definitions);
     let topic_refs = names.topic_definitions(components, &topic_definitions);
 
     let mut out = String::new();
@@ -84,6 +114,12 @@ pub fn typescript(table: &MethodTable) -> String {
     );
     write_methods(&mut out, &document, &names);
     write_topics(&mut out, &declared, &topic_schemas, &topic_refs);
+    variables::write(
+        &mut out,
+        variables,
+        &variable_schemas,
+        &DefsRefs(&topic_refs),
+    );
     out.push_str(client::DECLARATIONS);
     out
 }
@@ -167,7 +203,7 @@ impl Refs for ComponentRefs<'_> {
     }
 }
 
-/// References into the topics' `$defs`.
+/// References into the topics' and variables' `$defs`.
 struct DefsRefs<'a>(&'a BTreeMap<String, String>);
 
 impl Refs for DefsRefs<'_> {

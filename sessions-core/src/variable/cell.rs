@@ -5,8 +5,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(feature = "farm")]
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::task::Waker;
+
+#[cfg(feature = "farm")]
+use super::share::Sharing;
 
 use crate::lock::lock;
 use crate::model::Change;
@@ -33,6 +38,12 @@ pub(super) struct Cell<T> {
     handles: AtomicUsize,
     /// Set when the last handle is gone: watchers end.
     closed: AtomicBool,
+    /// Where writes go first while the variable is shared (on a farm).
+    #[cfg(feature = "farm")]
+    sharing: Mutex<Option<Arc<dyn Sharing<T>>>>,
+    /// Whether `sharing` may be set: the one load a write of a variable not shared pays.
+    #[cfg(feature = "farm")]
+    shared: AtomicBool,
 }
 
 impl<T: Clone> Cell<T> {
@@ -52,6 +63,10 @@ impl<T: Clone> Cell<T> {
             next_watcher: AtomicU64::new(0),
             handles: AtomicUsize::new(1),
             closed: AtomicBool::new(false),
+            #[cfg(feature = "farm")]
+            sharing: Mutex::new(None),
+            #[cfg(feature = "farm")]
+            shared: AtomicBool::new(false),
         }
     }
 
@@ -77,6 +92,54 @@ impl<T: Clone> Cell<T> {
         drop(current);
         self.wake_all();
         old
+    }
+
+    /// Takes `change` when its version is newer than the current one (a version given
+    /// elsewhere: a shared variable's store), and wakes the waiting watchers. Returns the
+    /// change replaced, or `None` (nothing changed) when the current version is as new.
+    #[cfg(feature = "farm")]
+    pub(super) fn apply(&self, change: Change<T>) -> Option<Change<T>> {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if change.version <= current.version {
+            return None;
+        }
+        let version = change.version;
+        let old = std::mem::replace(&mut *current, change);
+        self.version.store(version, Ordering::SeqCst);
+        drop(current);
+        self.wake_all();
+        Some(old)
+    }
+
+    /// Where writes go first, while the variable is shared.
+    #[cfg(feature = "farm")]
+    pub(super) fn sharing(&self) -> Option<Arc<dyn Sharing<T>>> {
+        if !self.shared.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.sharing).clone()
+    }
+
+    /// Shares the variable through `sharing`; `false` when it is shared already.
+    #[cfg(feature = "farm")]
+    pub(super) fn share(&self, sharing: Arc<dyn Sharing<T>>) -> bool {
+        let mut slot = lock(&self.sharing);
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some(sharing);
+        self.shared.store(true, Ordering::Release);
+        true
+    }
+
+    /// Stops sharing through `sharing` (another sharing is left alone).
+    #[cfg(feature = "farm")]
+    pub(super) fn unshare(&self, sharing: &Arc<dyn Sharing<T>>) {
+        let mut slot = lock(&self.sharing);
+        if slot.as_ref().is_some_and(|held| Arc::ptr_eq(held, sharing)) {
+            *slot = None;
+            self.shared.store(false, Ordering::Release);
+        }
     }
 
     /// Wakes every waiting watcher: taken out of the set first, so none is woken twice and

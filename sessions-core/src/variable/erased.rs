@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use super::{Variable, VariableValue, Watch};
 use crate::model::{AnyVariable, Change, ValueWatch, VariableError, WatchValues};
 use crate::value::TypeSchema;
-use crate::{from_value, to_value, Value};
+use crate::{from_value, to_value, SessionError, Value};
 
 /// A variable and the schema it is described with.
 pub(super) struct Erased<T: VariableValue> {
@@ -53,7 +53,13 @@ impl<T: VariableValue> AnyVariable for Erased<T> {
             expected: std::any::type_name::<T>(),
             error,
         })?;
-        Ok(self.variable.set_versioned(value)?)
+        self.variable
+            .set_versioned(value)
+            .map_err(|error| match error {
+                // Not a refusal: the host answers it as a failure, with the reason.
+                SessionError::Unavailable { reason } => VariableError::Unavailable { reason },
+                refused => VariableError::Session(refused),
+            })
     }
 
     fn watch_values(&self) -> ValueWatch {

@@ -4,13 +4,16 @@
 //!
 //! `cell.rs` holds the state every handle and watcher shares, `builder.rs` the settings,
 //! `rule.rs` who may write, `watch.rs` the typed watcher, `erased.rs` the view a host holds
-//! ([`AnyVariable`](crate::AnyVariable)).
+//! ([`AnyVariable`](crate::AnyVariable)), `share.rs` the hook a farm shares it through
+//! (feature `farm`).
 
 mod builder;
 mod cell;
 mod erased;
 mod field;
 mod rule;
+#[cfg(feature = "farm")]
+mod share;
 mod watch;
 
 use std::fmt;
@@ -27,6 +30,8 @@ pub use field::{field, VariableType};
 #[cfg(feature = "schema")]
 #[doc(hidden)]
 pub use field::{FieldHasSchema, FieldNoSchema, FieldOpenSchema, FieldProbe};
+#[cfg(feature = "farm")]
+pub(crate) use share::{Sharing, Stamp};
 pub use watch::Watch;
 
 use crate::model::{AnyVariable, Change, ToAnyVariable};
@@ -51,6 +56,10 @@ impl<T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static> VariableVa
 ///   wrote it ([`last_change`](Self::last_change)).
 /// - [`watch`](Self::watch) gives a [`Watch`]: a slow watcher gets the latest value, never a
 ///   queue, and never blocks a writer.
+/// - Shared on a farm (`Farm::share`, feature `farm`), it is one value on every node: a
+///   write goes to Redis first, which gives its version, and comes back to every node's
+///   watchers; `set` then also fails with [`SessionError::Unavailable`] when Redis does not
+///   take the write within the farm's I/O timeout (nothing changes then).
 ///
 /// ```
 /// use sessions_core::{Engine, SessionError, User, Variable};
@@ -97,7 +106,8 @@ impl<T: VariableValue> Variable<T> {
     }
 
     /// The version of the current value: 0 for the initial value, one more for each change.
-    /// It never goes back.
+    /// It never goes back. A variable shared on a farm has the versions Redis gives, one
+    /// more for each change on any node; a node that was cut off skips to the newest.
     pub fn version(&self) -> u64 {
         self.cell.version()
     }
@@ -114,37 +124,106 @@ impl<T: VariableValue> Variable<T> {
 
     /// Writes `value` in the current session context, as the next version.
     ///
+    /// A variable shared on a farm (feature `farm`) is written in Redis first, which gives
+    /// the version; the call then blocks for one Redis round trip, never longer than the
+    /// farm's I/O timeout, off an async worker (as every farm call).
+    ///
     /// # Errors
     /// [`SessionError::NoContext`] outside any session context;
     /// [`SessionError::Forbidden`] when the variable has a write role that the current
     /// session's user lacks (a root session may write everything). Nothing changes then.
+    /// On a shared variable, [`SessionError::Unavailable`] when Redis did not take the
+    /// write (it did not answer within the farm's I/O timeout, or the node left the farm):
+    /// nothing changed on this node, and nothing is queued.
     pub fn set(&self, value: T) -> Result<(), SessionError> {
         self.write(value).map(drop)
     }
 
     /// [`set`](Self::set), returning the value it replaced (in one step: no other write
-    /// comes between).
+    /// comes between; on a shared variable, the value before it in Redis's order).
     ///
     /// # Errors
     /// As [`set`](Self::set).
     pub fn replace(&self, value: T) -> Result<T, SessionError> {
-        self.write(value).map(|old| old.value)
+        self.write(value).map(|written| written.replaced)
     }
 
     /// [`set`](Self::set), returning the version written.
     pub(crate) fn set_versioned(&self, value: T) -> Result<u64, SessionError> {
-        self.write(value).map(|old| old.version + 1)
+        self.write(value).map(|written| written.version)
     }
 
-    /// Writes `value` under the session rule; returns the change it replaced.
-    fn write(&self, value: T) -> Result<Change<T>, SessionError> {
+    /// Writes `value` under the session rule: here, or, when the variable is shared, where
+    /// it is shared first.
+    fn write(&self, value: T) -> Result<Written<T>, SessionError> {
         let by = rule::writer(self.write_role())?;
-        Ok(self.cell.replace(|version| Change {
+        #[cfg(feature = "farm")]
+        if let Some(sharing) = self.cell.sharing() {
+            return self.write_shared(&*sharing, value, by);
+        }
+        let old = self.cell.replace(|version| Change {
             value,
             version,
             at: SystemTime::now(),
             by: Some(by),
-        }))
+        });
+        Ok(Written {
+            version: old.version + 1,
+            replaced: old.value,
+        })
+    }
+
+    /// Writes `value` where the variable is shared, then takes it here with the version it
+    /// was given there (unless a newer change came in meanwhile: versions never go back).
+    #[cfg(feature = "farm")]
+    fn write_shared(
+        &self,
+        sharing: &dyn Sharing<T>,
+        value: T,
+        by: crate::model::WrittenBy,
+    ) -> Result<Written<T>, SessionError> {
+        let stamp = sharing
+            .write(&value, &by, self.cell.version())
+            .map_err(|reason| SessionError::Unavailable { reason })?;
+        let here = self.cell.apply(Change {
+            value,
+            version: stamp.version,
+            at: stamp.at,
+            by: Some(by),
+        });
+        // The value before it in Redis's order; when Redis held none of this type, the one
+        // it replaced here (or, when a newer change came first, the one held now).
+        let replaced = match (stamp.replaced, here) {
+            (Some(replaced), _) => replaced,
+            (None, Some(old)) => old.value,
+            (None, None) => self.get(),
+        };
+        Ok(Written {
+            version: stamp.version,
+            replaced,
+        })
+    }
+
+    /// Takes `change`, made elsewhere with a version given there (a farm's Redis), when its
+    /// version is newer than the current one: the watchers get it. Returns whether it was
+    /// taken.
+    #[cfg(feature = "farm")]
+    pub(crate) fn apply(&self, change: Change<T>) -> bool {
+        self.cell.apply(change).is_some()
+    }
+
+    /// Sends this variable's writes through `sharing` first; `false` (nothing done) when it
+    /// is shared already.
+    #[cfg(feature = "farm")]
+    pub(crate) fn share(&self, sharing: Arc<dyn Sharing<T>>) -> bool {
+        self.cell.share(sharing)
+    }
+
+    /// Stops sending writes through `sharing` (if it is the one): they are local again,
+    /// their versions going on from the last one.
+    #[cfg(feature = "farm")]
+    pub(crate) fn unshare(&self, sharing: &Arc<dyn Sharing<T>>) {
+        self.cell.unshare(sharing);
     }
 
     /// A watcher of the changes after now: see [`Watch`].
@@ -163,6 +242,12 @@ impl<T: VariableValue> Variable<T> {
     pub fn ptr_eq(&self, other: &Variable<T>) -> bool {
         Arc::ptr_eq(&self.cell, &other.cell)
     }
+}
+
+/// What a write did: the version written and the value it replaced.
+struct Written<T> {
+    version: u64,
+    replaced: T,
 }
 
 impl<T: VariableValue> ToAnyVariable for Variable<T> {

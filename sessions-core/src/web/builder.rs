@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use tokio::net::TcpListener;
 
 use super::config::Config;
 use super::cookie::CookieKey;
-use super::limits::{WebCounters, DEFAULT_MAX_BATCH_MEMBERS};
+use super::limits::{ConnectionLimits, WebCounters, DEFAULT_MAX_BATCH_MEMBERS};
 use super::origin::SiteOrigin;
 use super::scope::LoginScope;
+use super::serve::Serve;
 use crate::auth::Accounts;
 use crate::host::Credentials;
 use crate::metrics::Metrics;
@@ -30,12 +32,31 @@ pub const DEFAULT_MAX_IN_FLIGHT_CALLS: usize = 32;
 pub const DEFAULT_MAX_TABS_PER_CLIENT: usize = 32;
 /// How often the host pings a quiet tab by default.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(20);
+/// How long a request's headers may take to arrive by default.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a POST's body may take to arrive by default.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a keep-alive connection may wait for its next request by default.
+pub const DEFAULT_IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many connections the host's serve loop holds at once by default (keep it under the
+/// process's open-file limit, with room for the application's own files).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// How many connections one peer (an IPv4 address, or an IPv6 /64) may hold at once by
+/// default: a browser's tabs (at most 32 by default) and its HTTP connections, for several
+/// browsers behind one address.
+pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 256;
 
 /// The web host: an axum [`Router`] that makes every browser tab a session of an
-/// [`Engine`] and serves the exported methods over JSON-RPC 2.0. Build one with
-/// [`WebHost::builder`].
+/// [`Engine`] and serves the exported methods over JSON-RPC 2.0, and the loop that serves
+/// it with its connection limits. Build one with [`WebHost::builder`]:
+/// [`build_host`](WebHostBuilder::build_host) gives this, [`build`](WebHostBuilder::build)
+/// the router alone.
 #[derive(Debug)]
-pub struct WebHost(());
+pub struct WebHost {
+    router: Router,
+    connections: ConnectionLimits,
+    counters: WebCounters,
+}
 
 impl WebHost {
     /// Starts building the host of `engine`'s sessions, with the defaults: base path
@@ -84,8 +105,64 @@ impl WebHost {
                 counters: WebCounters::default(),
                 metrics: None,
                 publish_rust_paths: false,
+                body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+                connections: ConnectionLimits {
+                    header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+                    idle_timeout: DEFAULT_IDLE_CONNECTION_TIMEOUT,
+                    max_connections: DEFAULT_MAX_CONNECTIONS,
+                    max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
+                },
             },
         }
+    }
+
+    /// The host's routes, to merge into the application's router (`Router::merge`) and
+    /// give to [`serve`](Self::serve).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The handle of what this host counts (see [`WebHostBuilder::counters`]).
+    pub fn counters(&self) -> WebCounters {
+        self.counters.clone()
+    }
+
+    /// Serves `app` (this host's [`router`](Self::router), or an application router that
+    /// merged it) on `listener`, keeping the host's connection limits:
+    /// - a request's headers must arrive within the [header read timeout](WebHostBuilder::header_read_timeout)
+    ///   (a new connection's counted from its accept, a later one's from its first byte),
+    ///   or the connection is closed;
+    /// - a keep-alive connection that begins no request within the
+    ///   [idle timeout](WebHostBuilder::idle_connection_timeout) is closed;
+    /// - a connection past [`max_connections_per_peer`](WebHostBuilder::max_connections_per_peer)
+    ///   or [`max_connections`](WebHostBuilder::max_connections) is refused as soon as it is
+    ///   accepted (an HTTP 503 if its socket takes it at once, then closed);
+    /// - each is counted in [`counters`](Self::counters).
+    ///
+    /// Each request carries its peer's address as axum's `ConnectInfo<SocketAddr>` (what
+    /// `into_make_service_with_connect_info` gives), so failed log-ins are throttled per
+    /// peer and the audit trail names the peer. A WebSocket keeps its connection's place
+    /// until it closes; its own deadlines are the tab's (heartbeat, write timeout).
+    ///
+    /// ```no_run
+    /// use sessions_core::web::WebHost;
+    /// use sessions_core::Engine;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
+    /// let host = WebHost::builder(engine).max_connections_per_peer(64).build_host();
+    /// let app = axum::Router::new().merge(host.router());
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// // Stops (gracefully) when `stop` is sent or dropped.
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// # drop(stop);
+    /// host.serve(listener, app)
+    ///     .with_graceful_shutdown(async { let _ = stopped.await; })
+    ///     .await
+    /// # }
+    /// ```
+    pub fn serve(self, listener: TcpListener, app: Router) -> Serve {
+        Serve::new(listener, app, self.connections, self.counters)
     }
 }
 
@@ -224,8 +301,60 @@ impl WebHostBuilder {
         self
     }
 
+    /// How long a request's headers may take to arrive: a new connection's counted from its
+    /// accept, a later request's (keep-alive) from its first byte. Past it the connection is
+    /// closed ([`WebCounters::header_timeouts`]): a client that dribbles its headers, or
+    /// never sends them, holds a connection for no longer. Default 10 s; zero is taken as
+    /// 1 ms. Kept by [`WebHost::serve`] only: a router served some other way has the
+    /// deadlines of that server.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> WebHostBuilder {
+        self.config.connections.header_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a `POST {base}/rpc` body may take to arrive once its headers have: past it,
+    /// the request is answered HTTP 408 with a JSON-RPC error (-32600) and its connection is
+    /// closed ([`WebCounters::body_timeouts`]). A POST that declares a longer body than it
+    /// sends waits no longer than this. Default 10 s; zero is taken as 1 ms. Kept however
+    /// the router is served.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> WebHostBuilder {
+        self.config.body_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a keep-alive connection may wait, after its last response, for a byte of
+    /// its next request: past it the connection is closed ([`WebCounters::idle_timeouts`]).
+    /// While a request is in progress (its headers read, its response not yet sent) no
+    /// deadline of the connection runs. Default 60 s; zero is taken as 1 ms. Kept by
+    /// [`WebHost::serve`] only.
+    pub fn idle_connection_timeout(mut self, timeout: Duration) -> WebHostBuilder {
+        self.config.connections.idle_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many connections (HTTP, and WebSockets upgraded from them) the host holds at
+    /// once; one more is refused as soon as it is accepted ([`WebCounters::refused_over_total`]).
+    /// Keep it under the process's open-file limit. Default 10,000; zero is taken as 1.
+    /// Kept by [`WebHost::serve`] only.
+    pub fn max_connections(mut self, connections: usize) -> WebHostBuilder {
+        self.config.connections.max_connections = connections.max(1);
+        self
+    }
+
+    /// How many connections one peer may hold at once, a peer being an IPv4 address or an
+    /// IPv6 /64; one more is refused as soon as it is accepted
+    /// ([`WebCounters::refused_per_peer`]), and other peers are not affected. Behind a
+    /// reverse proxy every connection comes from the proxy: raise this to
+    /// [`max_connections`](Self::max_connections) there, and let the proxy cap its clients.
+    /// Default 256; zero is taken as 1. Kept by [`WebHost::serve`] only.
+    pub fn max_connections_per_peer(mut self, connections: usize) -> WebHostBuilder {
+        self.config.connections.max_connections_per_peer = connections.max(1);
+        self
+    }
+
     /// The handle of what this host counts (tabs dropped as stalled, messages they never
-    /// got, batches refused): read it while the host runs, e.g. to export as metrics.
+    /// got, batches refused, connections refused or timed out): read it while the host
+    /// runs, e.g. to export as metrics.
     pub fn counters(&self) -> WebCounters {
         self.config.counters.clone()
     }
@@ -233,7 +362,7 @@ impl WebHostBuilder {
     /// The authentication hook ([`host::Authenticate`](crate::host::Authenticate), the
     /// shape every host takes): it sees each WebSocket upgrade's
     /// [`Credentials`] (its headers, and its peer address when the server
-    /// was served with `into_make_service_with_connect_info`) and gives the user the tab's
+    /// was served with [`WebHost::serve`] or `into_make_service_with_connect_info`) and gives the user the tab's
     /// session starts with, or `None` for an anonymous one.
     pub fn authenticate(
         mut self,
@@ -294,9 +423,29 @@ impl WebHostBuilder {
     /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods`,
     /// `GET {base}/client.js`, `GET {base}/client.d.ts`, and `GET {base}/metrics` when
     /// [`metrics`](Self::metrics) is on. Merge it into the application's router
-    /// (`Router::merge`), and serve it with `axum::serve` on a tokio runtime.
+    /// (`Router::merge`) and serve it on a tokio runtime.
+    ///
+    /// Served by a server of the application's choice (`axum::serve`, say), the router
+    /// keeps every limit of its own (messages, tabs, calls, batches, write and body
+    /// deadlines, origins, cookies) but not those of the connections, which that server
+    /// owns: no header or idle deadline (`axum::serve` has none: a client that never
+    /// sends its headers holds its connection for good), no cap per peer or in all. Those
+    /// come with [`build_host`](Self::build_host) and [`WebHost::serve`], or from the
+    /// server (or proxy) in front.
     pub fn build(self) -> Router {
         super::routes::router(self.config)
+    }
+
+    /// The host, with its router and the loop that serves it with the connection limits
+    /// ([`WebHost::serve`]): what an application that serves the host itself uses.
+    pub fn build_host(self) -> WebHost {
+        let connections = self.config.connections;
+        let counters = self.config.counters.clone();
+        WebHost {
+            router: super::routes::router(self.config),
+            connections,
+            counters,
+        }
     }
 }
 
@@ -321,6 +470,8 @@ impl fmt::Debug for WebHostBuilder {
             .field("login_scope", &config.login_scope)
             .field("metrics", &config.metrics.is_some())
             .field("publish_rust_paths", &config.publish_rust_paths)
+            .field("body_read_timeout", &config.body_read_timeout)
+            .field("connections", &config.connections)
             .finish()
     }
 }

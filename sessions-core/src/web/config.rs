@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cookie::CookieKey;
-use super::limits::{BatchLimits, WebCounters};
+use super::limits::{BatchLimits, ConnectionLimits, WebCounters};
 use super::origin::SiteOrigin;
 use super::scope::LoginScope;
 use crate::auth::Accounts;
@@ -36,6 +36,10 @@ pub(super) struct Config {
     pub metrics: Option<Metrics>,
     /// Whether `GET {base}/methods` keeps each method's `x-rust-path`.
     pub publish_rust_paths: bool,
+    /// How long a POST's body may take to arrive.
+    pub body_read_timeout: Duration,
+    /// What the host's serve loop keeps on each connection.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {

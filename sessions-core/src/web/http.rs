@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -18,7 +18,7 @@ use super::state::Host;
 use super::wire::error_response;
 use crate::audit::AuditHost;
 use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
-use crate::{methods, typescript, ClientId, Session, SessionId};
+use crate::{methods, typescript_with_variables, ClientId, Session, SessionId};
 
 /// The header that names the session a POST runs in (one of this browser's tabs).
 pub const SESSION_HEADER: &str = "sessions-session";
@@ -47,7 +47,24 @@ pub(super) async fn rpc(State(host): State<Arc<Host>>, request: Request) -> Resp
         return json(StatusCode::FORBIDDEN, text);
     }
     let limit = config.max_message_bytes;
-    let Ok(body) = to_bytes(body, limit).await else {
+    let Ok(read) = tokio::time::timeout(config.body_read_timeout, to_bytes(body, limit)).await
+    else {
+        config.counters.body_timeout();
+        let waited = config.body_read_timeout;
+        let text = error_response(
+            None,
+            INVALID_REQUEST,
+            &format!("the request body did not arrive within {waited:?}, the host's limit: send the whole body at once"),
+            None::<()>,
+        );
+        let mut response = json(StatusCode::REQUEST_TIMEOUT, text);
+        // The rest of the body may still come: the connection is not reused.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    };
+    let Ok(body) = read else {
         let text = error_response(
             None,
             INVALID_REQUEST,
@@ -126,9 +143,10 @@ pub(super) async fn openrpc(State(host): State<Arc<Host>>) -> Response {
     json(StatusCode::OK, document.to_string())
 }
 
-/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table, for a page's
-/// `call` and `on` to be checked.
-pub(super) async fn client_d_ts() -> Response {
+/// `GET {base}/client.d.ts`: the TypeScript declarations of the method table and of the
+/// engine's variables as they are now, for a page's `call`, `on`, `watch` and `write` to be
+/// checked.
+pub(super) async fn client_d_ts(State(host): State<Arc<Host>>) -> Response {
     (
         [
             (
@@ -137,7 +155,7 @@ pub(super) async fn client_d_ts() -> Response {
             ),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        typescript(methods()),
+        typescript_with_variables(methods(), &host.config.engine.variables()),
     )
         .into_response()
 }

@@ -9,6 +9,8 @@
 //!   members, and its answer at most [`ANSWER_BYTES_PER_MESSAGE_BYTE`] times
 //!   [`max_message_bytes`](super::WebHostBuilder::max_message_bytes); past either, one
 //!   error (-32600) answers the whole batch ([`BatchLimits`]).
+//! - **Connections** ([`ConnectionLimits`], kept by the host's serve loop): header and idle
+//!   deadlines, caps per peer and in all; refusals and timeouts are counted here.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,6 +40,12 @@ struct Counts {
     stalled_tabs: AtomicU64,
     undelivered: AtomicU64,
     refused_batches: AtomicU64,
+    open_connections: AtomicU64,
+    refused_per_peer: AtomicU64,
+    refused_over_total: AtomicU64,
+    header_timeouts: AtomicU64,
+    idle_timeouts: AtomicU64,
+    body_timeouts: AtomicU64,
 }
 
 impl WebCounters {
@@ -58,6 +66,78 @@ impl WebCounters {
     /// their answer grew past its bound.
     pub fn refused_batches(&self) -> u64 {
         self.0.refused_batches.load(Ordering::Relaxed)
+    }
+
+    /// How many connections the host's [serve loop](super::WebHost::serve) holds open now
+    /// (HTTP connections and the WebSockets upgraded from them).
+    pub fn open_connections(&self) -> u64 {
+        self.0.open_connections.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were refused because their peer's address (an IPv4 address,
+    /// or an IPv6 /64) held [`max_connections_per_peer`](super::WebHostBuilder::max_connections_per_peer)
+    /// already.
+    pub fn refused_per_peer(&self) -> u64 {
+        self.0.refused_per_peer.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were refused because the host held
+    /// [`max_connections`](super::WebHostBuilder::max_connections) already.
+    pub fn refused_over_total(&self) -> u64 {
+        self.0.refused_over_total.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were closed because a request's headers were not complete
+    /// within the [header read timeout](super::WebHostBuilder::header_read_timeout).
+    pub fn header_timeouts(&self) -> u64 {
+        self.0.header_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// How many keep-alive connections were closed because no request began within the
+    /// [idle connection timeout](super::WebHostBuilder::idle_connection_timeout).
+    pub fn idle_timeouts(&self) -> u64 {
+        self.0.idle_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// How many POSTs were answered 408 because their body did not arrive within the
+    /// [body read timeout](super::WebHostBuilder::body_read_timeout).
+    pub fn body_timeouts(&self) -> u64 {
+        self.0.body_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection taken.
+    pub(super) fn connection_opened(&self) {
+        self.0.open_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection ended.
+    pub(super) fn connection_closed(&self) {
+        self.0.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection refused for its peer's cap.
+    pub(super) fn refused_peer(&self) {
+        self.0.refused_per_peer.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection refused for the host's cap.
+    pub(super) fn refused_total(&self) {
+        self.0.refused_over_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed for its headers' deadline.
+    pub(super) fn header_timeout(&self) {
+        self.0.header_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed for its idle deadline.
+    pub(super) fn idle_timeout(&self) {
+        self.0.idle_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a POST whose body missed its deadline.
+    pub(super) fn body_timeout(&self) {
+        self.0.body_timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a tab dropped as stalled, with the messages it will never get.
@@ -114,4 +194,18 @@ impl BatchLimits {
             counters,
         }
     }
+}
+
+/// The limits the host's serve loop keeps on each connection (see
+/// [`WebHost::serve`](super::WebHost::serve)).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ConnectionLimits {
+    /// How long a request's headers may take.
+    pub header_read_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// The most connections held at once.
+    pub max_connections: usize,
+    /// The most connections held at once from one peer.
+    pub max_connections_per_peer: usize,
 }

@@ -9,11 +9,18 @@
 //!
 //! # async fn serve() -> std::io::Result<()> {
 //! let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
-//! let app = axum::Router::new().merge(WebHost::builder(engine).build());
+//! let host = WebHost::builder(engine).build_host();
+//! let app = axum::Router::new().merge(host.router());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app).await
+//! host.serve(listener, app).await
 //! # }
 //! ```
+//!
+//! [`WebHost::serve`] owns the connections: a deadline for a request's headers and for an
+//! idle keep-alive connection, caps on connections per peer address and in all (see
+//! [Guards](self#guards)). An application that serves the router of
+//! [`WebHostBuilder::build`] itself (`axum::serve`, its own hyper loop) keeps every other
+//! limit, but the connections' are then its server's.
 //!
 //! What a browser sees (the whole wire format; its error codes are [below](self#error-codes)):
 //! - **Its client.** The first response sets the `sessions_client` cookie (a secret of 128
@@ -100,10 +107,19 @@
 //! worker yielded every 16 members, and its answer bounded as the table above says. Session ids are never
 //! taken from a client: a tab gets its session from the host, and a resume token is
 //! compared in constant time and only for the browser that got it.
+//!
+//! Served by [`WebHost::serve`], a connection must send each request's headers within the
+//! [header read timeout](WebHostBuilder::header_read_timeout) and, kept alive, begin its next
+//! request within the [idle timeout](WebHostBuilder::idle_connection_timeout), or it is
+//! closed; a connection past [`max_connections_per_peer`](WebHostBuilder::max_connections_per_peer)
+//! or [`max_connections`](WebHostBuilder::max_connections) is refused at once (HTTP 503). A
+//! POST whose body does not arrive within the [body read timeout](WebHostBuilder::body_read_timeout)
+//! is answered HTTP 408. [`WebCounters`] counts each.
 
 mod builder;
 mod config;
 mod cookie;
+mod gate;
 mod http;
 mod limits;
 mod listing;
@@ -113,15 +129,19 @@ mod replay;
 mod routes;
 mod rpc;
 mod scope;
+mod serve;
 mod socket;
 mod state;
 mod tabs;
 mod variables;
+mod watch;
 mod wire;
 
 pub use builder::{
-    WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT,
-    DEFAULT_MAX_IN_FLIGHT_CALLS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
+    WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_GRACE_PERIOD,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HEARTBEAT, DEFAULT_IDLE_CONNECTION_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_MAX_IN_FLIGHT_CALLS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
 pub use http::SESSION_HEADER;
@@ -132,4 +152,5 @@ pub use rpc::{
     LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SESSION_GONE, TOO_MANY_CALLS,
 };
 pub use scope::LoginScope;
+pub use serve::{Serve, SHUTDOWN_DEADLINE};
 pub use variables::{MAX_WATCHES_PER_TAB, WATCH_LIMIT};

@@ -257,6 +257,101 @@ async def secure(url, folder):
     return seen
 
 
+async def write(client, node, value):
+    """One raw write of a node's value: its status code's name, as the server sent it."""
+    params = ua.WriteParameters()
+    item = ua.WriteValue()
+    item.NodeId = node
+    item.AttributeId = ua.AttributeIds.Value
+    item.Value = ua.DataValue(value)
+    params.NodesToWrite = [item]
+    [status] = await client.uaclient.write(params)
+    return status.name
+
+
+async def variables(url):
+    """Reads, writes (refused and allowed) and the access levels of Plant/Tank/Setpoint
+    (write role operator), and what the Variables object lists."""
+    anonymous = await connect(url)
+    viewer = await connect(url, "viewer", "viewer-pw")
+    operator = await connect(url, "operator", "operator-pw")
+    try:
+        setpoint = ua.NodeId("Plant/Tank/Setpoint", anonymous.ns)
+        listing = anonymous.get_node(ua.NodeId(2, anonymous.ns))
+        listed = sorted([(await child.read_browse_name()).Name for child in await listing.get_children()])
+
+        async def access(client):
+            level = await client.get_node(setpoint).read_attribute(ua.AttributeIds.UserAccessLevel)
+            return level.Value.Value
+
+        read = await anonymous.get_node(setpoint).read_data_value()
+        return {
+            "listed": listed,
+            "read": variant(read.Value),
+            "data_type": (await anonymous.get_node(setpoint).read_data_type()).Identifier,
+            "access": {
+                "anonymous": await access(anonymous),
+                "viewer": await access(viewer),
+                "operator": await access(operator),
+            },
+            "anonymous_write": await write(anonymous, setpoint, f64(75.0)),
+            "viewer_write": await write(viewer, setpoint, f64(75.0)),
+            "operator_write": await write(operator, setpoint, f64(75.0)),
+            "wrong_type": await write(operator, setpoint, text("warm")),
+            "read_after": variant((await anonymous.get_node(setpoint).read_data_value()).Value),
+        }
+    finally:
+        for client in (anonymous, viewer, operator):
+            await client.disconnect()
+
+
+async def subscribe(url, path, changes):
+    """Subscribes to the value of the variable at PATH: prints {"subscribed": VALUE} with the
+    first value, then {"seen": VALUE} for each of CHANGES changes, then all it saw."""
+    client = await connect(url)
+    seen = asyncio.Queue()
+
+    class Handler:
+        def datachange_notification(self, node, value, data):
+            seen.put_nowait(value)
+
+    try:
+        subscription = await client.create_subscription(50, Handler())
+        await subscription.subscribe_data_change(client.get_node(ua.NodeId(path, client.ns)))
+        first = await asyncio.wait_for(seen.get(), 20)
+        print(json.dumps({"subscribed": first}), flush=True)
+        changes_seen = []
+        for _ in range(int(changes)):
+            value = await asyncio.wait_for(seen.get(), 20)
+            changes_seen.append(value)
+            print(json.dumps({"seen": value}), flush=True)
+        await subscription.delete()
+        return {"first": first, "changes": changes_seen}
+    finally:
+        await client.disconnect()
+
+
+async def oven(url):
+    """Reads line 1's oven's target, and subscribes to its actual temperature for three
+    changes (the line's heater moves it every second)."""
+    client = await connect(url)
+    seen = asyncio.Queue()
+
+    class Handler:
+        def datachange_notification(self, node, value, data):
+            seen.put_nowait(value)
+
+    try:
+        target = await client.get_node(ua.NodeId("Line1/Oven/Target", client.ns)).read_value()
+        subscription = await client.create_subscription(50, Handler())
+        await subscription.subscribe_data_change(client.get_node(ua.NodeId("Line1/Oven/Actual", client.ns)))
+        actual = [await asyncio.wait_for(seen.get(), 20) for _ in range(4)]
+        await subscription.delete()
+        return {"target": target, "actual": actual}
+    finally:
+        await client.disconnect()
+
+
 SCENARIOS = {
     "password_without_security": password_without_security,
     "secure": secure,
@@ -270,6 +365,9 @@ SCENARIOS = {
     "objects": objects,
     "refused": refused,
     "reset": reset,
+    "variables": variables,
+    "subscribe": subscribe,
+    "oven": oven,
 }
 
 

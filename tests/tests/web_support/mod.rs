@@ -35,24 +35,34 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Serves `host` (built from `engine`) on a free port of 127.0.0.1.
+    /// Serves `host` (built from `engine`) on a free port of 127.0.0.1, with the host's own
+    /// serve loop ([`WebHost::serve`](sessions_core::web::WebHost::serve)): its connection
+    /// limits, and each request's peer address.
     pub async fn start(engine: Engine, host: impl FnOnce(Engine) -> WebHostBuilder) -> Server {
-        let router = host(engine.clone()).build();
+        let host = host(engine.clone()).build_host();
+        let router = host.router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port on 127.0.0.1");
         let addr = listener.local_addr().expect("its address");
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("the server runs");
+            host.serve(listener, router).await.expect("the server runs");
         });
         Server { addr, engine, task }
     }
 
-    /// [`start`](Self::start), served with each connection's peer address
-    /// (`into_make_service_with_connect_info`), so the host knows its peers.
+    /// [`start`](Self::start): the host's serve loop gives every request its peer's
+    /// address (as `into_make_service_with_connect_info` does), so the host knows its peers.
     pub async fn start_with_peers(
+        engine: Engine,
+        host: impl FnOnce(Engine) -> WebHostBuilder,
+    ) -> Server {
+        Server::start(engine, host).await
+    }
+
+    /// Serves the host's router with `axum::serve`, as an application that mounts the
+    /// router itself does: the router's own limits, none of the connections'.
+    pub async fn start_with_axum(
         engine: Engine,
         host: impl FnOnce(Engine) -> WebHostBuilder,
     ) -> Server {
@@ -62,8 +72,7 @@ impl Server {
             .expect("a free port on 127.0.0.1");
         let addr = listener.local_addr().expect("its address");
         let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, service)
+            axum::serve(listener, router)
                 .await
                 .expect("the server runs");
         });

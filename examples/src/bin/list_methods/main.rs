@@ -100,7 +100,11 @@ fn main() -> ExitCode {
         Command::OpenRpc => json::openrpc(methods())
             .map_err(io::Error::other)
             .and_then(|text| writeln!(out, "{text}")),
-        Command::TypeScript => write!(out, "{}", sessions_core::typescript(methods())),
+        Command::TypeScript => write!(
+            out,
+            "{}",
+            sessions_core::typescript_with_variables(methods(), &engine.variables())
+        ),
         Command::Call { name, args } => return call(&engine, &name, &args),
     };
     exit(written, ExitCode::SUCCESS)

@@ -123,7 +123,9 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }
     let engine = engine.build()?;
-    // A log-in or log-out (the web host's `session.login`) pushes the count to the pages.
+    // The count of logged-in sessions, a variable the pages watch: a log-in or log-out (the
+    // web host's `session.login`) writes it.
+    let _active = live::export_active(&engine)?;
     let _users = engine.observe(live::user_changed);
     // Xojo's App timer: delivers posted messages in their sessions, closes idle ones.
     let _dispatcher = engine.spawn_dispatcher(DISPATCH_EVERY);
@@ -138,14 +140,26 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(farm) = &farm {
         metrics.farm(farm);
     }
+    // On a farm, the oven's target is one value on every server (unshared when dropped).
+    let _target = farm
+        .as_ref()
+        .map(|farm| sessions_examples::farm::share_line(farm, "Line1", &_line1.oven))
+        .transpose()?;
 
-    let app = page::router().merge(
-        WebHost::builder(engine.clone())
-            .grace_period(options.grace_period)
-            .accounts(accounts)
-            .metrics(metrics)
-            .build(),
-    );
+    let mut host = WebHost::builder(engine.clone())
+        .grace_period(options.grace_period)
+        .accounts(accounts)
+        .metrics(metrics);
+    if let Some(max) = options.max_connections {
+        host = host.max_connections(max);
+    }
+    if let Some(max) = options.max_connections_per_peer {
+        host = host.max_connections_per_peer(max);
+    }
+    // The host's own serve loop: header, body and idle deadlines, and caps on connections
+    // per address and in all.
+    let host = host.build_host();
+    let app = page::router().merge(host.router());
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))
             .await
@@ -155,12 +169,8 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "listening on http://{address}")?;
     stdout.flush()?;
     drop(stdout);
-    // With each connection's address, failed log-ins are throttled per peer as well as per
-    // name, and the audit trail records it as each call's peer.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Each request carries its connection's address: failed log-ins are throttled per peer
+    // as well as per name, and the audit trail records it as each call's peer.
+    host.serve(listener, app).await?;
     Ok(())
 }

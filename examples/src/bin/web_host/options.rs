@@ -1,5 +1,6 @@
-//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE` and the farm's
-//! `--farm URL --node NAME`, read by hand (five options need no parser crate).
+//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`, the
+//! connection caps and the farm's `--farm URL --node NAME`, read by hand (a few options need
+//! no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +12,8 @@ pub const USAGE: &str = "\
 Serves the example methods to browsers: every tab a session, with a page that shows it.
 
 Usage:
-  web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE] [--farm URL --node NAME]
+  web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
+           [--max-connections N] [--max-connections-per-peer N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -23,6 +25,10 @@ Options:
                  demo file examples/demo-accounts.toml, whose passwords the README names:
                  a demo store, for trying the page only
   --audit FILE   append an audit record of every call to FILE (JSON lines)
+  --max-connections N  how many connections the server holds at once (default 10000);
+                 one more is refused
+  --max-connections-per-peer N  how many of them one address may hold (default 256):
+                 raise it for a load test from one machine, or behind a reverse proxy
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -38,6 +44,10 @@ pub struct Options {
     pub audit: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
+    /// The cap on connections in all, if not the host's default.
+    pub max_connections: Option<usize>,
+    /// The cap on one peer's connections, if not the host's default.
+    pub max_connections_per_peer: Option<usize>,
 }
 
 /// The options, `None` for `--help`, or what is wrong with the command line.
@@ -48,6 +58,8 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         accounts: None,
         audit: None,
         farm: None,
+        max_connections: None,
+        max_connections_per_peer: None,
     };
     let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
@@ -59,6 +71,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--help" | "-h" => return Ok(None),
             "--port" => options.port = number(arg, args.next())?,
             "--grace-ms" => options.grace_period = Duration::from_millis(number(arg, args.next())?),
+            "--max-connections" => options.max_connections = Some(number(arg, args.next())?),
+            "--max-connections-per-peer" => {
+                options.max_connections_per_peer = Some(number(arg, args.next())?);
+            }
             "--accounts" => {
                 let file = args.next().ok_or("--accounts needs a file")?;
                 options.accounts = Some(PathBuf::from(file));
@@ -99,7 +115,9 @@ mod tests {
                 grace_period: DEFAULT_GRACE_PERIOD,
                 accounts: None,
                 audit: None,
-                farm: None
+                farm: None,
+                max_connections: None,
+                max_connections_per_peer: None,
             }))
         );
         assert_eq!(
@@ -109,7 +127,9 @@ mod tests {
                 grace_period: Duration::from_millis(1500),
                 accounts: None,
                 audit: None,
-                farm: None
+                farm: None,
+                max_connections: None,
+                max_connections_per_peer: None,
             }))
         );
         assert_eq!(
@@ -141,6 +161,13 @@ mod tests {
         assert_eq!(
             parse(&args("--node a")),
             Err("--node needs --farm URL too".to_owned())
+        );
+        assert_eq!(
+            parse(&args(
+                "--max-connections 20000 --max-connections-per-peer 19000"
+            ))
+            .map(|o| o.map(|o| (o.max_connections, o.max_connections_per_peer))),
+            Ok(Some((Some(20000), Some(19000))))
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }

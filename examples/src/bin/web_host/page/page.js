@@ -18,17 +18,11 @@ import { connect } from "./sessions/client.js";
  */
 const $ = (id) => document.getElementById(id);
 
-/**
- * The oven's exported variables, by path. The generated `Variables` interface lists none
- * (it is made from the method table, which has no engine), so the page names them here.
- * @typedef {{ value: number, version: number }} Reading
- * @typedef {{
- *   watch(path: string, fn: (value: number) => void): Promise<Reading>,
- *   write(path: string, value: number): Promise<{ version: number }>,
- * }} VariableTab
- */
+/** The oven's exported variables, by path (the generated `Variables` interface types them). */
 const TARGET = "Line1/Oven/Target";
 const ACTUAL = "Line1/Oven/Actual";
+/** The count of sessions with a user logged in, which the host's hooks keep current. */
+const LOGGED_IN = "Sessions/Active";
 
 /**
  * What a caught error says.
@@ -139,10 +133,7 @@ $("target-form").addEventListener("submit", async (/** @type {Event} */ event) =
   if (!tab) return;
   const celsius = Number($("target-value").value);
   try {
-    const { version } = await /** @type {VariableTab} */ (/** @type {unknown} */ (tab)).write(
-      TARGET,
-      celsius,
-    );
+    const { version } = await tab.write(TARGET, celsius);
     showResult("target-result", `Target set to ${celsius} °C (version ${version}).`, true);
   } catch (error) {
     showResult("target-result", messageOf(error), false);
@@ -159,7 +150,6 @@ const showCelsius = (id) => (value) => ($(id).textContent = value.toFixed(1));
 // Opens this tab's session, shows it, and asks for the live counts.
 async function start() {
   const opened = await connect();
-  opened.on("active", (count) => ($("active").textContent = count));
   opened.on("tabs", (count) => ($("tabs").textContent = count));
   opened.on("notice", addNotice);
   // Another tab of this browser logged in or out: so did this one.
@@ -177,10 +167,10 @@ async function start() {
   showTab(opened);
   showUser(opened.user);
   tab = opened;
-  const variables = /** @type {VariableTab} */ (/** @type {unknown} */ (opened));
   // Watched again by the client on a new socket.
-  await variables.watch(TARGET, showCelsius("oven-target"));
-  await variables.watch(ACTUAL, showCelsius("oven-actual"));
+  await opened.watch(TARGET, showCelsius("oven-target"));
+  await opened.watch(ACTUAL, showCelsius("oven-actual"));
+  await opened.watch(LOGGED_IN, (count) => ($("active").textContent = String(count)));
   await opened.call("WatchCounts");
   setStatus("live", "live");
 }
