@@ -1,8 +1,9 @@
 //! Issue 24's full node: one web host holding as many idle tabs as its process may have
 //! open files, with a working tab beside them.
 //!
-//! This process is the node: our host (its defaults, but a [`GRACE`] grace period) on a
-//! 2-worker tokio runtime, in a process that has done nothing else. It reads its open-file
+//! This process is the node: our host (its defaults, but a [`GRACE`] grace period and
+//! connection caps that hold every tab, all from 127.0.0.1) served by its own serve loop
+//! (`WebHost::serve`) on a 2-worker tokio runtime, in a process that has done nothing else. It reads its open-file
 //! limit and holds that many tabs less the files it has open and [`SERVER_SPARE_FILES`]
 //! (the limit is 20,000 here, which root cannot raise: about 19,500 tabs). The tabs' client
 //! ends are split over client processes (`--node-client ADDR TABS`, each under the same
@@ -29,7 +30,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::children::{open_file_limit, open_files, stdin_closed, ChildProcess};
 use crate::load::{check, next_text, open_ws, percentile, request, within};
 use crate::proc_stats::rss_kib;
-use crate::servers::{self, Peer};
+use crate::servers::Peer;
 use crate::{crowd, fields};
 
 /// The grace period of the node's host: how long a dropped tab's session waits.
@@ -38,6 +39,9 @@ const GRACE: Duration = Duration::from_secs(1);
 /// Files the node keeps for other things than its idle tabs: the working tab, the pipes to
 /// its clients, the runtime's.
 const SERVER_SPARE_FILES: usize = 500;
+
+/// Connections the node takes beyond its idle tabs (the working tab's).
+const SPARE_CONNECTIONS: usize = 16;
 
 /// Files a client process keeps for other things than its sockets.
 const CLIENT_SPARE_FILES: usize = 100;
@@ -85,17 +89,23 @@ pub fn run(tabs: Option<usize>, calls: usize) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("server runtime: {e}"))?;
-    let engine = Engine::new();
-    let app = WebHost::builder(engine.clone()).grace_period(GRACE).build();
-    let addr = runtime
-        .block_on(servers::serve_ours(app))
-        .map_err(|e| format!("start our server: {e}"))?;
     let tabs = match tabs {
         Some(tabs) => tabs,
         None => limit
             .checked_sub(open_files()? + SERVER_SPARE_FILES)
             .ok_or_else(|| format!("an open-file limit of {limit} leaves no room for tabs"))?,
     };
+    let engine = Engine::new();
+    // Every tab comes from 127.0.0.1: the caps are raised to hold them all, plus the
+    // working tab.
+    let host = WebHost::builder(engine.clone())
+        .grace_period(GRACE)
+        .max_connections(tabs + SPARE_CONNECTIONS)
+        .max_connections_per_peer(tabs + SPARE_CONNECTIONS)
+        .build_host();
+    let addr = runtime
+        .block_on(serve_host(host))
+        .map_err(|e| format!("start our server: {e}"))?;
     println!(
         "node: open-file limit {limit}, {tabs} idle tabs; tcp_mem {} (pages), tcp_rmem {}, tcp_wmem {} (bytes)",
         sysctl("tcp_mem"),
@@ -183,6 +193,20 @@ pub fn run(tabs: Option<usize>, calls: usize) -> Result<(), String> {
         closed.as_secs_f64()
     );
     Ok(())
+}
+
+/// Serves `host` with its own serve loop (its connection caps and deadlines, as an
+/// application runs it) on 127.0.0.1, with a port the system picks.
+async fn serve_host(host: WebHost) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = host.router();
+    tokio::spawn(async move {
+        if let Err(error) = host.serve(listener, app).await {
+            eprintln!("web bench: the node stopped: {error}");
+        }
+    });
+    Ok(addr)
 }
 
 /// Waits until the engine has no session, within `deadline`.
