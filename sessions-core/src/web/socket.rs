@@ -30,6 +30,9 @@ use crate::audit::AuditHost;
 use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
 
+/// The WebSocket layer's read buffer, and the most it reads at once.
+const READ_CHUNK_BYTES: usize = 1024;
+
 /// Close codes the host sends, with a reason a person can read.
 mod close {
     /// The session closed (idle expiry, or the application closed it).
@@ -95,7 +98,11 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         .max_message_size(limit.saturating_mul(2))
         .max_frame_size(limit.saturating_mul(2))
         // Small buffers: an idle tab should cost little (they grow for large messages).
-        .read_buffer_size(4 * 1024)
+        // tungstenite allocates the read buffer with each socket and zero-fills a chunk of
+        // this size before every read, so all of it is resident in every idle tab: 1 KiB
+        // holds a typical request whole, and a larger message takes more reads of it
+        // (BENCHMARKS.md, section 14: 4 KiB made 9.5 KiB per idle tab, 1 KiB 6.1 KiB).
+        .read_buffer_size(READ_CHUNK_BYTES)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
             let attached = match resume.and_then(|token| host.tabs.resume(&token, &client)) {
