@@ -6,7 +6,15 @@
 //! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
 //! cargo run -p sessions-examples --bin web_host -- --accounts accounts.toml
 //! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
+//! cargo run -p sessions-examples --bin web_host -- --farm redis://127.0.0.1:6379 --node n1 \
+//!     --cookie-key-file farm-cookie.key   # one of the servers of a farm
 //! ```
+//!
+//! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
+//! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
+//! tabs are refused with 503, the node leaves the farm, every tab's socket is closed with
+//! 1012 ("service restart": `client.js` reconnects at once, through the load balancer, to
+//! another server), and the process exits 0. Each step waits at most `--drain-ms`.
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
 //! and in a private window: each tab shows its own session, the tabs of one browser share a
@@ -34,11 +42,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sessions_core::auth::Accounts;
+use sessions_core::farm::Farm;
 use sessions_core::metrics::Metrics;
-use sessions_core::web::WebHost;
+use sessions_core::web::{CookieKey, Drain, WebHost};
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
 use sessions_examples::{live, ENGINE_NAME};
+use tokio::signal::unix::{signal, SignalKind};
 
 mod options;
 mod page;
@@ -55,6 +65,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DISPATCH_EVERY: Duration = Duration::from_millis(20);
 /// The demo accounts file the repository ships (its passwords are in the README).
 const DEMO_ACCOUNTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo-accounts.toml");
+/// How long the runtime's blocking threads may take to end once the server has stopped.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -78,7 +90,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(&options)) {
+    let served = runtime.block_on(serve(&options));
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -147,6 +161,7 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
 
     let mut host = WebHost::builder(engine.clone())
+        .cookie_key(cookie_key(options)?)
         .grace_period(options.grace_period)
         .accounts(accounts)
         .metrics(metrics);
@@ -160,6 +175,9 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     // per address and in all.
     let host = host.build_host();
     let app = page::router().merge(host.router());
+    // Taken before the server listens: from now on SIGTERM drains instead of killing.
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| format!("cannot handle SIGTERM: {error}"))?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))
             .await
@@ -171,6 +189,56 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     drop(stdout);
     // Each request carries its connection's address: failed log-ins are throttled per peer
     // as well as per name, and the audit trail records it as each call's peer.
-    host.serve(listener, app).await?;
+    let drain = host.drain();
+    let deadline = options.drain_deadline;
+    let stop = async move {
+        if terminate.recv().await.is_none() {
+            // No more signals can come: serve for good.
+            std::future::pending::<()>().await;
+        }
+        drain_on_sigterm(&drain, farm, deadline).await;
+    };
+    host.serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await?;
+    eprintln!("web_host: drained; exiting");
     Ok(())
+}
+
+/// The client cookies' key: `--cookie-key-file`'s bytes (the same file on every server of a
+/// farm makes a browser the same client on each), else a random one.
+fn cookie_key(options: &Options) -> Result<CookieKey, Box<dyn std::error::Error>> {
+    let Some(file) = &options.cookie_key_file else {
+        return Ok(CookieKey::random());
+    };
+    let bytes = std::fs::read(file).map_err(|error| {
+        format!(
+            "cannot read the cookie key file {}: {error}",
+            file.display()
+        )
+    })?;
+    let key = CookieKey::new(bytes).map_err(|error| {
+        format!(
+            "the cookie key file {}: {error} (make one with `head -c 32 /dev/urandom > FILE`)",
+            file.display()
+        )
+    })?;
+    Ok(key)
+}
+
+/// SIGTERM: readiness fails and new tabs are refused, the node leaves the farm, every tab
+/// is closed with 1012; each step within `deadline`. The server stops once this returns.
+async fn drain_on_sigterm(drain: &Drain, farm: Option<Farm>, deadline: Duration) {
+    eprintln!("web_host: SIGTERM: draining (readiness fails, new tabs are refused)");
+    drain.start();
+    if let Some(farm) = farm {
+        match sessions_examples::farm::drain(farm, deadline) {
+            Ok(report) => eprintln!("web_host: left the farm: {report:?}"),
+            Err(error) => eprintln!("web_host: leaving the farm failed: {error}"),
+        }
+    }
+    match drain.close_tabs(deadline).await {
+        Ok(tabs) => eprintln!("web_host: {tabs} tab(s) closed with 1012 (service restart)"),
+        Err(still_open) => eprintln!("web_host: {still_open}"),
+    }
 }

@@ -1,6 +1,6 @@
 //! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`, the
-//! connection caps and the farm's `--farm URL --node NAME`, read by hand (a few options need
-//! no parser crate).
+//! connection caps, `--cookie-key-file FILE`, `--drain-ms N` and the farm's `--farm URL
+//! --node NAME`, read by hand (a few options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +13,8 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
-           [--max-connections N] [--max-connections-per-peer N] [--farm URL --node NAME]
+           [--max-connections N] [--max-connections-per-peer N]
+           [--cookie-key-file FILE] [--drain-ms N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -29,6 +30,13 @@ Options:
                  one more is refused
   --max-connections-per-peer N  how many of them one address may hold (default 256):
                  raise it for a load test from one machine, or behind a reverse proxy
+  --cookie-key-file FILE  the key that signs the browsers' client cookies (the file's
+                 bytes, at least 32): give every server of a farm the same file, so a
+                 browser is the same client on each (default: a random key per process)
+  --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
+                 are refused, it leaves the farm, closes every tab with 1012 (service
+                 restart: the pages reconnect to another server) and exits 0; each step
+                 waits at most N milliseconds (default 10000)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -48,7 +56,14 @@ pub struct Options {
     pub max_connections: Option<usize>,
     /// The cap on one peer's connections, if not the host's default.
     pub max_connections_per_peer: Option<usize>,
+    /// The file the client cookies' key is read from; `None`: a random key.
+    pub cookie_key_file: Option<PathBuf>,
+    /// How long each step of the drain on SIGTERM may wait.
+    pub drain_deadline: Duration,
 }
+
+/// How long each step of the drain on SIGTERM waits by default.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 
 /// The options, `None` for `--help`, or what is wrong with the command line.
 pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -60,6 +75,8 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         farm: None,
         max_connections: None,
         max_connections_per_peer: None,
+        cookie_key_file: None,
+        drain_deadline: DEFAULT_DRAIN,
     };
     let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
@@ -78,6 +95,13 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--accounts" => {
                 let file = args.next().ok_or("--accounts needs a file")?;
                 options.accounts = Some(PathBuf::from(file));
+            }
+            "--cookie-key-file" => {
+                let file = args.next().ok_or("--cookie-key-file needs a FILE")?;
+                options.cookie_key_file = Some(PathBuf::from(file));
+            }
+            "--drain-ms" => {
+                options.drain_deadline = Duration::from_millis(number(arg, args.next())?)
             }
             "--audit" => {
                 let file = args.next().ok_or("--audit needs a FILE")?;
@@ -118,6 +142,8 @@ mod tests {
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                cookie_key_file: None,
+                drain_deadline: DEFAULT_DRAIN,
             }))
         );
         assert_eq!(
@@ -130,6 +156,8 @@ mod tests {
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                cookie_key_file: None,
+                drain_deadline: DEFAULT_DRAIN,
             }))
         );
         assert_eq!(
@@ -168,6 +196,18 @@ mod tests {
             ))
             .map(|o| o.map(|o| (o.max_connections, o.max_connections_per_peer))),
             Ok(Some((Some(20000), Some(19000))))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key-file key.bin --drain-ms 2500"))
+                .map(|o| o.map(|o| (o.cookie_key_file, o.drain_deadline))),
+            Ok(Some((
+                Some(PathBuf::from("key.bin")),
+                Duration::from_millis(2500)
+            )))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key-file")),
+            Err("--cookie-key-file needs a FILE".to_owned())
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }
