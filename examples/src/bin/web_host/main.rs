@@ -14,7 +14,8 @@
 //! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
 //! tabs are refused with 503, the node leaves the farm, every tab's socket is closed with
 //! 1012 ("service restart": `client.js` reconnects at once, through the load balancer, to
-//! another server), and the process exits 0. Each step waits at most `--drain-ms`.
+//! another server) once readiness has failed for `--unready-ms` (so the load balancer took
+//! the server out first), and the process exits 0. Each step waits at most `--drain-ms`.
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
 //! and in a private window: each tab shows its own session, the tabs of one browser share a
@@ -50,6 +51,7 @@ use sessions_examples::line::export_line;
 use sessions_examples::{live, ENGINE_NAME};
 use tokio::signal::unix::{signal, SignalKind};
 
+mod node;
 mod options;
 mod page;
 
@@ -150,6 +152,12 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .as_ref()
         .map(|farm| sessions_examples::farm::join(&engine, farm))
         .transpose()?;
+    node::name(
+        options
+            .farm
+            .as_ref()
+            .map_or("standalone", |farm| &farm.node),
+    );
     let metrics = Metrics::new();
     if let Some(farm) = &farm {
         metrics.farm(farm);
@@ -191,12 +199,13 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     // as well as per name, and the audit trail records it as each call's peer.
     let drain = host.drain();
     let deadline = options.drain_deadline;
+    let unready = options.unready;
     let stop = async move {
         if terminate.recv().await.is_none() {
             // No more signals can come: serve for good.
             std::future::pending::<()>().await;
         }
-        drain_on_sigterm(&drain, farm, deadline).await;
+        drain_on_sigterm(&drain, farm, unready, deadline).await;
     };
     host.serve(listener, app)
         .with_graceful_shutdown(stop)
@@ -226,11 +235,18 @@ fn cookie_key(options: &Options) -> Result<CookieKey, Box<dyn std::error::Error>
     Ok(key)
 }
 
-/// SIGTERM: readiness fails and new tabs are refused, the node leaves the farm, every tab
-/// is closed with 1012; each step within `deadline`. The server stops once this returns.
-async fn drain_on_sigterm(drain: &Drain, farm: Option<Farm>, deadline: Duration) {
+/// SIGTERM: readiness fails and new tabs are refused; after `unready` (the load balancer's
+/// health check takes the server out meanwhile) the node leaves the farm and every tab is
+/// closed with 1012; each step within `deadline`. The server stops once this returns.
+async fn drain_on_sigterm(
+    drain: &Drain,
+    farm: Option<Farm>,
+    unready: Duration,
+    deadline: Duration,
+) {
     eprintln!("web_host: SIGTERM: draining (readiness fails, new tabs are refused)");
     drain.start();
+    tokio::time::sleep(unready).await;
     if let Some(farm) = farm {
         match sessions_examples::farm::drain(farm, deadline) {
             Ok(report) => eprintln!("web_host: left the farm: {report:?}"),

@@ -14,7 +14,8 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
            [--max-connections N] [--max-connections-per-peer N]
-           [--cookie-key-file FILE] [--drain-ms N] [--farm URL --node NAME]
+           [--cookie-key-file FILE] [--unready-ms N] [--drain-ms N]
+           [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -33,6 +34,8 @@ Options:
   --cookie-key-file FILE  the key that signs the browsers' client cookies (the file's
                  bytes, at least 32): give every server of a farm the same file, so a
                  browser is the same client on each (default: a random key per process)
+  --unready-ms N  on SIGTERM, how long readiness fails before the tabs are closed, so
+                 the load balancer's health check takes the server out first (default 1000)
   --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
                  are refused, it leaves the farm, closes every tab with 1012 (service
                  restart: the pages reconnect to another server) and exits 0; each step
@@ -60,7 +63,13 @@ pub struct Options {
     pub cookie_key_file: Option<PathBuf>,
     /// How long each step of the drain on SIGTERM may wait.
     pub drain_deadline: Duration,
+    /// How long readiness fails on SIGTERM before the tabs are closed.
+    pub unready: Duration,
 }
+
+/// How long readiness fails on SIGTERM before the tabs are closed, by default: a few of
+/// the README's HAProxy health checks (every 500 ms).
+pub const DEFAULT_UNREADY: Duration = Duration::from_secs(1);
 
 /// How long each step of the drain on SIGTERM waits by default.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
@@ -77,6 +86,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         max_connections_per_peer: None,
         cookie_key_file: None,
         drain_deadline: DEFAULT_DRAIN,
+        unready: DEFAULT_UNREADY,
     };
     let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
@@ -100,6 +110,7 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
                 let file = args.next().ok_or("--cookie-key-file needs a FILE")?;
                 options.cookie_key_file = Some(PathBuf::from(file));
             }
+            "--unready-ms" => options.unready = Duration::from_millis(number(arg, args.next())?),
             "--drain-ms" => {
                 options.drain_deadline = Duration::from_millis(number(arg, args.next())?)
             }
@@ -144,6 +155,7 @@ mod tests {
                 max_connections_per_peer: None,
                 cookie_key_file: None,
                 drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -158,6 +170,7 @@ mod tests {
                 max_connections_per_peer: None,
                 cookie_key_file: None,
                 drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -198,11 +211,14 @@ mod tests {
             Ok(Some((Some(20000), Some(19000))))
         );
         assert_eq!(
-            parse(&args("--cookie-key-file key.bin --drain-ms 2500"))
-                .map(|o| o.map(|o| (o.cookie_key_file, o.drain_deadline))),
+            parse(&args(
+                "--cookie-key-file key.bin --drain-ms 2500 --unready-ms 0"
+            ))
+            .map(|o| o.map(|o| (o.cookie_key_file, o.drain_deadline, o.unready))),
             Ok(Some((
                 Some(PathBuf::from("key.bin")),
-                Duration::from_millis(2500)
+                Duration::from_millis(2500),
+                Duration::ZERO
             )))
         );
         assert_eq!(
