@@ -359,3 +359,42 @@ fn rand_below(bound: u32) -> u32 {
     let random = sessions_core::SessionId::random().as_u128();
     (random % u128::from(bound.max(1))) as u32
 }
+
+/// The README's "Deploying a farm" shows the very HAProxy configuration this test runs.
+#[test]
+fn the_readme_shows_the_haproxy_configuration_the_tests_use() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README");
+    let config = std::fs::read_to_string(haproxy_support::CONFIG).expect("haproxy.cfg");
+    let section = readme
+        .split("## Deploying a farm")
+        .nth(1)
+        .expect("the README has a \"Deploying a farm\" section");
+    let quoted = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .expect("the section quotes a configuration");
+    assert_eq!(
+        quoted, config,
+        "README.md's \"Deploying a farm\" quotes examples/haproxy/haproxy.cfg exactly"
+    );
+    for needed in [
+        "balance roundrobin",
+        "option httpchk GET /sessions/ready",
+        "timeout tunnel",
+    ] {
+        assert!(config.contains(needed), "haproxy.cfg has {needed:?}");
+    }
+    let directives: Vec<&str> = config
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('#'))
+        .collect();
+    assert!(
+        !directives
+            .iter()
+            .any(|line| line.starts_with("cookie") || line.starts_with("stick")),
+        "no stickiness beyond the WebSocket's own connection"
+    );
+}
