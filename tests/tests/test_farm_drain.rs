@@ -121,7 +121,7 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
                     &url,
                     "--node",
                     name,
-                    "--cookie-key-file",
+                    "--cookie-key",
                     &key_file,
                     "--drain-ms",
                     &drain_ms,

@@ -7,7 +7,7 @@
 //! cargo run -p sessions-examples --bin web_host -- --accounts accounts.toml
 //! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
 //! cargo run -p sessions-examples --bin web_host -- --farm redis://127.0.0.1:6379 --node n1 \
-//!     --cookie-key-file farm-cookie.key   # one of the servers of a farm
+//!     --cookie-key farm-cookie.key   # one of the servers of a farm
 //! ```
 //!
 //! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
@@ -45,7 +45,7 @@ use std::time::Duration;
 use sessions_core::auth::Accounts;
 use sessions_core::farm::Farm;
 use sessions_core::metrics::Metrics;
-use sessions_core::web::{CookieKey, Drain, WebHost};
+use sessions_core::web::{Drain, WebHost};
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
 use sessions_examples::{live, ENGINE_NAME};
@@ -169,10 +169,14 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
 
     let mut host = WebHost::builder(engine.clone())
-        .cookie_key(cookie_key(options)?)
         .grace_period(options.grace_period)
         .accounts(accounts)
         .metrics(metrics);
+    if let Some(file) = &options.cookie_key {
+        let bytes = std::fs::read(file)
+            .map_err(|error| format!("cannot read the cookie key {}: {error}", file.display()))?;
+        host = host.cookie_key(sessions_core::web::CookieKey::new(bytes)?);
+    }
     if let Some(max) = options.max_connections {
         host = host.max_connections(max);
     }
@@ -212,27 +216,6 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     eprintln!("web_host: drained; exiting");
     Ok(())
-}
-
-/// The client cookies' key: `--cookie-key-file`'s bytes (the same file on every server of a
-/// farm makes a browser the same client on each), else a random one.
-fn cookie_key(options: &Options) -> Result<CookieKey, Box<dyn std::error::Error>> {
-    let Some(file) = &options.cookie_key_file else {
-        return Ok(CookieKey::random());
-    };
-    let bytes = std::fs::read(file).map_err(|error| {
-        format!(
-            "cannot read the cookie key file {}: {error}",
-            file.display()
-        )
-    })?;
-    let key = CookieKey::new(bytes).map_err(|error| {
-        format!(
-            "the cookie key file {}: {error} (make one with `head -c 32 /dev/urandom > FILE`)",
-            file.display()
-        )
-    })?;
-    Ok(key)
 }
 
 /// SIGTERM: readiness fails and new tabs are refused; after `unready` (the load balancer's

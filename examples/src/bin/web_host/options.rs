@@ -1,6 +1,7 @@
-//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`, the
-//! connection caps, `--cookie-key-file FILE`, `--drain-ms N` and the farm's `--farm URL
-//! --node NAME`, read by hand (a few options need no parser crate).
+//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`,
+//! `--cookie-key FILE`, the
+//! connection caps, the drain's `--unready-ms N` and `--drain-ms N`, and the farm's `--farm
+//! URL --node NAME`, read by hand (a few options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,9 +14,8 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
-           [--max-connections N] [--max-connections-per-peer N]
-           [--cookie-key-file FILE] [--unready-ms N] [--drain-ms N]
-           [--farm URL --node NAME]
+           [--max-connections N] [--max-connections-per-peer N] [--cookie-key FILE]
+           [--unready-ms N] [--drain-ms N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -31,9 +31,9 @@ Options:
                  one more is refused
   --max-connections-per-peer N  how many of them one address may hold (default 256):
                  raise it for a load test from one machine, or behind a reverse proxy
-  --cookie-key-file FILE  the key that signs the browsers' client cookies (the file's
-                 bytes, at least 32): give every server of a farm the same file, so a
-                 browser is the same client on each (default: a random key per process)
+  --cookie-key FILE  sign the browsers' client cookies with the key in FILE (at least 32
+                 random bytes; keep it secret) instead of a random one: servers that share
+                 it know each other's browsers, so on a farm a tab resumes on any of them
   --unready-ms N  on SIGTERM, how long readiness fails before the tabs are closed, so
                  the load balancer's health check takes the server out first (default 1000)
   --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
@@ -53,14 +53,14 @@ pub struct Options {
     pub accounts: Option<PathBuf>,
     /// The audit trail's file, if any.
     pub audit: Option<PathBuf>,
+    /// The file of the key client cookies are signed with, if not a random one.
+    pub cookie_key: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
     /// The cap on connections in all, if not the host's default.
     pub max_connections: Option<usize>,
     /// The cap on one peer's connections, if not the host's default.
     pub max_connections_per_peer: Option<usize>,
-    /// The file the client cookies' key is read from; `None`: a random key.
-    pub cookie_key_file: Option<PathBuf>,
     /// How long each step of the drain on SIGTERM may wait.
     pub drain_deadline: Duration,
     /// How long readiness fails on SIGTERM before the tabs are closed.
@@ -81,10 +81,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         grace_period: DEFAULT_GRACE_PERIOD,
         accounts: None,
         audit: None,
+        cookie_key: None,
         farm: None,
         max_connections: None,
         max_connections_per_peer: None,
-        cookie_key_file: None,
         drain_deadline: DEFAULT_DRAIN,
         unready: DEFAULT_UNREADY,
     };
@@ -106,17 +106,17 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
                 let file = args.next().ok_or("--accounts needs a file")?;
                 options.accounts = Some(PathBuf::from(file));
             }
-            "--cookie-key-file" => {
-                let file = args.next().ok_or("--cookie-key-file needs a FILE")?;
-                options.cookie_key_file = Some(PathBuf::from(file));
+            "--audit" => {
+                let file = args.next().ok_or("--audit needs a FILE")?;
+                options.audit = Some(PathBuf::from(file));
             }
             "--unready-ms" => options.unready = Duration::from_millis(number(arg, args.next())?),
             "--drain-ms" => {
                 options.drain_deadline = Duration::from_millis(number(arg, args.next())?)
             }
-            "--audit" => {
-                let file = args.next().ok_or("--audit needs a FILE")?;
-                options.audit = Some(PathBuf::from(file));
+            "--cookie-key" => {
+                let file = args.next().ok_or("--cookie-key needs a FILE")?;
+                options.cookie_key = Some(PathBuf::from(file));
             }
             option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
             argument => return Err(format!("unexpected argument {argument:?}")),
@@ -150,10 +150,10 @@ mod tests {
                 grace_period: DEFAULT_GRACE_PERIOD,
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
-                cookie_key_file: None,
                 drain_deadline: DEFAULT_DRAIN,
                 unready: DEFAULT_UNREADY,
             }))
@@ -165,10 +165,10 @@ mod tests {
                 grace_period: Duration::from_millis(1500),
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
-                cookie_key_file: None,
                 drain_deadline: DEFAULT_DRAIN,
                 unready: DEFAULT_UNREADY,
             }))
@@ -200,6 +200,15 @@ mod tests {
             Ok(Some(farm))
         );
         assert_eq!(
+            parse(&args("--cookie-key key.bin"))
+                .map(|options| options.and_then(|options| options.cookie_key)),
+            Ok(Some(PathBuf::from("key.bin")))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key")),
+            Err("--cookie-key needs a FILE".to_owned())
+        );
+        assert_eq!(
             parse(&args("--node a")),
             Err("--node needs --farm URL too".to_owned())
         );
@@ -211,19 +220,13 @@ mod tests {
             Ok(Some((Some(20000), Some(19000))))
         );
         assert_eq!(
-            parse(&args(
-                "--cookie-key-file key.bin --drain-ms 2500 --unready-ms 0"
-            ))
-            .map(|o| o.map(|o| (o.cookie_key_file, o.drain_deadline, o.unready))),
-            Ok(Some((
-                Some(PathBuf::from("key.bin")),
-                Duration::from_millis(2500),
-                Duration::ZERO
-            )))
+            parse(&args("--drain-ms 2500 --unready-ms 0"))
+                .map(|o| o.map(|o| (o.drain_deadline, o.unready))),
+            Ok(Some((Duration::from_millis(2500), Duration::ZERO)))
         );
         assert_eq!(
-            parse(&args("--cookie-key-file")),
-            Err("--cookie-key-file needs a FILE".to_owned())
+            parse(&args("--drain-ms")),
+            Err("--drain-ms needs a number".to_owned())
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }
