@@ -83,9 +83,11 @@ pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
 }
 
 /// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: for now the
-/// node leaves the farm (its sessions are withdrawn, its inbox delivered to its end); the
-/// farm's own drain, which writes the sessions' state for another node to adopt them, takes
-/// its place here, within `deadline`.
+/// node leaves the farm (its sessions are withdrawn, its inbox delivered to its end), and
+/// `web_host` then closes its tabs with 1012. The farm's own drain, which writes the
+/// sessions' state for another node to adopt them, takes its place here, within
+/// `deadline`; as that one waits for the tabs to resume elsewhere, the tabs must then be
+/// closed while it waits (once the state is written), not after it returns.
 ///
 /// # Errors
 /// As [`Farm::leave`]: Redis could not be told (the node's sessions then leave the farm
