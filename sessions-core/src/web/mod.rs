@@ -104,7 +104,7 @@
 //! with code 1009 (a POST: HTTP 413); a broken WebSocket protocol (reserved bits, an
 //! unmasked frame, an oversize control frame) with 1002, a text message that is not UTF-8
 //! with 1007, each with a reason; a tab over the browser's tab limit is closed with
-//! 1008; a session closed under a tab closes its socket with 4001. A tab whose socket takes
+//! 1008; a session closed under a tab closes its socket with 4001 (a draining host, with 1012). A tab whose socket takes
 //! nothing for the [write timeout](WebHostBuilder::write_timeout) is dropped as gone
 //! ([`WebCounters`] counts it and what it had queued). One message holds a runtime worker
 //! for a bounded time: it is at most the message limit, a batch at most
