@@ -212,6 +212,19 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
     let terminated = Instant::now();
     let until = terminated + MOVE_BOUND;
     nodes[1].terminate();
+    // New tabs while the node drains, before its tabs are closed (HAProxy may not have
+    // seen its readiness fail yet): each is answered by another node, and none is refused
+    // (HAProxy tries a 503 again on another node: `retry-on 503`).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut newcomers = Vec::new();
+    for _ in 0..6 {
+        let (mut tab, refused) = open_through(lb, None, None, until).await;
+        assert_eq!(refused, 0, "a new tab was refused while a node drains");
+        let (node, session) = served(&mut tab).await;
+        assert_ne!(node, victim, "a draining node takes no new tab");
+        assert_eq!(session, tab.session());
+        newcomers.push(tab);
+    }
     let mut moves = Vec::new();
     for (browser, mut tab) in moving {
         let cookie = cookies[browser].clone();
@@ -323,6 +336,10 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
         );
     }
     assert_eq!(all_sessions.len(), TABS);
+    for mut tab in newcomers {
+        let (_, session) = served(&mut tab).await;
+        assert!(all_sessions.insert(session), "a session per tab");
+    }
     // The survivors still take new tabs.
     let (mut late, _) = open_through(lb, None, None, Instant::now() + MOVE_BOUND).await;
     assert_ne!(served(&mut late).await.0, victim);
