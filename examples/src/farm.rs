@@ -10,7 +10,9 @@
 //! On a farm, the oven's target is shared ([`share_line`]): an operator who sets it on one
 //! server sees every server's page show it, and every server's oven heat towards it.
 
-use sessions_core::farm::{Farm, FarmError, SharedVariable};
+use std::time::Duration;
+
+use sessions_core::farm::{Farm, FarmError, FarmReport, SharedVariable};
 use sessions_core::{Engine, Value};
 
 use crate::line::Oven;
@@ -78,6 +80,22 @@ impl FarmArgs {
 /// As [`Farm::join`]: Redis cannot be reached, the node name is taken or invalid.
 pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
     Farm::join(engine, &options.url, &options.node)
+}
+
+/// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: for now the
+/// node leaves the farm (its sessions are withdrawn, its inbox delivered to its end), and
+/// `web_host` then closes its tabs with 1012. The farm's own drain, which writes the
+/// sessions' state for another node to adopt them, takes its place here, within
+/// `deadline`; as that one waits for the tabs to resume elsewhere, the tabs must then be
+/// closed while it waits (once the state is written), not after it returns.
+///
+/// # Errors
+/// As [`Farm::leave`]: Redis could not be told (the node's sessions then leave the farm
+/// when its lease ends).
+pub fn drain(farm: Farm, deadline: Duration) -> Result<FarmReport, FarmError> {
+    // `Farm::leave` keeps its own deadlines (the I/O timeout, a few tries).
+    let _ = deadline;
+    farm.leave()
 }
 
 /// Shares the target of line `line`'s oven on the farm, as `"<line>/Oven/Target"`: one value

@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
+use super::drain::{SERVICE_RESTART, SERVICE_RESTART_REASON};
 use super::limits::{send_within, WriteFailed};
 use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
@@ -58,6 +59,9 @@ mod close {
 /// browser's cookie set if it had none.
 pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
+    if let Some(refused) = host.drain.refuse_new_tab() {
+        return refused;
+    }
     let config = &host.config;
     if !origin_allowed(
         &parts.headers,
@@ -177,6 +181,8 @@ async fn serve(
     seen: Option<u64>,
     peer: Option<std::net::IpAddr>,
 ) {
+    // Counted open until it ends: a drain waits for its tabs' sockets to close.
+    let _open = host.drain.hold();
     let session = attached.session.clone();
     let user = session.user();
     let opened = Opened {
@@ -248,6 +254,8 @@ async fn run(
     // Made once, polled on every turn: neither is worth building again for each message.
     let taken_over = attached.taken_over.notified();
     tokio::pin!(taken_over);
+    let draining = host.drain.closing();
+    tokio::pin!(draining);
     let mut next_notification = session.next_notification();
     let mut watches = Watches::default();
     loop {
@@ -261,6 +269,10 @@ async fn run(
             () = &mut taken_over => {
                 send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection", deadline).await;
                 return Ended::TakenOver;
+            }
+            () = &mut draining => {
+                send_close(socket, SERVICE_RESTART, SERVICE_RESTART_REASON, deadline).await;
+                return Ended::SocketGone;
             }
             Some(done) = calls.join_next(), if !calls.is_empty() => match done {
                 Ok(answer) => answer.map(Message::from),

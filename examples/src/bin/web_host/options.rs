@@ -1,6 +1,7 @@
-//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`, the
-//! connection caps and the farm's `--farm URL --node NAME`, read by hand (a few options need
-//! no parser crate).
+//! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`,
+//! `--cookie-key FILE`, the
+//! connection caps, the drain's `--unready-ms N` and `--drain-ms N`, and the farm's `--farm
+//! URL --node NAME`, read by hand (a few options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +14,8 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
-           [--max-connections N] [--max-connections-per-peer N] [--farm URL --node NAME]
+           [--max-connections N] [--max-connections-per-peer N] [--cookie-key FILE]
+           [--unready-ms N] [--drain-ms N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -29,6 +31,15 @@ Options:
                  one more is refused
   --max-connections-per-peer N  how many of them one address may hold (default 256):
                  raise it for a load test from one machine, or behind a reverse proxy
+  --cookie-key FILE  sign the browsers' client cookies with the key in FILE (at least 32
+                 random bytes; keep it secret) instead of a random one: servers that share
+                 it know each other's browsers, so on a farm a tab resumes on any of them
+  --unready-ms N  on SIGTERM, how long readiness fails before the tabs are closed, so
+                 the load balancer's health check takes the server out first (default 1000)
+  --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
+                 are refused, it leaves the farm, closes every tab with 1012 (service
+                 restart: the pages reconnect to another server) and exits 0; each step
+                 waits at most N milliseconds (default 10000)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -42,13 +53,26 @@ pub struct Options {
     pub accounts: Option<PathBuf>,
     /// The audit trail's file, if any.
     pub audit: Option<PathBuf>,
+    /// The file of the key client cookies are signed with, if not a random one.
+    pub cookie_key: Option<PathBuf>,
     /// The farm to join, if any.
     pub farm: Option<FarmOptions>,
     /// The cap on connections in all, if not the host's default.
     pub max_connections: Option<usize>,
     /// The cap on one peer's connections, if not the host's default.
     pub max_connections_per_peer: Option<usize>,
+    /// How long each step of the drain on SIGTERM may wait.
+    pub drain_deadline: Duration,
+    /// How long readiness fails on SIGTERM before the tabs are closed.
+    pub unready: Duration,
 }
+
+/// How long readiness fails on SIGTERM before the tabs are closed, by default: a few of
+/// the README's HAProxy health checks (every 500 ms).
+pub const DEFAULT_UNREADY: Duration = Duration::from_secs(1);
+
+/// How long each step of the drain on SIGTERM waits by default.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 
 /// The options, `None` for `--help`, or what is wrong with the command line.
 pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -57,9 +81,12 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         grace_period: DEFAULT_GRACE_PERIOD,
         accounts: None,
         audit: None,
+        cookie_key: None,
         farm: None,
         max_connections: None,
         max_connections_per_peer: None,
+        drain_deadline: DEFAULT_DRAIN,
+        unready: DEFAULT_UNREADY,
     };
     let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
@@ -82,6 +109,14 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--audit" => {
                 let file = args.next().ok_or("--audit needs a FILE")?;
                 options.audit = Some(PathBuf::from(file));
+            }
+            "--unready-ms" => options.unready = Duration::from_millis(number(arg, args.next())?),
+            "--drain-ms" => {
+                options.drain_deadline = Duration::from_millis(number(arg, args.next())?)
+            }
+            "--cookie-key" => {
+                let file = args.next().ok_or("--cookie-key needs a FILE")?;
+                options.cookie_key = Some(PathBuf::from(file));
             }
             option if option.starts_with('-') => return Err(format!("unknown option {option:?}")),
             argument => return Err(format!("unexpected argument {argument:?}")),
@@ -115,9 +150,12 @@ mod tests {
                 grace_period: DEFAULT_GRACE_PERIOD,
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -127,9 +165,12 @@ mod tests {
                 grace_period: Duration::from_millis(1500),
                 accounts: None,
                 audit: None,
+                cookie_key: None,
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -159,6 +200,15 @@ mod tests {
             Ok(Some(farm))
         );
         assert_eq!(
+            parse(&args("--cookie-key key.bin"))
+                .map(|options| options.and_then(|options| options.cookie_key)),
+            Ok(Some(PathBuf::from("key.bin")))
+        );
+        assert_eq!(
+            parse(&args("--cookie-key")),
+            Err("--cookie-key needs a FILE".to_owned())
+        );
+        assert_eq!(
             parse(&args("--node a")),
             Err("--node needs --farm URL too".to_owned())
         );
@@ -168,6 +218,15 @@ mod tests {
             ))
             .map(|o| o.map(|o| (o.max_connections, o.max_connections_per_peer))),
             Ok(Some((Some(20000), Some(19000))))
+        );
+        assert_eq!(
+            parse(&args("--drain-ms 2500 --unready-ms 0"))
+                .map(|o| o.map(|o| (o.drain_deadline, o.unready))),
+            Ok(Some((Duration::from_millis(2500), Duration::ZERO)))
+        );
+        assert_eq!(
+            parse(&args("--drain-ms")),
+            Err("--drain-ms needs a number".to_owned())
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }
