@@ -10,7 +10,9 @@
 //! On a farm, the oven's target is shared ([`share_line`]): an operator who sets it on one
 //! server sees every server's page show it, and every server's oven heat towards it.
 
-use sessions_core::farm::{Farm, FarmError, SharedVariable};
+use std::time::Duration;
+
+use sessions_core::farm::{Farm, FarmError, FarmReport, SharedVariable};
 use sessions_core::{Engine, Value};
 
 use crate::line::Oven;
@@ -78,6 +80,19 @@ impl FarmArgs {
 /// As [`Farm::join`]: Redis cannot be reached, the node name is taken or invalid.
 pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
     Farm::join(engine, &options.url, &options.node)
+}
+
+/// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: the node
+/// waits, up to `deadline`, until other nodes adopted its sessions (released with
+/// [`Farm::release`] before `web_host` closed its tabs with 1012, so they reconnect
+/// elsewhere), then leaves the farm; what no node adopted is counted in the report
+/// ([`Farm::drain`]).
+///
+/// # Errors
+/// As [`Farm::drain`]: Redis could not be told (the node's sessions are then adoptable
+/// when its lease ends).
+pub fn drain(farm: Farm, deadline: Duration) -> Result<FarmReport, FarmError> {
+    farm.drain(deadline)
 }
 
 /// Shares the target of line `line`'s oven on the farm, as `"<line>/Oven/Target"`: one value

@@ -11,13 +11,6 @@ use farm_support::{Redis, LEASE};
 use sessions_core::farm::{Farm, FarmError};
 use sessions_core::{ClientId, Engine, Session, SessionId, User};
 
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
-
 /// `(len, active_count)` as each node sees it: all must agree.
 fn counts(farms: &[&Farm]) -> (usize, usize) {
     let seen: Vec<(usize, usize)> = farms
@@ -74,9 +67,9 @@ fn three_nodes_count_and_find_every_session_of_the_farm() {
     // A session opened before joining is announced when the node joins.
     let _early = ea.open().expect("open");
     let (a, b, c) = (
-        join(&redis, &ea, "a"),
-        join(&redis, &eb, "b"),
-        join(&redis, &ec, "c"),
+        redis.join(&ea, "a"),
+        redis.join(&eb, "b"),
+        redis.join(&ec, "c"),
     );
     let farms = [&a, &b, &c];
     assert_eq!(a.nodes().expect("nodes"), ["a", "b", "c"]);
@@ -153,7 +146,7 @@ fn three_nodes_count_and_find_every_session_of_the_farm() {
     assert_eq!(a.nodes().expect("nodes"), ["a", "b"]);
     assert_eq!(ec.len(), 1);
     // The engine can join again; its sessions are announced then.
-    let c = join(&redis, &ec, "c");
+    let c = redis.join(&ec, "c");
     assert_eq!(counts(&[&a, &b, &c]), (8, 2));
 
     // Dropping the last handle leaves too.

@@ -301,9 +301,9 @@ fn after_redis_restarts_every_node_is_counted_again_within_one_lease() {
     };
     let (ea, eb, ec) = (Engine::new(), Engine::new(), Engine::new());
     let (a, b, c) = (
-        join(&redis, &ea, "a"),
-        join(&redis, &eb, "b"),
-        join(&redis, &ec, "c"),
+        redis.join(&ea, "a"),
+        redis.join(&eb, "b"),
+        redis.join(&ec, "c"),
     );
     let _alice = open_as(&ea, 2, "alice");
     let _anonymous: Vec<Session> = (0..2).map(|_| ea.open().expect("open")).collect();

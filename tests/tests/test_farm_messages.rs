@@ -32,13 +32,6 @@ fn farm_record(target: String, sender: String, seq: i64) {
         .push((sender, seq, here));
 }
 
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
-
 #[test]
 fn ten_thousand_posts_from_three_nodes_run_once_each_in_order_in_their_session() {
     const NODES: usize = 3;
@@ -51,7 +44,7 @@ fn ten_thousand_posts_from_three_nodes_run_once_each_in_order_in_their_session()
     let farms: Vec<Farm> = engines
         .iter()
         .enumerate()
-        .map(|(i, engine)| join(&redis, engine, &format!("n{i}")))
+        .map(|(i, engine)| redis.join(engine, &format!("n{i}")))
         .collect();
     // Posts to a session on the same node go to its mailbox: a dispatcher delivers them.
     let dispatchers: Vec<_> = engines
@@ -171,7 +164,7 @@ fn named_arguments_a_full_inbox_a_closed_session_and_a_large_message() {
     };
     let captured = captured();
     let (ea, eb) = (Engine::new(), Engine::new());
-    let a = join(&redis, &ea, "a");
+    let a = redis.join(&ea, "a");
     let b = Farm::builder(&eb, &redis.url(), "b")
         .lease(LEASE)
         .inbox_capacity(5)
@@ -286,7 +279,7 @@ fn a_message_whose_acknowledgement_was_lost_is_not_run_twice() {
         return;
     };
     let (ea, eb) = (Engine::new(), Engine::new());
-    let (a, b) = (join(&redis, &ea, "a"), join(&redis, &eb, "b"));
+    let (a, b) = (redis.join(&ea, "a"), redis.join(&eb, "b"));
     let target = eb.open().expect("open");
     b.flush().expect("flush");
     a.post(target.id(), "FarmKill", vec![Value::from(redis.url())])

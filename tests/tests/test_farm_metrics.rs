@@ -41,13 +41,6 @@ fn sample(scrape: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
-
 #[test]
 fn a_scrape_reports_each_nodes_inbox_length_and_lease_renewals() {
     const WAITING: usize = 5;
@@ -55,7 +48,7 @@ fn a_scrape_reports_each_nodes_inbox_length_and_lease_renewals() {
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let metrics = Metrics::new();
     metrics.farm(&farm_a);
     metrics.farm(&farm_b);

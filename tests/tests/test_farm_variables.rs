@@ -27,13 +27,6 @@ use web_support::{Handshake, Server, Tab};
 
 const PATH: &str = "Line1/Oven/Target";
 
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
-
 /// The next change a watcher gets, failing the test after [`WAIT`].
 async fn next<T: VariableValue>(watch: &mut Watch<T>) -> Change<T> {
     tokio::time::timeout(WAIT, watch.changed())
@@ -70,7 +63,7 @@ async fn writes_on_a_reach_a_watcher_on_b_in_order_with_the_versions_redis_gave(
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let on_a = Variable::new(0_i64);
     let on_b = Variable::new(0_i64);
     let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
@@ -140,10 +133,7 @@ async fn writes_from_both_nodes_give_one_order_that_both_see() {
         return;
     };
     let engines = [Engine::new(), Engine::new()];
-    let farms = [
-        join(&redis, &engines[0], "a"),
-        join(&redis, &engines[1], "b"),
-    ];
+    let farms = [redis.join(&engines[0], "a"), redis.join(&engines[1], "b")];
     let variables = [Variable::new(String::new()), Variable::new(String::new())];
     let _shared: Vec<_> = farms
         .iter()
@@ -235,7 +225,7 @@ async fn the_session_rule_still_refuses_and_a_refused_write_is_not_published() {
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let on_a = Variable::builder(180.0_f64).write_role("operator").build();
     let on_b = Variable::builder(180.0_f64).write_role("operator").build();
     let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
@@ -500,7 +490,7 @@ async fn a_malformed_value_in_redis_is_logged_and_counted_never_applied() {
         return;
     };
     let (a, b, c) = (Engine::new(), Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let on_a = Variable::new(7_i64);
     let on_b = Variable::new(7_i64);
     let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
@@ -529,6 +519,16 @@ async fn a_malformed_value_in_redis_is_logged_and_counted_never_applied() {
         "both nodes counted three changes they could not take",
         || farm_a.report().shared_invalid == 3 && farm_b.report().shared_invalid == 3,
     );
+    let metrics = sessions_core::metrics::Metrics::new();
+    metrics.farm(&farm_a);
+    let scrape = metrics.encode();
+    assert!(
+        scrape
+            .lines()
+            .any(|line| line
+                == r#"sessions_farm_shared_changes_total{node="a",outcome="invalid"} 3"#),
+        "the scrape counts them: {scrape}"
+    );
     assert_eq!((on_a.get(), on_a.version()), (7, 0));
     assert_eq!((on_b.get(), on_b.version()), (7, 0));
     assert!(
@@ -554,7 +554,7 @@ async fn a_malformed_value_in_redis_is_logged_and_counted_never_applied() {
         .arg("0")
         .query(&mut con)
         .expect("HSET");
-    let farm_c = join(&redis, &c, "c");
+    let farm_c = redis.join(&c, "c");
     let on_c = Variable::new(7_i64);
     let _shared_c = farm_c.share(&on_c, PATH).expect("shared on c");
     assert_eq!(farm_c.report().shared_invalid, 1);
@@ -577,7 +577,7 @@ async fn a_path_is_shared_once_per_node_and_an_unshared_variable_is_local_again(
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let on_a = Variable::new(1_i32);
     let on_b = Variable::new(1_i32);
     let shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
@@ -631,7 +631,7 @@ async fn the_examples_oven_target_set_on_one_server_is_the_target_on_the_other()
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let line_a = sessions_examples::line::export_line(&a, "Line1").expect("line on a");
     let line_b = sessions_examples::line::export_line(&b, "Line1").expect("line on b");
     let _shared_a =
@@ -672,9 +672,9 @@ async fn a_node_sharing_later_never_goes_back_and_the_nodes_converge() {
     };
     let (a, b, c) = (Engine::new(), Engine::new(), Engine::new());
     let farms = [
-        join(&redis, &a, "a"),
-        join(&redis, &b, "b"),
-        join(&redis, &c, "c"),
+        redis.join(&a, "a"),
+        redis.join(&b, "b"),
+        redis.join(&c, "c"),
     ];
     let write = |engine: &Engine, variable: &Variable<String>, value: &str| {
         let _root = engine.impersonate_root();
@@ -719,7 +719,7 @@ async fn a_node_cut_off_from_the_changes_reads_them_again_when_back() {
         return;
     };
     let (a, b) = (Engine::new(), Engine::new());
-    let (farm_a, farm_b) = (join(&redis, &a, "a"), join(&redis, &b, "b"));
+    let (farm_a, farm_b) = (redis.join(&a, "a"), redis.join(&b, "b"));
     let on_a = Variable::new(0_u32);
     let on_b = Variable::new(0_u32);
     let _shared_a = farm_a.share(&on_a, PATH).expect("shared on a");
@@ -777,7 +777,7 @@ async fn a_tab_on_node_a_writes_and_a_tab_on_node_b_sees_it() {
         .io_timeout(Duration::from_millis(500))
         .join()
         .expect("a joins");
-    let farm_b = join(&redis, &eb, "b");
+    let farm_b = redis.join(&eb, "b");
     let target = || Variable::builder(180.0_f64).write_role("operator").build();
     let (on_a, on_b) = (target(), target());
     let _shared = (

@@ -7,22 +7,14 @@ mod web_support;
 
 use std::time::Duration;
 
-use farm_support::{Redis, LEASE};
+use farm_support::Redis;
 use serde_json::json;
-use sessions_core::farm::Farm;
 use sessions_core::web::WebHost;
 use sessions_core::Engine;
 use web_support::{Handshake, Incoming, Server, Tab};
 
 // The examples' methods: NotifyUser, ShowNotice.
 sessions_core::link!(sessions_examples);
-
-fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
-    Farm::builder(engine, &redis.url(), node)
-        .lease(LEASE)
-        .join()
-        .expect("the node joins")
-}
 
 /// The next `notice` on `tab`, skipping anything else.
 async fn next_notice(tab: &mut Tab) -> serde_json::Value {
@@ -44,7 +36,7 @@ async fn a_notice_from_a_tab_on_node_a_reaches_bobs_tabs_on_node_b() {
         return;
     };
     let (ea, eb) = (Engine::new(), Engine::new());
-    let (a, b) = (join(&redis, &ea, "a"), join(&redis, &eb, "b"));
+    let (a, b) = (redis.join(&ea, "a"), redis.join(&eb, "b"));
     // Each host delivers what is posted to its own sessions, as web_host does.
     let _dispatchers = (
         ea.spawn_dispatcher(Duration::from_millis(5)),

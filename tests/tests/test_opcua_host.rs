@@ -4,15 +4,14 @@
 
 mod opcua_support;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use opcua::client::IdentityToken;
 use opcua::crypto::SecurityPolicy;
 use opcua::types::{
-    Argument, AttributeId, BrowseDescription, BrowseDirection, BrowseResultMask, DataTypeId,
-    MessageSecurityMode, NodeClassMask, NodeId, ObjectId, ReadValueId, ReferenceTypeId, StatusCode,
-    TimestampsToReturn, Variant,
+    Argument, AttributeId, DataTypeId, MessageSecurityMode, NodeId, ObjectId, ReadValueId,
+    StatusCode, TimestampsToReturn, Variant,
 };
 use opcua_support::{outputs, user, Client, Counter, Host};
 use sessions_core::{methods, User};
@@ -21,34 +20,9 @@ fn i64s(a: i64, b: i64) -> Vec<Variant> {
     vec![Variant::Int64(a), Variant::Int64(b)]
 }
 
-/// The forward references of `node`: browse name → node id.
-async fn children(client: &Client, node: NodeId) -> BTreeMap<String, NodeId> {
-    let description = BrowseDescription {
-        node_id: node,
-        browse_direction: BrowseDirection::Forward,
-        reference_type_id: ReferenceTypeId::HierarchicalReferences.into(),
-        include_subtypes: true,
-        node_class_mask: NodeClassMask::all().bits(),
-        result_mask: BrowseResultMask::All as u32,
-    };
-    let results = client
-        .session
-        .browse(&[description], 10_000, None)
-        .await
-        .expect("Browse answers");
-    let result = results.into_iter().next().expect("one result");
-    assert_eq!(result.status_code, StatusCode::Good);
-    result
-        .references
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| (r.browse_name.name.as_ref().to_owned(), r.node_id.node_id))
-        .collect()
-}
-
 /// The `Argument`s of a method's `InputArguments` or `OutputArguments` property.
 async fn arguments(client: &Client, method: &NodeId, property: &str) -> Vec<Argument> {
-    let properties = children(client, method.clone()).await;
+    let properties = client.children(method.clone()).await;
     let Some(node) = properties.get(property) else {
         return Vec::new();
     };
@@ -95,9 +69,9 @@ async fn anonymous_and_user_clients_browse_every_method_with_its_arguments() {
         let client = Client::connect(&host.url(), identity)
             .await
             .expect("connects");
-        let objects = children(&client, ObjectId::ObjectsFolder.into()).await;
+        let objects = client.children(ObjectId::ObjectsFolder.into()).await;
         assert_eq!(objects.get("Methods"), Some(&client.methods_object()));
-        let listed = children(&client, client.methods_object()).await;
+        let listed = client.children(client.methods_object()).await;
         for method in methods().iter().filter(|m| !m.is_instance()) {
             assert_eq!(
                 listed.get(method.name()),
@@ -475,13 +449,13 @@ async fn exported_objects_come_and_go() {
         .engine
         .export_object("Line1/Counter", std::sync::Arc::new(Counter::default()))
         .expect("exported");
-    let objects = children(&client, ObjectId::ObjectsFolder.into()).await;
+    let objects = client.children(ObjectId::ObjectsFolder.into()).await;
     let object = objects
         .get("Line1/Counter")
         .expect("listed as soon as it is exported")
         .clone();
     assert_eq!(object, NodeId::new(client.ns, "Line1/Counter"));
-    let methods = children(&client, object.clone()).await;
+    let methods = client.children(object.clone()).await;
     assert_eq!(
         methods.get("bump"),
         Some(&NodeId::new(client.ns, "Line1/Counter.bump"))
@@ -503,7 +477,7 @@ async fn exported_objects_come_and_go() {
         )
         .await;
     assert_eq!(gone.status_code, StatusCode::BadMethodInvalid);
-    let objects = children(&client, ObjectId::ObjectsFolder.into()).await;
+    let objects = client.children(ObjectId::ObjectsFolder.into()).await;
     assert!(
         !objects.contains_key("Line1/Counter"),
         "gone once dropped: {objects:?}"

@@ -7,16 +7,14 @@
 
 mod opcua_support;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opcua::client::{DataChangeCallback, IdentityToken};
 use opcua::types::{
-    AttributeId, BrowseDescription, BrowseDirection, BrowseResultMask, DataTypeId, DataValue,
-    MonitoredItemCreateRequest, MonitoringMode, MonitoringParameters, NodeClassMask, NodeId,
-    NumericRange, ObjectId, ReadValueId, ReferenceTypeId, StatusCode, TimestampsToReturn, Variant,
-    WriteValue,
+    AttributeId, DataTypeId, DataValue, MonitoredItemCreateRequest, MonitoringMode,
+    MonitoringParameters, NodeId, NumericRange, ObjectId, ReadValueId, StatusCode,
+    TimestampsToReturn, Variant, WriteValue,
 };
 use opcua_support::python::{python, scenario, Running};
 use opcua_support::{engine_name, pki_dir, user, with_users, Client, Host, WAIT};
@@ -146,34 +144,10 @@ fn node(client: &Client, path: &str) -> NodeId {
     NodeId::new(client.ns, path)
 }
 
-/// The forward hierarchical references of `node`: browse name → node id.
-async fn children(client: &Client, node: NodeId) -> BTreeMap<String, NodeId> {
-    let description = BrowseDescription {
-        node_id: node,
-        browse_direction: BrowseDirection::Forward,
-        reference_type_id: ReferenceTypeId::HierarchicalReferences.into(),
-        include_subtypes: true,
-        node_class_mask: NodeClassMask::all().bits(),
-        result_mask: BrowseResultMask::All as u32,
-    };
-    let results = client
-        .session
-        .browse(&[description], 10_000, None)
-        .await
-        .expect("Browse answers");
-    let result = results.into_iter().next().expect("one result");
-    assert_eq!(result.status_code, StatusCode::Good);
-    result
-        .references
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| (r.browse_name.name.as_ref().to_owned(), r.node_id.node_id))
-        .collect()
-}
-
 /// The `Variables` object's children.
 async fn listed(client: &Client) -> Vec<String> {
-    children(client, NodeId::new(client.ns, 2_u32))
+    client
+        .children(NodeId::new(client.ns, 2_u32))
         .await
         .into_keys()
         .collect()
@@ -247,7 +221,7 @@ async fn each_variable_is_a_typed_node_under_variables_and_under_its_object() {
         .await
         .expect("viewer");
 
-    let objects = children(&anonymous, ObjectId::ObjectsFolder.into()).await;
+    let objects = anonymous.children(ObjectId::ObjectsFolder.into()).await;
     assert_eq!(
         objects.get(VARIABLES_OBJECT),
         Some(&NodeId::new(anonymous.ns, 2_u32)),
@@ -262,7 +236,7 @@ async fn each_variable_is_a_typed_node_under_variables_and_under_its_object() {
             "Plant/Tank/Setpoint"
         ]
     );
-    let tank = children(&anonymous, node(&anonymous, "Plant/Tank")).await;
+    let tank = anonymous.children(node(&anonymous, "Plant/Tank")).await;
     assert_eq!(
         tank.get("Plant/Tank/Setpoint"),
         Some(&node(&anonymous, "Plant/Tank/Setpoint")),
@@ -676,7 +650,7 @@ async fn variables_come_and_go_while_the_host_runs_each_with_one_task_that_ends_
         .engine
         .export_object("Plant/Tank2", Arc::new(Tank::default()))
         .expect("exported");
-    let under = children(&client, node(&client, "Plant/Tank2")).await;
+    let under = client.children(node(&client, "Plant/Tank2")).await;
     assert!(
         under.contains_key("Plant/Tank2/Level") && under.contains_key("Plant/Tank2/Setpoint"),
         "{under:?}"

@@ -151,6 +151,73 @@ async fn a_tab_that_stops_reading_is_dropped_within_the_write_timeout() {
     drop(stalled);
 }
 
+/// A drain's wait for the tabs' sockets has a deadline: a tab whose socket takes nothing
+/// (its host stuck writing to it) keeps it open past a short one, which fails with
+/// `TabsStillOpen` naming how many; once the write timeout drops that tab, the wait ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_waits_for_a_stalled_tab_only_until_its_deadline() {
+    const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+    let server = Server::start(Engine::new(), |engine| {
+        WebHost::builder(engine).write_timeout(WRITE_TIMEOUT)
+    })
+    .await;
+    let drain = server.drain.clone().expect("the host's own serve loop");
+    let mut honest = Tab::open(&server, Handshake::default()).await;
+
+    // As above: a client that never reads while it asks for large answers, with large
+    // requests, until its sends block: the host stopped reading it, stuck writing to it.
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let stream = socket.connect(server.addr).await.expect("connect");
+    let mut request = format!("ws://{}/sessions/ws", server.addr)
+        .into_client_request()
+        .expect("a valid URL");
+    request
+        .headers_mut()
+        .insert("origin", server.origin().parse().expect("ascii"));
+    let (mut stalled, _) =
+        tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, stream))
+            .await
+            .expect("the handshake within the wait")
+            .expect("the handshake");
+    let call = json!({"jsonrpc": "2.0", "method": "LimitsBulk", "params": [60 * 1024], "id": "x".repeat(30 * 1024)})
+        .to_string();
+    let mut blocked = false;
+    for _ in 0..5_000 {
+        let send = stalled.send(Message::text(call.clone()));
+        match tokio::time::timeout(Duration::from_millis(500), send).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => {
+                blocked = true;
+                break;
+            }
+        }
+    }
+    assert!(blocked, "the host kept reading a client that never reads");
+    honest_call(&mut honest).await;
+    assert_eq!(drain.open_tabs(), 2);
+
+    // The honest tab's socket closes at once; the stalled one's cannot before the write
+    // timeout.
+    let still_open = drain
+        .close_tabs(Duration::from_millis(300))
+        .await
+        .expect_err("a stalled socket outlives a short deadline");
+    assert_eq!(still_open.open, 1, "{still_open}");
+    assert!(
+        still_open.to_string().contains("still open"),
+        "{still_open}"
+    );
+    match honest.next_message().await {
+        web_support::Incoming::Closed(code, _) => assert_eq!(code, 1012),
+        other => panic!("expected 1012, got {other:?}"),
+    }
+    // The write timeout drops the stalled tab: the drain's wait then ends.
+    assert_eq!(drain.close_tabs(WRITE_TIMEOUT + WAIT).await, Ok(1));
+    assert_eq!(drain.open_tabs(), 0);
+    drop(stalled);
+}
+
 /// A batch of `bytes` bytes (at most) whose members are all invalid requests (`1`).
 fn invalid_batch(bytes: usize) -> String {
     let members = (bytes - 2) / 2;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 use sessions_core::web::WebHost;
 use sessions_core::{export_method, Engine, Session, SessionError, User};
-use web_support::{http, too_big, Handshake, Incoming, Refused, Server, Tab};
+use web_support::{http, too_big, Handshake, Incoming, Refused, Server, Tab, WAIT};
 
 /// The id of the session the call ran in.
 #[export_method(name = "TabWhoAmI")]
@@ -491,4 +491,72 @@ async fn a_tab_that_answers_no_ping_is_taken_as_gone_and_a_listening_one_is_not(
         .await;
     assert!(listening_session.is_open());
     drop(silent);
+}
+
+/// The web host's drain, in process: readiness 200 → 503, a new tab (and a resume) refused
+/// with 503, the open tab still answered until its socket is closed with 1012 and the
+/// reason, and the drain's wait ends when the socket has closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_fails_readiness_refuses_new_tabs_and_closes_open_ones_with_1012() {
+    let server = server().await;
+    let drain = server.drain.clone().expect("the host's own serve loop");
+    let (status, _, body) = http(&server, "GET", "/sessions/ready", &[], "").await;
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let cookie = tab.set_cookie.clone().expect("a cookie");
+    let token = tab.resume_token().to_owned();
+    let session = tab.session().to_owned();
+    assert!(!drain.is_draining());
+    assert_eq!(drain.open_tabs(), 1);
+
+    drain.start();
+    assert!(drain.is_draining());
+    let (status, _, body) = http(&server, "GET", "/sessions/ready", &[], "").await;
+    assert_eq!((status, body.as_str()), (503, "draining\n"));
+    let refused = Tab::try_open(
+        &server,
+        Handshake {
+            cookie: Some(&cookie),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(Refused::Status(503))),
+        "a new tab is refused while draining"
+    );
+    let (status, headers, body) = http(&server, "GET", "/sessions/ws", &[], "").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        headers
+            .iter()
+            .any(|(name, value)| name == "retry-after" && value == "0"),
+        "{headers:?}"
+    );
+    assert!(body.contains("another server"), "{body}");
+    // The open tab goes on until its socket is closed.
+    let answer = tab.call("TabWhoAmI", json!([])).await;
+    assert_eq!(answer["result"]["value"], json!(session));
+
+    assert_eq!(drain.close_tabs(WAIT).await, Ok(1));
+    assert_eq!(drain.open_tabs(), 0);
+    match tab.next_message().await {
+        Incoming::Closed(code, reason) => {
+            assert_eq!(code, sessions_core::web::SERVICE_RESTART);
+            assert_eq!(code, 1012);
+            assert!(reason.contains("restarting"), "{reason}");
+        }
+        other => panic!("expected a close with 1012, got {other:?}"),
+    }
+    // A resume while draining is refused too: the tab goes to another server.
+    let resumed = Tab::try_open(
+        &server,
+        Handshake {
+            cookie: Some(&cookie),
+            resume: Some(&token),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    assert!(matches!(resumed, Err(Refused::Status(503))));
 }

@@ -9,7 +9,7 @@
 //! logs users in from an accounts file (Argon2id hashes, with roles; make entries with the
 //! `accounts` program), failed attempts throttled. `--user` is for quick tests only: the
 //! password is in plain text on the command line, where the machine's other users can see
-//! it, and failures are not throttled. The first line on
+//! it (its failures are throttled by name, as every user's are). The first line on
 //! stdout is `listening on opc.tcp://127.0.0.1:PORT/`. The engine is named
 //! `WebPresentationEngine`, so `GetActiveWebSessionsNumber("WebPresentationEngine")`,
 //! called by an OPC UA client, counts the OPC UA clients with a user, as in Optix. Line 1's

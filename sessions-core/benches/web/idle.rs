@@ -16,19 +16,13 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use futures_util::{stream, StreamExt, TryStreamExt};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-
-use crate::load::open_ws;
+use crate::crowd;
 use crate::proc_stats::rss_kib;
 use crate::servers::{self, Peer};
 
 /// How long the server is left alone before each RSS reading, so that the tasks of the
 /// last sockets have run and the allocator has settled.
 const SETTLE: Duration = Duration::from_millis(500);
-
-/// Sockets being opened at once by the client: well under the listen backlog.
-const OPENING_AT_ONCE: usize = 64;
 
 /// What one server process measured, in KiB.
 #[derive(Clone, Copy, Debug)]
@@ -127,21 +121,11 @@ pub fn client(peer: Peer, addr: SocketAddr, tabs: usize) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("client runtime: {e}"))?;
-    // The client's own buffers stay small: 10,000 of tungstenite's default 128 KiB read
-    // buffers would be over a GiB here for nothing.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0);
     let mut sockets = Vec::with_capacity(tabs);
     let mut stdin = std::io::stdin().lock();
     for checkpoint in [tabs / 2, tabs] {
         let more = checkpoint - sockets.len();
-        let opened: Vec<_> = runtime.block_on(
-            stream::iter(0..more)
-                .map(|_| open_ws(peer, addr, config))
-                .buffer_unordered(OPENING_AT_ONCE)
-                .try_collect(),
-        )?;
+        let opened = runtime.block_on(crowd::open(peer, addr, more))?;
         sockets.extend(opened);
         println!("open {checkpoint}");
         // `more` after the first half; at the end, stdin closes (the server has read its

@@ -199,8 +199,7 @@ async fn measure(plan: Plan) -> Result<(), String> {
             return Err(format!("no call to {} completed", peer.name()));
         }
         latencies.sort_unstable();
-        let at =
-            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        let at = |q: f64| percentile(latencies, q);
         let mut line = format!(
             "latency {} p50={} p99={} p999={} max={}",
             peer.name(),
@@ -248,7 +247,7 @@ async fn burst(pool: &mut Vec<Connection>, length: Duration) -> Result<(Vec<u64>
 }
 
 /// `add(id, 1)` with that id.
-fn request(id: i64) -> String {
+pub fn request(id: i64) -> String {
     format!(r#"{{"jsonrpc":"2.0","method":"add","params":[{id},1],"id":{id}}}"#)
 }
 
@@ -260,7 +259,7 @@ struct Answer {
 }
 
 /// Checks that `text` answers `add(id, 1)` with `id + 1`.
-fn check(peer: Peer, text: &[u8], id: i64) -> Result<(), String> {
+pub fn check(peer: Peer, text: &[u8], id: i64) -> Result<(), String> {
     let shown = || String::from_utf8_lossy(text).into_owned();
     let answer: Answer =
         serde_json::from_slice(text).map_err(|e| format!("{e} in the answer {}", shown()))?;
@@ -274,7 +273,7 @@ fn check(peer: Peer, text: &[u8], id: i64) -> Result<(), String> {
     Ok(())
 }
 
-async fn within<T, E: std::fmt::Display>(
+pub async fn within<T, E: std::fmt::Display>(
     what: &str,
     future: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, String> {
@@ -284,7 +283,7 @@ async fn within<T, E: std::fmt::Display>(
     }
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// One connection to one server, and the id of its last call.
 struct Connection {
@@ -389,7 +388,7 @@ pub async fn open_ws(peer: Peer, addr: SocketAddr, config: WebSocketConfig) -> R
 }
 
 /// The next text message (pings and pongs skipped).
-async fn next_text(ws: &mut Ws) -> Result<String, String> {
+pub async fn next_text(ws: &mut Ws) -> Result<String, String> {
     loop {
         let message = within("read", async {
             ws.next()
@@ -451,4 +450,9 @@ async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<(), S
         return Err("the server closed the connection".to_owned());
     }
     Ok(())
+}
+
+/// The `q` quantile (0 to 1) of `sorted`, which is not empty.
+pub fn percentile(sorted: &[u64], q: f64) -> u64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
 }

@@ -2,9 +2,12 @@
 //! per second and their latency over WebSocket and HTTP, and memory per idle tab.
 //!
 //! ```sh
-//! cargo bench -p sessions-core --features web --bench web                 # everything, ~3 min
-//! cargo bench -p sessions-core --features web --bench web -- throughput   # or: memory
+//! cargo bench -p sessions-core --features web --bench web                 # everything, ~6 min
+//! cargo bench -p sessions-core --features web --bench web -- throughput   # or: memory, fanout, node
 //! cargo bench -p sessions-core --features web --bench web -- pairs=10 burst=500 tabs=2000
+//! cargo bench -p sessions-core --features web --bench web -- fanout fanout-tabs=1000,10000 rounds=20
+//! cargo bench -p sessions-core --features web --bench web -- fanout kinds=variable  # or notify
+//! cargo bench -p sessions-core --features web --bench web -- node calls=5000 node-tabs=5000
 //! ```
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) every part runs once, briefly,
@@ -32,6 +35,14 @@
 //! **Memory per idle tab.** `idle.rs`: a fresh server process per measure, 10,000 idle
 //! WebSockets from another process, RSS growth ÷ 10,000.
 //!
+//! **Fan-out** (`fanout.rs`): one variable change pushed to 1,000 and 10,000 watching tabs,
+//! against the same push written by hand with `Session::notify`, p50/p99 until the last
+//! tab has it.
+//!
+//! **A full node** (`node.rs`): as many idle tabs as the process's open-file limit allows,
+//! RSS per tab, a working tab's latency among them and alone, the time to open them all
+//! and to close every session after they drop.
+//!
 //! **Profiling one server.** `BINARY --serve ours` (or `jsonrpsee`) serves alone and prints
 //! its address and pid, until its stdin closes; a profiler attaches to the pid
 //! (`perf record -p`), or runs it (`valgrind --tool=callgrind`, with `callgrind_control
@@ -44,8 +55,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod children;
+mod crowd;
+mod fanout;
+mod fanout_client;
 mod idle;
 mod load;
+mod node;
 #[path = "../peers/mod.rs"]
 mod peers;
 mod proc_stats;
@@ -74,6 +90,9 @@ fn main() {
         Some("--idle-server") => idle_server_args(&args[1..]),
         Some("--idle-client") => idle_client_args(&args[1..]),
         Some("--serve") => serve_args(&args[1..]),
+        Some("--fanout-client") => fanout_client_args(&args[1..]),
+        Some("--node-client") => node_args(&args[1..], node::client),
+        Some("--node-worker") => node_args(&args[1..], node::working_tab),
         _ => Settings::from_args(&args).and_then(|settings| settings.run()),
     };
     if let Err(error) = result {
@@ -97,6 +116,26 @@ fn idle_client_args(args: &[String]) -> Result<(), String> {
     let peer = Peer::from_name(peer).ok_or_else(|| format!("unknown server {peer:?}"))?;
     let addr = addr.parse().map_err(|e| format!("address: {e}"))?;
     idle::client(peer, addr, tabs.parse().map_err(|e| format!("tabs: {e}"))?)
+}
+
+fn fanout_client_args(args: &[String]) -> Result<(), String> {
+    let [addr, tabs, path] = args else {
+        return Err(format!("--fanout-client ADDR TABS PATH, got {args:?}"));
+    };
+    let addr = addr.parse().map_err(|e| format!("address: {e}"))?;
+    fanout_client::run(addr, tabs.parse().map_err(|e| format!("tabs: {e}"))?, path)
+}
+
+/// `--node-client ADDR TABS` and `--node-worker ADDR CALLS`.
+fn node_args(
+    args: &[String],
+    run: fn(std::net::SocketAddr, usize) -> Result<(), String>,
+) -> Result<(), String> {
+    let [addr, count] = args else {
+        return Err(format!("ADDR COUNT, got {args:?}"));
+    };
+    let addr = addr.parse().map_err(|e| format!("address: {e}"))?;
+    run(addr, count.parse().map_err(|e| format!("count: {e}"))?)
 }
 
 /// `--serve PEER`: one server alone, for a profiler: prints its address, serves until
@@ -139,11 +178,23 @@ struct Settings {
     measure: bool,
     throughput: bool,
     memory: bool,
+    fanout: bool,
+    node: bool,
     /// Measured bursts per server and scenario.
     pairs: usize,
     warmup: Duration,
     burst: Duration,
     tabs: usize,
+    /// The fan-out's sizes.
+    fanout_tabs: Vec<usize>,
+    /// Rounds of each kind per fan-out size (`None`: 40 up to 1,000 tabs, 20 above).
+    rounds: Option<usize>,
+    /// The fan-out's one kind alone (`kinds=variable` or `kinds=notify`), for a profiler.
+    only: Option<fanout::Kind>,
+    /// The full node's idle tabs (`None`: as many as the open-file limit allows).
+    node_tabs: Option<usize>,
+    /// The full node's working tab: measured calls per run.
+    calls: usize,
 }
 
 impl Settings {
@@ -154,20 +205,34 @@ impl Settings {
                 measure,
                 throughput: false,
                 memory: false,
+                fanout: false,
+                node: false,
                 pairs: 40,
                 warmup: Duration::from_secs(1),
                 burst: Duration::from_millis(250),
                 tabs: 10_000,
+                fanout_tabs: vec![1_000, 10_000],
+                rounds: None,
+                only: None,
+                node_tabs: None,
+                calls: 5_000,
             }
         } else {
             Settings {
                 measure,
                 throughput: false,
                 memory: false,
+                fanout: false,
+                node: false,
                 pairs: 2,
                 warmup: Duration::from_millis(50),
                 burst: Duration::from_millis(50),
                 tabs: 200,
+                fanout_tabs: vec![20],
+                rounds: Some(2),
+                only: None,
+                node_tabs: Some(100),
+                calls: 100,
             }
         };
         for arg in args.iter().filter(|arg| *arg != "--bench") {
@@ -175,8 +240,28 @@ impl Settings {
             match arg.as_str() {
                 "throughput" => settings.throughput = true,
                 "memory" => settings.memory = true,
+                "fanout" => settings.fanout = true,
+                "node" => settings.node = true,
                 _ => {
-                    if let Some(pairs) = number("pairs=") {
+                    if let Some(kind) = arg.strip_prefix("kinds=") {
+                        settings.only =
+                            Some(fanout::Kind::from_name(kind).ok_or_else(|| {
+                                format!("{arg}: the kinds are variable and notify")
+                            })?);
+                    } else if let Some(list) = arg.strip_prefix("fanout-tabs=") {
+                        settings.fanout_tabs = list
+                            .split(',')
+                            .map(str::parse)
+                            .collect::<Result<_, _>>()
+                            .map_err(|e| format!("{arg}: {e}"))?;
+                    } else if let Some(rounds) = number("rounds=") {
+                        settings.rounds = Some(rounds.map_err(|e| format!("{arg}: {e}"))? as usize);
+                    } else if let Some(tabs) = number("node-tabs=") {
+                        settings.node_tabs =
+                            Some(tabs.map_err(|e| format!("{arg}: {e}"))? as usize);
+                    } else if let Some(calls) = number("calls=") {
+                        settings.calls = calls.map_err(|e| format!("{arg}: {e}"))? as usize;
+                    } else if let Some(pairs) = number("pairs=") {
                         settings.pairs = pairs.map_err(|e| format!("{arg}: {e}"))? as usize;
                     } else if let Some(millis) = number("burst=") {
                         settings.burst =
@@ -185,18 +270,29 @@ impl Settings {
                         settings.tabs = tabs.map_err(|e| format!("{arg}: {e}"))? as usize;
                     } else {
                         return Err(format!(
-                            "unknown argument {arg:?}: expected throughput, memory, pairs=N, burst=MS or tabs=N"
+                            "unknown argument {arg:?}: expected throughput, memory, fanout, node, pairs=N, burst=MS, tabs=N, fanout-tabs=N,N, rounds=N, kinds=variable|notify, node-tabs=N or calls=N"
                         ));
                     }
                 }
             }
         }
-        if !settings.throughput && !settings.memory {
+        if !(settings.throughput || settings.memory || settings.fanout || settings.node) {
             settings.throughput = true;
             settings.memory = true;
+            settings.fanout = true;
+            settings.node = true;
         }
-        if settings.pairs == 0 || settings.tabs < 2 {
-            return Err("pairs must be at least 1 and tabs at least 2".to_owned());
+        if settings.pairs == 0
+            || settings.tabs < 2
+            || settings.rounds == Some(0)
+            || settings.calls == 0
+            || settings.fanout_tabs.contains(&0)
+            || settings.node_tabs == Some(0)
+        {
+            return Err(
+                "pairs, rounds, calls and every tab count must be at least 1 (tabs at least 2)"
+                    .to_owned(),
+            );
         }
         Ok(settings)
     }
@@ -212,6 +308,13 @@ impl Settings {
         }
         if self.memory {
             self.memory()?;
+        }
+        if self.fanout {
+            self.fanout()?;
+        }
+        if self.node {
+            println!();
+            node::run(self.node_tabs, self.calls)?;
         }
         println!(
             "1-minute load average {} at the end",
@@ -260,6 +363,22 @@ impl Settings {
         println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for row in &rows {
             println!("{}", row.markdown());
+        }
+        Ok(())
+    }
+
+    fn fanout(&self) -> Result<(), String> {
+        println!("\nfan-out: one variable change against Session::notify in a loop, to the same watching tabs");
+        let mut rows = Vec::new();
+        for &tabs in &self.fanout_tabs {
+            let rounds = self.rounds.unwrap_or(if tabs <= 1_000 { 40 } else { 20 });
+            let measured = fanout::run(tabs, rounds, self.only)?;
+            println!("{}", measured.report());
+            rows.extend(measured.markdown());
+        }
+        println!("\n{}", fanout::MARKDOWN_HEADER);
+        for row in rows {
+            println!("{row}");
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use axum::serve::ListenerExt;
+use axum::Router;
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use sessions_core::web::WebHost;
 use sessions_core::Engine;
@@ -93,7 +94,17 @@ pub async fn start(peer: Peer) -> io::Result<Running> {
 
 async fn start_ours() -> io::Result<Running> {
     let engine = Engine::new();
-    let app = WebHost::builder(engine.clone()).build();
+    let addr = serve_ours(WebHost::builder(engine.clone()).build()).await?;
+    Ok(Running {
+        addr,
+        engine: Some(engine),
+        _jsonrpsee: None,
+    })
+}
+
+/// Serves `app` (a built `WebHost`) on 127.0.0.1 with a port the system picks, until the
+/// runtime ends.
+pub async fn serve_ours(app: Router) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let listener = listener.tap_io(|tcp| {
@@ -105,11 +116,7 @@ async fn start_ours() -> io::Result<Running> {
             eprintln!("web bench: our server stopped: {error}");
         }
     });
-    Ok(Running {
-        addr,
-        engine: Some(engine),
-        _jsonrpsee: None,
-    })
+    Ok(addr)
 }
 
 async fn start_jsonrpsee() -> io::Result<Running> {

@@ -17,7 +17,8 @@ use crate::SessionId;
 const POLL: Duration = Duration::from_millis(50);
 
 impl Farm {
-    /// Drains this node out of the farm, for a restart or a rolling deploy:
+    /// Drains this node out of the farm, for a restart or a rolling deploy (steps 1 to 3
+    /// are [`release`](Farm::release), done here unless it was called before):
     ///
     /// 1. every session's user, client, registered state and resume verifier is written;
     /// 2. the node releases its sessions: another node adopts each one when its tab
@@ -44,8 +45,28 @@ impl Farm {
         blocking::off_worker(|| self.drain_now(Instant::now() + deadline))
     }
 
-    fn drain_now(&self, until: Instant) -> Result<FarmReport, FarmError> {
+    /// Releases this node's sessions, the first steps of a [`drain`](Farm::drain): every
+    /// session's state is written, the node's inbox is no longer run here (posts wait in
+    /// Redis for the adopters), and any node may adopt one of its sessions from now on, on
+    /// its tab's reconnect. A host closes its tabs after this (the web host with 1012), so
+    /// that they reconnect elsewhere, then calls `drain`, which waits for the adoptions and
+    /// leaves. A second call does nothing.
+    ///
+    /// # Errors
+    /// [`FarmError::Left`] when the node had left; [`FarmError::Redis`] when Redis could
+    /// not be told (the sessions are then adoptable when the node's lease ends).
+    pub fn release(&self) -> Result<(), FarmError> {
+        self.node().check_live()?;
+        blocking::off_worker(|| self.release_now().1)
+    }
+
+    /// Releases the node's sessions (once); returns the ids of the engine's sessions then.
+    fn release_now(&self) -> (Vec<SessionId>, Result<(), FarmError>) {
         let node = self.node();
+        let mut released = lock(&self.handle.released);
+        if let Some(ours) = &*released {
+            return (ours.clone(), Ok(()));
+        }
         // 1. Every session written as it is now.
         let ours: Vec<SessionId> = node.engine.sessions().iter().map(|s| s.id()).collect();
         node.announcer.mark_all(ours.iter().copied());
@@ -76,8 +97,7 @@ impl Farm {
                 let _ = thread.join();
             }
         }
-        // 3. Released: adoptable now.
-        let released = written.and_then(|()| {
+        let result = written.and_then(|()| {
             node.script(
                 "releasing the node's sessions",
                 true,
@@ -85,11 +105,20 @@ impl Farm {
                 &[&node.name, &node.inc],
             )
         });
+        if result.is_ok() {
+            *released = Some(ours.clone());
+        }
+        (ours, result.map(|_| ()))
+    }
+
+    fn drain_now(&self, until: Instant) -> Result<FarmReport, FarmError> {
+        let node = self.node();
+        let (ours, released) = self.release_now();
         let mut not_adopted: Option<HashSet<SessionId>> = None;
         if let Err(error) = &released {
             tracing::warn!(node = %node.name, %error, "a draining node could not release its sessions; they are adoptable when its lease ends");
         } else {
-            // 4. Wait for the adopters.
+            // 3. Wait for the adopters.
             let owned = format!("{}n:{}:s", node.keys.prefix(), node.name);
             loop {
                 let listed = node.link.run(

@@ -23,6 +23,14 @@ impl NodeCounts for Farm {
         ]
     }
 
+    fn shared(&self) -> Vec<(&'static str, u64)> {
+        let report = self.report();
+        vec![
+            ("applied", report.shared_changes),
+            ("invalid", report.shared_invalid),
+        ]
+    }
+
     fn renewals(&self) -> u64 {
         self.lease_renewals()
     }
@@ -35,6 +43,8 @@ impl NodeCounts for Farm {
 impl Metrics {
     /// Reports the farm node at each scrape, labelled with its node name: its message counts
     /// ([`FarmReport`](super::FarmReport)) as `sessions_farm_messages_total{node,outcome}`,
+    /// its shared variables' changes from Redis as
+    /// `sessions_farm_shared_changes_total{node,outcome}` (`applied`, `invalid`),
     /// its [lease renewals](Farm::lease_renewals) as `sessions_farm_lease_renewals_total{node}`,
     /// and its [inbox's length](Farm::inbox_len) as `sessions_farm_inbox_messages{node}`.
     /// Registering a node of the same name again changes nothing. The registry keeps the

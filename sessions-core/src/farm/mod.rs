@@ -134,6 +134,8 @@ struct Handle {
     /// Taken (and so dropped: the engine stops telling) when the node stops.
     observer: Mutex<Option<ObserverHandle>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by [`Farm::release`]: the engine's sessions when the node released them.
+    released: Mutex<Option<Vec<crate::SessionId>>>,
 }
 
 /// The name of a node's inbox thread.
@@ -272,6 +274,7 @@ impl Farm {
             node: node.clone(),
             observer: Mutex::new(Some(observer)),
             threads: Mutex::new(Vec::new()),
+            released: Mutex::new(None),
         });
         let registered = node
             .register_and_resync()

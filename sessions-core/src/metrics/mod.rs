@@ -22,6 +22,8 @@
 //! - With feature `farm`, for each [registered](Metrics::farm) node:
 //!   `sessions_farm_messages_total{node,outcome}` (counter), its
 //!   [`FarmReport`](crate::farm::FarmReport) read at each scrape;
+//!   `sessions_farm_shared_changes_total{node,outcome}` (counter), its shared variables'
+//!   changes taken from Redis, `applied` or `invalid`;
 //!   `sessions_farm_lease_renewals_total{node}` (counter), its
 //!   [lease renewals](crate::farm::Farm::lease_renewals); and
 //!   `sessions_farm_inbox_messages{node}` (gauge), the messages waiting in its inbox as

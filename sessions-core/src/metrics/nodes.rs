@@ -1,4 +1,4 @@
-//! The farm nodes' message counts, lease renewals and inbox lengths, read at each scrape (the
+//! The farm nodes' message counts, shared variables' changes, lease renewals and inbox lengths, read at each scrape (the
 //! farm gives them: see `farm/metrics.rs`).
 
 use std::fmt;
@@ -17,6 +17,8 @@ pub(crate) trait NodeCounts: Send + Sync + 'static {
     fn node(&self) -> &str;
     /// Its messages by outcome, each outcome named once.
     fn counts(&self) -> Vec<(&'static str, u64)>;
+    /// Its shared variables' changes taken from Redis, by outcome, each named once.
+    fn shared(&self) -> Vec<(&'static str, u64)>;
     /// Its lease renewals since it joined.
     fn renewals(&self) -> u64;
     /// The messages waiting in its inbox, as last read (`None`: not read yet).
@@ -27,6 +29,7 @@ pub(crate) trait NodeCounts: Send + Sync + 'static {
 struct Reading {
     node: String,
     outcomes: Vec<(&'static str, u64)>,
+    shared: Vec<(&'static str, u64)>,
     renewals: u64,
     inbox: Option<u64>,
 }
@@ -62,6 +65,7 @@ impl Collector for Nodes {
             .map(|node| Reading {
                 node: node.node().to_owned(),
                 outcomes: node.counts(),
+                shared: node.shared(),
                 renewals: node.renewals(),
                 inbox: node.inbox(),
             })
@@ -77,6 +81,18 @@ impl Collector for Nodes {
         )?;
         for reading in &readings {
             for (outcome, count) in &reading.outcomes {
+                let labels = [("node", reading.node.as_str()), ("outcome", outcome)];
+                ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "sessions_farm_shared_changes",
+            "Changes of shared variables the farm node took from Redis, by outcome: applied (or already held), or invalid (not of the variable's type, or not a change: logged, never applied)",
+            None,
+            ConstCounter::new(0u64).metric_type(),
+        )?;
+        for reading in &readings {
+            for (outcome, count) in &reading.shared {
                 let labels = [("node", reading.node.as_str()), ("outcome", outcome)];
                 ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
             }

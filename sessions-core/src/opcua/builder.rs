@@ -128,8 +128,9 @@ impl OpcUaHostBuilder {
     /// [`authenticate`](Self::authenticate) hook.
     ///
     /// For quick tests only: the password is kept in memory as given (and on a command
-    /// line, `opcua_server --user`, it is visible to the machine's other users), and failed
-    /// attempts are not throttled. A real server logs users in with
+    /// line, `opcua_server --user`, it is visible to the machine's other users); its failed
+    /// attempts are throttled by name like every other ([`login_throttle`](Self::login_throttle)).
+    /// A real server logs users in with
     /// [`accounts`](Self::accounts).
     pub fn user<R: Into<String>>(
         mut self,

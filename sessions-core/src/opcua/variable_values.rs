@@ -190,6 +190,10 @@ fn refusal(error: &VariableError) -> (StatusCode, AuditOutcome) {
         }
         VariableError::Session(_) => (StatusCode::BadInternalError, AuditOutcome::Refused),
         VariableError::WrongType { .. } => (StatusCode::BadTypeMismatch, AuditOutcome::Invalid),
+        // A shared variable whose farm's Redis did not take the write: nothing changed.
+        VariableError::Unavailable { .. } => {
+            (StatusCode::BadCommunicationError, AuditOutcome::Failed)
+        }
         _ => (StatusCode::BadInternalError, AuditOutcome::Failed),
     }
 }
@@ -219,6 +223,13 @@ mod tests {
         assert_eq!(
             refusal(&wrong),
             (StatusCode::BadTypeMismatch, AuditOutcome::Invalid)
+        );
+        let unavailable = VariableError::Unavailable {
+            reason: "Redis did not answer".into(),
+        };
+        assert_eq!(
+            refusal(&unavailable),
+            (StatusCode::BadCommunicationError, AuditOutcome::Failed)
         );
     }
 

@@ -63,6 +63,11 @@ export declare class CallError extends Error {
 export interface ConnectOptions {
   retryMs?: number;
   maxRetryMs?: number;
+  /**
+   * After a close with 1012 (the server restarts), the tab reconnects at once after a
+   * random delay of at most this many ms (default 250).
+   */
+  restartJitterMs?: number;
 }
 
 /** This tab's session, as `connect` resolves it. */

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use super::config::Config;
 use super::cookie::CookieKey;
+use super::drain::{Drain, DrainState};
 use super::limits::{ConnectionLimits, WebCounters, DEFAULT_MAX_BATCH_MEMBERS};
 use super::origin::SiteOrigin;
 use super::scope::LoginScope;
@@ -56,6 +57,7 @@ pub struct WebHost {
     router: Router,
     connections: ConnectionLimits,
     counters: WebCounters,
+    drain: Drain,
 }
 
 impl WebHost {
@@ -120,6 +122,36 @@ impl WebHost {
     /// give to [`serve`](Self::serve).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The host's drain, for a rolling deploy: readiness (`GET {base}/ready`) fails, new
+    /// tabs are refused, then every tab's socket is closed with
+    /// [`SERVICE_RESTART`](super::SERVICE_RESTART) (1012). See [`Drain`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use sessions_core::web::WebHost;
+    /// use sessions_core::Engine;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let engine = Engine::builder().name("WebPresentationEngine").build().expect("a fresh name");
+    /// let host = WebHost::builder(engine).build_host();
+    /// let drain = host.drain();
+    /// let app = axum::Router::new().merge(host.router());
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// let stop = async move {
+    ///     let _ = tokio::signal::ctrl_c().await;
+    ///     drain.start();
+    ///     // ... write the sessions' state where another server finds it ...
+    ///     if let Err(still_open) = drain.close_tabs(Duration::from_secs(5)).await {
+    ///         eprintln!("{still_open}");
+    ///     }
+    /// };
+    /// host.serve(listener, app).with_graceful_shutdown(stop).await
+    /// # }
+    /// ```
+    pub fn drain(&self) -> Drain {
+        self.drain.clone()
     }
 
     /// The handle of what this host counts (see [`WebHostBuilder::counters`]).
@@ -421,9 +453,10 @@ impl WebHostBuilder {
     }
 
     /// The router to mount: `GET {base}/ws`, `POST {base}/rpc`, `GET {base}/methods`,
-    /// `GET {base}/client.js`, `GET {base}/client.d.ts`, and `GET {base}/metrics` when
-    /// [`metrics`](Self::metrics) is on. Merge it into the application's router
-    /// (`Router::merge`) and serve it on a tokio runtime.
+    /// `GET {base}/client.js`, `GET {base}/client.d.ts`, `GET {base}/ready` (always 200:
+    /// a router built alone has no [`Drain`]; [`build_host`](Self::build_host) gives one),
+    /// and `GET {base}/metrics` when [`metrics`](Self::metrics) is on. Merge it into the
+    /// application's router (`Router::merge`) and serve it on a tokio runtime.
     ///
     /// Served by a server of the application's choice (`axum::serve`, say), the router
     /// keeps every limit of its own (messages, tabs, calls, batches, write and body
@@ -433,7 +466,7 @@ impl WebHostBuilder {
     /// come with [`build_host`](Self::build_host) and [`WebHost::serve`], or from the
     /// server (or proxy) in front.
     pub fn build(self) -> Router {
-        super::routes::router(self.config)
+        super::routes::router(self.config, DrainState::new())
     }
 
     /// The host, with its router and the loop that serves it with the connection limits
@@ -441,10 +474,12 @@ impl WebHostBuilder {
     pub fn build_host(self) -> WebHost {
         let connections = self.config.connections;
         let counters = self.config.counters.clone();
+        let drain = DrainState::new();
         WebHost {
-            router: super::routes::router(self.config),
+            router: super::routes::router(self.config, Arc::clone(&drain)),
             connections,
             counters,
+            drain: Drain::new(drain),
         }
     }
 }

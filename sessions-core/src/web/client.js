@@ -16,6 +16,11 @@
 // page come back from the back/forward cache finds it; a tab opened from this one
 // (`window.open`, "Duplicate tab"), which gets a copy of its sessionStorage, does not, and
 // gets a session of its own instead of taking this tab's over.
+//
+// A server that drains for a restart closes its tabs' sockets with 1012 ("service
+// restart"): the tab reconnects at once (after a random delay of at most
+// `restartJitterMs`, so the tabs of one server do not all arrive in the same
+// millisecond), through the load balancer, to another server, with its resume token.
 
 const base = new URL(".", import.meta.url);
 const TOKEN_KEY = "sessions.resume:" + base.pathname;
@@ -43,13 +48,14 @@ export function connect(options = {}) {
 }
 
 class Tab {
-  constructor({ retryMs = 500, maxRetryMs = 10000 } = {}) {
+  constructor({ retryMs = 500, maxRetryMs = 10000, restartJitterMs = 250 } = {}) {
     this.session = null;
     this.client = null;
     this.user = null; // { user, roles } while someone is logged in on this tab
     this.resumed = false;
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
+    this.restartJitterMs = restartJitterMs;
     this.nextId = 1;
     this.pending = new Map(); // id -> { resolve, reject, text }
     this.handlers = new Map(); // topic -> [fn]
@@ -195,6 +201,11 @@ class Tab {
       if (event.code === 4001) this.token = null;
       if (event.code === 1008 || event.code === 4002) {
         this.fail(new Error(event.reason || "refused by the host"));
+        return;
+      }
+      // 1012: the server restarts: at once, jittered, and the backoff starts over.
+      if (event.code === 1012) {
+        setTimeout(() => this.open(this.retryMs), Math.random() * this.restartJitterMs);
         return;
       }
       setTimeout(() => this.open(Math.min(delay * 2, this.maxRetryMs)), delay);

@@ -194,3 +194,13 @@ pub(super) async fn client_js(State(host): State<Arc<Host>>, headers: HeaderMap)
     }
     response
 }
+
+/// `GET {base}/ready`: 200 while the host takes tabs, 503 while it drains (for a load
+/// balancer's health check; see [`Drain`](super::Drain)).
+pub(super) async fn ready(State(host): State<Arc<Host>>) -> Response {
+    if host.drain.draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+    } else {
+        (StatusCode::OK, "ready\n").into_response()
+    }
+}

@@ -72,6 +72,11 @@
 //! - **HTTP.** `POST {base}/rpc` takes the same messages, in the session the
 //!   `Sessions-Session` header names if the request's cookie owns it; `GET {base}/methods`
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
+//! - **Readiness and drain.** `GET {base}/ready` answers 200 while the host takes tabs and
+//!   503 once its [`Drain`] started (a load balancer's health check). While it drains, a
+//!   tab's upgrade is refused with 503 and `Retry-After: 0`; [`Drain::close_tabs`] closes
+//!   every tab's socket with [`SERVICE_RESTART`] (1012, "service restart"), on which
+//!   `client.js` reconnects at once, after a small random delay, with its resume token.
 //!
 //! # Error codes
 //! | code | meaning |
@@ -103,7 +108,7 @@
 //! with code 1009 (a POST: HTTP 413); a broken WebSocket protocol (reserved bits, an
 //! unmasked frame, an oversize control frame) with 1002, a text message that is not UTF-8
 //! with 1007, each with a reason; a tab over the browser's tab limit is closed with
-//! 1008; a session closed under a tab closes its socket with 4001. A tab whose socket takes
+//! 1008; a session closed under a tab closes its socket with 4001 (a draining host, with 1012). A tab whose socket takes
 //! nothing for the [write timeout](WebHostBuilder::write_timeout) is dropped as gone
 //! ([`WebCounters`] counts it and what it had queued). One message holds a runtime worker
 //! for a bounded time: it is at most the message limit, a batch at most
@@ -124,6 +129,7 @@ mod adopt;
 mod builder;
 mod config;
 mod cookie;
+mod drain;
 mod gate;
 mod http;
 mod limits;
@@ -150,6 +156,7 @@ pub use builder::{
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
+pub use drain::{Drain, TabsStillOpen, SERVICE_RESTART};
 pub use http::SESSION_HEADER;
 pub use limits::{WebCounters, ANSWER_BYTES_PER_MESSAGE_BYTE, DEFAULT_MAX_BATCH_MEMBERS};
 pub use login::{LOGIN_METHOD, LOGOUT_METHOD, USER_TOPIC};

@@ -6,12 +6,13 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::config::Config;
-use super::http::{client_d_ts, client_js, metrics, openrpc, rpc};
+use super::drain::DrainState;
+use super::http::{client_d_ts, client_js, metrics, openrpc, ready, rpc};
 use super::socket::upgrade;
 use super::state::Host;
 use super::tabs::Tabs;
 
-pub(super) fn router(config: Config) -> Router {
+pub(super) fn router(config: Config, drain: Arc<DrainState>) -> Router {
     let base = config.base_path.clone();
     let tabs = Tabs::new(
         config.engine.clone(),
@@ -19,13 +20,18 @@ pub(super) fn router(config: Config) -> Router {
         config.max_tabs_per_client,
     );
     let serve_metrics = config.metrics.is_some();
-    let host = Arc::new(Host { config, tabs });
+    let host = Arc::new(Host {
+        config,
+        tabs,
+        drain,
+    });
     let router = Router::new()
         .route(&format!("{base}/ws"), get(upgrade))
         .route(&format!("{base}/rpc"), post(rpc))
         .route(&format!("{base}/methods"), get(openrpc))
         .route(&format!("{base}/client.js"), get(client_js))
-        .route(&format!("{base}/client.d.ts"), get(client_d_ts));
+        .route(&format!("{base}/client.d.ts"), get(client_d_ts))
+        .route(&format!("{base}/ready"), get(ready));
     let router = if serve_metrics {
         router.route(&format!("{base}/metrics"), get(metrics))
     } else {

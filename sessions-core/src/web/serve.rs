@@ -32,7 +32,8 @@ use super::watch::{deadline_passed, Activity, Expired, Guarded, Watched};
 /// How long a graceful shutdown waits for the connections' requests in progress to end;
 /// past it, the connections still open are dropped (and counted in the WARN event that
 /// says so). WebSockets upgraded before the shutdown are not waited for: they belong to
-/// their tabs, which the engine (or a farm's drain) closes.
+/// their tabs, which the engine closes, or [`Drain::close_tabs`](super::Drain::close_tabs)
+/// before the shutdown (with 1012, so the pages reconnect elsewhere).
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How long the loop pauses after an accept that failed for want of resources (the

@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::cookie::{client_or_new, set_client_cookie};
+use super::drain::{SERVICE_RESTART, SERVICE_RESTART_REASON};
 use super::limits::{send_within, WriteFailed};
 use super::login::{Reserved, UserView};
 use super::origin::origin_allowed;
@@ -29,6 +30,9 @@ use super::wire;
 use crate::audit::AuditHost;
 use crate::host::Credentials;
 use crate::{ClientId, Notification, Session};
+
+/// The WebSocket layer's read buffer, and the most it reads at once.
+const READ_CHUNK_BYTES: usize = 1024;
 
 /// Close codes the host sends, with a reason a person can read.
 mod close {
@@ -55,6 +59,9 @@ mod close {
 /// browser's cookie set if it had none.
 pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
+    if let Some(refused) = host.drain.refuse_new_tab() {
+        return refused;
+    }
     let config = &host.config;
     if !origin_allowed(
         &parts.headers,
@@ -95,7 +102,11 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         .max_message_size(limit.saturating_mul(2))
         .max_frame_size(limit.saturating_mul(2))
         // Small buffers: an idle tab should cost little (they grow for large messages).
-        .read_buffer_size(4 * 1024)
+        // tungstenite allocates the read buffer with each socket and zero-fills a chunk of
+        // this size before every read, so all of it is resident in every idle tab: 1 KiB
+        // holds a typical request whole, and a larger message takes more reads of it
+        // (BENCHMARKS.md, section 14: 4 KiB made 9.5 KiB per idle tab, 1 KiB 6.1 KiB).
+        .read_buffer_size(READ_CHUNK_BYTES)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
             let attached = host.tabs.attach(resume.as_deref(), &client, user);
@@ -167,6 +178,8 @@ async fn serve(
     seen: Option<u64>,
     peer: Option<std::net::IpAddr>,
 ) {
+    // Counted open until it ends: a drain waits for its tabs' sockets to close.
+    let _open = host.drain.hold();
     let session = attached.session.clone();
     let user = session.user();
     let opened = Opened {
@@ -238,6 +251,8 @@ async fn run(
     // Made once, polled on every turn: neither is worth building again for each message.
     let taken_over = attached.taken_over.notified();
     tokio::pin!(taken_over);
+    let draining = host.drain.closing();
+    tokio::pin!(draining);
     let mut next_notification = session.next_notification();
     let mut watches = Watches::default();
     loop {
@@ -251,6 +266,10 @@ async fn run(
             () = &mut taken_over => {
                 send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection", deadline).await;
                 return Ended::TakenOver;
+            }
+            () = &mut draining => {
+                send_close(socket, SERVICE_RESTART, SERVICE_RESTART_REASON, deadline).await;
+                return Ended::SocketGone;
             }
             Some(done) = calls.join_next(), if !calls.is_empty() => match done {
                 Ok(answer) => answer.map(Message::from),

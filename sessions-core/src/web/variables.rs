@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::rpc::{FORBIDDEN, INTERNAL_ERROR, SESSION_GONE};
+use super::rpc::{FORBIDDEN, INTERNAL_ERROR, METHOD_FAILED, SESSION_GONE};
 use super::wire::{error_response, notification, Request};
 use crate::audit::{AuditHost, AuditOutcome};
 use crate::engine::audit::CallAudit;
@@ -253,8 +253,7 @@ fn run(
             if let Some(audit) = audit {
                 audit.finish_as(match &written {
                     Ok(_) => AuditOutcome::Ok,
-                    Err(VariableError::Session(_)) => AuditOutcome::Refused,
-                    Err(_) => AuditOutcome::Invalid,
+                    Err(error) => outcome_of(error),
                 });
             }
             let version = written.map_err(refusal_of)?;
@@ -334,6 +333,16 @@ fn reply_of(change: Change<Value>) -> Reply {
     }
 }
 
+/// The audit outcome of a write that `error` ended.
+fn outcome_of(error: &VariableError) -> AuditOutcome {
+    match error {
+        VariableError::Session(_) => AuditOutcome::Refused,
+        // Let write, and not taken where it is shared (the farm's Redis).
+        VariableError::Unavailable { .. } => AuditOutcome::Failed,
+        _ => AuditOutcome::Invalid,
+    }
+}
+
 /// The code of a refused read, write or watch, decided by the error's type: as a refused
 /// method call's.
 fn refusal_of(error: VariableError) -> Refusal {
@@ -341,6 +350,8 @@ fn refusal_of(error: VariableError) -> Refusal {
         VariableError::Session(SessionError::Forbidden { .. }) => FORBIDDEN,
         VariableError::Session(_) => SESSION_GONE,
         VariableError::WrongType { .. } => INVALID_PARAMS,
+        // As a method that ran and failed: the write may be tried again.
+        VariableError::Unavailable { .. } => METHOD_FAILED,
         _ => INTERNAL_ERROR,
     };
     Refusal::new(code, error.to_string())
@@ -461,6 +472,28 @@ mod tests {
             Poll::Ready(changed) => Some((changed.path, changed.change.version)),
             Poll::Pending => None,
         }
+    }
+
+    #[test]
+    fn a_write_that_failed_has_its_code_and_outcome_by_type() {
+        let unavailable = VariableError::Unavailable {
+            reason: "Redis did not answer".into(),
+        };
+        assert_eq!(outcome_of(&unavailable), AuditOutcome::Failed);
+        assert_eq!(refusal_of(unavailable).code, METHOD_FAILED);
+        let forbidden = VariableError::Session(SessionError::Forbidden {
+            role: "operator".into(),
+        });
+        assert_eq!(outcome_of(&forbidden), AuditOutcome::Refused);
+        assert_eq!(refusal_of(forbidden).code, FORBIDDEN);
+        let gone = VariableError::Session(SessionError::NoContext);
+        assert_eq!(refusal_of(gone).code, SESSION_GONE);
+        let wrong = VariableError::WrongType {
+            expected: "u8",
+            error: crate::from_value::<u8>(Value::Int(300)).expect_err("out of range"),
+        };
+        assert_eq!(outcome_of(&wrong), AuditOutcome::Invalid);
+        assert_eq!(refusal_of(wrong).code, INVALID_PARAMS);
     }
 
     #[test]

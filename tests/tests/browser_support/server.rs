@@ -72,6 +72,40 @@ impl WebHostProcess {
     pub fn is_running(&mut self) -> bool {
         self.group.exited().is_none()
     }
+
+    /// `127.0.0.1:PORT`, where it listens.
+    pub fn addr(&self) -> String {
+        self.url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Sends SIGTERM to the program (not its group), as a service manager stops it.
+    pub fn terminate(&mut self) {
+        let pid = self.group.leader().id();
+        let status = Command::new("kill")
+            .args(["-s", "TERM"])
+            .arg(pid.to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s TERM {pid} failed");
+    }
+
+    /// How it exited, waiting at most `limit`; `None` if it still runs then.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.group.exited() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 /// `cargo build -p sessions-examples --bin web_host` from the workspace root, as the

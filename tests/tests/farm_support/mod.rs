@@ -147,6 +147,15 @@ impl Redis {
         assert!(status.success(), "kill {signal} {pid} failed");
     }
 
+    /// `engine` joined to a farm on this server as node `node`, with the tests' short
+    /// [`LEASE`].
+    pub fn join(&self, engine: &sessions_core::Engine, node: &str) -> sessions_core::farm::Farm {
+        sessions_core::farm::Farm::builder(engine, &self.url(), node)
+            .lease(LEASE)
+            .join()
+            .expect("the node joins")
+    }
+
     /// A plain redis-rs connection to the server, for a test's own commands.
     pub fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url())

@@ -6,6 +6,7 @@
 
 pub mod python;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,8 @@ use std::time::Duration;
 use opcua::client::{ClientBuilder, IdentityToken, Password, Session as ClientSession};
 use opcua::crypto::SecurityPolicy;
 use opcua::types::{
-    CallMethodRequest, CallMethodResult, MessageSecurityMode, NodeId, ReadValueId, StatusCode,
+    BrowseDescription, BrowseDirection, BrowseResultMask, CallMethodRequest, CallMethodResult,
+    MessageSecurityMode, NodeClassMask, NodeId, ReadValueId, ReferenceTypeId, StatusCode,
     TimestampsToReturn, UserTokenPolicy, VariableId, Variant,
 };
 use serde::{Deserialize, Serialize};
@@ -254,6 +256,33 @@ pub struct Client {
     event_loop: JoinHandle<StatusCode>,
     /// The index of `urn:sessions:methods` on the server.
     pub ns: u16,
+}
+
+impl Client {
+    /// The forward hierarchical references of `node`: browse name → node id.
+    pub async fn children(&self, node: NodeId) -> BTreeMap<String, NodeId> {
+        let description = BrowseDescription {
+            node_id: node,
+            browse_direction: BrowseDirection::Forward,
+            reference_type_id: ReferenceTypeId::HierarchicalReferences.into(),
+            include_subtypes: true,
+            node_class_mask: NodeClassMask::all().bits(),
+            result_mask: BrowseResultMask::All as u32,
+        };
+        let results = self
+            .session
+            .browse(&[description], 10_000, None)
+            .await
+            .expect("Browse answers");
+        let result = results.into_iter().next().expect("one result");
+        assert_eq!(result.status_code, StatusCode::Good);
+        result
+            .references
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.browse_name.name.as_ref().to_owned(), r.node_id.node_id))
+            .collect()
+    }
 }
 
 impl Drop for Client {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value as Json};
-use sessions_core::web::WebHostBuilder;
+use sessions_core::web::{Drain, WebHostBuilder};
 use sessions_core::Engine;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
@@ -25,6 +25,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Server {
     pub addr: SocketAddr,
     pub engine: Engine,
+    /// The host's drain (`None` for a router served with `axum::serve`).
+    pub drain: Option<Drain>,
     task: JoinHandle<()>,
 }
 
@@ -41,6 +43,7 @@ impl Server {
     pub async fn start(engine: Engine, host: impl FnOnce(Engine) -> WebHostBuilder) -> Server {
         let host = host(engine.clone()).build_host();
         let router = host.router();
+        let drain = Some(host.drain());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port on 127.0.0.1");
@@ -48,7 +51,12 @@ impl Server {
         let task = tokio::spawn(async move {
             host.serve(listener, router).await.expect("the server runs");
         });
-        Server { addr, engine, task }
+        Server {
+            addr,
+            engine,
+            drain,
+            task,
+        }
     }
 
     /// [`start`](Self::start): the host's serve loop gives every request its peer's
@@ -76,7 +84,12 @@ impl Server {
                 .await
                 .expect("the server runs");
         });
-        Server { addr, engine, task }
+        Server {
+            addr,
+            engine,
+            drain: None,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`: the host's own origin.

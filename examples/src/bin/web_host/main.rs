@@ -6,7 +6,18 @@
 //! cargo run -p sessions-examples --bin web_host -- --port 0  # any free port
 //! cargo run -p sessions-examples --bin web_host -- --accounts accounts.toml
 //! cargo run -p sessions-examples --bin web_host -- --audit audit.jsonl  # record every call
+//! cargo run -p sessions-examples --bin web_host -- --farm redis://127.0.0.1:6379 --node n1 \
+//!     --cookie-key farm-cookie.key   # one of the servers of a farm
 //! ```
+//!
+//! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
+//! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
+//! tabs are refused with 503; once readiness has failed for `--unready-ms` (so the load
+//! balancer took the server out first) the node releases its sessions to the farm, every
+//! tab's socket is closed with 1012 ("service restart": `client.js` reconnects at once,
+//! through the load balancer, to another server, which adopts the tab's session: same id,
+//! user and registered state), the node leaves the farm once its sessions were adopted,
+//! and the process exits 0. Each step waits at most `--drain-ms`.
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
 //! and in a private window: each tab shows its own session, the tabs of one browser share a
@@ -34,12 +45,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sessions_core::auth::Accounts;
+use sessions_core::farm::Farm;
 use sessions_core::metrics::Metrics;
-use sessions_core::web::WebHost;
+use sessions_core::web::{Drain, WebHost};
 use sessions_core::Engine;
 use sessions_examples::line::export_line;
 use sessions_examples::{live, ENGINE_NAME};
+use tokio::signal::unix::{signal, SignalKind};
 
+mod node;
 mod options;
 mod page;
 
@@ -55,6 +69,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DISPATCH_EVERY: Duration = Duration::from_millis(20);
 /// The demo accounts file the repository ships (its passwords are in the README).
 const DEMO_ACCOUNTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo-accounts.toml");
+/// How long the runtime's blocking threads may take to end once the server has stopped.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -78,7 +94,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(&options)) {
+    let served = runtime.block_on(serve(&options));
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -136,6 +154,12 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .as_ref()
         .map(|farm| sessions_examples::farm::join(&engine, farm))
         .transpose()?;
+    node::name(
+        options
+            .farm
+            .as_ref()
+            .map_or("standalone", |farm| &farm.node),
+    );
     let metrics = Metrics::new();
     if let Some(farm) = &farm {
         metrics.farm(farm);
@@ -165,6 +189,9 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     // per address and in all.
     let host = host.build_host();
     let app = page::router().merge(host.router());
+    // Taken before the server listens: from now on SIGTERM drains instead of killing.
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| format!("cannot handle SIGTERM: {error}"))?;
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))
             .await
@@ -176,6 +203,51 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     drop(stdout);
     // Each request carries its connection's address: failed log-ins are throttled per peer
     // as well as per name, and the audit trail records it as each call's peer.
-    host.serve(listener, app).await?;
+    let drain = host.drain();
+    let deadline = options.drain_deadline;
+    let unready = options.unready;
+    let stop = async move {
+        if terminate.recv().await.is_none() {
+            // No more signals can come: serve for good.
+            std::future::pending::<()>().await;
+        }
+        drain_on_sigterm(&drain, farm, unready, deadline).await;
+    };
+    host.serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await?;
+    eprintln!("web_host: drained; exiting");
     Ok(())
+}
+
+/// SIGTERM: readiness fails and new tabs are refused; after `unready` (the load balancer's
+/// health check takes the server out meanwhile) the node releases its sessions to the farm
+/// (their state written, adoptable by any node), every tab is closed with 1012 (it
+/// reconnects through the load balancer to another node, which adopts its session), and the
+/// node leaves the farm once its sessions were adopted; each step within `deadline`. The
+/// server stops once this returns.
+async fn drain_on_sigterm(
+    drain: &Drain,
+    farm: Option<Farm>,
+    unready: Duration,
+    deadline: Duration,
+) {
+    eprintln!("web_host: SIGTERM: draining (readiness fails, new tabs are refused)");
+    drain.start();
+    tokio::time::sleep(unready).await;
+    if let Some(farm) = &farm {
+        if let Err(error) = farm.release() {
+            eprintln!("web_host: releasing the sessions to the farm failed: {error}");
+        }
+    }
+    match drain.close_tabs(deadline).await {
+        Ok(tabs) => eprintln!("web_host: {tabs} tab(s) closed with 1012 (service restart)"),
+        Err(still_open) => eprintln!("web_host: {still_open}"),
+    }
+    if let Some(farm) = farm {
+        match sessions_examples::farm::drain(farm, deadline) {
+            Ok(report) => eprintln!("web_host: left the farm: {report:?}"),
+            Err(error) => eprintln!("web_host: leaving the farm failed: {error}"),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`,
 //! `--cookie-key FILE`, the
-//! connection caps and the farm's `--farm URL --node NAME`, read by hand (a few options need
-//! no parser crate).
+//! connection caps, the drain's `--unready-ms N` and `--drain-ms N`, and the farm's `--farm
+//! URL --node NAME`, read by hand (a few options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +15,7 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
            [--max-connections N] [--max-connections-per-peer N] [--cookie-key FILE]
-           [--farm URL --node NAME]
+           [--unready-ms N] [--drain-ms N] [--farm URL --node NAME]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -34,6 +34,12 @@ Options:
   --cookie-key FILE  sign the browsers' client cookies with the key in FILE (at least 32
                  random bytes; keep it secret) instead of a random one: servers that share
                  it know each other's browsers, so on a farm a tab resumes on any of them
+  --unready-ms N  on SIGTERM, how long readiness fails before the tabs are closed, so
+                 the load balancer's health check takes the server out first (default 1000)
+  --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
+                 are refused, it leaves the farm, closes every tab with 1012 (service
+                 restart: the pages reconnect to another server) and exits 0; each step
+                 waits at most N milliseconds (default 10000)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
@@ -55,7 +61,18 @@ pub struct Options {
     pub max_connections: Option<usize>,
     /// The cap on one peer's connections, if not the host's default.
     pub max_connections_per_peer: Option<usize>,
+    /// How long each step of the drain on SIGTERM may wait.
+    pub drain_deadline: Duration,
+    /// How long readiness fails on SIGTERM before the tabs are closed.
+    pub unready: Duration,
 }
+
+/// How long readiness fails on SIGTERM before the tabs are closed, by default: a few of
+/// the README's HAProxy health checks (every 500 ms).
+pub const DEFAULT_UNREADY: Duration = Duration::from_secs(1);
+
+/// How long each step of the drain on SIGTERM waits by default.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(10);
 
 /// The options, `None` for `--help`, or what is wrong with the command line.
 pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -68,6 +85,8 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
         farm: None,
         max_connections: None,
         max_connections_per_peer: None,
+        drain_deadline: DEFAULT_DRAIN,
+        unready: DEFAULT_UNREADY,
     };
     let mut farm = FarmArgs::default();
     let mut args = args.iter().map(String::as_str);
@@ -90,6 +109,10 @@ pub fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--audit" => {
                 let file = args.next().ok_or("--audit needs a FILE")?;
                 options.audit = Some(PathBuf::from(file));
+            }
+            "--unready-ms" => options.unready = Duration::from_millis(number(arg, args.next())?),
+            "--drain-ms" => {
+                options.drain_deadline = Duration::from_millis(number(arg, args.next())?)
             }
             "--cookie-key" => {
                 let file = args.next().ok_or("--cookie-key needs a FILE")?;
@@ -131,6 +154,8 @@ mod tests {
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -144,6 +169,8 @@ mod tests {
                 farm: None,
                 max_connections: None,
                 max_connections_per_peer: None,
+                drain_deadline: DEFAULT_DRAIN,
+                unready: DEFAULT_UNREADY,
             }))
         );
         assert_eq!(
@@ -191,6 +218,15 @@ mod tests {
             ))
             .map(|o| o.map(|o| (o.max_connections, o.max_connections_per_peer))),
             Ok(Some((Some(20000), Some(19000))))
+        );
+        assert_eq!(
+            parse(&args("--drain-ms 2500 --unready-ms 0"))
+                .map(|o| o.map(|o| (o.drain_deadline, o.unready))),
+            Ok(Some((Duration::from_millis(2500), Duration::ZERO)))
+        );
+        assert_eq!(
+            parse(&args("--drain-ms")),
+            Err("--drain-ms needs a number".to_owned())
         );
         assert_eq!(parse(&args("--port 1 --help")), Ok(None));
     }
