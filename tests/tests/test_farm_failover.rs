@@ -430,18 +430,15 @@ impl Drop for TempFile {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
+/// Starts `web_host` as node `a` of the farm on `redis`, signing cookies with `key_file`;
+/// returns it (killed when dropped) and where it listens.
+async fn web_host(
+    binary: &std::path::Path,
+    redis: &Redis,
+    key_file: &TempFile,
+) -> (tokio::process::Child, std::net::SocketAddr) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let Some(redis) = Redis::start("failover_kill") else {
-        return;
-    };
-    let key_file = TempFile(
-        std::env::temp_dir().join(format!("sessions-failover-key-{}", std::process::id())),
-    );
-    std::fs::write(&key_file.0, b"failover-test-key-0123456789abcdef").expect("the key file");
-    // Node A: the web_host example, a process of its own, on the farm.
-    let mut host_a = tokio::process::Command::new(web_host_binary())
+    let mut host = tokio::process::Command::new(binary)
         .args(["--port", "0", "--node", "a", "--farm", &redis.url()])
         .arg("--cookie-key")
         .arg(&key_file.0)
@@ -451,7 +448,7 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
         .kill_on_drop(true)
         .spawn()
         .expect("web_host starts");
-    let stdout = host_a.stdout.take().expect("piped");
+    let stdout = host.stdout.take().expect("piped");
     let first = tokio::time::timeout(
         farm_support::WAIT,
         BufReader::new(stdout).lines().next_line(),
@@ -460,11 +457,27 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
     .expect("web_host says where it listens")
     .expect("its stdout")
     .expect("a line");
-    let addr: std::net::SocketAddr = first
+    let addr = first
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("the first line is `listening on URL`: {first:?}"))
         .parse()
         .expect("an address");
+    (host, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_once_it_restarted()
+{
+    let Some(redis) = Redis::start("failover_kill") else {
+        return;
+    };
+    let key_file = TempFile(
+        std::env::temp_dir().join(format!("sessions-failover-key-{}", std::process::id())),
+    );
+    std::fs::write(&key_file.0, b"failover-test-key-0123456789abcdef").expect("the key file");
+    // Node A: the web_host example, a process of its own, on the farm.
+    let binary = web_host_binary();
+    let (mut host_a, addr) = web_host(&binary, &redis, &key_file).await;
     let b = node(&redis, "failover-kill-b", "b").await;
 
     let mut old = Tab::try_open_at(addr, Handshake::default())
@@ -497,6 +510,9 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease() {
     wait_until("node A's lease ends", || {
         matches!(b.farm.get(session_id), Ok(None))
     });
+    // A is started again under its name (a supervisor restarting it): the dead
+    // incarnation's sessions stay adoptable (a ghost node) until the grace ends.
+    let (_host_a_again, _) = web_host(&binary, &redis, &key_file).await;
     let back = Tab::open(
         &b.host,
         Handshake {

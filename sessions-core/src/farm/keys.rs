@@ -5,7 +5,7 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `NS:nodes` | sorted set | each live node, scored by the end of its lease (ms, Redis clock) |
+//! | `NS:nodes` | sorted set | each live node, scored by the end of its lease (ms, Redis clock); also a dead incarnation kept for adoption, `NODE~INC` (a "ghost": its name was taken again within the adoption grace) |
 //! | `NS:n:NODE` | hash | the node's incarnation (`inc`), counts (`len`, `active`), inbox capacity (`cap`), `leaving`, `released` (a drain: its sessions may be adopted now) |
 //! | `NS:n:NODE:s` | set | the ids of the node's sessions |
 //! | `NS:s:ID` | hash | one session: `node`, `hasuser`, `user`, `roles` (JSON), `hasclient`, `client`, `state` (registered state, JSON), `rk` (its tab's resume key), `ver` (a SHA-256 of the token's secret) |

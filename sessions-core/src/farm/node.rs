@@ -176,6 +176,7 @@ impl Node {
         let lease = self.lease_ms().to_string();
         let cap = self.inbox_capacity.to_string();
         let max = self.max_message_bytes.to_string();
+        let grace = self.grace_ms().to_string();
         // Each round either registers, or reaps the dead former node to its end; a name that
         // keeps coming back dead (another process joining and dying in a loop) gives up.
         for _ in 0..8 {
@@ -183,7 +184,7 @@ impl Node {
                 "registering the node",
                 true,
                 &scripts::REGISTER,
-                &[&self.name, &self.inc, &lease, &cap, &max],
+                &[&self.name, &self.inc, &lease, &cap, &max, &grace],
             )?;
             let fields = texts("registering the node", &reply)?;
             match fields.first().map(String::as_str) {

@@ -56,19 +56,25 @@ end
     };
 }
 
-// REGISTER prefix node inc lease_ms capacity max_bytes → {'ok'} | {'taken', ms_left} | {'reap'}
-// A node that is in the set but whose lease ended must be reaped before its name is used
-// again, so no session of the old incarnation survives into the new one.
+// REGISTER prefix node inc lease_ms capacity max_bytes grace → {'ok'} | {'taken', ms_left} |
+// {'reap'}. A node that is in the set but whose lease ended must be reaped before its name
+// is used again, so no session of the old incarnation survives into the new one. But when
+// the name's former incarnation was another process (killed, and started again) and its
+// lease ended less than `grace` ms ago, its sessions may still be adopted: it becomes a
+// ghost node, `NODE~INC` (no node name holds a `~`), with its lease, sessions and inbox, so
+// another node can adopt them until the grace ends and the ghost is reaped.
 script!(
     REGISTER,
     r#"
 local node, inc, lease, cap, max = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local grace = tonumber(ARGV[7])
 local nk = p .. 'n:' .. node
 local t = now()
 local d = deadline(node)
 if d then
+  local old = redis.call('HGET', nk, 'inc')
   if d > t then
-    if redis.call('HGET', nk, 'inc') == inc then
+    if old == inc then
       redis.call('ZADD', p .. 'nodes', t + lease, node)
       redis.call('HSET', nk, 'cap', cap, 'max', max)
       redis.call('HDEL', nk, 'leaving')
@@ -76,7 +82,19 @@ if d then
     end
     return {'taken', tostring(d - t)}
   end
-  return {'reap'}
+  if not old or old == inc or d + grace <= t then return {'reap'} end
+  local ghost = node .. '~' .. old
+  local gk = p .. 'n:' .. ghost
+  redis.call('RENAME', nk, gk)
+  if redis.call('EXISTS', nk .. ':s') == 1 then redis.call('RENAME', nk .. ':s', gk .. ':s') end
+  local inbox = p .. 'in:' .. node
+  if redis.call('EXISTS', inbox) == 1 then redis.call('RENAME', inbox, p .. 'in:' .. ghost) end
+  redis.call('ZADD', p .. 'nodes', d, ghost)
+  redis.call('ZREM', p .. 'nodes', node)
+  for _, id in ipairs(redis.call('SMEMBERS', gk .. ':s')) do
+    local sk = p .. 's:' .. id
+    if redis.call('HGET', sk, 'node') == node then redis.call('HSET', sk, 'node', ghost) end
+  end
 end
 redis.call('DEL', nk, nk .. ':s')
 redis.call('HSET', nk, 'inc', inc, 'len', 0, 'active', 0, 'cap', cap, 'max', max)
