@@ -74,10 +74,13 @@ async fn each_application_has_its_own_store_and_a_normal_start_logs_no_error() {
         let _ = tokio::time::timeout(Duration::from_secs(10), event_loop).await;
     }
 
+    // The server's and the host's errors, not the test client's: its own reads after
+    // connecting (the namespace array) may race its disconnect and log a service fault.
     let errors: Vec<_> = captured
         .events()
         .into_iter()
         .filter(|event| event.level == tracing::Level::ERROR)
+        .filter(|event| !event.target.starts_with("opcua_client"))
         .collect();
     assert!(
         errors.is_empty(),

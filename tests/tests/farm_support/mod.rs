@@ -196,6 +196,7 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
 #[derive(Debug, Clone)]
 pub struct Logged {
     pub level: tracing::Level,
+    pub target: String,
     pub fields: Vec<(String, String)>,
 }
 
@@ -235,6 +236,7 @@ impl<S: tracing::Subscriber> Layer<S> for Captured {
         event.record(&mut Fields(&mut fields));
         let logged = Logged {
             level: *event.metadata().level(),
+            target: event.metadata().target().to_owned(),
             fields,
         };
         self.0
