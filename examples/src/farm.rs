@@ -82,20 +82,17 @@ pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
     Farm::join(engine, &options.url, &options.node)
 }
 
-/// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: for now the
-/// node leaves the farm (its sessions are withdrawn, its inbox delivered to its end), and
-/// `web_host` then closes its tabs with 1012. The farm's own drain, which writes the
-/// sessions' state for another node to adopt them, takes its place here, within
-/// `deadline`; as that one waits for the tabs to resume elsewhere, the tabs must then be
-/// closed while it waits (once the state is written), not after it returns.
+/// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: the node
+/// waits, up to `deadline`, until other nodes adopted its sessions (released with
+/// [`Farm::release`] before `web_host` closed its tabs with 1012, so they reconnect
+/// elsewhere), then leaves the farm; what no node adopted is counted in the report
+/// ([`Farm::drain`]).
 ///
 /// # Errors
-/// As [`Farm::leave`]: Redis could not be told (the node's sessions then leave the farm
+/// As [`Farm::drain`]: Redis could not be told (the node's sessions are then adoptable
 /// when its lease ends).
 pub fn drain(farm: Farm, deadline: Duration) -> Result<FarmReport, FarmError> {
-    // `Farm::leave` keeps its own deadlines (the I/O timeout, a few tries).
-    let _ = deadline;
-    farm.leave()
+    farm.drain(deadline)
 }
 
 /// Shares the target of line `line`'s oven on the farm, as `"<line>/Oven/Target"`: one value

@@ -5,7 +5,8 @@
 //! HAProxy and spread over the nodes; one node gets SIGTERM. Its tabs are closed with 1012,
 //! HAProxy's health check (`GET /sessions/ready`) marks it down, the tabs reconnect through
 //! HAProxy (as `client.js` does: at once, jittered, with their resume token) and are
-//! answered on the other nodes, each call in the tab's own session; the node exits 0
+//! answered on the other nodes, each in the session it had (adopted from the drained
+//! node: same id, `resumed: true`), each call in the tab's own session; the node exits 0
 //! within its deadline; the other tabs' sockets and sessions never notice.
 //!
 //! Every part is started here on 127.0.0.1 and stopped also when the test fails; without
@@ -247,9 +248,9 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
             tokio::time::sleep(Duration::from_millis(jitter)).await;
             let (mut moved, retries) = open_through(lb, Some(&cookie), Some(&token), until).await;
             assert_eq!(moved.client(), client, "the same browser, on another node");
-            // After the farm-wide resume (session adoption), the tab gets its session back:
-            // assert_eq!(moved.session(), before); assert_eq!(moved.opened["resumed"], true);
-            let _ = &before;
+            // The farm-wide resume: another node adopted the tab's session.
+            assert_eq!(moved.session(), before, "a moved tab gets its session back");
+            assert_eq!(moved.opened["resumed"], true, "{}", moved.opened);
             let (node, session) = served(&mut moved).await;
             assert_ne!(node, victim, "a moved tab lands on another node");
             assert_eq!(

@@ -44,6 +44,16 @@ fn ran(session: SessionId, sender: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+/// A node that adopts nothing: a dead node's sessions leave the farm when its lease ends
+/// (no adoption grace; `test_farm_failover` has the grace).
+fn join(redis: &Redis, engine: &Engine, node: &str) -> Farm {
+    Farm::builder(engine, &redis.url(), node)
+        .lease(LEASE)
+        .adoption_grace(Duration::ZERO)
+        .join()
+        .expect("the node joins")
+}
+
 fn open_as(engine: &Engine, n: usize, user: &str) -> Vec<Session> {
     (0..n)
         .map(|_| {
@@ -69,7 +79,7 @@ fn a_killed_node_leaves_within_one_lease_and_nothing_to_a_live_session_is_lost()
     };
     let captured = captured();
     let (ea, eb) = (Engine::new(), Engine::new());
-    let (a, b) = (redis.join(&ea, "a"), redis.join(&eb, "b"));
+    let (a, b) = (join(&redis, &ea, "a"), join(&redis, &eb, "b"));
     let _dispatchers = (
         ea.spawn_dispatcher(Duration::from_millis(1)),
         eb.spawn_dispatcher(Duration::from_millis(1)),

@@ -40,6 +40,7 @@ pub struct EngineBuilder {
     pub(super) on_open: Option<Hook>,
     pub(super) on_close: Option<Hook>,
     pub(super) audit: Option<Arc<dyn AuditSink>>,
+    pub(super) persisted: Vec<super::persist::Persisted>,
 }
 
 impl Default for EngineBuilder {
@@ -54,6 +55,7 @@ impl Default for EngineBuilder {
             on_open: None,
             on_close: None,
             audit: None,
+            persisted: Vec::new(),
         }
     }
 }
@@ -152,6 +154,45 @@ impl EngineBuilder {
         self
     }
 
+    /// Registers `T` as durable session state: on an engine in a farm, a session's value
+    /// of type `T` ([`Session::insert`]) is written to Redis with the session (batched, off
+    /// the caller's path), and travels with the session when another node adopts it (its
+    /// node died or drained: see the farm's module docs). State of a type not registered
+    /// here stays on the node that holds the session, and is lost with it.
+    ///
+    /// A value is written when it is inserted or removed: a change made inside it through
+    /// interior mutability (a `Mutex` field) is written at its next `insert`. A type is
+    /// known by its name (`std::any::type_name`), so every node of a farm must register
+    /// the same types from the same program. A session's registered state is at most
+    /// 64 KiB of JSON; a larger one is not written (logged).
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sessions_core::Engine;
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Cart(Vec<String>);
+    ///
+    /// let engine = Engine::builder().persist::<Cart>().build()?;
+    /// let session = engine.open()?;
+    /// session.insert(Cart(vec!["apple".into()]));
+    /// # Ok::<(), sessions_core::SessionError>(())
+    /// ```
+    pub fn persist<T>(mut self) -> EngineBuilder
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        let persisted = super::persist::Persisted::of::<T>();
+        if !self
+            .persisted
+            .iter()
+            .any(|p| p.type_id == persisted.type_id)
+        {
+            self.persisted.push(persisted);
+        }
+        self
+    }
+
     /// Makes the engine.
     ///
     /// # Errors
@@ -173,6 +214,10 @@ impl fmt::Debug for EngineBuilder {
             .field("on_open", &self.on_open.is_some())
             .field("on_close", &self.on_close.is_some())
             .field("audit", &self.audit.is_some())
+            .field(
+                "persisted",
+                &self.persisted.iter().map(|p| p.name).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

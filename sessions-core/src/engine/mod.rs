@@ -23,6 +23,8 @@ pub(crate) mod objects;
 #[cfg_attr(not(feature = "farm"), allow(dead_code))]
 mod observe;
 mod paths;
+#[cfg_attr(not(all(feature = "farm", feature = "web")), allow(dead_code))]
+mod persist;
 mod registry;
 mod session;
 mod variables;
@@ -46,6 +48,8 @@ pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 #[cfg(feature = "farm")]
 pub(crate) use paths::path_problem;
+#[cfg_attr(not(feature = "farm"), allow(unused_imports))]
+pub(crate) use persist::Adopter;
 use registry::Registry;
 pub use session::{Session, WeakSession};
 pub use variables::{VariableHandle, VariableInfo};
@@ -106,6 +110,10 @@ pub(crate) struct EngineShared {
     variables: variables::Variables,
     /// Where each call's audit record goes (`EngineBuilder::audit`); none: no records.
     audit: Option<Arc<dyn AuditSink>>,
+    /// The state types that travel with a session to another node (`persist.rs`).
+    persisted: Vec<persist::Persisted>,
+    /// What adopts a session of another node of the farm (set by the farm).
+    adopter: persist::AdopterSlot,
 }
 
 impl EngineShared {
@@ -182,6 +190,8 @@ impl Engine {
             observers: observe::Observers::default(),
             variables: variables::Variables::default(),
             audit: builder.audit,
+            persisted: builder.persisted,
+            adopter: persist::AdopterSlot::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;
@@ -235,6 +245,19 @@ impl Engine {
     }
 
     fn open_with(&self, client: Option<ClientId>) -> Result<Session, SessionError> {
+        let opened = self.open_with_id(None, client, |_| {})?;
+        // A random id is drawn again until it is free: there is always a session.
+        opened.ok_or(SessionError::Capacity { max: 0 })
+    }
+
+    /// Opens a session with `id` (a random one when `None`), `init` run on it before it is
+    /// registered and told. `Ok(None)` when `id` is given and a session has it already.
+    fn open_with_id(
+        &self,
+        id: Option<SessionId>,
+        client: Option<ClientId>,
+        init: impl FnOnce(&Session),
+    ) -> Result<Option<Session>, SessionError> {
         let shared = &self.shared;
         let reserved = shared
             .len
@@ -248,25 +271,33 @@ impl Engine {
             let max = shared.max_sessions.unwrap_or(usize::MAX);
             return Err(SessionError::Capacity { max });
         }
+        let mut init = Some(init);
         let session = loop {
-            let id = SessionId::random();
             let session = Session::new(
-                id,
+                id.unwrap_or_else(SessionId::random),
                 self.downgrade(),
                 client.clone(),
                 false,
                 self.shared.clock.clone(),
             );
+            if let Some(init) = init.take() {
+                init(&session);
+            }
             // 128 random bits do not collide in practice; if they ever do, draw again.
             if shared.registry.insert(&session) {
                 break session;
+            }
+            if id.is_some() {
+                session.mark_closed(shared);
+                shared.len.fetch_sub(1, Ordering::AcqRel);
+                return Ok(None);
             }
         };
         shared.observers.tell(EngineEvent::SessionOpened(&session));
         if let Some(hook) = &shared.on_open {
             self.run_hook("on_open", hook, &session);
         }
-        Ok(session)
+        Ok(Some(session))
     }
 
     /// The open session with this id.

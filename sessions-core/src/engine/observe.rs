@@ -26,6 +26,10 @@ pub enum EngineEvent<'a> {
     SessionClosed(&'a Session),
     /// A session's user was set, changed or logged out ([`Session::set_user`]), while open.
     UserChanged(&'a Session),
+    /// A session's durable state changed: a value of a type registered with
+    /// [`EngineBuilder::persist`](crate::EngineBuilder::persist) was inserted or removed,
+    /// or a host set the session's resume verifier (the farm writes it again).
+    StateChanged(&'a Session),
     /// An object was exported at this path ([`Engine::export_object`]): its methods can be
     /// called now.
     ObjectExported {

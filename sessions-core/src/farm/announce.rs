@@ -81,7 +81,8 @@ impl Announcer {
         match event {
             EngineEvent::SessionOpened(session)
             | EngineEvent::SessionClosed(session)
-            | EngineEvent::UserChanged(session) => self.mark(session.id()),
+            | EngineEvent::UserChanged(session)
+            | EngineEvent::StateChanged(session) => self.mark(session.id()),
             _ => {}
         }
     }

@@ -18,6 +18,9 @@ pub const DEFAULT_INBOX_CAPACITY: u64 = 10_000;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The default longest wait of one farm call for Redis (connecting, reading, writing).
 pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default adoption grace: how long after a node's lease ended its sessions may still
+/// be adopted by another node (see [`FarmBuilder::adoption_grace`]).
+pub const DEFAULT_ADOPTION_GRACE: Duration = Duration::from_secs(30);
 /// The shortest lease taken: shorter ones are raised to it.
 pub const MIN_LEASE: Duration = Duration::from_millis(300);
 
@@ -30,6 +33,7 @@ pub struct FarmBuilder {
     node: String,
     namespace: String,
     lease: Duration,
+    grace: Duration,
     inbox_capacity: u64,
     max_message_bytes: usize,
     io_timeout: Duration,
@@ -43,6 +47,7 @@ impl FarmBuilder {
             node: node.to_owned(),
             namespace: DEFAULT_NAMESPACE.to_owned(),
             lease: DEFAULT_LEASE,
+            grace: DEFAULT_ADOPTION_GRACE,
             inbox_capacity: DEFAULT_INBOX_CAPACITY,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             io_timeout: DEFAULT_IO_TIMEOUT,
@@ -61,6 +66,17 @@ impl FarmBuilder {
     /// so a live node keeps it while it reaches Redis at least once in a third of it.
     pub fn lease(mut self, lease: Duration) -> FarmBuilder {
         self.lease = lease.max(MIN_LEASE);
+        self
+    }
+
+    /// How long after a node's lease ended its sessions may still be adopted by another node
+    /// on their tabs' reconnect (default [`DEFAULT_ADOPTION_GRACE`], as the web host's
+    /// resume grace): meanwhile posts to them wait in the dead node's inbox and go with each
+    /// session to its adopter; after it, what is left is counted undelivered
+    /// ([`FarmReport::undelivered`](super::FarmReport::undelivered)). Every node of a farm
+    /// should use the same grace.
+    pub fn adoption_grace(mut self, grace: Duration) -> FarmBuilder {
+        self.grace = grace;
         self
     }
 
@@ -111,6 +127,7 @@ impl FarmBuilder {
             Keys::new(&self.namespace),
             link,
             self.lease,
+            self.grace,
             self.inbox_capacity,
             self.max_message_bytes,
         );
@@ -125,6 +142,7 @@ impl fmt::Debug for FarmBuilder {
             .field("node", &self.node)
             .field("namespace", &self.namespace)
             .field("lease", &self.lease)
+            .field("adoption_grace", &self.grace)
             .field("inbox_capacity", &self.inbox_capacity)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("io_timeout", &self.io_timeout)

@@ -55,7 +55,8 @@ pub(crate) fn run(node: &Arc<Node>) {
         trouble: None,
     };
     loop {
-        if node.stop.load(Ordering::Acquire) {
+        // A drained node's messages wait for the nodes that adopt its sessions.
+        if node.stop.load(Ordering::Acquire) || node.released.load(Ordering::Acquire) {
             return;
         }
         match reader.round() {

@@ -57,6 +57,7 @@ fn round(node: &Node, next_renew: &mut Instant, tick: Duration) -> Result<(), Fa
         }
     }
     node.flush(node.link.deadline())?;
+    node.retry_handovers()?;
     if Instant::now() >= *next_renew {
         if !node.renew()? {
             tracing::warn!(node = %node.name, "the node's registration was lost (Redis restarted, or its lease ended); registering again");

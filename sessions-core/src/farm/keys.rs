@@ -5,10 +5,12 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `NS:nodes` | sorted set | each live node, scored by the end of its lease (ms, Redis clock) |
-//! | `NS:n:NODE` | hash | the node's incarnation (`inc`), counts (`len`, `active`), inbox capacity (`cap`), `leaving` |
+//! | `NS:nodes` | sorted set | each live node, scored by the end of its lease (ms, Redis clock); also a dead incarnation kept for adoption, `NODE~INC` (a "ghost": its name was taken again within the adoption grace) |
+//! | `NS:n:NODE` | hash | the node's incarnation (`inc`), counts (`len`, `active`), inbox capacity (`cap`), `leaving`, `released` (a drain: its sessions may be adopted now) |
 //! | `NS:n:NODE:s` | set | the ids of the node's sessions |
-//! | `NS:s:ID` | hash | one session: `node`, `hasuser`, `user`, `hasclient`, `client` |
+//! | `NS:s:ID` | hash | one session: `node`, `hasuser`, `user`, `roles` (JSON), `hasclient`, `client`, `state` (registered state, JSON), `rk` (its tab's resume key), `ver` (a SHA-256 of the token's secret) |
+//! | `NS:r:RK` | string | the id of the session whose tab has the resume key `RK` |
+//! | `NS:o:ID` | stream | the messages of a session being adopted, between ADOPT and HANDOVER |
 //! | `NS:u:USER` | set | the ids of the user's sessions, all nodes |
 //! | `NS:in:NODE` | stream | the node's inbox, read by the consumer group `sessions` |
 //! | `NS:v:PATH` | hash | a shared variable's change: `v` version, `val` JSON value, `t` ms, writer `s`, `r`, `hu`, `u`, `seed` |

@@ -26,6 +26,19 @@
 //!   and changes nothing; a value in Redis that is not of the variable's type is logged and
 //!   counted ([`FarmReport::shared_invalid`]), never applied. The node's third thread,
 //!   started by its first share, listens for changes (`vars.rs`).
+//! - **Sessions that outlive their node.** The owner writes each session's user (and its
+//!   roles), client, registered state (the types registered with
+//!   [`EngineBuilder::persist`](crate::EngineBuilder::persist); every other type stays
+//!   local) and a verifier of its web tab's resume token (a SHA-256 of the token's secret,
+//!   never the secret) with its announcements, batched on the keeper thread. When a tab
+//!   reconnects to a node that does not know its token, and the session's owner released
+//!   it ([`Farm::drain`]) or its lease ended less than the adoption grace ago
+//!   ([`FarmBuilder::adoption_grace`]), that node adopts it: one script checks the verifier
+//!   and the client and moves the session (of two nodes racing, one wins), and the node
+//!   opens it with the same id, user, client and state. The messages posted to it that
+//!   were not run go with it, and run once, in order, on the adopter (`adopt.rs`). What is
+//!   never adopted within the grace is counted undelivered when the dead node is reaped;
+//!   what a drain leaves at its deadline, when the node leaves (`drain.rs`).
 //! - **Redis restarts.** Every connection is made again as needed; a node whose
 //!   registration Redis lost registers again and announces every session anew, within one
 //!   lease, and reads every shared variable again (putting back what it holds when Redis
@@ -61,9 +74,11 @@
 //! runtime is needed. Redis access is node-level trust: any
 //! client that can write the farm's keys can speak for any node (SECURITY.md).
 
+mod adopt;
 mod announce;
 mod blocking;
 mod builder;
+mod drain;
 mod error;
 mod inbox;
 mod keeper;
@@ -89,7 +104,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 
 pub use builder::{
-    FarmBuilder, DEFAULT_INBOX_CAPACITY, DEFAULT_IO_TIMEOUT, DEFAULT_LEASE,
+    FarmBuilder, DEFAULT_ADOPTION_GRACE, DEFAULT_INBOX_CAPACITY, DEFAULT_IO_TIMEOUT, DEFAULT_LEASE,
     DEFAULT_MAX_MESSAGE_BYTES, MIN_LEASE,
 };
 pub use error::FarmError;
@@ -119,7 +134,12 @@ struct Handle {
     /// Taken (and so dropped: the engine stops telling) when the node stops.
     observer: Mutex<Option<ObserverHandle>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by [`Farm::release`]: the engine's sessions when the node released them.
+    released: Mutex<Option<Vec<crate::SessionId>>>,
 }
+
+/// The name of a node's inbox thread.
+const INBOX_THREAD: &str = "sessions-farm-inbox";
 
 /// The farm each engine is in, for [`Farm::of`]: weak on both sides.
 static JOINED: Mutex<Vec<(Weak<EngineShared>, Weak<Handle>)>> = Mutex::new(Vec::new());
@@ -254,6 +274,7 @@ impl Farm {
             node: node.clone(),
             observer: Mutex::new(Some(observer)),
             threads: Mutex::new(Vec::new()),
+            released: Mutex::new(None),
         });
         let registered = node
             .register_and_resync()
@@ -270,7 +291,7 @@ impl Farm {
         }
         for (name, run) in [
             ("sessions-farm-keeper", keeper::run as fn(&Arc<Node>)),
-            ("sessions-farm-inbox", inbox::run as fn(&Arc<Node>)),
+            (INBOX_THREAD, inbox::run as fn(&Arc<Node>)),
         ] {
             let node = node.clone();
             match thread::Builder::new()
@@ -287,6 +308,7 @@ impl Farm {
                 }
             }
         }
+        node.engine.set_adopter(Some(adopt::adopter(&node)));
         let mut joined = lock(&JOINED);
         joined.retain(|(engine, handle)| engine.strong_count() > 0 && handle.strong_count() > 0);
         joined.push((node.engine.downgrade(), Arc::downgrade(&handle)));
@@ -310,6 +332,7 @@ impl Handle {
         if node.left.swap(true, Ordering::AcqRel) {
             return Err(FarmError::Left);
         }
+        node.engine.set_adopter(None);
         lock(&self.observer).take();
         // Shared variables are local again: their writes no longer wait for Redis.
         let shared = std::mem::take(&mut *lock(&node.shared));
@@ -341,7 +364,7 @@ impl Handle {
         let threads = std::mem::take(&mut *lock(&self.threads));
         let (inbox, keeper): (Vec<_>, Vec<_>) = threads
             .into_iter()
-            .partition(|t| t.thread().name() == Some("sessions-farm-inbox"));
+            .partition(|t| t.thread().name() == Some(INBOX_THREAD));
         for thread in inbox {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();
@@ -380,7 +403,7 @@ impl Handle {
                 &[&node.name, &inc],
             )
         });
-        let reaped = retired.and_then(|_| node.reap(&node.name));
+        let reaped = retired.and_then(|_| node.reap(&node.name, 0));
         lock(&JOINED).retain(|(_, handle)| {
             handle.strong_count() > 0 && !std::ptr::eq(handle.as_ptr(), self)
         });

@@ -2,7 +2,7 @@
 //! sessions, and the reaping of nodes whose lease ended. The threads that drive it are in
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -37,6 +37,9 @@ pub(crate) struct Node {
     pub(crate) keys: Keys,
     pub(crate) link: Link,
     pub(crate) lease: Duration,
+    /// How long after this node's lease ended (or another node's) its sessions may still be
+    /// adopted: their messages wait, and nothing is counted undelivered before it ends.
+    pub(crate) grace: Duration,
     pub(crate) inbox_capacity: u64,
     pub(crate) max_message_bytes: usize,
     pub(crate) counters: Counters,
@@ -52,6 +55,12 @@ pub(crate) struct Node {
     pub(crate) left: AtomicBool,
     /// Set when the inbox thread must deliver what is left and stop.
     pub(crate) draining: AtomicBool,
+    /// Set by a drain: the sessions are released to other nodes; this node writes no more
+    /// announcements and its inbox thread stops reading (messages wait for the adopters).
+    pub(crate) released: AtomicBool,
+    /// Adopted sessions whose waiting messages are still to be moved to this node's inbox
+    /// (a HANDOVER that failed): the keeper tries again each round.
+    pub(crate) handovers: Mutex<BTreeSet<SessionId>>,
     /// Set when every thread must stop now.
     pub(crate) stop: AtomicBool,
     /// The inbox connection's `CLIENT ID`, to wake its blocking read (0: none).
@@ -92,6 +101,7 @@ impl Node {
         keys: Keys,
         link: Link,
         lease: Duration,
+        grace: Duration,
         inbox_capacity: u64,
         max_message_bytes: usize,
     ) -> Node {
@@ -102,6 +112,7 @@ impl Node {
             keys,
             link,
             lease,
+            grace,
             inbox_capacity,
             max_message_bytes,
             counters: Counters::default(),
@@ -111,12 +122,19 @@ impl Node {
             registered: AtomicBool::new(false),
             left: AtomicBool::new(false),
             draining: AtomicBool::new(false),
+            released: AtomicBool::new(false),
+            handovers: Mutex::new(BTreeSet::new()),
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
             inbox_made: AtomicU64::new(0),
             shared: Mutex::new(BTreeMap::new()),
             vars_client: AtomicI64::new(0),
         }
+    }
+
+    /// How long after a node's lease ended its sessions may still be adopted, in ms.
+    pub(crate) fn grace_ms(&self) -> u64 {
+        u64::try_from(self.grace.as_millis()).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {
@@ -158,6 +176,7 @@ impl Node {
         let lease = self.lease_ms().to_string();
         let cap = self.inbox_capacity.to_string();
         let max = self.max_message_bytes.to_string();
+        let grace = self.grace_ms().to_string();
         // Each round either registers, or reaps the dead former node to its end; a name that
         // keeps coming back dead (another process joining and dying in a loop) gives up.
         for _ in 0..8 {
@@ -165,7 +184,7 @@ impl Node {
                 "registering the node",
                 true,
                 &scripts::REGISTER,
-                &[&self.name, &self.inc, &lease, &cap, &max],
+                &[&self.name, &self.inc, &lease, &cap, &max, &grace],
             )?;
             let fields = texts("registering the node", &reply)?;
             match fields.first().map(String::as_str) {
@@ -180,7 +199,7 @@ impl Node {
                     return Ok(Registered::Taken(left));
                 }
                 Some("reap") => {
-                    self.reap(&self.name)?;
+                    self.reap(&self.name, 0)?;
                 }
                 _ => return Err(unexpected("registering the node", &reply)),
             }
@@ -238,6 +257,10 @@ impl Node {
             return Err(self.link.timed_out("waiting for this node's announcements"));
         };
         let ids: Vec<SessionId> = self.announcer.take().into_iter().collect();
+        if self.released.load(Ordering::Acquire) {
+            // Released for a drain: the sessions are other nodes' to adopt, as written.
+            return Ok(());
+        }
         for (at, chunk) in ids.chunks(ANNOUNCE_BATCH).enumerate() {
             if let Err(error) = self.write(chunk, deadline) {
                 // What was not written waits for the next flush.
@@ -268,7 +291,14 @@ impl Node {
                         .arg(if user.is_some() { "1" } else { "0" })
                         .arg(user.as_ref().map_or("", |u| u.name()))
                         .arg(if client.is_some() { "1" } else { "0" })
-                        .arg(client.map(|c| c.to_string()).unwrap_or_default());
+                        .arg(client.map(|c| c.to_string()).unwrap_or_default())
+                        .arg(self.engine.durable_state(&session).unwrap_or_default());
+                    match session.resume_verifier() {
+                        Some(verifier) => cmd.arg(&verifier.key).arg(&verifier.hash),
+                        None => cmd.arg("").arg(""),
+                    };
+                    let roles: Vec<&str> = user.iter().flat_map(|u| u.roles()).collect();
+                    cmd.arg(serde_json::to_string(&roles).unwrap_or_else(|_| "[]".to_owned()));
                     cmd
                 }
                 None => {
@@ -359,21 +389,29 @@ impl Node {
 
     /// Reaps nodes whose lease ended (a few per call).
     pub(crate) fn reap_dead(&self) -> Result<(), FarmError> {
-        let reply = self.script("looking for dead nodes", true, &scripts::DEAD, &["4"])?;
+        let grace = self.grace_ms().to_string();
+        let reply = self.script(
+            "looking for dead nodes",
+            true,
+            &scripts::DEAD,
+            &["4", &grace],
+        )?;
         for dead in texts("looking for dead nodes", &reply)? {
-            self.reap(&dead)?;
+            self.reap(&dead, self.grace_ms())?;
         }
         Ok(())
     }
 
-    /// Removes the sessions and the inbox of `node`, whose lease has ended; the messages
-    /// left in its inbox are counted undelivered here and logged.
-    pub(crate) fn reap(&self, node: &str) -> Result<Reaped, FarmError> {
+    /// Removes the sessions and the inbox of `node`, whose lease ended at least `grace_ms`
+    /// ago (its sessions were not adopted within it); the messages left in its inbox, or
+    /// waiting for a removed session's adopter, are counted undelivered here and logged.
+    pub(crate) fn reap(&self, node: &str, grace_ms: u64) -> Result<Reaped, FarmError> {
         const DOING: &str = "reaping a dead node";
         let batch = REAP_BATCH.to_string();
+        let grace = grace_ms.to_string();
         let mut reaped = Reaped::default();
         loop {
-            let reply = self.script(DOING, true, &scripts::REAP, &[node, &batch])?;
+            let reply = self.script(DOING, true, &scripts::REAP, &[node, &batch, &grace])?;
             let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;
             let kind = items.first().and_then(text);
             let n = items.get(1).and_then(int).unwrap_or(0);
@@ -382,9 +420,16 @@ impl Node {
                     reaped.alive = true;
                     return Ok(reaped);
                 }
-                Some("more") => reaped.sessions += usize::try_from(n).unwrap_or(0),
+                Some("more") => {
+                    reaped.sessions += usize::try_from(n).unwrap_or(0);
+                    reaped.left += items
+                        .get(2)
+                        .and_then(int)
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(0);
+                }
                 Some("done") => {
-                    reaped.left = items
+                    reaped.left += items
                         .get(2)
                         .and_then(int)
                         .and_then(|n| u64::try_from(n).ok())
@@ -409,6 +454,38 @@ impl Node {
             Counters::add(&self.counters.undelivered, reaped.left);
         }
         Ok(reaped)
+    }
+
+    /// Moves the waiting messages of the adopted session `id` to this node's inbox; on a
+    /// failure the keeper tries again.
+    pub(crate) fn hand_over(&self, id: SessionId) -> Result<(), FarmError> {
+        let moved = self.script(
+            "handing an adopted session's messages over",
+            false,
+            &scripts::HANDOVER,
+            &[&self.name, &id.to_string()],
+        );
+        match moved {
+            Ok(_) => {
+                lock(&self.handovers).remove(&id);
+                Ok(())
+            }
+            Err(error) => {
+                lock(&self.handovers).insert(id);
+                self.announcer.nudge();
+                Err(error)
+            }
+        }
+    }
+
+    /// Tries again the handovers that failed.
+    pub(crate) fn retry_handovers(&self) -> Result<(), FarmError> {
+        let waiting: Vec<SessionId> = lock(&self.handovers).iter().copied().collect();
+        for id in waiting {
+            self.hand_over(id)?;
+            tracing::info!(node = %self.name, session = %id, "an adopted session's waiting messages were moved to this node's inbox");
+        }
+        Ok(())
     }
 
     /// Whether this node has left.

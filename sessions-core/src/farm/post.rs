@@ -56,7 +56,14 @@ impl Farm {
                 DOING,
                 false,
                 &scripts::POST,
-                &[&id.to_string(), &node.name, method, kind, &json],
+                &[
+                    &id.to_string(),
+                    &node.name,
+                    method,
+                    kind,
+                    &json,
+                    &node.grace_ms().to_string(),
+                ],
             )
         })?;
         let items = list(&reply).ok_or_else(|| unexpected(DOING, &reply))?;

@@ -56,19 +56,25 @@ end
     };
 }
 
-// REGISTER prefix node inc lease_ms capacity max_bytes → {'ok'} | {'taken', ms_left} | {'reap'}
-// A node that is in the set but whose lease ended must be reaped before its name is used
-// again, so no session of the old incarnation survives into the new one.
+// REGISTER prefix node inc lease_ms capacity max_bytes grace → {'ok'} | {'taken', ms_left} |
+// {'reap'}. A node that is in the set but whose lease ended must be reaped before its name
+// is used again, so no session of the old incarnation survives into the new one. But when
+// the name's former incarnation was another process (killed, and started again) and its
+// lease ended less than `grace` ms ago, its sessions may still be adopted: it becomes a
+// ghost node, `NODE~INC` (no node name holds a `~`), with its lease, sessions and inbox, so
+// another node can adopt them until the grace ends and the ghost is reaped.
 script!(
     REGISTER,
     r#"
 local node, inc, lease, cap, max = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local grace = tonumber(ARGV[7])
 local nk = p .. 'n:' .. node
 local t = now()
 local d = deadline(node)
 if d then
+  local old = redis.call('HGET', nk, 'inc')
   if d > t then
-    if redis.call('HGET', nk, 'inc') == inc then
+    if old == inc then
       redis.call('ZADD', p .. 'nodes', t + lease, node)
       redis.call('HSET', nk, 'cap', cap, 'max', max)
       redis.call('HDEL', nk, 'leaving')
@@ -76,7 +82,19 @@ if d then
     end
     return {'taken', tostring(d - t)}
   end
-  return {'reap'}
+  if not old or old == inc or d + grace <= t then return {'reap'} end
+  local ghost = node .. '~' .. old
+  local gk = p .. 'n:' .. ghost
+  redis.call('RENAME', nk, gk)
+  if redis.call('EXISTS', nk .. ':s') == 1 then redis.call('RENAME', nk .. ':s', gk .. ':s') end
+  local inbox = p .. 'in:' .. node
+  if redis.call('EXISTS', inbox) == 1 then redis.call('RENAME', inbox, p .. 'in:' .. ghost) end
+  redis.call('ZADD', p .. 'nodes', d, ghost)
+  redis.call('ZREM', p .. 'nodes', node)
+  for _, id in ipairs(redis.call('SMEMBERS', gk .. ':s')) do
+    local sk = p .. 's:' .. id
+    if redis.call('HGET', sk, 'node') == node then redis.call('HSET', sk, 'node', ghost) end
+  end
 end
 redis.call('DEL', nk, nk .. ':s')
 redis.call('HSET', nk, 'inc', inc, 'len', 0, 'active', 0, 'cap', cap, 'max', max)
@@ -102,8 +120,11 @@ return {'ok', redis.call('XLEN', p .. 'in:' .. node)}
 "#
 );
 
-// ANNOUNCE prefix node inc id hasuser user hasclient client → 1 | 0 (not registered) |
-// -1 (the id is another node's)
+// ANNOUNCE prefix node inc id hasuser user hasclient client state rk ver roles → 1 | 0 (not
+// registered) | -1 (the id is another node's). `state` is the session's registered state
+// (JSON, '' for none), `rk` its tab's resume key and `ver` the hash of the token's secret
+// ('' when no host set one): `r:RK` finds the session from a resume token on any node.
+// `roles` is the user's roles as a JSON array of strings.
 script!(
     ANNOUNCE,
     r#"
@@ -111,7 +132,7 @@ local node, inc, id, has, user = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV
 local nk = p .. 'n:' .. node
 if redis.call('HGET', nk, 'inc') ~= inc then return 0 end
 local sk = p .. 's:' .. id
-local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'rk')
 if old[1] and old[1] ~= node then return -1 end
 if not old[1] then
   redis.call('SADD', nk .. ':s', id)
@@ -122,7 +143,11 @@ if had and ((not has) or old[3] ~= user) then redis.call('SREM', p .. 'u:' .. ol
 if has and ((not had) or old[3] ~= user) then redis.call('SADD', p .. 'u:' .. user, id) end
 if had and not has then redis.call('HINCRBY', nk, 'active', -1) end
 if has and not had then redis.call('HINCRBY', nk, 'active', 1) end
-redis.call('HSET', sk, 'node', node, 'hasuser', ARGV[5], 'user', user, 'hasclient', ARGV[7], 'client', ARGV[8])
+local rk = ARGV[10]
+if old[4] and old[4] ~= '' and old[4] ~= rk then redis.call('DEL', p .. 'r:' .. old[4]) end
+if rk ~= '' then redis.call('SET', p .. 'r:' .. rk, id) end
+redis.call('HSET', sk, 'node', node, 'hasuser', ARGV[5], 'user', user, 'hasclient', ARGV[7],
+  'client', ARGV[8], 'state', ARGV[9], 'rk', rk, 'ver', ARGV[11], 'roles', ARGV[12])
 return 1
 "#
 );
@@ -135,8 +160,9 @@ local node, inc, id = ARGV[2], ARGV[3], ARGV[4]
 local nk = p .. 'n:' .. node
 if redis.call('HGET', nk, 'inc') ~= inc then return 0 end
 local sk = p .. 's:' .. id
-local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+local old = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'rk')
 if old[1] == node then
+  if old[4] and old[4] ~= '' then redis.call('DEL', p .. 'r:' .. old[4]) end
   redis.call('SREM', nk .. ':s', id)
   redis.call('HINCRBY', nk, 'len', -1)
   if old[2] == '1' then
@@ -220,9 +246,11 @@ return out
 "#
 );
 
-// POST prefix id from method kind args → {'ok', node} | {'gone'} | {'full', node, cap} |
+// POST prefix id from method kind args grace → {'ok', node} | {'gone'} | {'full', node, cap} |
 // {'large', node, max}. The bounds are the receiving node's, checked and the message added
-// in one step: a full inbox refuses, never drops.
+// in one step: a full inbox refuses, never drops. A session whose node's lease ended less
+// than `grace` ms ago may still be adopted: the message waits in that node's inbox, and
+// goes with the session to its adopter (ADOPT).
 script!(
     POST,
     r#"
@@ -231,7 +259,9 @@ local node = redis.call('HGET', p .. 's:' .. id, 'node')
 if not node then return {'gone'} end
 local nk = p .. 'n:' .. node
 local d = deadline(node)
-if not d or d <= now() or redis.call('HEXISTS', nk, 'leaving') == 1 then return {'gone'} end
+if not d or d + tonumber(ARGV[7]) <= now() or redis.call('HEXISTS', nk, 'leaving') == 1 then
+  return {'gone'}
+end
 local limits = redis.call('HMGET', nk, 'cap', 'max')
 local cap, max = tonumber(limits[1]) or 0, tonumber(limits[2]) or 0
 if #ARGV[4] + #ARGV[6] > max then return {'large', node, tostring(max)} end
@@ -257,41 +287,146 @@ return n
 "#
 );
 
-// DEAD prefix limit → up to `limit` nodes whose lease has ended
+// DEAD prefix limit grace → up to `limit` nodes whose lease ended at least `grace` ms ago
+// (before, their sessions may still be adopted)
 script!(
     DEAD,
     r#"
-return redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now(), 'LIMIT', 0, tonumber(ARGV[2]))
+return redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now() - tonumber(ARGV[3]), 'LIMIT', 0,
+  tonumber(ARGV[2]))
 "#
 );
 
-// REAP prefix node batch → {'alive'} | {'more', removed} | {'done', 0, left_in_inbox}
-// Removes up to `batch` sessions of a node whose lease has ended; once none is left, counts
-// the messages left in its inbox and removes the inbox and the node. Several nodes may reap
-// the same dead node at once: each session and the inbox are taken by exactly one of them.
+// REAP prefix node batch grace → {'alive'} | {'more', removed, left} | {'done', 0, left}
+// Removes up to `batch` sessions of a node whose lease ended at least `grace` ms ago (its
+// sessions not adopted within the grace); once none is left, counts the messages left in
+// its inbox and removes the inbox and the node. `left` counts messages that waited for a
+// removed session's adopter too. Several nodes may reap the same dead node at once: each
+// session and the inbox are taken by exactly one of them. A node that is leaving reaps
+// itself with no grace.
 script!(
     REAP,
     r#"
-local node, batch = ARGV[2], tonumber(ARGV[3])
+local node, batch, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local nk = p .. 'n:' .. node
 local d = deadline(node)
 if not d then return {'done', 0, 0} end
-if d > now() then return {'alive'} end
+if d + grace > now() then return {'alive'} end
 local ids = redis.call('SPOP', nk .. ':s', batch)
+local left = 0
 for _, id in ipairs(ids) do
   local sk = p .. 's:' .. id
-  local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user')
+  local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'rk')
   if f[1] == node then
     if f[2] == '1' then redis.call('SREM', p .. 'u:' .. f[3], id) end
+    if f[4] and f[4] ~= '' then redis.call('DEL', p .. 'r:' .. f[4]) end
     redis.call('DEL', sk)
+    local hold = p .. 'o:' .. id
+    left = left + redis.call('XLEN', hold)
+    redis.call('DEL', hold)
   end
 end
-if #ids > 0 then return {'more', #ids} end
+if #ids > 0 then return {'more', #ids, left} end
 local inbox = p .. 'in:' .. node
-local left = redis.call('XLEN', inbox)
+left = redis.call('XLEN', inbox)
 redis.call('DEL', inbox, nk, nk .. ':s')
 redis.call('ZREM', p .. 'nodes', node)
 return {'done', 0, left}
+"#
+);
+
+// RELEASE prefix node inc → 1 | 0: the node (draining) lets any node adopt its sessions now,
+// without waiting for its lease to end. Posts to them still wait in its inbox, for the
+// adopter.
+script!(
+    RELEASE,
+    r#"
+local node, inc = ARGV[2], ARGV[3]
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc or not deadline(node) then return 0 end
+redis.call('HSET', nk, 'released', 1)
+return 1
+"#
+);
+
+// ADOPT prefix node inc rk ver client grace → {'ok', id, hasuser, user, state, roles} | {'no'} |
+// {'held', owner} | {'lost'}. The session the resume key `rk` names moves to `node` when
+// the verifier and the client are its own and its owner released it or its lease ended
+// less than `grace` ms ago; in the same step, its messages waiting in the owner's inbox
+// (never taken by the owner) move, in order, to its hold `o:ID`, which HANDOVER empties into the
+// adopter's inbox once the session is open there. Two nodes adopting at once: the first
+// script moves it, the second finds it held by a live node. A message the owner had taken
+// and not acknowledged (it died running it: it may have run) is not moved, so it never runs
+// twice: it stays, and is counted undelivered when the dead node is reaped.
+script!(
+    ADOPT,
+    r#"
+local node, inc, rk, ver, client, grace = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+  tonumber(ARGV[7])
+local nk = p .. 'n:' .. node
+if redis.call('HGET', nk, 'inc') ~= inc or not deadline(node) then return {'lost'} end
+local id = redis.call('GET', p .. 'r:' .. rk)
+if not id then return {'no'} end
+local sk = p .. 's:' .. id
+local f = redis.call('HMGET', sk, 'node', 'hasuser', 'user', 'hasclient', 'client', 'ver', 'state',
+  'roles')
+if not f[1] or f[6] ~= ver or f[4] ~= '1' or f[5] ~= client then return {'no'} end
+local old = f[1]
+if old == node then return {'held', node} end
+local ok = p .. 'n:' .. old
+local d = deadline(old)
+local t = now()
+if redis.call('HEXISTS', ok, 'released') == 0 then
+  if d and d > t then return {'held', old} end
+  if d and d + grace <= t then return {'no'} end
+end
+redis.call('SREM', ok .. ':s', id)
+redis.call('HINCRBY', ok, 'len', -1)
+redis.call('SADD', nk .. ':s', id)
+redis.call('HINCRBY', nk, 'len', 1)
+if f[2] == '1' then
+  redis.call('HINCRBY', ok, 'active', -1)
+  redis.call('HINCRBY', nk, 'active', 1)
+end
+redis.call('HSET', sk, 'node', node)
+local inbox = p .. 'in:' .. old
+local hold = p .. 'o:' .. id
+local taken = {}
+local pending = redis.pcall('XPENDING', inbox, 'sessions', '-', '+', 1000000)
+if type(pending) == 'table' and not pending.err then
+  for _, e in ipairs(pending) do taken[e[1]] = true end
+end
+local entries = redis.call('XRANGE', inbox, '-', '+')
+for _, e in ipairs(entries) do
+  local fields = e[2]
+  local target
+  for i = 1, #fields, 2 do
+    if fields[i] == 's' then target = fields[i + 1] end
+  end
+  if target == id and not taken[e[1]] then
+    redis.call('XADD', hold, '*', unpack(fields))
+    redis.call('XDEL', inbox, e[1])
+  end
+end
+return {'ok', id, f[2] or '0', f[3] or '', f[7] or '', f[8] or '[]'}
+"#
+);
+
+// HANDOVER prefix node id → how many messages moved from the session's hold to the node's
+// inbox (in order), when the session is the node's.
+script!(
+    HANDOVER,
+    r#"
+local node, id = ARGV[2], ARGV[3]
+if redis.call('HGET', p .. 's:' .. id, 'node') ~= node then return 0 end
+local hold = p .. 'o:' .. id
+local inbox = p .. 'in:' .. node
+local entries = redis.call('XRANGE', hold, '-', '+')
+for _, e in ipairs(entries) do
+  redis.call('XADD', inbox, '*', unpack(e[2]))
+end
+redis.call('DEL', hold)
+return #entries
 "#
 );
 
@@ -399,7 +534,7 @@ return change(path)
 );
 
 /// Every script, loaded on each new connection.
-pub(crate) static ALL: [&Script; 16] = [
+pub(crate) static ALL: [&Script; 19] = [
     &REGISTER, &RENEW, &ANNOUNCE, &WITHDRAW, &OWNED, &COUNT, &GET, &FOR_USER, &POST, &ACK, &DEAD,
-    &REAP, &LEAVING, &RETIRE, &VAR_WRITE, &VAR_SEED,
+    &REAP, &LEAVING, &RETIRE, &VAR_WRITE, &VAR_SEED, &RELEASE, &ADOPT, &HANDOVER,
 ];

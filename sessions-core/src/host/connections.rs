@@ -90,6 +90,18 @@ impl<K: Eq + Hash + Clone, D> Connections<K, D> {
         Ok(session)
     }
 
+    /// Keeps `session`, opened elsewhere (a session a host adopted from another node of a
+    /// farm), as the session of the connection `key`, with `data`. A `key` already open is
+    /// replaced: its session is closed first.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) fn insert(&self, key: K, session: Session, data: D) {
+        let entry = Entry { session, data };
+        let replaced = lock(&self.by_key).insert(key, entry);
+        if let Some(replaced) = replaced {
+            self.end(&replaced.session);
+        }
+    }
+
     /// The session of `key`, or a new one opened with [`open`](Self::open) (its data made
     /// by `data`) when the key has none yet.
     ///

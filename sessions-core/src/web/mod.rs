@@ -34,7 +34,11 @@
 //!   `{"jsonrpc":"2.0","method":"session.opened","params":{"session","client","resume","resumed"}}`.
 //!   A socket that drops leaves the session open for the grace period; the tab reconnects
 //!   with `?resume=TOKEN` to get it back with what was queued for it. Past the grace period
-//!   the session closes.
+//!   the session closes. On an engine in a farm, the token is good on every node, for the
+//!   browser it was given to (the nodes' hosts share one [`CookieKey`]): a node that does
+//!   not know it asks the farm to adopt the session from its dead or draining owner
+//!   (same session, user and registered state, `resumed: true`; see the farm's module
+//!   docs), else the tab gets a new session.
 //! - **Calls.** JSON-RPC 2.0 requests (single or batch, `params` by position or by name)
 //!   run in the tab's session: `"result": {"value": V, "outs": {NAME: V}}`, or an error
 //!   with the codes below.
@@ -121,6 +125,7 @@
 //! POST whose body does not arrive within the [body read timeout](WebHostBuilder::body_read_timeout)
 //! is answered HTTP 408. [`WebCounters`] counts each.
 
+mod adopt;
 mod builder;
 mod config;
 mod cookie;
@@ -140,6 +145,7 @@ mod socket;
 mod state;
 mod tabs;
 mod variables;
+mod verifier;
 mod watch;
 mod wire;
 

@@ -109,10 +109,7 @@ pub(super) async fn upgrade(State(host): State<Arc<Host>>, request: Request) -> 
         .read_buffer_size(READ_CHUNK_BYTES)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
-            let attached = match resume.and_then(|token| host.tabs.resume(&token, &client)) {
-                Some(attached) => Ok(attached),
-                None => host.tabs.open(&client, user),
-            };
+            let attached = host.tabs.attach(resume.as_deref(), &client, user);
             match attached {
                 Ok(attached) => serve(socket, &host, &client, attached, seen, peer).await,
                 Err(refusal) => refuse(socket, refusal, host.config.write_deadline()).await,

@@ -114,6 +114,7 @@ impl Tabs {
                 return Err(Refusal::Engine(error));
             }
         };
+        session.set_resume_verifier(key.to_string(), super::verifier::verifier(&secret));
         // A log-in or log-out of the browser while the session was opening passed this tab
         // by (it was not listed yet): it takes the browser's user now.
         let now = self.browser_user(client);
@@ -162,6 +163,47 @@ impl Tabs {
         })?
     }
 
+    /// Keeps `session`, adopted from another node of the farm for the token `key` +
+    /// `secret` of `client`, as a tab of this host: the socket holds it, as after a resume.
+    pub fn insert_adopted(
+        &self,
+        key: SessionId,
+        secret: SessionId,
+        client: &ClientId,
+        session: Session,
+    ) -> Result<Attached, Refusal> {
+        {
+            let mut per_client = lock(&self.per_client);
+            let browser = per_client.entry(client.clone()).or_default();
+            if browser.tabs >= self.max_per_client {
+                drop(per_client);
+                let _ = self.tabs.engine().close(session.id());
+                return Err(Refusal::TooManyTabs(self.max_per_client));
+            }
+            browser.tabs += 1;
+        }
+        session.set_resume_verifier(key.to_string(), super::verifier::verifier(&secret));
+        let taken_over = Arc::new(Notify::new());
+        let replay = Arc::new(Replay::default());
+        let tab = Tab {
+            secret,
+            client: client.clone(),
+            replay: replay.clone(),
+            generation: 0,
+            socket: Some(taken_over.clone()),
+        };
+        self.tabs.insert(key.as_u128(), session.clone(), tab);
+        Ok(Attached {
+            session,
+            token: format!("{key}{secret}"),
+            resumed: true,
+            taken_over,
+            replay,
+            key: key.as_u128(),
+            generation: 0,
+        })
+    }
+
     /// The socket of `attached` is gone. Unless another socket has taken the tab over, the
     /// tab waits for the grace period, then its session closes.
     pub fn detach(self: &Arc<Tabs>, attached: &Attached) {
@@ -181,6 +223,11 @@ impl Tabs {
             tokio::time::sleep(tabs.grace).await;
             tabs.expire(key, generation);
         });
+    }
+
+    /// The engine the tabs' sessions are in.
+    pub fn engine(&self) -> &Engine {
+        self.tabs.engine()
     }
 
     /// The user `client` logged in for the whole browser, if any.

@@ -12,10 +12,12 @@
 //!
 //! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
 //! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
-//! tabs are refused with 503, the node leaves the farm, every tab's socket is closed with
-//! 1012 ("service restart": `client.js` reconnects at once, through the load balancer, to
-//! another server) once readiness has failed for `--unready-ms` (so the load balancer took
-//! the server out first), and the process exits 0. Each step waits at most `--drain-ms`.
+//! tabs are refused with 503; once readiness has failed for `--unready-ms` (so the load
+//! balancer took the server out first) the node releases its sessions to the farm, every
+//! tab's socket is closed with 1012 ("service restart": `client.js` reconnects at once,
+//! through the load balancer, to another server, which adopts the tab's session: same id,
+//! user and registered state), the node leaves the farm once its sessions were adopted,
+//! and the process exits 0. Each step waits at most `--drain-ms`.
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`. Open it in two tabs
 //! and in a private window: each tab shows its own session, the tabs of one browser share a
@@ -219,8 +221,11 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// SIGTERM: readiness fails and new tabs are refused; after `unready` (the load balancer's
-/// health check takes the server out meanwhile) the node leaves the farm and every tab is
-/// closed with 1012; each step within `deadline`. The server stops once this returns.
+/// health check takes the server out meanwhile) the node releases its sessions to the farm
+/// (their state written, adoptable by any node), every tab is closed with 1012 (it
+/// reconnects through the load balancer to another node, which adopts its session), and the
+/// node leaves the farm once its sessions were adopted; each step within `deadline`. The
+/// server stops once this returns.
 async fn drain_on_sigterm(
     drain: &Drain,
     farm: Option<Farm>,
@@ -230,14 +235,19 @@ async fn drain_on_sigterm(
     eprintln!("web_host: SIGTERM: draining (readiness fails, new tabs are refused)");
     drain.start();
     tokio::time::sleep(unready).await;
-    if let Some(farm) = farm {
-        match sessions_examples::farm::drain(farm, deadline) {
-            Ok(report) => eprintln!("web_host: left the farm: {report:?}"),
-            Err(error) => eprintln!("web_host: leaving the farm failed: {error}"),
+    if let Some(farm) = &farm {
+        if let Err(error) = farm.release() {
+            eprintln!("web_host: releasing the sessions to the farm failed: {error}");
         }
     }
     match drain.close_tabs(deadline).await {
         Ok(tabs) => eprintln!("web_host: {tabs} tab(s) closed with 1012 (service restart)"),
         Err(still_open) => eprintln!("web_host: {still_open}"),
+    }
+    if let Some(farm) = farm {
+        match sessions_examples::farm::drain(farm, deadline) {
+            Ok(report) => eprintln!("web_host: left the farm: {report:?}"),
+            Err(error) => eprintln!("web_host: leaving the farm failed: {error}"),
+        }
     }
 }

@@ -51,7 +51,7 @@ pub struct Session {
 
 pub(crate) struct SessionInner {
     pub(crate) id: SessionId,
-    engine: Weak<EngineShared>,
+    pub(super) engine: Weak<EngineShared>,
     client: Option<ClientId>,
     /// The engine's clock, which dates the session (times are nanoseconds from its epoch:
     /// eight bytes each, where an `Instant` takes sixteen).
@@ -221,6 +221,21 @@ impl Session {
             engine.user_changed(false);
         }
         true
+    }
+
+    /// Sets the user of a session being opened (not registered nor told yet), keeping the
+    /// engine's count of sessions with a user in step; no observer is told (the opening is).
+    #[cfg_attr(not(all(feature = "farm", feature = "web")), allow(dead_code))]
+    pub(crate) fn set_user_quietly(&self, user: Option<User>) {
+        let mut slot = lock(&self.inner.user);
+        let was_active = slot.is_some();
+        let now_active = user.is_some();
+        *slot = user;
+        if was_active != now_active && !self.inner.root {
+            if let Some(engine) = self.inner.engine.upgrade() {
+                engine.user_changed(now_active);
+            }
+        }
     }
 
     /// Marks the session closed without touching any engine (the engine is being dropped).

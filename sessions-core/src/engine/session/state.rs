@@ -9,7 +9,17 @@ use crate::lock::lock;
 
 impl Session {
     /// Stores `value` as this session's state of type `T`, returning the value it replaces.
+    ///
+    /// When `T` is registered with [`EngineBuilder::persist`](crate::EngineBuilder::persist)
+    /// and the engine is in a farm, the new value is written to the farm (batched).
     pub fn insert<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
+        let previous = self.insert_quietly(value);
+        self.state_changed::<T>();
+        previous
+    }
+
+    /// [`insert`](Self::insert), without telling the engine's observers.
+    pub(crate) fn insert_quietly<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
         let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
         let mut state = lock(&self.inner.state);
         let previous = match state.iter_mut().find(|(ty, _)| *ty == TypeId::of::<T>()) {
@@ -64,6 +74,7 @@ impl Session {
         let index = state.iter().position(|(ty, _)| *ty == TypeId::of::<T>())?;
         let (_, value) = state.swap_remove(index);
         drop(state);
+        self.state_changed::<T>();
         value.downcast::<T>().ok()
     }
 }

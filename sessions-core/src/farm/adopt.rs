@@ -1,0 +1,99 @@
+//! Adoption: a tab whose node died or drained reconnects to this node with its resume
+//! token; this node takes the session over (one script: ADOPT checks the verifier and the
+//! client and moves ownership, so of two nodes racing one wins), opens it with the same
+//! id, user, client and registered state, then takes its waiting messages into its own
+//! inbox (HANDOVER), where they run once, in order.
+
+use std::sync::{Arc, Weak};
+
+use super::blocking;
+use super::node::Node;
+use super::reply::{list, text, unexpected};
+use super::scripts;
+use crate::engine::Adopter;
+use crate::{ClientId, Session, SessionId, User};
+
+/// The engine's adopter while it is in a farm: weak, so it does not keep the node alive.
+pub(crate) struct FarmAdopter {
+    pub(crate) node: Weak<Node>,
+}
+
+impl Adopter for FarmAdopter {
+    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
+        let node = self.node.upgrade()?;
+        if node.check_live().is_err() || node.released.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        blocking::off_worker(|| adopt(&node, key, verifier, client))
+    }
+}
+
+/// Makes the adopter of `node`.
+pub(crate) fn adopter(node: &Arc<Node>) -> Arc<dyn Adopter> {
+    Arc::new(FarmAdopter {
+        node: Arc::downgrade(node),
+    })
+}
+
+fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
+    const DOING: &str = "adopting a session";
+    let grace = node.grace_ms().to_string();
+    let client_text = client.to_string();
+    let reply = node
+        .script(
+            DOING,
+            false,
+            &scripts::ADOPT,
+            &[&node.name, &node.inc, key, verifier, &client_text, &grace],
+        )
+        .map_err(|error| {
+            tracing::warn!(node = %node.name, %error, "a tab's resume token could not be checked with the farm; the tab gets a new session");
+        })
+        .ok()?;
+    let items = list(&reply)?;
+    match items.first().and_then(text).as_deref() {
+        Some("ok") => {}
+        Some("held") => {
+            let owner = items.get(1).and_then(text).unwrap_or_default();
+            tracing::info!(node = %node.name, owner = %owner, "a tab's session is held by a live node that did not release it (or another node adopted it first); the tab gets a new session here");
+            return None;
+        }
+        Some("no") | Some("lost") => return None,
+        _ => {
+            tracing::error!(node = %node.name, error = %unexpected(DOING, &reply), "adopting a session failed");
+            return None;
+        }
+    }
+    let field = |at: usize| items.get(at).and_then(text).unwrap_or_default();
+    let id = field(1).parse::<SessionId>().ok()?;
+    let roles: Vec<String> = serde_json::from_str(&field(5)).unwrap_or_default();
+    let user = (field(2) == "1").then(|| User::new(field(3)).with_roles(roles));
+    let state = field(4);
+    let session = match node
+        .engine
+        .open_adopted(id, Some(client.clone()), user, &state)
+    {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            tracing::error!(node = %node.name, session = %id, "an adopted session's id is open on this node already; the tab gets a new session");
+            return None;
+        }
+        Err(error) => {
+            // Ownership moved here but the engine is full: the session stays this node's
+            // in the farm until this node withdraws it (it is marked to be written again).
+            tracing::error!(node = %node.name, session = %id, %error, "a session adopted from the farm could not be opened here; the tab gets none");
+            node.announcer.mark_all([id]);
+            return None;
+        }
+    };
+    match node.hand_over(id) {
+        Ok(()) => {
+            tracing::info!(node = %node.name, session = %id, "adopted a session from another node")
+        }
+        // They wait in the session's hold; the keeper moves them when Redis answers.
+        Err(error) => {
+            tracing::error!(node = %node.name, session = %id, %error, "an adopted session's waiting messages could not be moved to this node's inbox yet; the farm's keeper tries again")
+        }
+    }
+    Some(session)
+}

@@ -1,0 +1,41 @@
+//! Resume on any node of a farm: a tab that brings a resume token this host does not know
+//! (its node died or drained) is offered to the engine's adopter, which the farm sets when
+//! the engine joins one. The adopter checks the token's verifier and the client against
+//! what the session's owner wrote to Redis, and moves the session here: the tab gets the
+//! same session, `resumed: true`. Otherwise (no farm, a wrong token or client, a session
+//! its live owner holds) the tab gets a new session, as a tab without a token.
+
+use super::tabs::{Attached, Refusal, Tabs};
+use super::verifier::verifier;
+use crate::{ClientId, SessionId, User};
+
+impl Tabs {
+    /// The tab a socket of `client` attaches to: the tab of `resume` on this host, else the
+    /// session the farm lets this host adopt for it, else a new tab.
+    pub(super) fn attach(
+        &self,
+        resume: Option<&str>,
+        client: &ClientId,
+        user: Option<User>,
+    ) -> Result<Attached, Refusal> {
+        if let Some(token) = resume {
+            if let Some(attached) = self.resume(token, client) {
+                return Ok(attached);
+            }
+            if let Some(attached) = self.adopt(token, client) {
+                return attached;
+            }
+        }
+        self.open(client, user)
+    }
+
+    /// The session of `token` adopted from another node, if the engine is in a farm and the
+    /// farm lets this node adopt it.
+    fn adopt(&self, token: &str, client: &ClientId) -> Option<Result<Attached, Refusal>> {
+        let key = token.get(..32)?.parse::<SessionId>().ok()?;
+        let secret = token.get(32..)?.parse::<SessionId>().ok()?;
+        let adopter = self.engine().adopter()?;
+        let session = adopter.adopt(&key.to_string(), &verifier(&secret), client)?;
+        Some(self.insert_adopted(key, secret, client, session))
+    }
+}
