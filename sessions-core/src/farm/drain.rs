@@ -73,17 +73,7 @@ impl Farm {
         let written = node.flush(node.link.deadline());
         // 2. No more writes (the sessions are the adopters' now) nor runs of the inbox.
         node.released.store(true, Ordering::Release);
-        let client = node.inbox_client.load(Ordering::Acquire);
-        if client != 0 {
-            let _ = node
-                .link
-                .run("waking the inbox", true, node.link.deadline(), |con| {
-                    redis::cmd("CLIENT")
-                        .arg("UNBLOCK")
-                        .arg(client)
-                        .query::<redis::Value>(con)
-                });
-        }
+        node.wake_inbox();
         let inbox: Vec<_> = {
             let mut threads = lock(&self.handle.threads);
             let (inbox, rest) = std::mem::take(&mut *threads)

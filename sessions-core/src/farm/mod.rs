@@ -350,17 +350,7 @@ impl Handle {
         );
         // 2. The inbox thread delivers what is left, then ends; the keeper ends.
         node.draining.store(true, Ordering::Release);
-        let client = node.inbox_client.load(Ordering::Acquire);
-        if client != 0 {
-            let _ = node
-                .link
-                .run("waking the inbox", true, node.link.deadline(), |con| {
-                    redis::cmd("CLIENT")
-                        .arg("UNBLOCK")
-                        .arg(client)
-                        .query::<redis::Value>(con)
-                });
-        }
+        node.wake_inbox();
         let threads = std::mem::take(&mut *lock(&self.threads));
         let (inbox, keeper): (Vec<_>, Vec<_>) = threads
             .into_iter()

@@ -356,6 +356,23 @@ impl Node {
         }
     }
 
+    /// Wakes the inbox thread from its blocking read (`CLIENT UNBLOCK` of its connection),
+    /// so that it sees a flag just set; best effort: a read that is not blocked sees the
+    /// flag when its block of at most a second ends.
+    pub(crate) fn wake_inbox(&self) {
+        let client = self.inbox_client.load(Ordering::Acquire);
+        if client != 0 {
+            let _ = self
+                .link
+                .run("waking the inbox", true, self.link.deadline(), |con| {
+                    redis::cmd("CLIENT")
+                        .arg("UNBLOCK")
+                        .arg(client)
+                        .query::<redis::Value>(con)
+                });
+        }
+    }
+
     /// Renews the lease; `Ok(false)` when the registration was lost (the keeper then
     /// registers again, reaping the expired former self first). A renewal is counted, with
     /// the length of the node's inbox that Redis read in the same step.

@@ -50,6 +50,23 @@ struct Tab {
     socket: Option<Arc<Notify>>,
 }
 
+impl Tab {
+    /// A new tab of `client`, held by a socket from the start: the tab, the socket's
+    /// take-over signal and the tab's sent pushes.
+    fn attached(secret: SessionId, client: &ClientId) -> (Tab, Arc<Notify>, Arc<Replay>) {
+        let taken_over = Arc::new(Notify::new());
+        let replay = Arc::new(Replay::default());
+        let tab = Tab {
+            secret,
+            client: client.clone(),
+            replay: replay.clone(),
+            generation: 0,
+            socket: Some(taken_over.clone()),
+        };
+        (tab, taken_over, replay)
+    }
+}
+
 /// Every tab of one host: its connections (the host boundary's registry, by tab key), and
 /// how many tabs each browser has.
 pub(super) struct Tabs {
@@ -95,15 +112,7 @@ impl Tabs {
         let user = logged_in.clone().or(user);
         let key = SessionId::random();
         let secret = SessionId::random();
-        let taken_over = Arc::new(Notify::new());
-        let replay = Arc::new(Replay::default());
-        let tab = Tab {
-            secret,
-            client: client.clone(),
-            replay: replay.clone(),
-            generation: 0,
-            socket: Some(taken_over.clone()),
-        };
+        let (tab, taken_over, replay) = Tab::attached(secret, client);
         let session = match self
             .tabs
             .open(key.as_u128(), Some(client.clone()), user, tab)
@@ -183,15 +192,7 @@ impl Tabs {
             browser.tabs += 1;
         }
         session.set_resume_verifier(key.to_string(), super::verifier::verifier(&secret));
-        let taken_over = Arc::new(Notify::new());
-        let replay = Arc::new(Replay::default());
-        let tab = Tab {
-            secret,
-            client: client.clone(),
-            replay: replay.clone(),
-            generation: 0,
-            socket: Some(taken_over.clone()),
-        };
+        let (tab, taken_over, replay) = Tab::attached(secret, client);
         self.tabs.insert(key.as_u128(), session.clone(), tab);
         Ok(Attached {
             session,
