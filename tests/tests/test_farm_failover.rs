@@ -162,26 +162,11 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     let mut wrong = token.clone();
     let last = if wrong.ends_with('0') { "1" } else { "0" };
     wrong.replace_range(wrong.len() - 1.., last);
-    let refused = Tab::open(
-        &b.host,
-        Handshake {
-            cookie: Some(&cookie),
-            resume: Some(&wrong),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let refused = Tab::open(&b.host, Handshake::resuming(Some(&cookie), &wrong)).await;
     assert_ne!(refused.session(), id, "a wrong token adopts nothing");
     assert_eq!(refused.opened["resumed"], false);
     // The right token from another browser (no cookie: a new client): a new session.
-    let stranger = Tab::open(
-        &b.host,
-        Handshake {
-            resume: Some(&token),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let stranger = Tab::open(&b.host, Handshake::resuming(None, &token)).await;
     assert_ne!(
         stranger.session(),
         id,
@@ -208,15 +193,7 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
 
     // The tab itself: the same session, user, client and registered state.
     let started = std::time::Instant::now();
-    let mut back = Tab::open(
-        &b.host,
-        Handshake {
-            cookie: Some(&cookie),
-            resume: Some(&token),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let mut back = Tab::open(&b.host, Handshake::resuming(Some(&cookie), &token)).await;
     eprintln!(
         "adopted on B in {:?} (handshake to session.opened)",
         started.elapsed()
@@ -290,11 +267,7 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     let token = old.resume_token().to_owned();
     let draining = drain(&redis, a.farm.clone());
     old.drop_connection();
-    let handshake = Handshake {
-        cookie: Some(&cookie),
-        resume: Some(&token),
-        ..Handshake::default()
-    };
+    let handshake = Handshake::resuming(Some(&cookie), &token);
     let (on_b, on_c) = tokio::join!(
         Tab::open(&b.host, handshake.clone()),
         Tab::open(&c.host, handshake.clone())
@@ -324,15 +297,7 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     };
     let token = winners[0].resume_token().to_owned();
     let draining = drain(&redis, winner.farm.clone());
-    let again = Tab::open(
-        &other.host,
-        Handshake {
-            cookie: Some(&cookie),
-            resume: Some(&token),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let again = Tab::open(&other.host, Handshake::resuming(Some(&cookie), &token)).await;
     assert_eq!(again.session(), id);
     assert_eq!(again.opened["resumed"], true, "{}", again.opened);
     let adopted = other
@@ -513,15 +478,7 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     // A is started again under its name (a supervisor restarting it): the dead
     // incarnation's sessions stay adoptable (a ghost node) until the grace ends.
     let (_host_a_again, _) = web_host(&binary, &redis, &key_file).await;
-    let back = Tab::open(
-        &b.host,
-        Handshake {
-            cookie: Some(&cookie),
-            resume: Some(&token),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let back = Tab::open(&b.host, Handshake::resuming(Some(&cookie), &token)).await;
     eprintln!(
         "the killed node's tab was adopted {:?} after the kill (web_host's lease: the farm's default)",
         killed_at.elapsed()

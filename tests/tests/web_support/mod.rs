@@ -131,6 +131,17 @@ pub struct Handshake<'a> {
     pub no_origin: bool,
 }
 
+impl<'a> Handshake<'a> {
+    /// A tab's reconnect: its resume `token`, and the browser's `cookie` if it sends one.
+    pub fn resuming(cookie: Option<&'a str>, token: &'a str) -> Handshake<'a> {
+        Handshake {
+            cookie,
+            resume: Some(token),
+            ..Handshake::default()
+        }
+    }
+}
+
 /// One tab: a WebSocket to the host, after its `session.opened`.
 pub struct Tab {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
