@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 use web_support::{Handshake, Server, Tab, WAIT};
 
 /// How long an honest tab's call may take while the host is under attack.
@@ -66,6 +67,25 @@ fn is_open(engine: &Engine, session: &str) -> bool {
         .any(|open| open.id().to_string() == session)
 }
 
+/// A tab whose socket has a 4 KiB receive buffer, after its handshake: a client that will
+/// stop reading, so that the host's writes to it soon block.
+async fn small_buffered_tab(server: &Server) -> WebSocketStream<TcpStream> {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let stream = socket.connect(server.addr).await.expect("connect");
+    let mut request = format!("ws://{}/sessions/ws", server.addr)
+        .into_client_request()
+        .expect("a valid URL");
+    request
+        .headers_mut()
+        .insert("origin", server.origin().parse().expect("ascii"));
+    let (stalled, _) = tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, stream))
+        .await
+        .expect("the handshake within the wait")
+        .expect("the handshake");
+    stalled
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tab_that_stops_reading_is_dropped_within_the_write_timeout() {
     const WRITE_TIMEOUT: Duration = Duration::from_millis(300);
@@ -84,20 +104,7 @@ async fn a_tab_that_stops_reading_is_dropped_within_the_write_timeout() {
 
     // A client with a tiny receive buffer, which reads its greeting and then never reads
     // again, while it keeps asking for large answers.
-    let socket = TcpSocket::new_v4().expect("a socket");
-    socket.set_recv_buffer_size(4096).expect("a small buffer");
-    let stream = socket.connect(server.addr).await.expect("connect");
-    let mut request = format!("ws://{}/sessions/ws", server.addr)
-        .into_client_request()
-        .expect("a valid URL");
-    request
-        .headers_mut()
-        .insert("origin", server.origin().parse().expect("ascii"));
-    let (mut stalled, _) =
-        tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, stream))
-            .await
-            .expect("the handshake within the wait")
-            .expect("the handshake");
+    let mut stalled = small_buffered_tab(&server).await;
     let first = tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut stalled))
         .await
         .expect("session.opened within the wait")
@@ -166,20 +173,7 @@ async fn a_drain_waits_for_a_stalled_tab_only_until_its_deadline() {
 
     // As above: a client that never reads while it asks for large answers, with large
     // requests, until its sends block: the host stopped reading it, stuck writing to it.
-    let socket = TcpSocket::new_v4().expect("a socket");
-    socket.set_recv_buffer_size(4096).expect("a small buffer");
-    let stream = socket.connect(server.addr).await.expect("connect");
-    let mut request = format!("ws://{}/sessions/ws", server.addr)
-        .into_client_request()
-        .expect("a valid URL");
-    request
-        .headers_mut()
-        .insert("origin", server.origin().parse().expect("ascii"));
-    let (mut stalled, _) =
-        tokio::time::timeout(WAIT, tokio_tungstenite::client_async(request, stream))
-            .await
-            .expect("the handshake within the wait")
-            .expect("the handshake");
+    let mut stalled = small_buffered_tab(&server).await;
     let call = json!({"jsonrpc": "2.0", "method": "LimitsBulk", "params": [60 * 1024], "id": "x".repeat(30 * 1024)})
         .to_string();
     let mut blocked = false;
