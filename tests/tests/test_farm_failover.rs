@@ -115,14 +115,16 @@ async fn logged_in_tab(node: &Node) -> (Tab, String) {
     (tab, cookie)
 }
 
-/// Starts draining `farm` on a thread of its own (a drain blocks until its sessions are
-/// adopted or the deadline passes), and waits until Redis says it released its sessions.
-fn drain(redis: &Redis, farm: Farm) -> tokio::task::JoinHandle<FarmReport> {
+/// A drain's deadline long enough for its tabs to be adopted in every test.
+const LONG_DRAIN: Duration = Duration::from_secs(15);
+
+/// Starts draining `farm` with `deadline` on a thread of its own (a drain blocks until its
+/// sessions are adopted or the deadline passes), and waits until Redis says it released
+/// its sessions.
+fn drain(redis: &Redis, farm: Farm, deadline: Duration) -> tokio::task::JoinHandle<FarmReport> {
     let name = farm.node_name().to_owned();
-    let draining = tokio::task::spawn_blocking(move || {
-        farm.drain(Duration::from_secs(15))
-            .expect("the node drains")
-    });
+    let draining =
+        tokio::task::spawn_blocking(move || farm.drain(deadline).expect("the node drains"));
     let mut con = redis.connection();
     wait_until("the draining node releases its sessions", || {
         redis::cmd("HEXISTS")
@@ -147,7 +149,7 @@ async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_
     let client = old.client().to_owned();
     let token = old.resume_token().to_owned();
 
-    let draining = drain(&redis, a.farm.clone());
+    let draining = drain(&redis, a.farm.clone(), LONG_DRAIN);
     // Posted while the session moves: it waits for the adopter, and runs there once.
     let session_id: SessionId = id.parse().expect("a session id");
     b.farm
@@ -265,7 +267,7 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     let (old, cookie) = logged_in_tab(&a).await;
     let id = old.session().to_owned();
     let token = old.resume_token().to_owned();
-    let draining = drain(&redis, a.farm.clone());
+    let draining = drain(&redis, a.farm.clone(), LONG_DRAIN);
     old.drop_connection();
     let handshake = Handshake::resuming(Some(&cookie), &token);
     let (on_b, on_c) = tokio::join!(
@@ -296,7 +298,7 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
         (&c, &b)
     };
     let token = winners[0].resume_token().to_owned();
-    let draining = drain(&redis, winner.farm.clone());
+    let draining = drain(&redis, winner.farm.clone(), LONG_DRAIN);
     let again = Tab::open(&other.host, Handshake::resuming(Some(&cookie), &token)).await;
     assert_eq!(again.session(), id);
     assert_eq!(again.opened["resumed"], true, "{}", again.opened);
@@ -321,21 +323,7 @@ async fn a_session_nobody_adopts_by_the_drains_deadline_is_counted_with_its_mess
     let b = node(&redis, "failover-unadopted-b", "b").await;
     let (old, _cookie) = logged_in_tab(&a).await;
     let session_id: SessionId = old.session().parse().expect("id");
-    let name = a.farm.node_name().to_owned();
-    let farm = a.farm.clone();
-    let draining = tokio::task::spawn_blocking(move || {
-        farm.drain(Duration::from_millis(1500))
-            .expect("the node drains")
-    });
-    let mut con = redis.connection();
-    wait_until("the draining node releases its sessions", || {
-        redis::cmd("HEXISTS")
-            .arg(format!("sessions:n:{name}"))
-            .arg("released")
-            .query::<i64>(&mut con)
-            .expect("HEXISTS")
-            == 1
-    });
+    let draining = drain(&redis, a.farm.clone(), Duration::from_millis(1500));
     for seq in [1_i64, 2] {
         b.farm
             .post(session_id, "FailoverRecord", vec![Value::from(seq)])
