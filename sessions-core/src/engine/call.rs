@@ -91,7 +91,8 @@ impl Session {
     ) -> impl Future<Output = Result<CallOutcome, CallError>> + Send + 'static {
         let args = args.into();
         let audit = self.audit_rust(name, &args);
-        Audited::new(self.start_call(name, args), audit)
+        let found = methods().lookup(name);
+        Audited::new(self.start_call(name, found, args), audit)
     }
 
     /// The start of the audit record of Rust code's call in this session, when its engine
@@ -103,12 +104,18 @@ impl Session {
 
     /// The future of [`call_async`](Self::call_async), as its own type, without its
     /// audit record: [`host::Call`](crate::host::Call) records the calls it starts here.
-    pub(crate) fn start_call(&self, name: &str, args: impl Into<Args>) -> CallInSession {
+    /// `found` is what `methods().lookup(name)` gave: the host looked it up already.
+    pub(crate) fn start_call(
+        &self,
+        name: &str,
+        found: Result<&'static MethodInfo, CallError>,
+        args: impl Into<Args>,
+    ) -> CallInSession {
         if let Err(error) = self.enter() {
             return refused(error.into());
         }
         self.touch();
-        methods().start(name, args, Carrier::Session(self.clone()))
+        methods().start_found(name, found, args, Carrier::Session(self.clone()))
     }
 }
 
@@ -214,10 +221,22 @@ impl MethodTable {
         args: impl Into<Args>,
         carrier: Carrier,
     ) -> CallInSession {
+        self.start_found(name, self.lookup(name), args, carrier)
+    }
+
+    /// [`start`](Self::start), with `name` looked up already: `found` is what
+    /// [`lookup`](Self::lookup) gave for it.
+    pub(crate) fn start_found(
+        &self,
+        name: &str,
+        found: Result<&'static MethodInfo, CallError>,
+        args: impl Into<Args>,
+        carrier: Carrier,
+    ) -> CallInSession {
         // An object's method runs at the first poll, in the carried context, where the
         // object is looked up on that context's engine; `otherwise` answers when there is
         // none. An object's path is never shadowed by a type-level name.
-        let otherwise = match self.lookup(name) {
+        let otherwise = match found {
             Ok(method) if !method.is_instance() => return method.start(args, carrier),
             Ok(method) => CallError::NeedsObject {
                 method: method.name().to_owned(),

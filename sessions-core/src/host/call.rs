@@ -123,10 +123,11 @@ impl<'a> Call<'a> {
             .map(|(metrics, host)| metrics.meter(self.method, self.session, host));
         let audit = self.audit();
         // A name that is not a method's (an object's `path.member`) runs where it is polled.
-        let method = methods().lookup(self.method).ok();
+        let found = methods().lookup(self.method);
+        let method = found.as_ref().ok().copied();
         let call = match self.session {
-            Some(session) => session.start_call(self.method, self.args),
-            None => methods().start(self.method, self.args, Carrier::Hidden),
+            Some(session) => session.start_call(self.method, found, self.args),
+            None => methods().start_found(self.method, found, self.args, Carrier::Hidden),
         };
         let running = running(Audited::new(call, audit), method);
         Metered {
