@@ -55,14 +55,7 @@ async fn made_up_secrets_get_a_new_cookie_and_the_tab_limit_holds() {
     .await;
     let mut honest = Tab::open(&server, Handshake::default()).await;
     let cookie = cookie_of(&honest);
-    let second = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let second = Tab::open(&server, Handshake::with_cookie(&cookie)).await;
     assert_eq!(second.set_cookie, None, "an issued cookie is kept");
     assert_eq!(second.client(), honest.client());
 
@@ -77,14 +70,7 @@ async fn made_up_secrets_get_a_new_cookie_and_the_tab_limit_holds() {
             1 => made_up(n),
             _ => format!("sessions_client={}", honest.client()),
         };
-        let tab = Tab::open(
-            &server,
-            Handshake {
-                cookie: Some(&forged),
-                ..Handshake::default()
-            },
-        )
-        .await;
+        let tab = Tab::open(&server, Handshake::with_cookie(&forged)).await;
         let new_cookie = tab.set_cookie.clone();
         assert!(
             new_cookie.is_some(),
@@ -100,25 +86,11 @@ async fn made_up_secrets_get_a_new_cookie_and_the_tab_limit_holds() {
         honest_call(&mut honest).await;
     }
     // The same made-up secret twice is two clients, not one the attacker chose.
-    let again = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&made_up(1)),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let again = Tab::open(&server, Handshake::with_cookie(&made_up(1))).await;
     assert!(!clients.contains(again.client()));
 
     // The browser's own limit means what it says: its third tab is refused.
-    let third = Tab::try_open(
-        &server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let third = Tab::try_open(&server, Handshake::with_cookie(&cookie)).await;
     assert!(
         matches!(third, Err(Refused::Closed(1008, _))),
         "{:?}",
@@ -126,23 +98,9 @@ async fn made_up_secrets_get_a_new_cookie_and_the_tab_limit_holds() {
     );
     // And a client that keeps the cookie it was given is held to the limit too.
     let given = attacker_tabs[0].set_cookie.clone().expect("a cookie");
-    let kept = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&given),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let kept = Tab::open(&server, Handshake::with_cookie(&given)).await;
     assert_eq!(kept.client(), attacker_tabs[0].client());
-    let past = Tab::try_open(
-        &server,
-        Handshake {
-            cookie: Some(&given),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let past = Tab::try_open(&server, Handshake::with_cookie(&given)).await;
     assert!(
         matches!(past, Err(Refused::Closed(1008, _))),
         "{:?}",
@@ -157,14 +115,7 @@ async fn a_chosen_cookie_planted_in_a_browser_gives_its_planter_nothing() {
     // The attacker plants a secret of its choosing (128 bits in hex, the shape of a
     // secret) in the victim's browser, then the victim opens a tab with it.
     let chosen = format!("sessions_client={:032x}", 42u128 * 7919);
-    let mut victim = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&chosen),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let mut victim = Tab::open(&server, Handshake::with_cookie(&chosen)).await;
     let victims_cookie = cookie_of(&victim);
     assert_ne!(victims_cookie, chosen, "the chosen secret is replaced");
 
@@ -226,14 +177,7 @@ async fn hosts_that_share_a_key_take_each_others_cookies_and_no_other_host_does(
 
     let on_a = Tab::open(&a, Handshake::default()).await;
     let cookie = cookie_of(&on_a);
-    let mut on_b = Tab::open(
-        &b,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let mut on_b = Tab::open(&b, Handshake::with_cookie(&cookie)).await;
     assert_eq!(on_b.set_cookie, None, "node b takes node a's cookie");
     assert_eq!(
         on_b.client(),
@@ -241,14 +185,7 @@ async fn hosts_that_share_a_key_take_each_others_cookies_and_no_other_host_does(
         "one browser, one id on every node"
     );
 
-    let elsewhere = Tab::open(
-        &other,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let elsewhere = Tab::open(&other, Handshake::with_cookie(&cookie)).await;
     assert!(
         elsewhere.set_cookie.is_some(),
         "a host with its own key does not take it"

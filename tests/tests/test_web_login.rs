@@ -77,14 +77,7 @@ async fn server(test: &str, scope: LoginScope) -> Server {
 /// A second tab of the same browser as `tab` (its client cookie).
 async fn same_browser(server: &Server, tab: &Tab) -> Tab {
     let cookie = tab.set_cookie.clone().expect("the first tab got a cookie");
-    Tab::open(
-        server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await
+    Tab::open(server, Handshake::with_cookie(&cookie)).await
 }
 
 fn user_of(server: &Server, tab: &Tab) -> Option<String> {
@@ -427,14 +420,7 @@ async fn a_browsers_log_in_ends_with_its_last_tab() {
     server
         .wait_until("the last tab's session closed", || server.engine.is_empty())
         .await;
-    let again = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let again = Tab::open(&server, Handshake::with_cookie(&cookie)).await;
     assert_eq!(again.client(), client, "the same browser");
     assert_eq!(again.opened["user"], Json::Null, "{}", again.opened);
     assert_eq!(user_of(&server, &again), None);

@@ -57,14 +57,7 @@ async fn two_sockets_with_one_cookie_are_one_client_and_two_sessions() {
         .set_cookie
         .clone()
         .expect("a new browser gets a cookie");
-    let second = Tab::open(
-        &server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let second = Tab::open(&server, Handshake::with_cookie(&cookie)).await;
     assert_eq!(second.set_cookie, None, "a browser with a cookie keeps it");
     assert_eq!(first.client(), second.client());
     assert_ne!(first.session(), second.session());
@@ -311,10 +304,7 @@ async fn a_browser_past_its_tab_limit_is_closed_with_1008() {
     .await;
     let first = Tab::open(&server, Handshake::default()).await;
     let cookie = first.set_cookie.clone().expect("cookie");
-    let with_cookie = Handshake {
-        cookie: Some(&cookie),
-        ..Handshake::default()
-    };
+    let with_cookie = Handshake::with_cookie(&cookie);
     let _second = Tab::open(&server, with_cookie.clone()).await;
     match Tab::try_open(&server, with_cookie).await {
         Err(Refused::Closed(code, reason)) => {
@@ -513,14 +503,7 @@ async fn a_drain_fails_readiness_refuses_new_tabs_and_closes_open_ones_with_1012
     assert!(drain.is_draining());
     let (status, _, body) = http(&server, "GET", "/sessions/ready", &[], "").await;
     assert_eq!((status, body.as_str()), (503, "draining\n"));
-    let refused = Tab::try_open(
-        &server,
-        Handshake {
-            cookie: Some(&cookie),
-            ..Handshake::default()
-        },
-    )
-    .await;
+    let refused = Tab::try_open(&server, Handshake::with_cookie(&cookie)).await;
     assert!(
         matches!(refused, Err(Refused::Status(503))),
         "a new tab is refused while draining"

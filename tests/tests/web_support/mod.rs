@@ -132,6 +132,14 @@ pub struct Handshake<'a> {
 }
 
 impl<'a> Handshake<'a> {
+    /// A tab of the browser whose client cookie is `cookie`.
+    pub fn with_cookie(cookie: &'a str) -> Handshake<'a> {
+        Handshake {
+            cookie: Some(cookie),
+            ..Handshake::default()
+        }
+    }
+
     /// A tab's reconnect: its resume `token`, and the browser's `cookie` if it sends one.
     pub fn resuming(cookie: Option<&'a str>, token: &'a str) -> Handshake<'a> {
         Handshake {
