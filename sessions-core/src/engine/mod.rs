@@ -12,9 +12,12 @@ pub(crate) mod boundary;
 mod builder;
 pub(crate) mod call;
 pub(crate) mod carrier;
+#[cfg_attr(not(feature = "farm"), allow(dead_code))]
+mod carry;
 pub(crate) mod context;
 mod decide;
 mod dispatcher;
+mod hook;
 mod mailbox;
 mod messages;
 mod names;
@@ -36,6 +39,8 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 pub use builder::{EngineBuilder, DEFAULT_MAILBOX_CAPACITY};
+#[cfg_attr(not(feature = "farm"), allow(unused_imports))]
+pub(crate) use carry::{CarriedNotification, NotificationWriter, CARRIED_SENT};
 pub use context::{current, current_id, require, with_current, SessionGuard};
 pub(crate) use decide::may_act_as;
 pub use dispatcher::{Dispatcher, MIN_INTERVAL};
@@ -48,7 +53,6 @@ pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 #[cfg(feature = "farm")]
 pub(crate) use paths::path_problem;
-#[cfg_attr(not(feature = "farm"), allow(unused_imports))]
 pub(crate) use persist::Adopter;
 use registry::Registry;
 pub use session::{Session, WeakSession};
@@ -113,7 +117,9 @@ pub(crate) struct EngineShared {
     /// The state types that travel with a session to another node (`persist.rs`).
     persisted: Vec<persist::Persisted>,
     /// What adopts a session of another node of the farm (set by the farm).
-    adopter: persist::AdopterSlot,
+    adopter: hook::HookSlot<dyn Adopter>,
+    /// The farm's writer of notifications, when the engine is in a farm (`carry.rs`).
+    notification_writer: hook::HookSlot<dyn NotificationWriter>,
 }
 
 impl EngineShared {
@@ -191,7 +197,8 @@ impl Engine {
             variables: variables::Variables::default(),
             audit: builder.audit,
             persisted: builder.persisted,
-            adopter: persist::AdopterSlot::default(),
+            adopter: hook::HookSlot::default(),
+            notification_writer: hook::HookSlot::default(),
         });
         if let Some(name) = &builder.name {
             names::claim(name, &shared)?;

@@ -41,11 +41,38 @@ struct Outbox {
 
 #[derive(Default)]
 struct OutboxState {
-    queue: VecDeque<Notification>,
+    queue: VecDeque<Queued>,
+    /// The number of the last notification queued: the session's count of notifications
+    /// (carried over from the node a session was adopted from).
+    numbered: u64,
     /// The task of [`Session::next_notification`] waiting for one.
     waiter: Option<Waker>,
     /// Set when the session closes: nothing more is queued, and a waiting task is told.
     closed: bool,
+}
+
+/// A queued notification, its number, and whether it may leave: at once without a
+/// notification writer, else once the writer wrote it (`carry.rs`).
+struct Queued {
+    number: u64,
+    notification: Notification,
+    written: bool,
+}
+
+impl OutboxState {
+    /// The front notification, when it may leave; else the waker is kept to be woken
+    /// when it may (`None` also once the session is closed and nothing is left).
+    fn poll_front(&mut self, cx: &Context<'_>) -> Poll<Option<(u64, Notification)>> {
+        if self.queue.front().is_some_and(|queued| queued.written) {
+            let front = self.queue.pop_front().map(|q| (q.number, q.notification));
+            return Poll::Ready(front);
+        }
+        if self.closed {
+            return Poll::Ready(None);
+        }
+        self.waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
 }
 
 impl Session {
@@ -93,22 +120,99 @@ impl Session {
         if state.queue.len() >= capacity {
             return Err(SessionError::OutboxFull(self.id()));
         }
-        state.queue.push_back(Notification {
-            topic: topic.to_owned(),
-            payload,
+        let writer = self
+            .engine()
+            .and_then(|engine| engine.shared.notification_writer.get());
+        let for_writer = writer.as_ref().map(|_| payload.clone());
+        state.numbered += 1;
+        let number = state.numbered;
+        state.queue.push_back(Queued {
+            number,
+            notification: Notification {
+                topic: topic.to_owned(),
+                payload,
+            },
+            written: writer.is_none(),
         });
-        let waiter = state.waiter.take();
+        let waiter = if writer.is_none() {
+            state.waiter.take()
+        } else {
+            None
+        };
         drop(state);
         if let Some(waiter) = waiter {
             waiter.wake();
         }
+        // The writer runs with no lock of the session held.
+        if let (Some(writer), Some(payload)) = (writer, for_writer) {
+            writer.queued(self, number, topic, &payload);
+        }
         Ok(())
+    }
+
+    /// The notification `number` of this session was written where the session's next
+    /// node finds it (`carry.rs`): it may leave, after those before it.
+    #[cfg_attr(not(feature = "farm"), allow(dead_code))]
+    pub(crate) fn notification_written(&self, number: u64) {
+        let Some(outbox) = self.get::<Outbox>() else {
+            return;
+        };
+        let mut state = lock(&outbox.state);
+        let Some(front) = state.queue.front().map(|q| q.number) else {
+            return;
+        };
+        let Some(at) = number.checked_sub(front) else {
+            return;
+        };
+        if let Some(queued) = state.queue.get_mut(at as usize) {
+            queued.written = true;
+        }
+        let waiter = (at == 0).then(|| state.waiter.take()).flatten();
+        drop(state);
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+
+    /// Starts this adopted session's outbox where its previous node's ended: its next
+    /// notification is numbered after `last`, and `carried` (what that node wrote, the
+    /// last ones sent and those not sent yet) waits for the host that attaches the
+    /// session's client ([`take_carried`](Self::take_carried)).
+    #[cfg_attr(not(all(feature = "farm", feature = "web")), allow(dead_code))]
+    pub(crate) fn carry_on(&self, last: u64, carried: Vec<super::carry::CarriedNotification>) {
+        let outbox = self.get_or_insert_with(Outbox::default);
+        lock(&outbox.state).numbered = last;
+        let carried = carried
+            .into_iter()
+            .map(|c| {
+                let notification = Notification {
+                    topic: c.topic,
+                    payload: c.payload,
+                };
+                (c.number, notification)
+            })
+            .collect();
+        self.insert_quietly(Carried(Mutex::new(carried)));
+    }
+
+    /// The notifications carried from the session's previous node, numbered, oldest
+    /// first (once: a second call gets none). A host sends the client again those after
+    /// the ones it says it received.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) fn take_carried(&self) -> Vec<(u64, Notification)> {
+        self.get::<Carried>()
+            .map(|carried| std::mem::take(&mut *lock(&carried.0)))
+            .unwrap_or_default()
     }
 
     /// Takes every queued notification, oldest first; empty when there is none.
     pub fn take_notifications(&self) -> Vec<Notification> {
         match self.get::<Outbox>() {
-            Some(outbox) => lock(&outbox.state).queue.drain(..).collect(),
+            Some(outbox) => {
+                let mut state = lock(&outbox.state);
+                let ready = state.queue.iter().take_while(|q| q.written).count();
+                state.queue.drain(..ready).map(|q| q.notification).collect()
+            }
             None => Vec::new(),
         }
     }
@@ -120,6 +224,31 @@ impl Session {
         NextNotification {
             outbox: self.get_or_insert_with(Outbox::default),
         }
+    }
+
+    /// [`next_notification`](Self::next_notification) with its number (the session's
+    /// count of notifications up to it): what the web host numbers its pushes by.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
+    pub(crate) fn next_numbered_notification(&self) -> NextNumbered {
+        NextNumbered {
+            outbox: self.get_or_insert_with(Outbox::default),
+        }
+    }
+}
+
+/// The notifications carried from an adopted session's previous node, for its host.
+struct Carried(Mutex<Vec<(u64, Notification)>>);
+
+/// The future of [`Session::next_numbered_notification`].
+pub(crate) struct NextNumbered {
+    outbox: Arc<Outbox>,
+}
+
+impl Future for NextNumbered {
+    type Output = Option<(u64, Notification)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        lock(&self.outbox.state).poll_front(cx)
     }
 }
 
@@ -133,15 +262,9 @@ impl Future for NextNotification {
     type Output = Option<Notification>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = lock(&self.outbox.state);
-        if let Some(notification) = state.queue.pop_front() {
-            return Poll::Ready(Some(notification));
-        }
-        if state.closed {
-            return Poll::Ready(None);
-        }
-        state.waiter = Some(cx.waker().clone());
-        Poll::Pending
+        lock(&self.outbox.state)
+            .poll_front(cx)
+            .map(|next| next.map(|(_, notification)| notification))
     }
 }
 

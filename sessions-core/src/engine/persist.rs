@@ -12,12 +12,12 @@
 //! a host that gets a resume token it does not know asks it, without knowing the farm.
 
 use std::any::{Any, TypeId};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{Engine, EngineEvent, EngineShared, Session};
+use super::{CarriedNotification, Engine, EngineEvent, EngineShared, Session};
 use crate::{ClientId, SessionId};
 
 /// The most bytes a session's registered state may take as JSON: a session whose state is
@@ -69,10 +69,6 @@ pub(crate) trait Adopter: Send + Sync {
     /// with the same id, user, client and registered state. `None` otherwise (logged).
     fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session>;
 }
-
-/// The engine's adopter slot.
-#[derive(Default)]
-pub(crate) struct AdopterSlot(RwLock<Option<Arc<dyn Adopter>>>);
 
 impl EngineShared {
     /// Whether `type_id` is a registered (durable) state type.
@@ -169,8 +165,9 @@ impl Engine {
     }
 
     /// Opens a session adopted from another node: the same `id`, `client` and `user`, its
-    /// registered state put back from `state` before the observers and the `on_open` hook
-    /// are told. `None` when a session with this id is open here already.
+    /// registered state put back from `state`, and the notifications that node wrote
+    /// (`carried`) kept for the host, before the observers and the `on_open` hook are
+    /// told. `None` when a session with this id is open here already.
     ///
     /// # Errors
     /// [`SessionError::Capacity`](crate::SessionError::Capacity) at `max_sessions`.
@@ -180,12 +177,15 @@ impl Engine {
         client: Option<ClientId>,
         user: Option<crate::User>,
         state: &str,
+        carried: Vec<CarriedNotification>,
     ) -> Result<Option<Session>, crate::SessionError> {
         let Some(session) = self.open_with_id(Some(id), client, |session| {
             if user.is_some() {
                 session.set_user_quietly(user);
             }
             self.restore_state(session, state);
+            let last = carried.iter().map(|c| c.number).max().unwrap_or(0);
+            session.carry_on(last, carried);
         })?
         else {
             return Ok(None);
@@ -195,22 +195,12 @@ impl Engine {
 
     /// Sets (or, with `None`, clears) the engine's adopter.
     pub(crate) fn set_adopter(&self, adopter: Option<Arc<dyn Adopter>>) {
-        *self
-            .shared
-            .adopter
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = adopter;
+        self.shared.adopter.set(adopter);
     }
 
     /// The engine's adopter, when it is in a farm.
     pub(crate) fn adopter(&self) -> Option<Arc<dyn Adopter>> {
-        self.shared
-            .adopter
-            .0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.shared.adopter.get()
     }
 }
 
@@ -261,7 +251,13 @@ mod tests {
         let id = SessionId::random();
         let user = User::new("alice").with_roles(["admin"]);
         let adopted = other
-            .open_adopted(id, Some(ClientId::new("c1")), Some(user), &state)
+            .open_adopted(
+                id,
+                Some(ClientId::new("c1")),
+                Some(user),
+                &state,
+                Vec::new(),
+            )
             .expect("capacity")
             .expect("a new id");
         assert_eq!(adopted.id(), id);
@@ -275,7 +271,7 @@ mod tests {
         assert!(adopted.get::<Local>().is_none());
         // The same id again: refused, and nothing is counted twice.
         let again = other
-            .open_adopted(id, None, Some(User::new("bob")), "")
+            .open_adopted(id, None, Some(User::new("bob")), "", Vec::new())
             .expect("capacity");
         assert!(again.is_none());
         assert_eq!((other.len(), other.active_count()), (1, 1));
@@ -291,12 +287,12 @@ mod tests {
         // session is adopted without them.
         let state = r#"{"some::Other":1,"sessions_core::engine::persist::tests::Cart":7}"#;
         let adopted = engine
-            .open_adopted(SessionId::random(), None, None, state)
+            .open_adopted(SessionId::random(), None, None, state, Vec::new())
             .expect("capacity")
             .expect("new");
         assert!(adopted.get::<Cart>().is_none());
         let adopted = engine
-            .open_adopted(SessionId::random(), None, None, "not json")
+            .open_adopted(SessionId::random(), None, None, "not json", Vec::new())
             .expect("capacity")
             .expect("new");
         assert!(adopted.get::<Cart>().is_none());

@@ -69,9 +69,14 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
     let roles: Vec<String> = serde_json::from_str(&field(5)).unwrap_or_default();
     let user = (field(2) == "1").then(|| User::new(field(3)).with_roles(roles));
     let state = field(4);
+    let kept: Vec<String> = items
+        .get(6)
+        .and_then(|kept| super::reply::texts(DOING, kept).ok())
+        .unwrap_or_default();
+    let carried = super::carry::carried(&kept);
     let session = match node
         .engine
-        .open_adopted(id, Some(client.clone()), user, &state)
+        .open_adopted(id, Some(client.clone()), user, &state, carried)
     {
         Ok(Some(session)) => session,
         Ok(None) => {

@@ -37,6 +37,7 @@ pub struct FarmBuilder {
     inbox_capacity: u64,
     max_message_bytes: usize,
     io_timeout: Duration,
+    failover: bool,
 }
 
 impl FarmBuilder {
@@ -51,6 +52,7 @@ impl FarmBuilder {
             inbox_capacity: DEFAULT_INBOX_CAPACITY,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             io_timeout: DEFAULT_IO_TIMEOUT,
+            failover: true,
         }
     }
 
@@ -77,6 +79,18 @@ impl FarmBuilder {
     /// should use the same grace.
     pub fn adoption_grace(mut self, grace: Duration) -> FarmBuilder {
         self.grace = grace;
+        self
+    }
+
+    /// Whether this node's sessions outlive it (default `true`): each session's user,
+    /// client, registered state ([`EngineBuilder::persist`](crate::EngineBuilder::persist)),
+    /// resume verifier and last notifications are written to Redis, and a notification
+    /// leaves for its tab only once written, so that another node adopts the session when
+    /// this one dies or drains, and sends its tab what it did not receive. With `false`,
+    /// none of that is written (a notification leaves at once), nothing is adopted here,
+    /// and a session ends with its node; every node of a farm should say the same.
+    pub fn failover(mut self, failover: bool) -> FarmBuilder {
+        self.failover = failover;
         self
     }
 
@@ -130,6 +144,7 @@ impl FarmBuilder {
             self.grace,
             self.inbox_capacity,
             self.max_message_bytes,
+            self.failover,
         );
         Farm::start(node)
     }
@@ -146,6 +161,7 @@ impl fmt::Debug for FarmBuilder {
             .field("inbox_capacity", &self.inbox_capacity)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("io_timeout", &self.io_timeout)
+            .field("failover", &self.failover)
             .finish()
     }
 }

@@ -70,7 +70,9 @@ impl Farm {
         // 1. Every session written as it is now.
         let ours: Vec<SessionId> = node.engine.sessions().iter().map(|s| s.id()).collect();
         node.announcer.mark_all(ours.iter().copied());
-        let written = node.flush(node.link.deadline());
+        let written = node
+            .flush(node.link.deadline())
+            .and_then(|()| super::carry::write(node));
         // 2. No more writes (the sessions are the adopters' now) nor runs of the inbox.
         node.released.store(true, Ordering::Release);
         node.wake_inbox();

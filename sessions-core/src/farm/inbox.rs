@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 
 use redis::{Connection, Value as Reply};
 
+use super::carry::kept_per_session;
 use super::keys::GROUP;
 use super::link::{is_broken, with_scripts};
 use super::node::Node;
+use super::outgoing::{add_args, Outgoing, RunningMessages};
 use super::report::Counters;
 use super::scripts;
 use super::wire::{read_reply, Entry, EntryId};
@@ -151,7 +153,11 @@ impl Reader<'_> {
             }
             return Ok(!draining);
         }
-        let acks = self.run_entries(entries);
+        let acks = {
+            // Their notifications are written with their acknowledgement (`carry.rs`).
+            let _running = RunningMessages::start();
+            self.run_entries(entries)
+        };
         self.ack(&acks)?;
         Ok(true)
     }
@@ -202,19 +208,30 @@ impl Reader<'_> {
     /// again first: the watermark keeps them from running twice.
     fn ack(&mut self, ids: &[String]) -> Result<(), FarmError> {
         let node = self.node;
+        let (_one_writer, notifications) = node.outgoing.take(true);
         let mut cmd = scripts::ACK.call();
-        cmd.arg(node.keys.prefix()).arg(&node.name).arg(GROUP);
+        cmd.arg(node.keys.prefix())
+            .arg(&node.name)
+            .arg(GROUP)
+            .arg(kept_per_session(node))
+            .arg(ids.len());
         for id in ids {
             cmd.arg(id);
         }
+        add_args(&mut cmd, &notifications);
         let Some(con) = self.con.as_mut() else {
+            node.outgoing.put_back(notifications);
             return Ok(());
         };
         match with_scripts(con, node.link.deadline(), &mut |con| {
             cmd.query::<Reply>(con)
         }) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                Outgoing::written(notifications);
+                Ok(())
+            }
             Err(error) => {
+                node.outgoing.put_back(notifications);
                 if is_broken(&error, con) {
                     self.con = None;
                 }

@@ -10,6 +10,7 @@
 //! | `NS:n:NODE:s` | set | the ids of the node's sessions |
 //! | `NS:s:ID` | hash | one session: `node`, `hasuser`, `user`, `roles` (JSON), `hasclient`, `client`, `state` (registered state, JSON), `rk` (its tab's resume key), `ver` (a SHA-256 of the token's secret) |
 //! | `NS:r:RK` | string | the id of the session whose tab has the resume key `RK` |
+//! | `NS:b:ID` | list | one session's last notifications (JSON: number `n`, topic `t`, payload `p`), for the node that adopts it (`carry.rs`) |
 //! | `NS:o:ID` | stream | the messages of a session being adopted, between ADOPT and HANDOVER |
 //! | `NS:u:USER` | set | the ids of the user's sessions, all nodes |
 //! | `NS:in:NODE` | stream | the node's inbox, read by the consumer group `sessions` |

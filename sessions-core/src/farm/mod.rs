@@ -36,9 +36,13 @@
 //!   ([`FarmBuilder::adoption_grace`]), that node adopts it: one script checks the verifier
 //!   and the client and moves the session (of two nodes racing, one wins), and the node
 //!   opens it with the same id, user, client and state. The messages posted to it that
-//!   were not run go with it, and run once, in order, on the adopter (`adopt.rs`). What is
-//!   never adopted within the grace is counted undelivered when the dead node is reaped;
-//!   what a drain leaves at its deadline, when the node leaves (`drain.rs`).
+//!   were not acknowledged go with it, and run once, in order, on the adopter (`adopt.rs`).
+//!   Its notifications follow it: each leaves for the tab only once written to Redis, a
+//!   message's with its acknowledgement, so the adopter sends the tab those after what it
+//!   says it received, and none twice (`carry.rs`). What is never adopted within the grace
+//!   is counted undelivered when the dead node is reaped; what a drain leaves at its
+//!   deadline, when the node leaves (`drain.rs`). [`FarmBuilder::failover`] turns all of
+//!   this off.
 //! - **Redis restarts.** Every connection is made again as needed; a node whose
 //!   registration Redis lost registers again and announces every session anew, within one
 //!   lease, and reads every shared variable again (putting back what it holds when Redis
@@ -78,6 +82,7 @@ mod adopt;
 mod announce;
 mod blocking;
 mod builder;
+mod carry;
 mod drain;
 mod error;
 mod inbox;
@@ -88,6 +93,7 @@ mod lookup;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod node;
+mod outgoing;
 mod post;
 mod renewals;
 mod replica;
@@ -289,10 +295,14 @@ impl Farm {
             handle.stop_quietly();
             return Err(error);
         }
-        for (name, run) in [
+        let mut threads = vec![
             ("sessions-farm-keeper", keeper::run as fn(&Arc<Node>)),
             (INBOX_THREAD, inbox::run as fn(&Arc<Node>)),
-        ] {
+        ];
+        if node.failover {
+            threads.push((carry::THREAD, carry::run as fn(&Arc<Node>)));
+        }
+        for (name, run) in threads {
             let node = node.clone();
             match thread::Builder::new()
                 .name(name.to_owned())
@@ -308,7 +318,11 @@ impl Farm {
                 }
             }
         }
-        node.engine.set_adopter(Some(adopt::adopter(&node)));
+        if node.failover {
+            node.engine.set_adopter(Some(adopt::adopter(&node)));
+            node.engine
+                .set_notification_writer(Some(carry::writer(&node)));
+        }
         let mut joined = lock(&JOINED);
         joined.retain(|(engine, handle)| engine.strong_count() > 0 && handle.strong_count() > 0);
         joined.push((node.engine.downgrade(), Arc::downgrade(&handle)));
@@ -333,6 +347,7 @@ impl Handle {
             return Err(FarmError::Left);
         }
         node.engine.set_adopter(None);
+        node.engine.set_notification_writer(None);
         lock(&self.observer).take();
         // Shared variables are local again: their writes no longer wait for Redis.
         let shared = std::mem::take(&mut *lock(&node.shared));
@@ -362,6 +377,9 @@ impl Handle {
         }
         node.stop.store(true, Ordering::Release);
         node.announcer.nudge();
+        node.outgoing.wake();
+        // The sessions are this engine's alone now: what waited to be written may leave.
+        outgoing::Outgoing::written(node.outgoing.take(true).1);
         let client = node.vars_client.load(Ordering::Acquire);
         if client != 0 {
             // Wakes the shared variables' thread from its read; it sees `stop` and ends.

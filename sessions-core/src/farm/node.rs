@@ -12,6 +12,7 @@ use redis::Value as Reply;
 use super::announce::Announcer;
 use super::keys::{Keys, GROUP};
 use super::link::{pipeline_by, Link};
+use super::outgoing::Outgoing;
 use super::renewals::Renewals;
 use super::replica::Replica;
 use super::reply::{int, list, text, texts, unexpected};
@@ -45,6 +46,11 @@ pub(crate) struct Node {
     pub(crate) counters: Counters,
     pub(crate) renewals: Renewals,
     pub(crate) announcer: Arc<Announcer>,
+    /// Notifications that wait to be written (`carry.rs`).
+    pub(crate) outgoing: Outgoing,
+    /// Whether sessions' state and notifications are written for another node to adopt
+    /// them (`FarmBuilder::failover`).
+    pub(crate) failover: bool,
     /// One writer of announcements at a time, so an older state never lands after a newer;
     /// waited for by the deadline of the call that waits.
     writer: Writer,
@@ -104,6 +110,7 @@ impl Node {
         grace: Duration,
         inbox_capacity: u64,
         max_message_bytes: usize,
+        failover: bool,
     ) -> Node {
         Node {
             engine,
@@ -118,6 +125,8 @@ impl Node {
             counters: Counters::default(),
             renewals: Renewals::default(),
             announcer: Arc::new(Announcer::default()),
+            outgoing: Outgoing::default(),
+            failover,
             writer: Writer::default(),
             registered: AtomicBool::new(false),
             left: AtomicBool::new(false),
@@ -292,8 +301,8 @@ impl Node {
                         .arg(user.as_ref().map_or("", |u| u.name()))
                         .arg(if client.is_some() { "1" } else { "0" })
                         .arg(client.map(|c| c.to_string()).unwrap_or_default())
-                        .arg(self.engine.durable_state(&session).unwrap_or_default());
-                    match session.resume_verifier() {
+                        .arg(self.failover_state(&session));
+                    match session.resume_verifier().filter(|_| self.failover) {
                         Some(verifier) => cmd.arg(&verifier.key).arg(&verifier.hash),
                         None => cmd.arg("").arg(""),
                     };
@@ -341,6 +350,14 @@ impl Node {
             });
         }
         Ok(())
+    }
+
+    /// The session's registered state as written for an adopter; none without failover.
+    fn failover_state(&self, session: &crate::Session) -> String {
+        if !self.failover {
+            return String::new();
+        }
+        self.engine.durable_state(session).unwrap_or_default()
     }
 
     /// Writes waiting announcements if there are any, by `deadline`, for a read that must

@@ -169,7 +169,7 @@ if old[1] == node then
     redis.call('SREM', p .. 'u:' .. old[3], id)
     redis.call('HINCRBY', nk, 'active', -1)
   end
-  redis.call('DEL', sk)
+  redis.call('DEL', sk, p .. 'b:' .. id)
 end
 return 1
 "#
@@ -272,17 +272,31 @@ return {'ok', node}
 "#
 );
 
-// ACK prefix node group id… → how many were acknowledged. Acknowledged entries are deleted,
-// so the inbox's length is what is waiting or being delivered.
+// ACK prefix node group keep nids id… (session entry)… → how many were acknowledged. The
+// `nids` entries are acknowledged and deleted, so the inbox's length is what is waiting or
+// being delivered; in the same step each notification entry is appended to its session's
+// list `b:ID`, which keeps the last `keep`, when the session is this node's (see
+// `carry.rs`). With no ids, it only writes notifications.
 script!(
     ACK,
     r#"
-local inbox = p .. 'in:' .. ARGV[2]
-local ids = {}
-for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
-if #ids == 0 then return 0 end
-local n = redis.call('XACK', inbox, ARGV[3], unpack(ids))
-redis.call('XDEL', inbox, unpack(ids))
+local node, group, keep, nids = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local inbox = p .. 'in:' .. node
+local n = 0
+if nids > 0 then
+  local ids = {}
+  for i = 6, 5 + nids do ids[#ids + 1] = ARGV[i] end
+  n = redis.call('XACK', inbox, group, unpack(ids))
+  redis.call('XDEL', inbox, unpack(ids))
+end
+for i = 6 + nids, #ARGV - 1, 2 do
+  local id = ARGV[i]
+  if redis.call('HGET', p .. 's:' .. id, 'node') == node then
+    local bk = p .. 'b:' .. id
+    redis.call('RPUSH', bk, ARGV[i + 1])
+    redis.call('LTRIM', bk, -keep, -1)
+  end
+end
 return n
 "#
 );
@@ -320,7 +334,7 @@ for _, id in ipairs(ids) do
   if f[1] == node then
     if f[2] == '1' then redis.call('SREM', p .. 'u:' .. f[3], id) end
     if f[4] and f[4] ~= '' then redis.call('DEL', p .. 'r:' .. f[4]) end
-    redis.call('DEL', sk)
+    redis.call('DEL', sk, p .. 'b:' .. id)
     local hold = p .. 'o:' .. id
     left = left + redis.call('XLEN', hold)
     redis.call('DEL', hold)
@@ -349,15 +363,15 @@ return 1
 "#
 );
 
-// ADOPT prefix node inc rk ver client grace → {'ok', id, hasuser, user, state, roles} | {'no'} |
-// {'held', owner} | {'lost'}. The session the resume key `rk` names moves to `node` when
-// the verifier and the client are its own and its owner released it or its lease ended
-// less than `grace` ms ago; in the same step, its messages waiting in the owner's inbox
-// (never taken by the owner) move, in order, to its hold `o:ID`, which HANDOVER empties into the
-// adopter's inbox once the session is open there. Two nodes adopting at once: the first
-// script moves it, the second finds it held by a live node. A message the owner had taken
-// and not acknowledged (it died running it: it may have run) is not moved, so it never runs
-// twice: it stays, and is counted undelivered when the dead node is reaped.
+// ADOPT prefix node inc rk ver client grace → {'ok', id, hasuser, user, state, roles,
+// notifications} | {'no'} | {'held', owner} | {'lost'}. The session the resume key `rk` names
+// moves to `node` when the verifier and the client are its own and its owner released it or
+// its lease ended less than `grace` ms ago; in the same step, its messages waiting in the
+// owner's inbox move, in order, to its hold `o:ID`, which HANDOVER empties into the adopter's
+// inbox once the session is open there, and its notification list `b:ID` is read. A message
+// the owner had taken and not acknowledged moves too: its notifications are written with its
+// acknowledgement (ACK), so none of them had left, and it runs again on the adopter. Two
+// nodes adopting at once: the first script moves it, the second finds it held by a live node.
 script!(
     ADOPT,
     r#"
@@ -391,11 +405,6 @@ end
 redis.call('HSET', sk, 'node', node)
 local inbox = p .. 'in:' .. old
 local hold = p .. 'o:' .. id
-local taken = {}
-local pending = redis.pcall('XPENDING', inbox, 'sessions', '-', '+', 1000000)
-if type(pending) == 'table' and not pending.err then
-  for _, e in ipairs(pending) do taken[e[1]] = true end
-end
 local entries = redis.call('XRANGE', inbox, '-', '+')
 for _, e in ipairs(entries) do
   local fields = e[2]
@@ -403,12 +412,13 @@ for _, e in ipairs(entries) do
   for i = 1, #fields, 2 do
     if fields[i] == 's' then target = fields[i + 1] end
   end
-  if target == id and not taken[e[1]] then
+  if target == id then
     redis.call('XADD', hold, '*', unpack(fields))
     redis.call('XDEL', inbox, e[1])
   end
 end
-return {'ok', id, f[2] or '0', f[3] or '', f[7] or '', f[8] or '[]'}
+return {'ok', id, f[2] or '0', f[3] or '', f[7] or '', f[8] or '[]',
+  redis.call('LRANGE', p .. 'b:' .. id, 0, -1)}
 "#
 );
 

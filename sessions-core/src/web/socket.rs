@@ -253,7 +253,7 @@ async fn run(
     tokio::pin!(taken_over);
     let draining = host.drain.closing();
     tokio::pin!(draining);
-    let mut next_notification = session.next_notification();
+    let mut next_notification = session.next_numbered_notification();
     let mut watches = Watches::default();
     loop {
         let outgoing = tokio::select! {
@@ -281,9 +281,9 @@ async fn run(
             },
             changed = watches.next(), if !watches.is_empty() => Some(Message::from(changed.to_text())),
             next = &mut next_notification => match next {
-                Some(Notification { topic, payload }) => {
+                Some((number, Notification { topic, payload })) => {
                     let push = notification(&topic, &payload);
-                    attached.replay.sent(&push);
+                    attached.replay.sent(number, &push);
                     Some(push)
                 }
                 None => {

@@ -12,11 +12,14 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use axum::extract::ws::Message;
+
 use super::replay::Replay;
+use super::wire::notification;
 
 use crate::host::Connections;
 use crate::lock::lock;
-use crate::{ClientId, Engine, Session, SessionError, SessionId, User};
+use crate::{ClientId, Engine, Notification, Session, SessionError, SessionId, User};
 
 /// Why a tab was not given a session.
 #[derive(Debug)]
@@ -51,11 +54,15 @@ struct Tab {
 }
 
 impl Tab {
-    /// A new tab of `client`, held by a socket from the start: the tab, the socket's
-    /// take-over signal and the tab's sent pushes.
-    fn attached(secret: SessionId, client: &ClientId) -> (Tab, Arc<Notify>, Arc<Replay>) {
+    /// A new tab of `client`, held by a socket from the start, with the pushes sent so far
+    /// (`replay`): the tab, the socket's take-over signal and the tab's sent pushes.
+    fn attached(
+        secret: SessionId,
+        client: &ClientId,
+        replay: Replay,
+    ) -> (Tab, Arc<Notify>, Arc<Replay>) {
         let taken_over = Arc::new(Notify::new());
-        let replay = Arc::new(Replay::default());
+        let replay = Arc::new(replay);
         let tab = Tab {
             secret,
             client: client.clone(),
@@ -112,7 +119,7 @@ impl Tabs {
         let user = logged_in.clone().or(user);
         let key = SessionId::random();
         let secret = SessionId::random();
-        let (tab, taken_over, replay) = Tab::attached(secret, client);
+        let (tab, taken_over, replay) = Tab::attached(secret, client, Replay::default());
         let session = match self
             .tabs
             .open(key.as_u128(), Some(client.clone()), user, tab)
@@ -192,7 +199,16 @@ impl Tabs {
             browser.tabs += 1;
         }
         session.set_resume_verifier(key.to_string(), super::verifier::verifier(&secret));
-        let (tab, taken_over, replay) = Tab::attached(secret, client);
+        // What the session's previous node pushed (and had yet to push) is sent again
+        // from here, after what the page says it received.
+        let carried = session
+            .take_carried()
+            .into_iter()
+            .map(|(number, Notification { topic, payload })| {
+                (number, Message::from(notification(&topic, &payload)))
+            })
+            .collect();
+        let (tab, taken_over, replay) = Tab::attached(secret, client, Replay::carried(carried));
         self.tabs.insert(key.as_u128(), session.clone(), tab);
         Ok(Attached {
             session,

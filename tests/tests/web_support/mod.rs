@@ -126,6 +126,8 @@ pub struct Handshake<'a> {
     pub cookie: Option<&'a str>,
     pub origin: Option<&'a str>,
     pub resume: Option<&'a str>,
+    /// How many pushes the page says it received (`seen`), with `resume`.
+    pub seen: Option<u64>,
     pub headers: &'a [(&'static str, &'a str)],
     /// Send no `Origin` header (as a script would), instead of the host's own.
     pub no_origin: bool,
@@ -183,9 +185,12 @@ impl Tab {
 
     /// [`try_open`](Self::try_open) for the host at `addr`.
     pub async fn try_open_at(addr: SocketAddr, handshake: Handshake<'_>) -> Result<Tab, Refused> {
-        let url = match handshake.resume {
-            Some(token) => format!("ws://{addr}/sessions/ws?resume={token}"),
-            None => format!("ws://{addr}/sessions/ws"),
+        let url = match (handshake.resume, handshake.seen) {
+            (Some(token), Some(seen)) => {
+                format!("ws://{addr}/sessions/ws?resume={token}&seen={seen}")
+            }
+            (Some(token), None) => format!("ws://{addr}/sessions/ws?resume={token}"),
+            (None, _) => format!("ws://{addr}/sessions/ws"),
         };
         let mut request = url.into_client_request().expect("a valid URL");
         let own_origin = format!("http://{addr}");
