@@ -20,11 +20,14 @@
 // A server that drains for a restart closes its tabs' sockets with 1012 ("service
 // restart"): the tab reconnects at once (after a random delay of at most
 // `restartJitterMs`, so the tabs of one server do not all arrive in the same
-// millisecond), through the load balancer, to another server, with its resume token.
+// millisecond), through the load balancer, to another server, with its resume token. A
+// call it answers -32014 meanwhile did not run: it is made again once the tab is back.
 
 const base = new URL(".", import.meta.url);
 const TOKEN_KEY = "sessions.resume:" + base.pathname;
 const SEEN_KEY = "sessions.seen:" + base.pathname;
+/** The error code of a call that a restarting server did not run. */
+const SERVER_RESTARTING = -32014;
 
 /** A failed call: `code` is the JSON-RPC error code, `data` its data (e.g. `outs`). */
 export class CallError extends Error {
@@ -234,6 +237,12 @@ class Tab {
     }
     const call = this.pending.get(message.id);
     if (!call) return;
+    // -32014: the server is restarting and did not run the call. It stays pending and is
+    // made again once the tab has reconnected (the server closes it with 1012 next).
+    if (message.error && message.error.code === SERVER_RESTARTING) {
+      this.unsent.push(call.text);
+      return;
+    }
     this.pending.delete(message.id);
     if (message.error) call.reject(new CallError(message.error));
     else call.resolve(message.result);

@@ -4,8 +4,11 @@
 //!    takes the server out), and a new tab's upgrade is refused with 503 and `Retry-After: 0`
 //!    (a load balancer that retries on 503 sends it to another server; a page connects
 //!    again);
-//! 2. the application writes what its sessions need elsewhere (a farm's drain);
-//! 3. [`Drain::close_tabs`]: every tab's socket is closed with [`SERVICE_RESTART`] (1012),
+//! 2. [`Drain::stop_calls`]: a tab's call is answered [`SERVER_RESTARTING`](super::SERVER_RESTARTING)
+//!    without running, and the calls that run are waited for, so what the application
+//!    writes next has all their effects;
+//! 3. the application writes what its sessions need elsewhere (a farm's release);
+//! 4. [`Drain::close_tabs`]: every tab's socket is closed with [`SERVICE_RESTART`] (1012),
 //!    and the call waits, up to its deadline, until they are all closed. `client.js`
 //!    reconnects at once on 1012 (after a small random delay), with its resume token.
 
@@ -33,16 +36,19 @@ enum Phase {
     Serving,
     /// Takes no new tab; the open ones go on.
     Draining,
+    /// Runs no more calls of the open tabs (they are answered, not run).
+    StoppingCalls,
     /// Closes every tab's socket with 1012.
     Closing,
 }
 
-/// What the host's routes and sockets share about the drain: its phase, and how many tab
-/// sockets are open.
+/// What the host's routes and sockets share about the drain: its phase, how many tab
+/// sockets are open, and how many of their calls run.
 #[derive(Debug)]
 pub(super) struct DrainState {
     phase: watch::Sender<Phase>,
     sockets: watch::Sender<usize>,
+    calls: watch::Sender<usize>,
 }
 
 impl DrainState {
@@ -50,7 +56,19 @@ impl DrainState {
         Arc::new(DrainState {
             phase: watch::Sender::new(Phase::Serving),
             sockets: watch::Sender::new(0),
+            calls: watch::Sender::new(0),
         })
+    }
+
+    /// Whether a tab's call is answered without running ([`Drain::stop_calls`]).
+    pub fn refuses_calls(&self) -> bool {
+        matches!(*self.phase.borrow(), Phase::StoppingCalls | Phase::Closing)
+    }
+
+    /// Counts a running call until the hold drops.
+    pub fn call_hold(self: &Arc<DrainState>) -> CallHold {
+        self.calls.send_modify(|running| *running += 1);
+        CallHold(Arc::clone(self))
     }
 
     /// Whether a new tab is refused.
@@ -94,6 +112,17 @@ impl DrainState {
     }
 }
 
+/// A running call of a tab, counted while held.
+pub(super) struct CallHold(Arc<DrainState>);
+
+impl Drop for CallHold {
+    fn drop(&mut self) {
+        self.0
+            .calls
+            .send_modify(|running| *running = running.saturating_sub(1));
+    }
+}
+
 /// An open tab socket, counted while held.
 pub(super) struct SocketHold(Arc<DrainState>);
 
@@ -112,8 +141,11 @@ impl Drop for SocketHold {
 ///    check takes the server out), and a tab's upgrade is refused with 503 and
 ///    `Retry-After: 0` (a load balancer that retries on 503 sends it to another server; a
 ///    page connects again);
-/// 2. the application writes what its sessions need elsewhere (a farm's drain);
-/// 3. [`close_tabs`](Self::close_tabs): every tab's socket is closed with
+/// 2. [`stop_calls`](Self::stop_calls): a tab's call is answered
+///    [`SERVER_RESTARTING`](super::SERVER_RESTARTING) without running (`client.js` makes it
+///    again once it has reconnected), and the calls that run are waited for;
+/// 3. the application writes what its sessions need elsewhere (a farm's release);
+/// 4. [`close_tabs`](Self::close_tabs): every tab's socket is closed with
 ///    [`SERVICE_RESTART`] (1012) and a reason, and the call waits, up to its deadline,
 ///    until they are all closed. `client.js` reconnects at once on 1012 (after a small
 ///    random delay), with its resume token.
@@ -131,6 +163,20 @@ pub struct Drain {
 pub struct TabsStillOpen {
     /// How many were still open at the deadline.
     pub open: usize,
+    /// The deadline that passed.
+    pub deadline: Duration,
+}
+
+/// Not every running call finished within [`Drain::stop_calls`]'s deadline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{running} call(s) still running {deadline:?} after calls were stopped: what they do \
+     after the sessions' state is written stays on this server (give them a longer \
+     deadline, or make slow methods return sooner)"
+)]
+pub struct CallsStillRunning {
+    /// How many were still running at the deadline.
+    pub running: usize,
     /// The deadline that passed.
     pub deadline: Duration,
 }
@@ -162,6 +208,38 @@ impl Drain {
     /// How many tab sockets are open now.
     pub fn open_tabs(&self) -> usize {
         *self.state.sockets.borrow()
+    }
+
+    /// Runs no more calls of the open tabs (starting the drain if it was not): each call
+    /// from now on is answered [`SERVER_RESTARTING`](super::SERVER_RESTARTING), "did not
+    /// run". Then waits, at most `deadline`, until the calls that were running have
+    /// finished, so that the sessions' state written next (a farm's
+    /// [`release`](crate::farm::Farm::release)) has all their effects. Returns how many
+    /// were running when it was called.
+    ///
+    /// # Errors
+    /// [`CallsStillRunning`]: some had not finished by the deadline; their effects after
+    /// the state is written stay on this server.
+    pub async fn stop_calls(&self, deadline: Duration) -> Result<usize, CallsStillRunning> {
+        self.state.phase.send_if_modified(|phase| {
+            let earlier = matches!(*phase, Phase::Serving | Phase::Draining);
+            if earlier {
+                *phase = Phase::StoppingCalls;
+            }
+            earlier
+        });
+        let running = *self.state.calls.borrow();
+        let mut calls = self.state.calls.subscribe();
+        let finished = tokio::time::timeout(deadline, calls.wait_for(|running| *running == 0))
+            .await
+            .is_ok();
+        if finished {
+            return Ok(running);
+        }
+        Err(CallsStillRunning {
+            running: *self.state.calls.borrow(),
+            deadline,
+        })
     }
 
     /// Closes every tab's socket with [`SERVICE_RESTART`] (1012) and its reason (starting

@@ -74,7 +74,8 @@
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
 //! - **Readiness and drain.** `GET {base}/ready` answers 200 while the host takes tabs and
 //!   503 once its [`Drain`] started (a load balancer's health check). While it drains, a
-//!   tab's upgrade is refused with 503 and `Retry-After: 0`; [`Drain::close_tabs`] closes
+//!   tab's upgrade is refused with 503 and `Retry-After: 0`; after [`Drain::stop_calls`] a
+//!   tab's call is answered -32014 without running; [`Drain::close_tabs`] closes
 //!   every tab's socket with [`SERVICE_RESTART`] (1012, "service restart"), on which
 //!   `client.js` reconnects at once, after a small random delay, with its resume token.
 //!
@@ -94,6 +95,7 @@
 //! | -32011 | `session.login` refused without a check: too many failed log-ins for this name or from this address; `data.retry_after_ms` says when to try again |
 //! | -32012 | `session.login` / `session.logout`: this host has no accounts store ([`WebHostBuilder::accounts`]) |
 //! | -32013 | `session.login`: the accounts store could not answer (logged); try again later |
+//! | -32014 | the server is restarting ([`Drain::stop_calls`]): the call did not run; make it again once the tab has reconnected (`client.js` does) |
 //! | -32006 | `variable.watch`: the tab watches [`MAX_WATCHES_PER_TAB`] variables already |
 //!
 //! The code is decided by the answer's types ([`host::Answer`](crate::host::Answer),
@@ -156,13 +158,14 @@ pub use builder::{
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
-pub use drain::{Drain, TabsStillOpen, SERVICE_RESTART};
+pub use drain::{CallsStillRunning, Drain, TabsStillOpen, SERVICE_RESTART};
 pub use http::SESSION_HEADER;
 pub use limits::{WebCounters, ANSWER_BYTES_PER_MESSAGE_BYTE, DEFAULT_MAX_BATCH_MEMBERS};
 pub use login::{LOGIN_METHOD, LOGOUT_METHOD, USER_TOPIC};
 pub use rpc::{
     ACCOUNTS_UNAVAILABLE, FORBIDDEN, INTERNAL_ERROR, INVALID_REQUEST, LOGIN_REFUSED,
-    LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SESSION_GONE, TOO_MANY_CALLS,
+    LOGIN_THROTTLED, METHOD_FAILED, NO_ACCOUNTS, PARSE_ERROR, SERVER_RESTARTING, SESSION_GONE,
+    TOO_MANY_CALLS,
 };
 pub use scope::LoginScope;
 pub use serve::{Serve, SHUTDOWN_DEADLINE};

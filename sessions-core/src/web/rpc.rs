@@ -55,6 +55,10 @@ pub const LOGIN_THROTTLED: i32 = -32011;
 pub const NO_ACCOUNTS: i32 = -32012;
 /// `session.login`: the accounts store could not answer (its error is logged).
 pub const ACCOUNTS_UNAVAILABLE: i32 = -32013;
+/// The server is restarting ([`Drain::stop_calls`](super::Drain::stop_calls)): the call did
+/// not run. Make it again once the tab has reconnected (to another server): `client.js`
+/// does.
+pub const SERVER_RESTARTING: i32 = -32014;
 /// Wrong arguments (here: `session.login`'s).
 const INVALID_PARAMS: i32 = -32602;
 
@@ -71,6 +75,8 @@ pub(super) enum CallIn<'a> {
     /// Nowhere: every request is answered -32005 with its id (the tab has this many calls
     /// running already).
     Busy(usize),
+    /// Nowhere: every request is answered -32014 with its id (the server is restarting).
+    Restarting,
 }
 
 /// Where a message's calls came from and what bounds and counts them: the WebSocket
@@ -211,6 +217,7 @@ async fn answer_one(
             CallIn::NoSession => None,
             CallIn::Gone => return Some(gone(id?)),
             CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
+            CallIn::Restarting => return Some(restarting(id?)),
         };
         return answer_reserved(id, &method, request.params.as_ref(), session, reserved).await;
     }
@@ -226,6 +233,7 @@ async fn answer_one(
         CallIn::NoSession => None,
         CallIn::Gone => return Some(gone(id?)),
         CallIn::Busy(limit) => return Some(too_many_calls(id?, limit)),
+        CallIn::Restarting => return Some(restarting(id?)),
     };
     let answer = Call::new(&method, args)
         .in_session(session)
@@ -381,6 +389,12 @@ fn too_many_calls(id: &RawValue, limit: usize) -> String {
         "this tab already has {limit} calls running (the host's limit): wait for one to finish"
     );
     error_response(Some(id), TOO_MANY_CALLS, &message, None::<()>)
+}
+
+fn restarting(id: &RawValue) -> String {
+    let message = "this server is restarting and did not run the call: make it again once \
+                   the tab has reconnected";
+    error_response(Some(id), SERVER_RESTARTING, message, None::<()>)
 }
 
 #[cfg(test)]

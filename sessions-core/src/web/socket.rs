@@ -306,12 +306,20 @@ async fn run(
                     // A tab with as many calls running as allowed is answered -32005 for each
                     // request of the message, at once (that answer waits for nothing).
                     let busy = (calls.len() >= config.max_in_flight_calls).then_some(config.max_in_flight_calls);
+                    // Counted from here: a drain that stops calls waits for this one.
+                    let running = host.drain.call_hold();
+                    let restarting = host.drain.refuses_calls();
                     let session = session.clone();
                     let host = Arc::clone(host);
                     let limits = config.batch_limits();
                     let metrics = config.metrics.clone();
                     let call = async move {
-                        let call_in = busy.map_or(CallIn::Session(&session), CallIn::Busy);
+                        let _running = running;
+                        let call_in = match busy {
+                            _ if restarting => CallIn::Restarting,
+                            Some(limit) => CallIn::Busy(limit),
+                            None => CallIn::Session(&session),
+                        };
                         let reserved = Reserved { host: &host, peer };
                         let peer = peer.map(|ip| ip.to_string());
                         let via = Via {
