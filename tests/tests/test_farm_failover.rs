@@ -17,7 +17,7 @@ use farm_support::{wait_until, Redis, LEASE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sessions_core::farm::{Farm, FarmReport};
-use sessions_core::web::{CookieKey, WebHost};
+use sessions_core::web::{CookieKey, WebHost, SESSION_HELD};
 use sessions_core::{current, export_method, Engine, SessionId, Value};
 use web_support::{Handshake, Refused, Server, Tab};
 
@@ -278,8 +278,8 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     // The loser finds the session held by the winner, a live node: it is refused for now
     // (4003, try again), not given a new session.
     let (on_b, on_c) = match (on_b, on_c) {
-        (Ok(tab), Err(Refused::Closed(4003, _))) => (Some(tab), None),
-        (Err(Refused::Closed(4003, _)), Ok(tab)) => (None, Some(tab)),
+        (Ok(tab), Err(Refused::Closed(SESSION_HELD, _))) => (Some(tab), None),
+        (Err(Refused::Closed(SESSION_HELD, _)), Ok(tab)) => (None, Some(tab)),
         (b, c) => panic!(
             "exactly one node adopts the session, the other refuses with 4003: {:?}, {:?}",
             b.map(|tab| tab.opened.clone()),
@@ -469,7 +469,7 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     // with its token) instead of giving the tab a new session, which would lose its own.
     let early = Tab::try_open(&b.host, Handshake::resuming(Some(&cookie), &token)).await;
     match early {
-        Err(Refused::Closed(4003, reason)) => assert!(reason.contains("held"), "{reason}"),
+        Err(Refused::Closed(SESSION_HELD, reason)) => assert!(reason.contains("held"), "{reason}"),
         Err(refused) => panic!("expected 4003 while A's lease runs, got {refused:?}"),
         Ok(tab) => panic!("a tab got a session while A's lease runs: {}", tab.opened),
     }

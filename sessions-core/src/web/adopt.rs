@@ -14,6 +14,11 @@ use super::verifier::verifier;
 use crate::engine::Adoption;
 use crate::{ClientId, SessionId, User};
 
+/// The close code of a tab's socket whose resume token names a session another node of the
+/// farm holds for now (it did not release it and its lease runs): try again shortly with
+/// the same token (`client.js` does, for at most its `heldWaitMs`).
+pub const SESSION_HELD: u16 = 4003;
+
 impl Tabs {
     /// The tab a socket of `client` attaches to: the tab of `resume` on this host, else the
     /// session the farm lets this host adopt for it, else a new tab.

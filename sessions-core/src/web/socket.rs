@@ -40,9 +40,7 @@ mod close {
     pub const SESSION_CLOSED: u16 = 4001;
     /// A newer socket of the same tab resumed the session.
     pub const TAKEN_OVER: u16 = 4002;
-    /// Another node of the farm holds the tab's session for now (its lease runs): the tab
-    /// tries again shortly with its token (`client.js` does).
-    pub const SESSION_HELD: u16 = 4003;
+    pub use super::super::adopt::SESSION_HELD;
     /// Not JSON-RPC text.
     pub const UNSUPPORTED: u16 = 1003;
     /// Too many tabs for this browser.
