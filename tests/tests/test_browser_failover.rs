@@ -224,7 +224,7 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
     log_in_over(&mut carol, "carol", "carol-demo").await;
     browser.wait_text(&page, "#active", "2").await;
     let cookie = browser
-        .cookie(&page, "sessions_client")
+        .cookie(&page, sessions_core::web::CLIENT_COOKIE)
         .await
         .expect("the browser's client cookie");
     let second = direct_tab(adopter_addr, Some(&cookie)).await;
