@@ -126,8 +126,15 @@ pub fn watch_counts(session: &Session) -> Result<(), SessionError> {
     Ok(())
 }
 
-/// The engine's `on_open` hook: a new tab changes its browser's count of tabs.
+/// The engine's `on_open` hook: a new tab changes its browser's count of tabs. A session
+/// that opens with a user (one a farm node adopted from a dead or drained node: no log-in
+/// is told of it, [`user_changed`] never sees it) changes the count of logged-in sessions.
 pub fn opened(session: &Session) {
+    if session.user().is_some() {
+        if let Some(engine) = session.engine() {
+            count_active(&engine);
+        }
+    }
     if let (Some(engine), Some(client)) = (session.engine(), session.client()) {
         let _order = pushing();
         push_tabs(&engine, &client);

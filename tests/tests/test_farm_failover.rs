@@ -4,7 +4,8 @@
 //! state, comes back on node B with its resume token after A drains: same session id,
 //! user, client and state, `resumed: true`, and a message posted to it while it moved runs
 //! once, on B. A wrong cookie or token gets a new session; two nodes racing to adopt one
-//! session: exactly one wins.
+//! session: exactly one wins, the other refuses the tab for now (4003), as a node does while
+//! a killed owner's lease runs.
 
 mod failover_support;
 mod farm_support;
@@ -15,8 +16,9 @@ use std::time::Duration;
 use failover_support::{drain, logged_in_tab, node, runs_of, Cart, Scratch, LONG_DRAIN};
 use farm_support::{wait_until, Redis};
 use serde_json::json;
+use sessions_core::web::SESSION_HELD;
 use sessions_core::{SessionId, Value};
-use web_support::{Handshake, Tab};
+use web_support::{Handshake, Refused, Tab};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drained_nodes_tab_resumes_on_another_node_with_its_id_user_state_and_messages() {
@@ -152,17 +154,24 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     old.drop_connection();
     let handshake = Handshake::resuming(Some(&cookie), &token);
     let (on_b, on_c) = tokio::join!(
-        Tab::open(&b.host, handshake.clone()),
-        Tab::open(&c.host, handshake.clone())
+        Tab::try_open(&b.host, handshake.clone()),
+        Tab::try_open(&c.host, handshake.clone())
     );
-    let winners: Vec<&Tab> = [&on_b, &on_c]
-        .into_iter()
-        .filter(|tab| tab.session() == id)
-        .collect();
-    assert_eq!(winners.len(), 1, "exactly one node adopts the session");
-    assert_eq!(winners[0].opened["resumed"], true);
-    let loser = if on_b.session() == id { &on_c } else { &on_b };
-    assert_eq!(loser.opened["resumed"], false);
+    // The loser finds the session held by the winner, a live node: it is refused for now
+    // (4003, try again), not given a new session.
+    let (on_b, on_c) = match (on_b, on_c) {
+        (Ok(tab), Err(Refused::Closed(SESSION_HELD, _))) => (Some(tab), None),
+        (Err(Refused::Closed(SESSION_HELD, _)), Ok(tab)) => (None, Some(tab)),
+        (b, c) => panic!(
+            "exactly one node adopts the session, the other refuses with 4003: {:?}, {:?}",
+            b.map(|tab| tab.opened.clone()),
+            c.map(|tab| tab.opened.clone())
+        ),
+    };
+    let won = on_b.as_ref().or(on_c.as_ref()).expect("a winner");
+    assert_eq!(won.session(), id, "the winner has the session");
+    assert_eq!(won.opened["resumed"], true);
+    let winners = [won];
     let session_id: SessionId = id.parse().expect("id");
     let open_on = [&b, &c]
         .iter()
@@ -173,11 +182,7 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     assert_eq!(report.undelivered, 0, "{report:?}");
 
     // The winner drains in turn: the tab moves again, to the other node, the same session.
-    let (winner, other) = if on_b.session() == id {
-        (&b, &c)
-    } else {
-        (&c, &b)
-    };
+    let (winner, other) = if on_b.is_some() { (&b, &c) } else { (&c, &b) };
     let token = winners[0].resume_token().to_owned();
     let draining = drain(&redis, winner.farm.clone(), LONG_DRAIN);
     let again = Tab::open(&other.host, Handshake::resuming(Some(&cookie), &token)).await;
@@ -337,6 +342,16 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     let killed_at = std::time::Instant::now();
     host_a.wait().await.expect("web_host is gone");
     old.drop_connection();
+    // The tab reconnects at once (as a browser does) to B: A's lease still runs, so B may
+    // not adopt the session yet; it refuses the socket with 4003 (client.js tries again
+    // with its token) instead of giving the tab a new session, which would lose its own.
+    let early = Tab::try_open(&b.host, Handshake::resuming(Some(&cookie), &token)).await;
+    match early {
+        Err(Refused::Closed(SESSION_HELD, reason)) => assert!(reason.contains("held"), "{reason}"),
+        Err(refused) => panic!("expected 4003 while A's lease runs, got {refused:?}"),
+        Ok(tab) => panic!("a tab got a session while A's lease runs: {}", tab.opened),
+    }
+    assert_eq!(b.engine.len(), 0, "no session was opened on B for it");
     // Posted while A is dead (its lease not yet over): they wait in A's inbox. The first
     // is taken as A's inbox thread takes a message (read, not acknowledged), as if A died
     // running it: its notifications had not left, so it runs again on the adopter.

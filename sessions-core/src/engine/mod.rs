@@ -53,7 +53,8 @@ pub use objects::{ObjectError, ObjectHandle, ObjectInfo};
 pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 #[cfg(feature = "farm")]
 pub(crate) use paths::path_problem;
-pub(crate) use persist::Adopter;
+#[cfg_attr(not(feature = "farm"), allow(unused_imports))]
+pub(crate) use persist::{Adopter, Adoption};
 use registry::Registry;
 pub use session::{Session, WeakSession};
 pub use variables::{VariableHandle, VariableInfo};

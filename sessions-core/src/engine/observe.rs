@@ -25,6 +25,9 @@ pub enum EngineEvent<'a> {
     /// A session was closed: it is marked closed and gone from the engine.
     SessionClosed(&'a Session),
     /// A session's user was set, changed or logged out ([`Session::set_user`]), while open.
+    /// A session a farm node adopts from another node opens with its user: only
+    /// [`SessionOpened`](EngineEvent::SessionOpened) tells of it (and the `on_open` hook
+    /// sees it).
     UserChanged(&'a Session),
     /// A session's durable state changed: a value of a type registered with
     /// [`EngineBuilder::persist`](crate::EngineBuilder::persist) was inserted or removed,

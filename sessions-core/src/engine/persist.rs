@@ -66,8 +66,23 @@ pub(crate) struct ResumeVerifier {
 pub(crate) trait Adopter: Send + Sync {
     /// Adopts the session the token's `key` names, when `verifier` and `client` are its own
     /// and its owner's lease ended or it released it: the session is open here on return,
-    /// with the same id, user, client and registered state. `None` otherwise (logged).
-    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session>;
+    /// with the same id, user, client and registered state.
+    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Adoption;
+}
+
+/// What came of asking the farm to adopt a tab's session.
+pub(crate) enum Adoption {
+    /// The session is open here now.
+    Adopted(Session),
+    /// The token and the client are good, but another node holds the session: it did not
+    /// release it and its lease has not ended. It may be dead (killed: its lease ends
+    /// soon, and the session is adoptable then) or alive (the tab reached another node
+    /// than its own): the tab should try again shortly, keeping its token, rather than
+    /// take a new session and lose this one.
+    Held,
+    /// Not adoptable (no farm answer, a wrong token or client, an unknown or expired
+    /// session): the tab gets a new session (logged where it matters).
+    Refused,
 }
 
 impl EngineShared {

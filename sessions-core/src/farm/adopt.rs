@@ -10,7 +10,7 @@ use super::blocking;
 use super::node::Node;
 use super::reply::{list, text, unexpected};
 use super::scripts;
-use crate::engine::Adopter;
+use crate::engine::{Adopter, Adoption};
 use crate::{ClientId, Session, SessionId, User};
 
 /// The engine's adopter while it is in a farm: weak, so it does not keep the node alive.
@@ -19,10 +19,12 @@ pub(crate) struct FarmAdopter {
 }
 
 impl Adopter for FarmAdopter {
-    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
-        let node = self.node.upgrade()?;
+    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Adoption {
+        let Some(node) = self.node.upgrade() else {
+            return Adoption::Refused;
+        };
         if node.check_live().is_err() || node.released.load(std::sync::atomic::Ordering::Acquire) {
-            return None;
+            return Adoption::Refused;
         }
         blocking::off_worker(|| adopt(&node, key, verifier, client))
     }
@@ -35,7 +37,23 @@ pub(crate) fn adopter(node: &Arc<Node>) -> Arc<dyn Adopter> {
     })
 }
 
-fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
+fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Adoption {
+    match adopt_open(node, key, verifier, client) {
+        Ok(Some(session)) => Adoption::Adopted(session),
+        Ok(None) => Adoption::Refused,
+        Err(Held) => Adoption::Held,
+    }
+}
+
+/// Another live node holds the session (it did not release it, and its lease runs).
+struct Held;
+
+fn adopt_open(
+    node: &Node,
+    key: &str,
+    verifier: &str,
+    client: &ClientId,
+) -> Result<Option<Session>, Held> {
     const DOING: &str = "adopting a session";
     let grace = node.grace_ms().to_string();
     let client_text = client.to_string();
@@ -48,24 +66,35 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
         )
         .map_err(|error| {
             tracing::warn!(node = %node.name, %error, "a tab's resume token could not be checked with the farm; the tab gets a new session");
-        })
-        .ok()?;
-    let items = list(&reply)?;
+        });
+    let Ok(reply) = reply else {
+        return Ok(None);
+    };
+    let Some(items) = list(&reply) else {
+        return Ok(None);
+    };
     match items.first().and_then(text).as_deref() {
         Some("ok") => {}
         Some("held") => {
             let owner = items.get(1).and_then(text).unwrap_or_default();
-            tracing::info!(node = %node.name, owner = %owner, "a tab's session is held by a live node that did not release it (or another node adopted it first); the tab gets a new session here");
-            return None;
+            // This node's own (in the farm, not in its host): nothing to wait for.
+            if owner == node.name {
+                tracing::info!(node = %node.name, "a tab's session is this node's in the farm but not open here; the tab gets a new session");
+                return Ok(None);
+            }
+            tracing::info!(node = %node.name, owner = %owner, "a tab's session is held by a node that did not release it and whose lease runs (dead and not yet expired, or alive: another node adopted it first, or the tab reached another node than its own); the tab is told to try again");
+            return Err(Held);
         }
-        Some("no") | Some("lost") => return None,
+        Some("no") | Some("lost") => return Ok(None),
         _ => {
             tracing::error!(node = %node.name, error = %unexpected(DOING, &reply), "adopting a session failed");
-            return None;
+            return Ok(None);
         }
     }
     let field = |at: usize| items.get(at).and_then(text).unwrap_or_default();
-    let id = field(1).parse::<SessionId>().ok()?;
+    let Ok(id) = field(1).parse::<SessionId>() else {
+        return Ok(None);
+    };
     let roles: Vec<String> = serde_json::from_str(&field(5)).unwrap_or_default();
     let user = (field(2) == "1").then(|| User::new(field(3)).with_roles(roles));
     let state = field(4);
@@ -81,14 +110,14 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
         Ok(Some(session)) => session,
         Ok(None) => {
             tracing::error!(node = %node.name, session = %id, "an adopted session's id is open on this node already; the tab gets a new session");
-            return None;
+            return Ok(None);
         }
         Err(error) => {
             // Ownership moved here but the engine is full: the session stays this node's
             // in the farm until this node withdraws it (it is marked to be written again).
             tracing::error!(node = %node.name, session = %id, %error, "a session adopted from the farm could not be opened here; the tab gets none");
             node.announcer.mark_all([id]);
-            return None;
+            return Ok(None);
         }
     };
     match node.hand_over(id) {
@@ -100,5 +129,5 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
             tracing::error!(node = %node.name, session = %id, %error, "an adopted session's waiting messages could not be moved to this node's inbox yet; the farm's keeper tries again")
         }
     }
-    Some(session)
+    Ok(Some(session))
 }

@@ -68,6 +68,12 @@ export interface ConnectOptions {
    * random delay of at most this many ms (default 250).
    */
   restartJitterMs?: number;
+  /**
+   * After a close with 4003 (another server holds the session until its lease ends: its
+   * server died a moment ago), the tab tries again about every `retryMs` with its token,
+   * for at most this many ms (default 30000), then takes a new session.
+   */
+  heldWaitMs?: number;
 }
 
 /** This tab's session, as `connect` resolves it. */

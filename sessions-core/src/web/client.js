@@ -22,6 +22,16 @@
 // `restartJitterMs`, so the tabs of one server do not all arrive in the same
 // millisecond), through the load balancer, to another server, with its resume token. A
 // call it answers -32014 meanwhile did not run: it is made again once the tab is back.
+//
+// A server that was killed cannot say so: its tabs' sockets just drop, and they reconnect
+// through the load balancer to another server. Until the dead server's lease ends, the
+// session is still its own, and the server reached closes the socket with 4003 ("held"):
+// the tab tries again about every `retryMs`, with its token, and gets its session back
+// (same id, user and state, `resumed: true`) once the lease ends. After `heldWaitMs` of
+// that (its server alive after all, but not reachable), it takes a new session.
+//
+// A new socket may be another server's, whose variables' versions are its own: the tab
+// watches again, and takes the first value each new socket gives, whatever its version.
 
 const base = new URL(".", import.meta.url);
 const TOKEN_KEY = "sessions.resume:" + base.pathname;
@@ -51,7 +61,12 @@ export function connect(options = {}) {
 }
 
 class Tab {
-  constructor({ retryMs = 500, maxRetryMs = 10000, restartJitterMs = 250 } = {}) {
+  constructor({
+    retryMs = 500,
+    maxRetryMs = 10000,
+    restartJitterMs = 250,
+    heldWaitMs = 30000,
+  } = {}) {
     this.session = null;
     this.client = null;
     this.user = null; // { user, roles } while someone is logged in on this tab
@@ -59,6 +74,8 @@ class Tab {
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
     this.restartJitterMs = restartJitterMs;
+    this.heldWaitMs = heldWaitMs;
+    this.heldSince = null; // when the first 4003 of this wait came
     this.nextId = 1;
     this.pending = new Map(); // id -> { resolve, reject, text }
     this.handlers = new Map(); // topic -> [fn]
@@ -211,6 +228,20 @@ class Tab {
         setTimeout(() => this.open(this.retryMs), Math.random() * this.restartJitterMs);
         return;
       }
+      // 4003: another server holds the session until its lease ends: again soon, with the
+      // token, for at most `heldWaitMs`; then without it (a new session).
+      if (event.code === 4003) {
+        const now = Date.now();
+        if (this.heldSince === null) this.heldSince = now;
+        if (now - this.heldSince >= this.heldWaitMs) {
+          this.heldSince = null;
+          this.token = null;
+          this.open(this.retryMs);
+          return;
+        }
+        setTimeout(() => this.open(this.retryMs), this.retryMs * (0.5 + Math.random()));
+        return;
+      }
       setTimeout(() => this.open(Math.min(delay * 2, this.maxRetryMs)), delay);
     };
   }
@@ -249,6 +280,7 @@ class Tab {
   }
 
   attached({ session, client, resume, resumed, user }) {
+    this.heldSince = null;
     if (!resumed) this.seen = 0;
     this.user = user || null;
     this.session = session;
@@ -271,9 +303,12 @@ class Tab {
     const unsent = this.unsent;
     this.unsent = [];
     unsent.forEach((text) => this.socket.send(text));
-    // A new socket has no watches: watched again, the current values come at once.
+    // A new socket has no watches: watched again, the current values come at once. It may
+    // be another server's (the tab's moved), whose versions are its own: the first value
+    // it gives is taken, whatever its version.
     if (this.wasAttached) {
-      for (const path of this.watches.keys()) {
+      for (const [path, entry] of this.watches) {
+        entry.version = -1;
         this.call("variable.watch", { path }).then(
           (current) => this.changed({ path, ...current }),
           () => this.watches.delete(path),

@@ -78,6 +78,11 @@
 //!   tab's call is answered -32014 without running; [`Drain::close_tabs`] closes
 //!   every tab's socket with [`SERVICE_RESTART`] (1012, "service restart"), on which
 //!   `client.js` reconnects at once, after a small random delay, with its resume token.
+//! - **A farm node that died.** A tab whose token names a session another node of the farm
+//!   holds (not released, its lease still running: its node was just killed) has its socket
+//!   closed with [`SESSION_HELD`] (4003) rather than a new session; `client.js` tries again
+//!   with its token about every `retryMs` (for at most `heldWaitMs`), and is adopted once
+//!   the lease ends.
 //!
 //! # Error codes
 //! | code | meaning |
@@ -151,6 +156,7 @@ mod verifier;
 mod watch;
 mod wire;
 
+pub use adopt::SESSION_HELD;
 pub use builder::{
     WebHost, WebHostBuilder, DEFAULT_BASE_PATH, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_GRACE_PERIOD,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HEARTBEAT, DEFAULT_IDLE_CONNECTION_TIMEOUT,

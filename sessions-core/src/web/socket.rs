@@ -40,6 +40,7 @@ mod close {
     pub const SESSION_CLOSED: u16 = 4001;
     /// A newer socket of the same tab resumed the session.
     pub const TAKEN_OVER: u16 = 4002;
+    pub use super::super::adopt::SESSION_HELD;
     /// Not JSON-RPC text.
     pub const UNSUPPORTED: u16 = 1003;
     /// Too many tabs for this browser.
@@ -137,6 +138,10 @@ async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration) {
             format!("this browser already has {limit} tabs open, the host's limit: close one"),
         ),
         Refusal::Engine(error) => (close::TRY_AGAIN_LATER, error.to_string()),
+        Refusal::Held => (
+            close::SESSION_HELD,
+            "this tab's session is held by another server until its lease ends: reconnect with the same token shortly".to_owned(),
+        ),
     };
     send_close(&mut socket, code, &reason, deadline).await;
 }

@@ -28,6 +28,10 @@ pub(super) enum Refusal {
     TooManyTabs(usize),
     /// The engine would not open a session (its `max_sessions`).
     Engine(SessionError),
+    /// The tab's resume token is good, but another node of the farm holds its session (it
+    /// has not released it, and its lease has not ended): the tab should try again soon,
+    /// with its token, instead of taking a new session.
+    Held,
 }
 
 /// A socket's hold on a tab: the session, and what the socket needs to let go of it.

@@ -22,6 +22,9 @@ use super::Parts;
 pub const PATIENCE: Duration = Duration::from_secs(10);
 /// How often a waited-for element is read again.
 const POLL: Duration = Duration::from_millis(50);
+/// The longest `TMPDIR` Chromium can make its singleton socket in: a unix socket's path
+/// holds 107 bytes, and Chromium adds 46 (`/.org.chromium.Chromium.XXXXXX/SingletonSocket`).
+const MAX_TMPDIR: usize = 107 - 46;
 /// The browser window, as large as the page's screenshot.
 const WINDOW: (u32, u32) = (1100, 760);
 
@@ -38,6 +41,16 @@ impl ChromeDriver {
     /// `TMPDIR` and its browsers' profiles go in `dir`.
     pub fn start(parts: &Parts, dir: &Path) -> ChromeDriver {
         let tmp = dir.join("tmp");
+        // Chromium's `TMPDIR/.org.chromium.Chromium.XXXXXX/SingletonSocket` must fit a unix
+        // socket's path (107 bytes); a longer one makes Chromium exit at start, which
+        // chromedriver reports only as a renderer timeout a minute later.
+        assert!(
+            tmp.as_os_str().len() <= MAX_TMPDIR,
+            "chromedriver's TMPDIR {} is longer than {MAX_TMPDIR} bytes: Chromium could not \
+             make its socket there (use a shorter test name for the TempDir, or a target \
+             directory with a shorter path)",
+            tmp.display()
+        );
         std::fs::create_dir_all(&tmp).expect("chromedriver's TMPDIR");
         let log = std::fs::File::create(dir.join("chromedriver.log")).expect("a log file");
         let mut command = Command::new(&parts.chromedriver);
@@ -286,6 +299,15 @@ impl Browser {
             .execute(script, Vec::new())
             .await
             .unwrap_or_else(|error| panic!("{}: the script failed: {error}", tab.name))
+    }
+
+    /// The browser's cookie `name` for the page `tab` shows, as a `Cookie` header's
+    /// `name=value` pair (HttpOnly ones too: a test hands it to a WebSocket client of its
+    /// own, as another tab of this browser); `None` when it has none.
+    pub async fn cookie(&self, tab: &Tab, name: &str) -> Option<String> {
+        self.switch(tab).await;
+        let cookie = self.client.get_named_cookie(name).await.ok()?;
+        Some(format!("{}={}", cookie.name(), cookie.value()))
     }
 
     /// A PNG of what `tab` shows.

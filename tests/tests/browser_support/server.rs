@@ -93,6 +93,26 @@ impl WebHostProcess {
         assert!(status.success(), "kill -s TERM {pid} failed");
     }
 
+    /// Sends SIGKILL to the program (not its group), as a crash or the kernel's OOM killer
+    /// ends it: nothing is drained or told. Returns once it is gone, at most `limit` later.
+    ///
+    /// # Panics
+    /// When it still runs after `limit`.
+    pub fn kill(&mut self, limit: Duration) {
+        let pid = self.group.leader().id();
+        let status = Command::new("kill")
+            .args(["-s", "KILL"])
+            .arg(pid.to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s KILL {pid} failed");
+        assert!(
+            self.wait_exit(limit).is_some(),
+            "web_host {pid} still runs {limit:?} after SIGKILL"
+        );
+    }
+
     /// How it exited, waiting at most `limit`; `None` if it still runs then.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = std::time::Instant::now() + limit;

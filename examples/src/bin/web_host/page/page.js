@@ -167,6 +167,9 @@ async function start() {
   showTab(opened);
   showUser(opened.user);
   tab = opened;
+  // For the browser's console, and a test's script: `await sessionsTab.call("ServerNode")`
+  // says which server (on a farm, which node) answers this tab, in which session.
+  Object.assign(window, { sessionsTab: opened });
   // Watched again by the client on a new socket.
   await opened.watch(TARGET, showCelsius("oven-target"));
   await opened.watch(ACTUAL, showCelsius("oven-actual"));
