@@ -578,6 +578,11 @@ impl Node {
             resume: usage(probe.con, resume.as_deref())?,
             list: usage(probe.con, Some(&list))?,
             entries,
+            encoding: redis::cmd("OBJECT")
+                .arg("ENCODING")
+                .arg(&session)
+                .query(probe.con)
+                .map_err(|e| format!("OBJECT ENCODING {session}: {e}"))?,
         };
         if memory.session == 0 {
             return Err(format!("{session} is not in Redis"));
@@ -604,6 +609,9 @@ struct Memory {
     list: u64,
     /// The notifications `NS:b:ID` holds.
     entries: u64,
+    /// `OBJECT ENCODING` of `NS:s:ID`: `listpack` while every value is at most
+    /// `hash-max-listpack-value` (64) bytes, `hashtable` (larger) once one is longer.
+    encoding: String,
 }
 
 /// Serves `app` on 127.0.0.1 with a port the system picks, until the runtime ends.
@@ -939,7 +947,7 @@ fn report_memory(memory: &[Memory]) {
     );
     println!();
     println!(
-        "| node | `NS:s:ID` (hash) | `NS:r:RK` (resume key) | `NS:b:ID` (notifications) | total |"
+        "| node | `NS:s:ID` (hash, its encoding) | `NS:r:RK` (resume key) | `NS:b:ID` (notifications) | total |"
     );
     println!("| --- | ---: | ---: | ---: | ---: |");
     for m in memory {
@@ -961,9 +969,10 @@ fn report_memory(memory: &[Memory]) {
             )
         };
         println!(
-            "| {} | {} | {} | {list} | {} B |",
+            "| {} | {} ({}) | {} | {list} | {} B |",
             m.variant.label(),
             key(m.session),
+            m.encoding,
             key(m.resume),
             m.session + m.resume + m.list
         );
