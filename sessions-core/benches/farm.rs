@@ -19,9 +19,6 @@
 //!
 //! Run: `cargo bench -p sessions-core --features farm --bench farm`.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -29,6 +26,11 @@ use std::time::{Duration, Instant};
 use redis::Value as Reply;
 use sessions_core::farm::Farm;
 use sessions_core::{export_method, Engine, SessionId, User, Value};
+
+#[path = "redis_server/mod.rs"]
+mod redis_server;
+
+use redis_server::Redis;
 
 /// Rounds of each measure, alternating the limit and ours.
 const ROUNDS: usize = 10;
@@ -55,55 +57,6 @@ pub fn bench_ping(seq: u64, sent_ns: u64) {
     let latency = Duration::from_nanos(now_ns().saturating_sub(sent_ns));
     if let Some(tx) = DELIVERED.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
         let _ = tx.send((seq, latency));
-    }
-}
-
-struct Redis {
-    dir: PathBuf,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let dir = PathBuf::from(format!("/tmp/sfb-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).ok()?;
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
-            .arg(dir.join("r.sock"))
-            .args([
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-            ])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let redis = Redis { dir, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::os::unix::net::UnixStream::connect(redis.dir.join("r.sock")).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Some(redis)
-    }
-
-    fn url(&self) -> String {
-        format!("redis+unix://{}", self.dir.join("r.sock").display())
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -351,18 +304,9 @@ fn count_by_scan(con: &mut redis::Connection) -> usize {
 }
 
 fn main() {
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        let _ = writeln!(
-            std::io::stderr(),
-            "farm bench: skipped: redis-server is not installed (apt-get install -y redis-server)"
-        );
+    let Some(redis) = Redis::start("farm") else {
         return;
-    }
-    let redis = Redis::start().expect("redis-server starts");
+    };
     let url = redis.url();
     epoch();
 

@@ -1,10 +1,21 @@
-//! What this process costs, from Linux's `/proc` (the bench's figures are Linux figures;
+//! What a process costs, from Linux's `/proc` (the bench's figures are Linux figures;
 //! elsewhere these read `None` and the bench prints no CPU or memory column).
 
 /// This process's CPU time so far (user + system, all threads), in seconds, with the
 /// kernel's tick resolution (10 ms at the usual `CLK_TCK` of 100).
 pub fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_seconds_in("/proc/self/stat")
+}
+
+/// Another process's CPU time so far (as [`cpu_seconds`]): the failover bench's
+/// `redis-server`.
+#[allow(dead_code)] // The web bench reads its own process only.
+pub fn cpu_seconds_of(pid: u32) -> Option<f64> {
+    cpu_seconds_in(&format!("/proc/{pid}/stat"))
+}
+
+fn cpu_seconds_in(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count from after
     // it. Field 3 (state) is then the first; utime and stime are fields 14 and 15.
     let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
