@@ -76,13 +76,14 @@ impl Announcer {
 }
 
 impl Announcer {
-    /// What the engine tells the farm: a session to announce again.
-    pub(crate) fn heard(&self, event: &EngineEvent<'_>) {
+    /// What the engine tells the farm: a session to announce again. A change of its
+    /// registered state only when the farm writes state (`failover`).
+    pub(crate) fn heard(&self, event: &EngineEvent<'_>, failover: bool) {
         match event {
             EngineEvent::SessionOpened(session)
             | EngineEvent::SessionClosed(session)
-            | EngineEvent::UserChanged(session)
-            | EngineEvent::StateChanged(session) => self.mark(session.id()),
+            | EngineEvent::UserChanged(session) => self.mark(session.id()),
+            EngineEvent::StateChanged(session) if failover => self.mark(session.id()),
             _ => {}
         }
     }

@@ -273,9 +273,10 @@ impl Farm {
         let node = Arc::new(node);
         // Observe first, so nothing opened while joining is missed.
         let announcer = node.announcer.clone();
+        let failover = node.failover;
         let observer = node
             .engine
-            .observe(move |event: &EngineEvent<'_>| announcer.heard(event));
+            .observe(move |event: &EngineEvent<'_>| announcer.heard(event, failover));
         let handle = Arc::new(Handle {
             node: node.clone(),
             observer: Mutex::new(Some(observer)),

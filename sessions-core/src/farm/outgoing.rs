@@ -2,13 +2,14 @@
 //! of them wait for an inbox acknowledgement (see `carry.rs`).
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::lock::lock;
-use crate::{Session, Value};
+use crate::{Session, SessionId, Value};
 
 thread_local! {
     /// Set while this thread runs inbox messages: their notifications wait for the ack.
@@ -128,9 +129,27 @@ impl Outgoing {
     }
 }
 
-/// Adds `entries` to an `ACK` call: the session's id and the entry, for each.
+/// Adds `entries` to an `ACK` call, by session: its id, how many, then each of them in
+/// the order of their numbers (one append per session, not per notification).
 pub(crate) fn add_args(cmd: &mut redis::Cmd, entries: &[Entry]) {
+    let mut by_session: BTreeMap<SessionId, Vec<&Entry>> = BTreeMap::new();
     for entry in entries {
-        cmd.arg(entry.session.id().to_string()).arg(&entry.json);
+        by_session
+            .entry(entry.session.id())
+            .or_default()
+            .push(entry);
+    }
+    for (id, mut entries) in by_session {
+        entries.sort_by_key(|entry| entry.number);
+        // Lua's `unpack` takes a few thousand values at most: a long run goes in parts.
+        for part in entries.chunks(APPEND_AT_ONCE) {
+            cmd.arg(id.to_string()).arg(part.len());
+            for entry in part {
+                cmd.arg(&entry.json);
+            }
+        }
     }
 }
+
+/// The most notifications of one session appended by one `RPUSH` of the script.
+const APPEND_AT_ONCE: usize = 1000;

@@ -272,11 +272,11 @@ return {'ok', node}
 "#
 );
 
-// ACK prefix node group keep nids id… (session entry)… → how many were acknowledged. The
-// `nids` entries are acknowledged and deleted, so the inbox's length is what is waiting or
-// being delivered; in the same step each notification entry is appended to its session's
-// list `b:ID`, which keeps the last `keep`, when the session is this node's (see
-// `carry.rs`). With no ids, it only writes notifications.
+// ACK prefix node group keep nids id… (session count entry…)… → how many were acknowledged.
+// The `nids` entries are acknowledged and deleted, so the inbox's length is what is waiting
+// or being delivered; in the same step each session's `count` notification entries are
+// appended to its list `b:ID`, which keeps the last `keep`, when the session is this node's
+// (see `carry.rs`). With no ids, it only writes notifications.
 script!(
     ACK,
     r#"
@@ -289,13 +289,15 @@ if nids > 0 then
   n = redis.call('XACK', inbox, group, unpack(ids))
   redis.call('XDEL', inbox, unpack(ids))
 end
-for i = 6 + nids, #ARGV - 1, 2 do
-  local id = ARGV[i]
+local i = 6 + nids
+while i < #ARGV do
+  local id, count = ARGV[i], tonumber(ARGV[i + 1])
   if redis.call('HGET', p .. 's:' .. id, 'node') == node then
     local bk = p .. 'b:' .. id
-    redis.call('RPUSH', bk, ARGV[i + 1])
+    redis.call('RPUSH', bk, unpack(ARGV, i + 2, i + 1 + count))
     redis.call('LTRIM', bk, -keep, -1)
   end
+  i = i + 2 + count
 end
 return n
 "#
