@@ -4,7 +4,8 @@
 //! state, comes back on node B with its resume token after A drains: same session id,
 //! user, client and state, `resumed: true`, and a message posted to it while it moved runs
 //! once, on B. A wrong cookie or token gets a new session; two nodes racing to adopt one
-//! session: exactly one wins.
+//! session: exactly one wins, and the other is told to try again (1013), not given a new
+//! session.
 
 mod farm_support;
 mod web_support;
@@ -18,7 +19,7 @@ use serde_json::json;
 use sessions_core::farm::{Farm, FarmReport};
 use sessions_core::web::{CookieKey, WebHost};
 use sessions_core::{current, export_method, Engine, SessionId, Value};
-use web_support::{Handshake, Server, Tab};
+use web_support::{Handshake, Refused, Server, Tab};
 
 /// A tab's registered state: it travels with the session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,17 +272,25 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     old.drop_connection();
     let handshake = Handshake::resuming(Some(&cookie), &token);
     let (on_b, on_c) = tokio::join!(
-        Tab::open(&b.host, handshake.clone()),
-        Tab::open(&c.host, handshake.clone())
+        Tab::try_open(&b.host, handshake.clone()),
+        Tab::try_open(&c.host, handshake.clone())
     );
-    let winners: Vec<&Tab> = [&on_b, &on_c]
-        .into_iter()
-        .filter(|tab| tab.session() == id)
-        .collect();
-    assert_eq!(winners.len(), 1, "exactly one node adopts the session");
-    assert_eq!(winners[0].opened["resumed"], true);
-    let loser = if on_b.session() == id { &on_c } else { &on_b };
-    assert_eq!(loser.opened["resumed"], false);
+    // The loser finds the session held by the live winner: it is told to try again (1013)
+    // with its token, rather than given a new session.
+    let (winner_tab, loser) = match (on_b, on_c) {
+        (Ok(tab), Err(refused)) | (Err(refused), Ok(tab)) => (tab, refused),
+        (b, c) => panic!(
+            "exactly one node adopts the session: {:?}, {:?}",
+            b.map(|t| t.opened),
+            c.map(|t| t.opened)
+        ),
+    };
+    assert_eq!(winner_tab.session(), id);
+    assert_eq!(winner_tab.opened["resumed"], true);
+    assert!(
+        matches!(&loser, Refused::Closed(1013, reason) if reason.contains("try again")),
+        "{loser:?}"
+    );
     let session_id: SessionId = id.parse().expect("id");
     let open_on = [&b, &c]
         .iter()
@@ -292,12 +301,12 @@ async fn two_nodes_racing_to_adopt_one_session_one_wins_and_it_moves_again_on_th
     assert_eq!(report.undelivered, 0, "{report:?}");
 
     // The winner drains in turn: the tab moves again, to the other node, the same session.
-    let (winner, other) = if on_b.session() == id {
+    let (winner, other) = if b.engine.get(session_id).is_some() {
         (&b, &c)
     } else {
         (&c, &b)
     };
-    let token = winners[0].resume_token().to_owned();
+    let token = winner_tab.resume_token().to_owned();
     let draining = drain(&redis, winner.farm.clone(), LONG_DRAIN);
     let again = Tab::open(&other.host, Handshake::resuming(Some(&cookie), &token)).await;
     assert_eq!(again.session(), id);

@@ -49,7 +49,7 @@ pub use observe::{EngineEvent, EngineObserver, ObserverHandle};
 #[cfg(feature = "farm")]
 pub(crate) use paths::path_problem;
 #[cfg_attr(not(feature = "farm"), allow(unused_imports))]
-pub(crate) use persist::Adopter;
+pub(crate) use persist::{Adopter, Adoption};
 use registry::Registry;
 pub use session::{Session, WeakSession};
 pub use variables::{VariableHandle, VariableInfo};

@@ -66,8 +66,22 @@ pub(crate) struct ResumeVerifier {
 pub(crate) trait Adopter: Send + Sync {
     /// Adopts the session the token's `key` names, when `verifier` and `client` are its own
     /// and its owner's lease ended or it released it: the session is open here on return,
-    /// with the same id, user, client and registered state. `None` otherwise (logged).
-    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session>;
+    /// with the same id, user, client and registered state.
+    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Adoption;
+}
+
+/// The farm's answer to a tab's resume token that this node does not know.
+pub(crate) enum Adoption {
+    /// The session moved here, open with its id, user, client and registered state.
+    Adopted(Session),
+    /// The token and the client are the session's, but another node holds it under a live
+    /// lease (a node just killed holds it until its lease ends): the tab should try again
+    /// later, when the session is adoptable or it reaches its owner, rather than take a new
+    /// session and leave its own behind.
+    HeldElsewhere,
+    /// Nothing to adopt (no farm session for the token, a wrong verifier or client, or the
+    /// farm could not be asked; logged): the tab gets a new session.
+    Declined,
 }
 
 /// The engine's adopter slot.

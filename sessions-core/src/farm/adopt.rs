@@ -10,8 +10,8 @@ use super::blocking;
 use super::node::Node;
 use super::reply::{list, text, unexpected};
 use super::scripts;
-use crate::engine::Adopter;
-use crate::{ClientId, Session, SessionId, User};
+use crate::engine::{Adopter, Adoption};
+use crate::{ClientId, SessionId, User};
 
 /// The engine's adopter while it is in a farm: weak, so it does not keep the node alive.
 pub(crate) struct FarmAdopter {
@@ -19,10 +19,12 @@ pub(crate) struct FarmAdopter {
 }
 
 impl Adopter for FarmAdopter {
-    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
-        let node = self.node.upgrade()?;
+    fn adopt(&self, key: &str, verifier: &str, client: &ClientId) -> Adoption {
+        let Some(node) = self.node.upgrade() else {
+            return Adoption::Declined;
+        };
         if node.check_live().is_err() || node.released.load(std::sync::atomic::Ordering::Acquire) {
-            return None;
+            return Adoption::Declined;
         }
         blocking::off_worker(|| adopt(&node, key, verifier, client))
     }
@@ -35,7 +37,17 @@ pub(crate) fn adopter(node: &Arc<Node>) -> Arc<dyn Adopter> {
     })
 }
 
-fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Session> {
+fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Adoption {
+    adopt_here(node, key, verifier, client).unwrap_or_else(|not| not)
+}
+
+/// The adopted session ([`Adoption::Adopted`]), or why there is none.
+fn adopt_here(
+    node: &Node,
+    key: &str,
+    verifier: &str,
+    client: &ClientId,
+) -> Result<Adoption, Adoption> {
     const DOING: &str = "adopting a session";
     let grace = node.grace_ms().to_string();
     let client_text = client.to_string();
@@ -49,23 +61,29 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
         .map_err(|error| {
             tracing::warn!(node = %node.name, %error, "a tab's resume token could not be checked with the farm; the tab gets a new session");
         })
-        .ok()?;
-    let items = list(&reply)?;
+        .map_err(|()| Adoption::Declined)?;
+    let items = list(&reply).ok_or(Adoption::Declined)?;
     match items.first().and_then(text).as_deref() {
         Some("ok") => {}
         Some("held") => {
             let owner = items.get(1).and_then(text).unwrap_or_default();
-            tracing::info!(node = %node.name, owner = %owner, "a tab's session is held by a live node that did not release it (or another node adopted it first); the tab gets a new session here");
-            return None;
+            if owner == node.name {
+                tracing::info!(node = %node.name, "a tab's session is this node's in the farm, but its host does not know the tab; the tab gets a new session");
+                return Err(Adoption::Declined);
+            }
+            tracing::info!(node = %node.name, owner = %owner, "a tab's session is held by a live node that did not release it (or another node adopted it first); the tab is told to try again");
+            return Err(Adoption::HeldElsewhere);
         }
-        Some("no") | Some("lost") => return None,
+        Some("no") | Some("lost") => return Err(Adoption::Declined),
         _ => {
             tracing::error!(node = %node.name, error = %unexpected(DOING, &reply), "adopting a session failed");
-            return None;
+            return Err(Adoption::Declined);
         }
     }
     let field = |at: usize| items.get(at).and_then(text).unwrap_or_default();
-    let id = field(1).parse::<SessionId>().ok()?;
+    let id = field(1)
+        .parse::<SessionId>()
+        .map_err(|_| Adoption::Declined)?;
     let roles: Vec<String> = serde_json::from_str(&field(5)).unwrap_or_default();
     let user = (field(2) == "1").then(|| User::new(field(3)).with_roles(roles));
     let state = field(4);
@@ -76,14 +94,14 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
         Ok(Some(session)) => session,
         Ok(None) => {
             tracing::error!(node = %node.name, session = %id, "an adopted session's id is open on this node already; the tab gets a new session");
-            return None;
+            return Err(Adoption::Declined);
         }
         Err(error) => {
             // Ownership moved here but the engine is full: the session stays this node's
             // in the farm until this node withdraws it (it is marked to be written again).
             tracing::error!(node = %node.name, session = %id, %error, "a session adopted from the farm could not be opened here; the tab gets none");
             node.announcer.mark_all([id]);
-            return None;
+            return Err(Adoption::Declined);
         }
     };
     match node.hand_over(id) {
@@ -95,5 +113,5 @@ fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Option<Se
             tracing::error!(node = %node.name, session = %id, %error, "an adopted session's waiting messages could not be moved to this node's inbox yet; the farm's keeper tries again")
         }
     }
-    Some(session)
+    Ok(Adoption::Adopted(session))
 }

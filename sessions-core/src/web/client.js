@@ -197,7 +197,9 @@ class Tab {
       this.socket = null;
       this.ready = false;
       if (this.closed) return;
-      // 1008: too many tabs; 1009: a message too large; 4001: the session is closed.
+      // 1008: too many tabs; 1009: a message too large; 4001: the session is closed;
+      // 1013: try again later (e.g. the tab's session is still held by a server of the
+      // farm whose lease has not ended): the usual backoff, with the same token.
       if (event.code === 4001) this.token = null;
       if (event.code === 1008 || event.code === 4002) {
         this.fail(new Error(event.reason || "refused by the host"));

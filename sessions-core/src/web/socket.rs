@@ -46,7 +46,8 @@ mod close {
     pub const POLICY: u16 = 1008;
     /// A message larger than the host's limit.
     pub const TOO_BIG: u16 = 1009;
-    /// The engine cannot open a session now.
+    /// The engine cannot open a session now, or the tab's session is still held by
+    /// another node of the farm.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The client broke the WebSocket protocol (reserved bits, an unmasked frame, a
     /// control frame too long, an unknown opcode...).
@@ -137,6 +138,12 @@ async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration) {
             format!("this browser already has {limit} tabs open, the host's limit: close one"),
         ),
         Refusal::Engine(error) => (close::TRY_AGAIN_LATER, error.to_string()),
+        Refusal::HeldElsewhere => (
+            close::TRY_AGAIN_LATER,
+            "this tab's session is still held by another server of the farm: try again with \
+             the same resume token"
+                .to_owned(),
+        ),
     };
     send_close(&mut socket, code, &reason, deadline).await;
 }

@@ -25,6 +25,9 @@ pub(super) enum Refusal {
     TooManyTabs(usize),
     /// The engine would not open a session (its `max_sessions`).
     Engine(SessionError),
+    /// The tab's session is on another node of the farm, which still holds it under a live
+    /// lease: the tab tries again later, with its token.
+    HeldElsewhere,
 }
 
 /// A socket's hold on a tab: the session, and what the socket needs to let go of it.
