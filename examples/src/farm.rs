@@ -1,7 +1,8 @@
 //! Many servers: the examples' engine on a farm (`sessions_core::farm`), so that a notice
 //! from an admin's tab on one server reaches the user's tabs on every server.
 //!
-//! A program joins with `--farm URL --node NAME` ([`FarmArgs`] reads them, [`join`] joins);
+//! A program joins with `--farm URL --node NAME` (and `--lease-ms N`: [`FarmArgs`] reads
+//! them, [`join`] joins);
 //! from then on [`notify_user`](crate::notices::notify_user) finds the user's sessions on
 //! every node ([`Farm::sessions_for_user`]) and posts `ShowNotice` to each with
 //! [`Farm::post`], which reaches a session on another node through that node's Redis
@@ -21,7 +22,11 @@ use crate::line::Oven;
 pub const USAGE: &str =
     "  --farm URL     join the farm on the Redis at URL (redis://127.0.0.1:6379,
                  redis+unix:///path/to/redis.sock), with --node
-  --node NAME    this server's name in the farm (A-Z a-z 0-9 _ . -, at most 64)";
+  --node NAME    this server's name in the farm (A-Z a-z 0-9 _ . -, at most 64)
+  --lease-ms N   how long this server's sessions outlive its last lease renewal, in
+                 milliseconds (default 10000, at least 300): when it dies, its tabs resume
+                 on another server once the lease has ended; shorter moves them sooner,
+                 but a server that cannot reach Redis for a third of it loses them";
 
 /// Where and as what to join a farm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,18 +35,22 @@ pub struct FarmOptions {
     pub url: String,
     /// This node's name.
     pub node: String,
+    /// The node's lease (`--lease-ms`), if not the farm's default
+    /// ([`DEFAULT_LEASE`](sessions_core::farm::DEFAULT_LEASE)).
+    pub lease: Option<Duration>,
 }
 
-/// `--farm URL` and `--node NAME`, as a command line gives them.
+/// `--farm URL`, `--node NAME` and `--lease-ms N`, as a command line gives them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FarmArgs {
     url: Option<String>,
     node: Option<String>,
+    lease: Option<String>,
 }
 
 impl FarmArgs {
-    /// Takes `arg` and its value from `rest` when `arg` is `--farm` or `--node`, and says
-    /// whether it did.
+    /// Takes `arg` and its value from `rest` when `arg` is `--farm`, `--node` or
+    /// `--lease-ms`, and says whether it did.
     ///
     /// # Errors
     /// The option has no value.
@@ -53,6 +62,7 @@ impl FarmArgs {
         let slot = match arg {
             "--farm" => &mut self.url,
             "--node" => &mut self.node,
+            "--lease-ms" => &mut self.lease,
             _ => return Ok(false),
         };
         let value = rest.next().ok_or_else(|| format!("{arg} needs a value"))?;
@@ -63,10 +73,20 @@ impl FarmArgs {
     /// The farm to join, if any.
     ///
     /// # Errors
-    /// One of `--farm` and `--node` without the other.
+    /// One of `--farm` and `--node` without the other, `--lease-ms` without them, or a
+    /// lease that is not a number of milliseconds.
     pub fn finish(self) -> Result<Option<FarmOptions>, String> {
+        let lease = self
+            .lease
+            .map(|ms| {
+                ms.parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| format!("--lease-ms needs a number, got {ms:?}"))
+            })
+            .transpose()?;
         match (self.url, self.node) {
-            (Some(url), Some(node)) => Ok(Some(FarmOptions { url, node })),
+            (Some(url), Some(node)) => Ok(Some(FarmOptions { url, node, lease })),
+            (None, None) if lease.is_some() => Err("--lease-ms needs --farm URL too".to_owned()),
             (None, None) => Ok(None),
             (Some(_), None) => Err("--farm needs --node NAME too".to_owned()),
             (None, Some(_)) => Err("--node needs --farm URL too".to_owned()),
@@ -74,12 +94,18 @@ impl FarmArgs {
     }
 }
 
-/// Joins the farm `options` names with `engine` (the farm logs that it joined).
+/// Joins the farm `options` names with `engine`, with its lease if it gives one (the farm
+/// logs that it joined).
 ///
 /// # Errors
 /// As [`Farm::join`]: Redis cannot be reached, the node name is taken or invalid.
 pub fn join(engine: &Engine, options: &FarmOptions) -> Result<Farm, FarmError> {
-    Farm::join(engine, &options.url, &options.node)
+    let builder = Farm::builder(engine, &options.url, &options.node);
+    match options.lease {
+        Some(lease) => builder.lease(lease),
+        None => builder,
+    }
+    .join()
 }
 
 /// The farm's side of a server's drain (SIGTERM in `web_host`), in one place: the node
@@ -150,8 +176,21 @@ mod tests {
             read("--farm redis://127.0.0.1:6379 --node a"),
             Ok(Some(FarmOptions {
                 url: "redis://127.0.0.1:6379".to_owned(),
-                node: "a".to_owned()
+                node: "a".to_owned(),
+                lease: None,
             }))
+        );
+        assert_eq!(
+            read("--farm redis://x --node a --lease-ms 2000").map(|o| o.and_then(|o| o.lease)),
+            Ok(Some(Duration::from_millis(2000)))
+        );
+        assert_eq!(
+            read("--lease-ms 2000"),
+            Err("--lease-ms needs --farm URL too".to_owned())
+        );
+        assert_eq!(
+            read("--farm redis://x --node a --lease-ms soon"),
+            Err("--lease-ms needs a number, got \"soon\"".to_owned())
         );
         assert_eq!(
             read("--node a"),

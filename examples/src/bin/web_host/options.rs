@@ -1,7 +1,7 @@
 //! The command line: `--port N`, `--grace-ms N`, `--accounts FILE`, `--audit FILE`,
 //! `--cookie-key FILE`, the
 //! connection caps, the drain's `--unready-ms N` and `--drain-ms N`, and the farm's `--farm
-//! URL --node NAME`, read by hand (a few options need no parser crate).
+//! URL --node NAME [--lease-ms N]`, read by hand (a few options need no parser crate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +15,7 @@ Serves the example methods to browsers: every tab a session, with a page that sh
 Usage:
   web_host [--port N] [--grace-ms N] [--accounts FILE] [--audit FILE]
            [--max-connections N] [--max-connections-per-peer N] [--cookie-key FILE]
-           [--unready-ms N] [--drain-ms N] [--farm URL --node NAME]
+           [--unready-ms N] [--drain-ms N] [--farm URL --node NAME [--lease-ms N]]
 
 Options:
   --port N       the port to listen on, on 127.0.0.1 (default 8080; 0 picks a free one);
@@ -193,6 +193,7 @@ mod tests {
         let farm = FarmOptions {
             url: "redis://127.0.0.1:6379".to_owned(),
             node: "a".to_owned(),
+            lease: None,
         };
         assert_eq!(
             parse(&args("--farm redis://127.0.0.1:6379 --node a --port 0"))
