@@ -93,6 +93,14 @@ impl WebHostProcess {
         assert!(status.success(), "kill -s TERM {pid} failed");
     }
 
+    /// Sends SIGKILL to the program, as a crash or the OOM killer ends it: nothing of it
+    /// runs after this (no drain, no farm leave), and its sockets close unannounced.
+    pub fn kill(&mut self) {
+        let leader = self.group.leader();
+        leader.kill().expect("SIGKILL reaches web_host");
+        let _ = leader.wait();
+    }
+
     /// How it exited, waiting at most `limit`; `None` if it still runs then.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = std::time::Instant::now() + limit;
