@@ -4,10 +4,15 @@
 //!    takes the server out), and a new tab's upgrade is refused with 503 and `Retry-After: 0`
 //!    (a load balancer that retries on 503 sends it to another server; a page connects
 //!    again);
-//! 2. the application writes what its sessions need elsewhere (a farm's drain);
-//! 3. [`Drain::close_tabs`]: every tab's socket is closed with [`SERVICE_RESTART`] (1012),
+//! 2. [`Drain::finish_calls`]: the tabs' sockets take no more calls, and the calls running
+//!    are answered, so the sessions' state no longer changes under the next step;
+//! 3. the application writes what its sessions need elsewhere (a farm's release);
+//! 4. [`Drain::close_tabs`]: every tab's socket is closed with [`SERVICE_RESTART`] (1012),
 //!    and the call waits, up to its deadline, until they are all closed. `client.js`
-//!    reconnects at once on 1012 (after a small random delay), with its resume token.
+//!    reconnects at once on 1012 (after a small random delay), with its resume token. A
+//!    call a page sent after step 2 was never read, so never run: the page sees its socket
+//!    close with the call in flight (`client.js` does not send it again into the resumed
+//!    session).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,22 +32,25 @@ pub(super) const SERVICE_RESTART_REASON: &str =
     "this server is restarting: connect again to reach another";
 
 /// Where a host is in its drain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
     /// Ready: takes tabs.
     Serving,
     /// Takes no new tab; the open ones go on.
     Draining,
+    /// Takes no more calls from its tabs; the calls running finish and are answered.
+    Quiet,
     /// Closes every tab's socket with 1012.
     Closing,
 }
 
-/// What the host's routes and sockets share about the drain: its phase, and how many tab
-/// sockets are open.
+/// What the host's routes and sockets share about the drain: its phase, how many tab
+/// sockets are open, and how many of them may still run a call.
 #[derive(Debug)]
 pub(super) struct DrainState {
     phase: watch::Sender<Phase>,
     sockets: watch::Sender<usize>,
+    busy: watch::Sender<usize>,
 }
 
 impl DrainState {
@@ -50,6 +58,7 @@ impl DrainState {
         Arc::new(DrainState {
             phase: watch::Sender::new(Phase::Serving),
             sockets: watch::Sender::new(0),
+            busy: watch::Sender::new(0),
         })
     }
 
@@ -64,14 +73,26 @@ impl DrainState {
         SocketHold(Arc::clone(self))
     }
 
+    /// Counts a tab socket that may still run calls, until the hold drops (once the socket
+    /// takes no more calls and its running calls were answered, or it ends).
+    pub fn busy(self: &Arc<DrainState>) -> BusyHold {
+        self.busy.send_modify(|busy| *busy += 1);
+        BusyHold(Arc::clone(self))
+    }
+
     /// Resolves when the host closes its tabs' sockets (at once if it does already).
     pub async fn closing(&self) {
+        self.reached(Phase::Closing).await;
+    }
+
+    /// Resolves when the host takes no more calls from its tabs (at once if so already).
+    pub async fn quieting(&self) {
+        self.reached(Phase::Quiet).await;
+    }
+
+    async fn reached(&self, wanted: Phase) {
         let mut phase = self.phase.subscribe();
-        if phase
-            .wait_for(|phase| *phase == Phase::Closing)
-            .await
-            .is_err()
-        {
+        if phase.wait_for(|phase| *phase >= wanted).await.is_err() {
             // The sender lives as long as `self`: never here, but never a spurious close.
             std::future::pending::<()>().await;
         }
@@ -105,6 +126,17 @@ impl Drop for SocketHold {
     }
 }
 
+/// A tab socket that may still run calls, counted while held.
+pub(super) struct BusyHold(Arc<DrainState>);
+
+impl Drop for BusyHold {
+    fn drop(&mut self) {
+        self.0
+            .busy
+            .send_modify(|busy| *busy = busy.saturating_sub(1));
+    }
+}
+
 /// The drain of one [`WebHost`](super::WebHost) (from [`WebHost::drain`](super::WebHost::drain)),
 /// for a rolling deploy behind a load balancer; cheap to clone, for the task that waits for
 /// SIGTERM. In order:
@@ -112,14 +144,31 @@ impl Drop for SocketHold {
 ///    check takes the server out), and a tab's upgrade is refused with 503 and
 ///    `Retry-After: 0` (a load balancer that retries on 503 sends it to another server; a
 ///    page connects again);
-/// 2. the application writes what its sessions need elsewhere (a farm's drain);
-/// 3. [`close_tabs`](Self::close_tabs): every tab's socket is closed with
+/// 2. [`finish_calls`](Self::finish_calls): the tabs' sockets take no more calls, and the
+///    calls running are answered, so the sessions' state stops changing;
+/// 3. the application writes what its sessions need elsewhere (a farm's
+///    [`release`](crate::farm::Farm::release));
+/// 4. [`close_tabs`](Self::close_tabs): every tab's socket is closed with
 ///    [`SERVICE_RESTART`] (1012) and a reason, and the call waits, up to its deadline,
 ///    until they are all closed. `client.js` reconnects at once on 1012 (after a small
 ///    random delay), with its resume token.
 #[derive(Debug, Clone)]
 pub struct Drain {
     state: Arc<DrainState>,
+}
+
+/// Calls still ran on some tabs' sockets at [`Drain::finish_calls`]'s deadline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "calls still ran on {sockets} tab socket(s) {deadline:?} after the host stopped taking \
+     calls: a state they change after the sessions are written is not carried to another \
+     server"
+)]
+pub struct CallsStillRunning {
+    /// How many sockets still had calls running at the deadline.
+    pub sockets: usize,
+    /// The deadline that passed.
+    pub deadline: Duration,
 }
 
 /// Not every tab's socket closed within [`Drain::close_tabs`]'s deadline.
@@ -162,6 +211,38 @@ impl Drain {
     /// How many tab sockets are open now.
     pub fn open_tabs(&self) -> usize {
         *self.state.sockets.borrow()
+    }
+
+    /// Stops taking calls from the tabs (starting the drain if it was not): every tab's
+    /// socket reads nothing more, and the calls running finish and are answered. Waits until
+    /// none is left running, at most `deadline`. Call it before the sessions' state is
+    /// written for another server (a farm's [`release`](crate::farm::Farm::release)), so
+    /// that no call changes it after: what a tab sends from now on is never run here, and
+    /// the page sees its socket close (at [`close_tabs`](Self::close_tabs)) with the call
+    /// unanswered. Pushes still reach the tabs. Doing it again waits again.
+    ///
+    /// # Errors
+    /// [`CallsStillRunning`]: calls still ran on some sockets at the deadline (a method
+    /// that takes longer); the drain goes on.
+    pub async fn finish_calls(&self, deadline: Duration) -> Result<(), CallsStillRunning> {
+        self.state.phase.send_if_modified(|phase| {
+            let earlier = *phase < Phase::Quiet;
+            if earlier {
+                *phase = Phase::Quiet;
+            }
+            earlier
+        });
+        let mut busy = self.state.busy.subscribe();
+        let finished = tokio::time::timeout(deadline, busy.wait_for(|busy| *busy == 0))
+            .await
+            .is_ok();
+        if finished {
+            return Ok(());
+        }
+        Err(CallsStillRunning {
+            sockets: *self.state.busy.borrow(),
+            deadline,
+        })
     }
 
     /// Closes every tab's socket with [`SERVICE_RESTART`] (1012) and its reason (starting

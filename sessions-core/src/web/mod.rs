@@ -156,7 +156,7 @@ pub use builder::{
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TABS_PER_CLIENT,
 };
 pub use cookie::{CookieKey, CookieKeyTooShort, CLIENT_COOKIE};
-pub use drain::{Drain, TabsStillOpen, SERVICE_RESTART};
+pub use drain::{CallsStillRunning, Drain, TabsStillOpen, SERVICE_RESTART};
 pub use http::SESSION_HEADER;
 pub use limits::{WebCounters, ANSWER_BYTES_PER_MESSAGE_BYTE, DEFAULT_MAX_BATCH_MEMBERS};
 pub use login::{LOGIN_METHOD, LOGOUT_METHOD, USER_TOPIC};

@@ -260,11 +260,21 @@ async fn run(
     tokio::pin!(taken_over);
     let draining = host.drain.closing();
     tokio::pin!(draining);
+    // Once the host takes no more calls (a drain's `finish_calls`), the socket reads
+    // nothing more, and lets go of its hold once its running calls are answered.
+    let quieting = host.drain.quieting();
+    tokio::pin!(quieting);
+    let mut quiet = false;
+    let mut calling = Some(host.drain.busy());
     let mut next_notification = session.next_notification();
     let mut watches = Watches::default();
     loop {
+        if quiet && calls.is_empty() {
+            drop(calling.take());
+        }
         let outgoing = tokio::select! {
-            _ = heartbeat.tick() => {
+            // A quiet socket reads no pong: it is closed soon anyway.
+            _ = heartbeat.tick(), if !quiet => {
                 if !std::mem::take(&mut heard) {
                     return Ended::SocketGone;
                 }
@@ -273,6 +283,10 @@ async fn run(
             () = &mut taken_over => {
                 send_close(socket, close::TAKEN_OVER, "this tab's session was resumed by another connection", deadline).await;
                 return Ended::TakenOver;
+            }
+            () = &mut quieting, if !quiet => {
+                quiet = true;
+                None
             }
             () = &mut draining => {
                 send_close(socket, SERVICE_RESTART, SERVICE_RESTART_REASON, deadline).await;
@@ -298,7 +312,7 @@ async fn run(
                     return Ended::SessionClosed;
                 }
             },
-            received = socket.recv() => match received {
+            received = socket.recv(), if !quiet => match received {
                 Some(Ok(Message::Text(text))) => {
                     heard = true;
                     session.touch();

@@ -17,7 +17,8 @@
 //! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
 //! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
 //! tabs are refused with 503; once readiness has failed for `--unready-ms` (so the load
-//! balancer took the server out first) the node releases its sessions to the farm, every
+//! balancer took the server out first) the server takes no more calls and answers the ones
+//! running, the node releases its sessions to the farm (their state as the calls left it), every
 //! tab's socket is closed with 1012 ("service restart": `client.js` reconnects at once,
 //! through the load balancer, to another server, which adopts the tab's session: same id,
 //! user and registered state), the node leaves the farm once its sessions were adopted,
@@ -228,7 +229,8 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// SIGTERM: readiness fails and new tabs are refused; after `unready` (the load balancer's
-/// health check takes the server out meanwhile) the node releases its sessions to the farm
+/// health check takes the server out meanwhile) the tabs' calls are finished (no more are
+/// taken, the running ones are answered), the node releases its sessions to the farm
 /// (their state written, adoptable by any node), every tab is closed with 1012 (it
 /// reconnects through the load balancer to another node, which adopts its session), and the
 /// node leaves the farm once its sessions were adopted; each step within `deadline`. The
@@ -242,6 +244,10 @@ async fn drain_on_sigterm(
     eprintln!("web_host: SIGTERM: draining (readiness fails, new tabs are refused)");
     drain.start();
     tokio::time::sleep(unready).await;
+    // No call may change a session after its state is written for the other nodes.
+    if let Err(running) = drain.finish_calls(deadline).await {
+        eprintln!("web_host: {running}");
+    }
     if let Some(farm) = &farm {
         if let Err(error) = farm.release() {
             eprintln!("web_host: releasing the sessions to the farm failed: {error}");
