@@ -19,157 +19,57 @@ mod farm_support;
 mod fleet_support;
 mod haproxy_support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use fleet_support::tab::LiveTab;
+use fleet_support::crowd::{self, value, Member};
 use fleet_support::{Fleet, NAMES};
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use tokio::sync::watch;
 
 const TEST: &str = "test_farm_kill";
-/// Tabs in all, of [`BROWSERS`] browsers; a browser's user is `USERS[browser % 2]`.
+/// Tabs in all, of [`BROWSERS`] browsers.
 const TABS: usize = 300;
 const BROWSERS: usize = 20;
-const USERS: [(&str, &str); 2] = [("bob", "bob-demo"), ("carol", "carol-demo")];
 /// The nodes' lease (`web_host --lease-ms`): a dead node's sessions are adoptable after it.
 const LEASE: Duration = Duration::from_secs(2);
 /// The node killed, and the node the admin's tab is on.
 const VICTIM: usize = 1;
 const ADMIN_NODE: usize = 0;
 /// From the kill to the last of the dead node's tabs back: the lease, and the tabs'
-/// reconnects (`client.js`: 0.5 s, then 1, 2, 4 s apart).
+/// reconnects (`client.js`: 0.5 s after the close, then 1, 2, 4 s apart).
 const MOVE_BOUND: Duration = Duration::from_secs(2 + 12);
 /// How often the admin posts a notice.
 const NOTICE_EVERY: Duration = Duration::from_millis(250);
 /// How long notices may take to arrive once the admin stopped.
 const SETTLE: Duration = Duration::from_secs(10);
-/// How many tabs open at once.
-const OPENING: usize = 20;
-
-/// A tab of the test: its browser, its user, and its session's count before the kill.
-struct Tab {
-    tab: LiveTab,
-    browser: usize,
-    node: String,
-    count: u64,
-}
-
-/// What a call answered: its `result.value`, or a panic saying what came.
-fn value(answer: Result<Json, fleet_support::tab::CallFailed>, what: &str) -> Json {
-    match answer {
-        Ok(answer) if answer.get("result").is_some() => answer["result"]["value"].clone(),
-        other => panic!("{what} answered {other:?}"),
-    }
-}
-
-/// A tab of `browser` through the load balancer, logged in as the browser's user (on a node
-/// where the browser is logged in already, it opens logged in), having called `Tally`
-/// `tallies` times.
-async fn open_tab(
-    lb: std::net::SocketAddr,
-    browser: usize,
-    cookie: Option<String>,
-    tallies: u64,
-) -> Tab {
-    let mut tab = LiveTab::open(lb, cookie)
-        .await
-        .unwrap_or_else(|refused| panic!("HAProxy refused a tab: {refused:?}"));
-    let (user, password) = USERS[browser % USERS.len()];
-    if tab.user().as_deref() != Some(user) {
-        let login = tab
-            .call("session.login", json!({"user": user, "password": password}))
-            .await;
-        assert_eq!(value(login, "session.login")["user"], user);
-        tab.opened["user"] = json!({"user": user});
-    }
-    let served = value(tab.call("ServerNode", json!([])).await, "ServerNode");
-    assert_eq!(
-        served["session"],
-        tab.session(),
-        "a call runs in its tab's session"
-    );
-    let mut count = 0;
-    for _ in 0..tallies {
-        let counted = value(tab.call("Tally", json!([])).await, "Tally");
-        count += 1;
-        assert_eq!(counted["count"], count, "{counted}");
-    }
-    Tab {
-        tab,
-        browser,
-        node: served["node"].as_str().unwrap_or_default().to_owned(),
-        count,
-    }
-}
-
-/// The admin's notices: each text, to whom, and to how many sessions `NotifyUser` posted it.
-type Posted = Vec<(String, &'static str, u64)>;
-
-/// Posts `notice N` to bob and carol in turn from `admin`, every [`NOTICE_EVERY`], until
-/// `stop`.
-async fn post_notices(mut admin: LiveTab, mut stop: watch::Receiver<bool>) -> Posted {
-    let mut posted = Vec::new();
-    for n in 0..10_000 {
-        if *stop.borrow_and_update() {
-            break;
-        }
-        let user = USERS[n % USERS.len()].0;
-        let text = format!("notice {n}");
-        let answer = admin
-            .call("NotifyUser", json!({"user": user, "text": text}))
-            .await;
-        let answer = answer.unwrap_or_else(|failed| panic!("NotifyUser {n}: {failed:?}"));
-        let sent = answer["result"]["outs"]["sent"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("NotifyUser {n} answered {answer}"));
-        posted.push((text, user, sent));
-        let _ = tokio::time::timeout(NOTICE_EVERY, stop.changed()).await;
-    }
-    posted
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notices() {
     let lease_ms = LEASE.as_millis().to_string();
+    // A short drain, for the test's end: the nodes get SIGTERM then.
     let extra = [
         "--lease-ms",
         &lease_ms,
         "--max-connections-per-peer",
         "2000",
+        "--unready-ms",
+        "0",
+        "--drain-ms",
+        "1000",
     ];
     let Some(mut fleet) = Fleet::start(TEST, &extra).await else {
         return;
     };
-    let lb = fleet.lb;
     let started = Instant::now();
-
-    // 300 tabs, a round of one per browser at a time: the first round's tabs get their
-    // browsers' cookies and log them in.
-    let mut cookies: Vec<Option<String>> = vec![None; BROWSERS];
-    let mut tabs: Vec<Tab> = Vec::new();
-    for round in 0..TABS / OPENING {
-        let mut opening = tokio::task::JoinSet::new();
-        for browser in 0..BROWSERS {
-            let cookie = cookies[browser].clone();
-            let tallies = 1 + (round + browser) as u64 % 3;
-            opening.spawn(open_tab(lb, browser, cookie, tallies));
-        }
-        while let Some(tab) = opening.join_next().await {
-            let tab = tab.expect("a tab opens");
-            if cookies[tab.browser].is_none() {
-                cookies[tab.browser] = tab.tab.cookie.clone();
-            }
-            tabs.push(tab);
-        }
-    }
+    let members = crowd::open(fleet.lb, TABS, BROWSERS).await;
     let mut per_node: BTreeMap<&str, usize> = BTreeMap::new();
-    for tab in &tabs {
-        *per_node.entry(tab.node.as_str()).or_default() += 1;
+    for member in &members {
+        *per_node.entry(member.node.as_str()).or_default() += 1;
     }
     eprintln!(
         "{TEST}: {} tabs open in {:?}; per node: {per_node:?}",
-        tabs.len(),
+        members.len(),
         started.elapsed()
     );
     for name in NAMES {
@@ -178,37 +78,22 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
             "round robin spreads the tabs: {per_node:?}"
         );
     }
-    let tabs_of = |user: &str| {
-        tabs.iter()
-            .filter(|tab| USERS[tab.browser % USERS.len()].0 == user)
-            .count() as u64
-    };
-    let tabs_of_user: HashMap<&str, u64> = USERS
-        .iter()
-        .map(|(user, _)| (*user, tabs_of(user)))
-        .collect();
 
     // The admin, straight to a node that stays.
-    let admin_at = fleet.addresses[ADMIN_NODE].parse().expect("an address");
-    let mut admin = LiveTab::open(admin_at, None)
-        .await
-        .expect("the admin's tab");
-    let login = admin
-        .call(
-            "session.login",
-            json!({"user": "alice", "password": "alice-demo"}),
-        )
-        .await;
-    assert_eq!(value(login, "the admin's log-in")["user"], "alice");
+    let admin = crowd::admin(fleet.addresses[ADMIN_NODE].parse().expect("an address")).await;
     let mut open_before = 0.0;
     for n in 0..NAMES.len() {
         open_before += fleet.metric(n, "sessions_open", &[]).await;
     }
     // The counts are written to Redis off the calls' path: a moment for the last ones.
     tokio::time::sleep(Duration::from_millis(500)).await;
-
     let (stop, stopped) = watch::channel(false);
-    let posting = tokio::spawn(post_notices(admin, stopped));
+    let posting = tokio::spawn(crowd::post_notices(
+        admin,
+        NOTICE_EVERY,
+        stopped,
+        Instant::now() + MOVE_BOUND,
+    ));
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // SIGKILL: the node's tabs see their sockets end, and come back through HAProxy.
@@ -218,77 +103,71 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
     let victim = NAMES[VICTIM];
     let mut moving = tokio::task::JoinSet::new();
     let mut steady = Vec::new();
-    for tab in tabs {
-        if tab.node != victim {
-            steady.push(tab);
+    for member in members {
+        if member.node != victim {
+            steady.push(member);
             continue;
         }
         moving.spawn(async move {
-            let mut tab = tab;
-            let before = (tab.tab.session(), tab.tab.user());
-            let (code, reason) = tab
+            let mut member = member;
+            let before = (member.tab.session(), member.tab.user());
+            let (code, reason) = member
                 .tab
                 .closed(MOVE_BOUND)
                 .await
                 .expect("a killed node's tab sees its socket end");
-            let failures = tab.tab.reconnect(code, until).await;
-            let back = killed.elapsed();
-            let after = (tab.tab.session(), tab.tab.user());
-            let resumed = tab.tab.resumed();
+            let refused = member.tab.reconnect(code, until).await;
+            let back = member.tab.opened_at.duration_since(killed);
+            let after = (member.tab.session(), member.tab.user());
+            let resumed = member.tab.resumed();
             // Its state: the count goes on from where it was.
-            let counted = value(tab.tab.call("Tally", json!([])).await, "Tally");
-            (
-                tab,
+            let counted = value(member.tab.call("Tally", json!([])).await, "Tally");
+            let moved = Moved {
                 before,
                 after,
                 resumed,
-                counted,
                 back,
-                failures,
-                (code, reason),
-            )
+                refused,
+                closed: (code, reason),
+            };
+            (member, moved, counted)
         });
     }
     let mut moved = Vec::new();
     let mut times = Vec::new();
     let mut lost_state = Vec::new();
     let mut new_sessions = Vec::new();
-    let mut reconnects = 0;
+    let mut refusals = 0;
     while let Some(result) = moving.join_next().await {
-        let (tab, before, after, resumed, counted, back, failures, close) =
-            result.expect("a moving tab's task");
-        reconnects += failures;
-        if after != before || !resumed {
+        let (mut member, how, counted) = result.expect("a moving tab's task");
+        refusals += how.refused;
+        if how.after != how.before || !how.resumed {
             new_sessions.push(format!(
-                "{before:?} came back as {after:?} (resumed: {resumed}, closed {close:?})"
+                "{:?} came back as {:?} (resumed: {}, closed {:?})",
+                how.before, how.after, how.resumed, how.closed
             ));
         } else {
-            times.push(back);
+            times.push(how.back);
         }
         assert_ne!(counted["node"], victim, "a moved tab is on a survivor");
         assert_eq!(
             counted["session"],
-            tab.tab.session(),
+            member.tab.session(),
             "a call runs in its tab's session"
         );
-        if counted["count"] != tab.count + 1 {
-            lost_state.push(format!(
-                "count {} before, then {}",
-                tab.count, counted["count"]
-            ));
+        let was = member.counts.last().copied().unwrap_or(0);
+        if counted["count"] != was + 1 {
+            lost_state.push(format!("count {was} before, then {}", counted["count"]));
         }
-        moved.push(tab);
+        member.counts.push(counted["count"].as_u64().unwrap_or(0));
+        moved.push(member);
     }
-    times.sort();
-    let slowest = times.last().copied().unwrap_or_default();
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
-    if !times.is_empty() {
+    let slowest = times.iter().max().copied().unwrap_or_default();
+    if let Some((p50, p99, max, count)) = crowd::percentiles(&mut times) {
         eprintln!(
-            "{TEST}: {} tabs of {victim} resumed after SIGKILL (lease {LEASE:?}): p50 {:?}, p99 \
-             {:?}, max {slowest:?} ({reconnects} reconnects failed on the way)",
-            times.len(),
-            at(0.50),
-            at(0.99)
+            "{TEST}: {count} tabs of {victim} resumed after SIGKILL (lease {LEASE:?}), SIGKILL \
+             to session.opened: p50 {p50:?}, p99 {p99:?}, max {max:?} ({refusals} reconnects \
+             refused on the way, 1013 while the lease ran)"
         );
     }
     // Notices go on a moment after the last tab came back, then stop.
@@ -315,19 +194,18 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
         slowest < MOVE_BOUND,
         "the tabs were back within the lease and the reconnect time: {slowest:?}"
     );
-    for tab in &steady {
+    for member in &steady {
         assert_eq!(
-            tab.tab.close_code(),
+            member.tab.close_code(),
             None,
             "a tab of a survivor keeps its socket"
         );
     }
 
-    // No session counted lost: the survivors hold every session (the moved ones too, the
-    // admin's included), and counted no message undelivered.
-    let survivors = [0, 2];
+    // No session counted lost: the survivors hold every session (the moved ones, and the
+    // admin's), and counted no message or notification undelivered.
     let mut open_after = 0.0;
-    for n in survivors {
+    for n in [0, 2] {
         open_after += fleet.metric(n, "sessions_open", &[]).await;
         for (metric, label) in [
             ("sessions_farm_messages_total", "outcome=\"undelivered\""),
@@ -344,90 +222,53 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
         open_after, open_before,
         "every session of the farm is open on a survivor (none lost, none made anew)"
     );
-    assert!(
-        fleet.log(0).contains("adopted a session") || fleet.log(2).contains("adopted a session")
-    );
 
     // Every notice exactly once at every tab of its user.
-    let all: Vec<&Tab> = steady.iter().chain(moved.iter()).collect();
-    let expected = |tab: &Tab| -> Vec<&str> {
-        let user = USERS[tab.browser % USERS.len()].0;
-        posted
-            .iter()
-            .filter(|(_, to, _)| *to == user)
-            .map(|(text, _, _)| text.as_str())
-            .collect()
-    };
-    let settle = Instant::now() + SETTLE;
-    while Instant::now() < settle
-        && all
-            .iter()
-            .any(|tab| tab.tab.notices().len() < expected(tab).len())
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut missing = [0usize; 2];
-    let mut duplicated = [0usize; 2];
-    let mut unknown = 0;
-    let mut reached: HashMap<&str, u64> = HashMap::new();
-    let moved_ids: Vec<String> = moved.iter().map(|tab| tab.tab.session()).collect();
-    for tab in &all {
-        let on_moved = usize::from(moved_ids.contains(&tab.tab.session()));
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        for text in tab.tab.notices() {
-            *counts.entry(text).or_default() += 1;
-        }
-        for text in expected(tab) {
-            match counts.remove(text).unwrap_or(0) {
-                0 => missing[on_moved] += 1,
-                1 => *reached.entry(text).or_default() += 1,
-                _ => {
-                    duplicated[on_moved] += 1;
-                    *reached.entry(text).or_default() += 1;
-                }
-            }
-        }
-        unknown += counts.values().sum::<usize>();
-    }
-    let pairs: usize = all.iter().map(|tab| expected(tab).len()).sum();
-    let wrong_sent: Vec<String> = posted
-        .iter()
-        .filter(|(_, user, sent)| *sent != tabs_of_user[user])
-        .map(|(text, user, sent)| format!("{text} to {user}: sent {sent}"))
-        .collect();
-    let short: Vec<String> = posted
-        .iter()
-        .filter(|(text, user, _)| {
-            reached.get(text.as_str()).copied().unwrap_or(0) != tabs_of_user[user]
-        })
-        .map(|(text, _, sent)| {
-            format!(
-                "{text}: sent {sent}, reached {}",
-                reached.get(text.as_str()).copied().unwrap_or(0)
-            )
-        })
-        .collect();
+    let all: Vec<&Member> = steady.iter().chain(moved.iter()).collect();
+    let tallied = crowd::tally_notices(&all, &posted, SETTLE).await;
     eprintln!(
-        "{TEST}: {} notices posted ({pairs} tab-notice pairs); missing on steady tabs {}, on \
-         moved tabs {}; duplicated on steady tabs {}, on moved tabs {}; not meant for the tab \
-         {unknown}; NotifyUser's sent not the user's tab count: {}",
+        "{TEST}: {} notices posted, {} tab-notice pairs: {} missing, {} duplicated, {} not \
+         meant for the tab; {} notices whose NotifyUser `sent` was not the user's tab count",
         posted.len(),
-        missing[0],
-        missing[1],
-        duplicated[0],
-        duplicated[1],
-        wrong_sent.len()
-    );
-    assert_eq!(unknown, 0, "a tab got a notice meant for another user");
-    assert!(
-        missing == [0, 0] && duplicated == [0, 0],
-        "every notice exactly once at every tab of its user: missing {missing:?}, duplicated \
-         {duplicated:?} (steady, moved tabs) of {pairs}; notices not reaching all: {:?}",
-        &short[..short.len().min(5)]
+        tallied.pairs,
+        tallied.missing,
+        tallied.duplicated,
+        tallied.strays,
+        tallied.wrong_sent.len()
     );
     assert!(
-        wrong_sent.is_empty(),
-        "NotifyUser reached another number of sessions than the user's tabs: {wrong_sent:?}"
+        posted.iter().all(|p| p.sent.is_some()),
+        "the admin's node stayed up"
+    );
+    assert_eq!(
+        tallied.strays, 0,
+        "a tab got a notice meant for another user"
+    );
+    assert!(
+        tallied.missing == 0 && tallied.duplicated == 0,
+        "every notice exactly once at every tab of its user: {} of {} missing, {} duplicated; \
+         e.g. {:?}",
+        tallied.missing,
+        tallied.pairs,
+        tallied.duplicated,
+        &tallied.short[..tallied.short.len().min(5)]
+    );
+    assert!(
+        tallied.wrong_sent.is_empty(),
+        "NotifyUser posted to another number of sessions than the user's tabs: {:?}",
+        tallied.wrong_sent
     );
     eprintln!("{TEST}: done in {:?}", started.elapsed());
+}
+
+/// How a tab of the dead node came back.
+struct Moved {
+    before: (String, Option<String>),
+    after: (String, Option<String>),
+    resumed: bool,
+    /// From the kill to its `session.opened`.
+    back: Duration,
+    /// Handshakes refused on the way.
+    refused: u32,
+    closed: (u16, String),
 }

@@ -10,6 +10,7 @@
 
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod crowd;
 pub mod tab;
 
 use std::net::SocketAddr;
@@ -26,8 +27,8 @@ pub const NAMES: [&str; 3] = ["node1", "node2", "node3"];
 /// How long a restarted node may take until HAProxy sends it tabs again.
 const UP_PATIENCE: Duration = Duration::from_secs(15);
 
-/// The parts of a running farm. Dropped in this order: HAProxy (its tunnels to the nodes
-/// close), the nodes, Redis, then the directory the processes wrote their logs into.
+/// The parts of a running farm. Dropped in this order: the nodes (killed), HAProxy, Redis,
+/// then the directory the processes wrote their logs into.
 pub struct Fleet {
     /// HAProxy.
     pub haproxy: Haproxy,
@@ -115,6 +116,25 @@ impl Fleet {
         }
     }
 
+    /// How node `n` exited, waiting at most `limit` (without holding up the runtime);
+    /// `None` if it still runs then.
+    pub async fn wait_exit(
+        &mut self,
+        n: usize,
+        limit: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.nodes[n].wait_exit(Duration::ZERO) {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// How many times HAProxy has logged node `n` up again.
     fn ups(&self, n: usize) -> usize {
         let up = format!("{} is UP", NAMES[n]);
@@ -149,6 +169,16 @@ impl Fleet {
             })
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
+    }
+}
+
+impl Drop for Fleet {
+    /// SIGKILL to every node first: a node that got SIGTERM would drain, waiting for its
+    /// tabs to be adopted, which nobody does any more.
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            node.kill();
+        }
     }
 }
 
