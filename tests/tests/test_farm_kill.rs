@@ -3,7 +3,8 @@
 //! WebSocket tabs of 20 browsers, logged in as bob or carol, go through HAProxy and spread
 //! over the nodes; each changes its session's registered state (`Tally`, a count
 //! registered with `Engine::builder().persist`). An admin (alice, on a tab straight to
-//! node1) posts numbered notices to bob and carol (`NotifyUser`) while node2 is SIGKILLed.
+//! node1) posts numbered notices to bob and carol (`NotifyUser`) while node2 is SIGKILLed,
+//! right as one of them is being delivered.
 //! Within the lease and the tabs' reconnect time (`client.js`'s: after 500 ms, doubling),
 //! every tab of node2 must be back on node1 or node3 with the same session id, user and
 //! count; every notice must reach every tab of its user exactly once; no session may be
@@ -39,8 +40,9 @@ const ADMIN_NODE: usize = 0;
 /// From the kill to the last of the dead node's tabs back: the lease, and the tabs'
 /// reconnects (`client.js`: 0.5 s after the close, then 1, 2, 4 s apart).
 const MOVE_BOUND: Duration = Duration::from_secs(2 + 12);
-/// How often the admin posts a notice.
+/// How often the admin posts a notice, and after how many the node is killed.
 const NOTICE_EVERY: Duration = Duration::from_millis(250);
+const KILL_AFTER: usize = 4;
 /// How long notices may take to arrive once the admin stopped.
 const SETTLE: Duration = Duration::from_secs(10);
 
@@ -88,13 +90,21 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
     // The counts are written to Redis off the calls' path: a moment for the last ones.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (stop, stopped) = watch::channel(false);
+    let (count, mut counted) = watch::channel(0);
     let posting = tokio::spawn(crowd::post_notices(
         admin,
         NOTICE_EVERY,
         stopped,
         Instant::now() + MOVE_BOUND,
+        count,
     ));
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The kill comes as a notice is being delivered: the admin's `NotifyUser` for it has
+    // just returned (its posts are queued in the nodes' inboxes, the dead node's too).
+    let before_kill = counted.wait_for(|posted| *posted >= KILL_AFTER);
+    tokio::time::timeout(MOVE_BOUND, before_kill)
+        .await
+        .expect("the admin posts")
+        .expect("the admin's task runs");
 
     // SIGKILL: the node's tabs see their sockets end, and come back through HAProxy.
     let killed = Instant::now();

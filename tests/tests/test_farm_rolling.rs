@@ -146,6 +146,7 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         NOTICE_EVERY,
         stopped.clone(),
         until,
+        watch::Sender::new(0),
     ));
     let calling: Vec<_> = members
         .into_iter()

@@ -6,7 +6,8 @@
 mod web_support;
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sessions_core::web::WebHost;
@@ -38,6 +39,15 @@ fn tab_queue(session: &Session, count: u32) -> Result<(), SessionError> {
 #[export_method(name = "TabWait", session = none)]
 async fn tab_wait(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// How many times `TabMark` ran, in this test binary.
+static MARKS: AtomicU32 = AtomicU32::new(0);
+
+/// Counts that it ran.
+#[export_method(name = "TabMark", session = none)]
+fn tab_mark() {
+    MARKS.fetch_add(1, Ordering::SeqCst);
 }
 
 const GRACE: Duration = Duration::from_millis(300);
@@ -542,4 +552,53 @@ async fn a_drain_fails_readiness_refuses_new_tabs_and_closes_open_ones_with_1012
     )
     .await;
     assert!(matches!(resumed, Err(Refused::Status(503))));
+}
+
+/// Before a farm writes its sessions' state, a draining host finishes its tabs' calls: the
+/// running ones are answered (the wait fails, saying how many sockets, while one still
+/// runs past the deadline), and what a tab sends after is never read, so never run, and
+/// stays unanswered when the socket closes with 1012.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_the_calls_answers_the_running_ones_and_runs_no_new_one() {
+    let server = server().await;
+    let drain = server.drain.clone().expect("the host's own serve loop");
+    let mut tab = Tab::open(&server, Handshake::default()).await;
+    let request = |id: u32, method: &str, params: serde_json::Value| {
+        json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id}).to_string()
+    };
+    tab.send_text(request(1, "TabWait", json!([600]))).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = Instant::now();
+    let too_short = Duration::from_millis(50);
+    assert_eq!(
+        drain.finish_calls(too_short).await,
+        Err(sessions_core::web::CallsStillRunning {
+            sockets: 1,
+            deadline: too_short
+        }),
+        "a call still runs"
+    );
+    assert!(drain.is_draining(), "finishing the calls starts the drain");
+    // Sent once the host takes no more calls: never run.
+    tab.send_text(request(2, "TabMark", json!([]))).await;
+    assert_eq!(drain.finish_calls(WAIT).await, Ok(()));
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "the wait ended with the running call: {:?}",
+        started.elapsed()
+    );
+    let answer = tab.next_json().await;
+    assert_eq!(
+        (answer["id"].clone(), answer.get("error")),
+        (json!(1), None),
+        "{answer}"
+    );
+
+    assert_eq!(drain.close_tabs(WAIT).await, Ok(1));
+    match tab.next_message().await {
+        Incoming::Closed(code, _) => assert_eq!(code, 1012),
+        other => panic!("expected a close with 1012 and no answer to the late call, got {other:?}"),
+    }
+    assert_eq!(MARKS.load(Ordering::SeqCst), 0, "the late call never ran");
 }

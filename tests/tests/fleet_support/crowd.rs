@@ -121,14 +121,16 @@ pub struct Posted {
     pub sent: Option<u64>,
 }
 
-/// Posts `notice N` to bob and carol in turn from `admin`, every `every`, until `stop`.
-/// When the admin's socket closes (its node drains) it reconnects as `client.js` does, by
-/// `until`; a call lost with the socket is not sent again.
+/// Posts `notice N` to bob and carol in turn from `admin`, every `every`, until `stop`,
+/// telling `count` how many `NotifyUser` calls returned each time one does (the notice is
+/// then being delivered). When the admin's socket closes (its node drains) it reconnects
+/// as `client.js` does, by `until`; a call lost with the socket is not sent again.
 pub async fn post_notices(
     mut admin: LiveTab,
     every: Duration,
     mut stop: watch::Receiver<bool>,
     until: Instant,
+    count: watch::Sender<usize>,
 ) -> Vec<Posted> {
     let mut posted = Vec::new();
     for n in 0..100_000 {
@@ -160,6 +162,7 @@ pub async fn post_notices(
             Err(CallFailed::Lost) => None,
         };
         posted.push(Posted { text, user, sent });
+        count.send_replace(posted.len());
         let _ = tokio::time::timeout(every, stop.changed()).await;
     }
     posted
