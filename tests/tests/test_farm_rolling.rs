@@ -155,7 +155,7 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // Each node in turn: drained (SIGTERM), then started again under its name.
-    for n in 0..NAMES.len() {
+    for (n, name) in NAMES.iter().enumerate() {
         let terminated = Instant::now();
         fleet.nodes[n].terminate();
         let status = fleet.wait_exit(n, EXIT_BOUND).await;
@@ -163,13 +163,13 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         let status = status.unwrap_or_else(|| {
             panic!(
                 "{} still runs {EXIT_BOUND:?} after SIGTERM; its log:\n{log}",
-                NAMES[n]
+                name
             )
         });
         assert!(
             status.success(),
             "{} exited {status}; its log:\n{log}",
-            NAMES[n]
+            name
         );
         let exited = terminated.elapsed();
         // Every session it had was adopted by another node, and none of its messages was
@@ -177,17 +177,17 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         let leaving = log
             .lines()
             .find(|line| line.contains("the draining node leaves the farm"))
-            .unwrap_or_else(|| panic!("{} did not leave the farm; its log:\n{log}", NAMES[n]));
+            .unwrap_or_else(|| panic!("{} did not leave the farm; its log:\n{log}", name));
         assert!(leaving.contains("not_adopted=0"), "{leaving}");
         let left = log
             .lines()
             .find(|line| line.contains("left the farm"))
             .unwrap_or_default();
-        assert!(left.contains("undelivered: 0"), "{}: {left}", NAMES[n]);
+        assert!(left.contains("undelivered: 0"), "{}: {left}", name);
         fleet.restart(n).await;
         eprintln!(
             "{TEST}: {} drained (exited 0 {exited:?} after SIGTERM) and back in {:?}",
-            NAMES[n],
+            name,
             terminated.elapsed()
         );
         // A moment on three nodes, before the next one goes.
@@ -256,14 +256,14 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         "a call ran twice, or a count went back: {twice:?}"
     );
     let mut open = 0.0;
-    for n in 0..NAMES.len() {
+    for (n, name) in NAMES.iter().enumerate() {
         open += fleet.metric(n, "sessions_open", &[]).await;
         for (metric, label) in [
             ("sessions_farm_messages_total", "outcome=\"undelivered\""),
             ("sessions_notifications_undelivered_total", ""),
         ] {
             let undelivered = fleet.metric(n, metric, &[label]).await;
-            assert_eq!(undelivered, 0.0, "{} counted {metric} {label}", NAMES[n]);
+            assert_eq!(undelivered, 0.0, "{name} counted {metric} {label}");
         }
     }
     assert_eq!(

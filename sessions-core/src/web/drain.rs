@@ -147,7 +147,7 @@ impl Drop for BusyHold {
 /// 2. [`finish_calls`](Self::finish_calls): the tabs' sockets take no more calls, and the
 ///    calls running are answered, so the sessions' state stops changing;
 /// 3. the application writes what its sessions need elsewhere (a farm's
-///    [`release`](crate::farm::Farm::release));
+///    `Farm::release`);
 /// 4. [`close_tabs`](Self::close_tabs): every tab's socket is closed with
 ///    [`SERVICE_RESTART`] (1012) and a reason, and the call waits, up to its deadline,
 ///    until they are all closed. `client.js` reconnects at once on 1012 (after a small
@@ -216,7 +216,7 @@ impl Drain {
     /// Stops taking calls from the tabs (starting the drain if it was not): every tab's
     /// socket reads nothing more, and the calls running finish and are answered. Waits until
     /// none is left running, at most `deadline`. Call it before the sessions' state is
-    /// written for another server (a farm's [`release`](crate::farm::Farm::release)), so
+    /// written for another server (a farm's `Farm::release`), so
     /// that no call changes it after: what a tab sends from now on is never run here, and
     /// the page sees its socket close (at [`close_tabs`](Self::close_tabs)) with the call
     /// unanswered. Pushes still reach the tabs. Doing it again waits again.
