@@ -89,6 +89,18 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
     }
     // The counts are written to Redis off the calls' path: a moment for the last ones.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let owned_by_victim = || -> usize {
+        let mut redis = fleet.redis.connection();
+        redis::cmd("SCARD")
+            .arg(format!("sessions:n:{}:s", NAMES[VICTIM]))
+            .query(&mut redis)
+            .expect("SCARD")
+    };
+    assert_eq!(
+        owned_by_victim(),
+        per_node[NAMES[VICTIM]],
+        "Redis lists the victim's sessions"
+    );
     let (stop, stopped) = watch::channel(false);
     let (count, mut counted) = watch::channel(0);
     let posting = tokio::spawn(crowd::post_notices(
@@ -225,8 +237,23 @@ async fn a_killed_nodes_tabs_resume_on_the_others_with_their_sessions_and_notice
             assert_eq!(undelivered, 0.0, "{} counted {metric} {label}", NAMES[n]);
         }
     }
+    // In Redis: none of the dead node's sessions is left to it (to be counted lost when it
+    // is reaped), nor any message in its inbox (to be counted undelivered then: one it had
+    // taken and not acknowledged when it died).
+    let left = owned_by_victim();
+    let mut redis = fleet.redis.connection();
+    let inbox: usize = redis::cmd("XLEN")
+        .arg(format!("sessions:in:{victim}"))
+        .query(&mut redis)
+        .expect("XLEN");
     eprintln!(
-        "{TEST}: sessions open before the kill {open_before}, on the survivors after {open_after}"
+        "{TEST}: sessions open before the kill {open_before}, on the survivors after \
+         {open_after}; left to {victim} in Redis: {left} sessions, {inbox} messages"
+    );
+    assert_eq!(left, 0, "sessions of {victim} nobody adopted");
+    assert_eq!(
+        inbox, 0,
+        "messages left in {victim}'s inbox, to be counted undelivered"
     );
     assert_eq!(
         open_after, open_before,
