@@ -9,7 +9,8 @@
 //! node: same id, `resumed: true`), each call in the tab's own session; the node exits 0
 //! within its deadline; the other tabs' sockets and sessions never notice.
 //!
-//! Every part is started here on 127.0.0.1 and stopped also when the test fails; without
+//! Every part is started here on 127.0.0.1 (`fleet_support`, which the 300-tab kill and
+//! rolling-restart tests share) and stopped also when the test fails; without
 //! `redis-server` or `haproxy` the test says why and returns, unless
 //! `SESSIONS_EXTERNAL_TESTS=require`.
 
