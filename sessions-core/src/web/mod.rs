@@ -38,7 +38,9 @@
 //!   browser it was given to (the nodes' hosts share one [`CookieKey`]): a node that does
 //!   not know it asks the farm to adopt the session from its dead or draining owner
 //!   (same session, user and registered state, `resumed: true`; see the farm's module
-//!   docs), else the tab gets a new session.
+//!   docs). While another live node holds the session (a node just killed holds its
+//!   sessions until its lease ends) the socket is closed with 1013 and the tab tries again
+//!   with its token; otherwise (no farm, a wrong token or browser) it gets a new session.
 //! - **Calls.** JSON-RPC 2.0 requests (single or batch, `params` by position or by name)
 //!   run in the tab's session: `"result": {"value": V, "outs": {NAME: V}}`, or an error
 //!   with the codes below.
@@ -74,9 +76,11 @@
 //!   is the OpenRPC document; `GET {base}/client.js` the page's ES module.
 //! - **Readiness and drain.** `GET {base}/ready` answers 200 while the host takes tabs and
 //!   503 once its [`Drain`] started (a load balancer's health check). While it drains, a
-//!   tab's upgrade is refused with 503 and `Retry-After: 0`; [`Drain::close_tabs`] closes
-//!   every tab's socket with [`SERVICE_RESTART`] (1012, "service restart"), on which
-//!   `client.js` reconnects at once, after a small random delay, with its resume token.
+//!   tab's upgrade is refused with 503 and `Retry-After: 0`; [`Drain::finish_calls`] stops
+//!   reading calls and waits for the running ones (before a farm writes the sessions'
+//!   state); [`Drain::close_tabs`] closes every tab's socket with [`SERVICE_RESTART`]
+//!   (1012, "service restart"), on which `client.js` reconnects at once, after a small
+//!   random delay, with its resume token.
 //!
 //! # Error codes
 //! | code | meaning |
