@@ -251,6 +251,12 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         foreign.is_empty(),
         "answered from another session: {foreign:?}"
     );
+    // A call made during a switch is answered, or (sent as its socket was told to close)
+    // fails in the tab, unanswered and not sent again: none comes back as an error.
+    assert!(
+        errors.is_empty(),
+        "calls answered with an error: {errors:?}"
+    );
     assert!(
         twice.is_empty(),
         "a call ran twice, or a count went back: {twice:?}"
