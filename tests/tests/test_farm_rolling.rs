@@ -62,6 +62,8 @@ struct Calls {
     new_sessions: Vec<String>,
     /// Times the tab moved (its socket closed and it resumed).
     moves: u32,
+    /// The codes its sockets were closed with.
+    closes: Vec<u16>,
     /// Nodes that answered it.
     nodes: Vec<String>,
 }
@@ -82,6 +84,7 @@ async fn keep_calling(
             let session = member.tab.session();
             member.tab.reconnect(code, until).await;
             calls.moves += 1;
+            calls.closes.push(code);
             if member.tab.session() != session || !member.tab.resumed() {
                 calls.new_sessions.push(format!(
                     "{session} came back as {} (resumed: {})",
@@ -204,6 +207,7 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
     // No session lost, none answered from another, none told a call ran that did not.
     let (mut ok, mut lost, mut moves, mut still, mut errors) = (0, 0, 0, 0, Vec::new());
     let (mut new_sessions, mut foreign, mut twice) = (Vec::new(), Vec::new(), Vec::new());
+    let mut not_1012: Vec<u16> = Vec::new();
     let mut members = Vec::new();
     for ((mut member, calls), session) in done.into_iter().zip(&sessions) {
         // One more call, on whichever node the tab is now: the session's final count.
@@ -227,6 +231,7 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         lost += calls.lost;
         moves += calls.moves;
         still += usize::from(calls.moves == 0);
+        not_1012.extend(calls.closes.iter().filter(|code| **code != 1012).copied());
         errors.extend(calls.errors);
         new_sessions.extend(calls.new_sessions);
         foreign.extend(calls.foreign);
@@ -242,6 +247,10 @@ async fn a_rolling_restart_under_300_tabs_loses_no_session_notice_or_call() {
         "{} reconnects gave a tab another session: {:?}",
         new_sessions.len(),
         &new_sessions[..new_sessions.len().min(3)]
+    );
+    assert!(
+        not_1012.is_empty(),
+        "a drained node's tabs are closed with 1012, which client.js answers at once: {not_1012:?}"
     );
     assert_eq!(
         still, 0,
