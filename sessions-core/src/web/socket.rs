@@ -388,8 +388,9 @@ async fn run(
     }
 }
 
-/// How long a draining host waits for a tab to answer its close.
-const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+/// How long a draining host waits for a tab to answer its close: enough to read what the
+/// tab had sent already, short enough that a tab that does not answer holds up no drain.
+const CLOSE_HANDSHAKE: Duration = Duration::from_millis(100);
 
 /// Reads and drops what the tab sent, until it answers the close (or [`CLOSE_HANDSHAKE`]
 /// passed). What it sent after the host stopped reading its calls (a drain's
