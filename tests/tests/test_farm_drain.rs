@@ -9,12 +9,14 @@
 //! node: same id, `resumed: true`), each call in the tab's own session; the node exits 0
 //! within its deadline; the other tabs' sockets and sessions never notice.
 //!
-//! Every part is started here on 127.0.0.1 and stopped also when the test fails; without
+//! Every part is started here on 127.0.0.1 (`fleet_support`, which the 300-tab kill and
+//! rolling-restart tests share) and stopped also when the test fails; without
 //! `redis-server` or `haproxy` the test says why and returns, unless
 //! `SESSIONS_EXTERNAL_TESTS=require`.
 
 mod browser_support;
 mod farm_support;
+mod fleet_support;
 mod haproxy_support;
 mod web_support;
 
@@ -22,10 +24,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use browser_support::server::WebHostProcess;
-use browser_support::TempDir;
-use farm_support::Redis;
-use haproxy_support::Haproxy;
+use fleet_support::{rand_below, Fleet};
 use serde_json::json;
 use tokio::sync::watch;
 use web_support::{Handshake, Incoming, Refused, Tab};
@@ -90,57 +89,14 @@ async fn open_through(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
-    let Some(redis) = Redis::start(TEST) else {
-        return;
-    };
-    let Some(haproxy_program) = haproxy_support::program_or_skip(TEST) else {
-        return;
-    };
-    // Dropped last: the processes below write into it until they end.
-    let dir = TempDir::new("test_farm_drain");
-    let key_file = dir.path().join("cookie.key");
-    let key = format!(
-        "{}{}",
-        sessions_core::SessionId::random(),
-        sessions_core::SessionId::random()
-    );
-    std::fs::write(&key_file, key).expect("the cookie key file");
-    let key_file = key_file.to_str().expect("a UTF-8 path").to_owned();
-    let url = redis.url();
     let drain_ms = DRAIN.as_millis().to_string();
     let unready_ms = UNREADY.as_millis().to_string();
-    let names = ["node1", "node2", "node3"];
-    let mut nodes: Vec<WebHostProcess> = names
-        .iter()
-        .map(|name| {
-            let node_dir = dir.path().join(name);
-            std::fs::create_dir_all(&node_dir).expect("a log directory");
-            WebHostProcess::start(
-                &node_dir,
-                &[
-                    "--farm",
-                    &url,
-                    "--node",
-                    name,
-                    "--cookie-key",
-                    &key_file,
-                    "--drain-ms",
-                    &drain_ms,
-                    "--unready-ms",
-                    &unready_ms,
-                ],
-            )
-        })
-        .collect();
-    let addresses = [nodes[0].addr(), nodes[1].addr(), nodes[2].addr()];
-    let haproxy = Haproxy::start(&haproxy_program, dir.path(), &addresses);
-    let lb: SocketAddr = haproxy.addr.parse().expect("an address");
-
-    // Every node ready, as HAProxy's health check asks.
-    for address in &addresses {
-        let (status, body) = get(address, "/sessions/ready").await;
-        assert_eq!((status, body.as_str()), (200, "ready\n"), "{address}");
-    }
+    let extra = ["--drain-ms", &drain_ms, "--unready-ms", &unready_ms];
+    let Some(mut fleet) = Fleet::start(TEST, &extra).await else {
+        return;
+    };
+    let lb = fleet.lb;
+    let names = fleet_support::NAMES;
 
     // Thirty tabs of three browsers, through HAProxy: each browser's first tab gets its
     // cookie, which its other tabs send (on whichever node they land).
@@ -212,7 +168,7 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
     // SIGTERM: the node's tabs get 1012 and come back through HAProxy, on another node.
     let terminated = Instant::now();
     let until = terminated + MOVE_BOUND;
-    nodes[1].terminate();
+    fleet.nodes[1].terminate();
     // New tabs while the node drains, before its tabs are closed (HAProxy may not have
     // seen its readiness fail yet): each is answered by another node, and none is refused
     // (HAProxy tries a 503 again on another node: `retry-on 503`).
@@ -281,19 +237,11 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
     );
 
     // HAProxy's health check took the node out.
-    let marked_down = Instant::now() + MOVE_BOUND;
-    while !haproxy.log_text().contains("node2 is DOWN") {
-        assert!(
-            Instant::now() < marked_down,
-            "HAProxy did not mark node2 down; its log:\n{}",
-            haproxy.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    fleet.wait_down(1, MOVE_BOUND).await;
 
     // HAProxy's health check took the node out, for its readiness (503), before the node
     // closed its tabs and stopped listening.
-    let log = haproxy.log_text();
+    let log = fleet.haproxy.log_text();
     let down = log
         .lines()
         .find(|line| line.contains("node2 is DOWN"))
@@ -305,8 +253,8 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
     );
 
     // The drained process exits 0 within its deadline, and said what it did.
-    let status = nodes[1].wait_exit(EXIT_BOUND.saturating_sub(terminated.elapsed()));
-    let log = std::fs::read_to_string(&nodes[1].log).unwrap_or_default();
+    let status = fleet.nodes[1].wait_exit(EXIT_BOUND.saturating_sub(terminated.elapsed()));
+    let log = fleet.log(1);
     let status = status.unwrap_or_else(|| {
         panic!("node2 still runs {EXIT_BOUND:?} after SIGTERM; its log:\n{log}")
     });
@@ -345,37 +293,8 @@ async fn draining_a_node_behind_haproxy_moves_its_tabs_to_the_others() {
     let (mut late, _) = open_through(lb, None, None, Instant::now() + MOVE_BOUND).await;
     assert_ne!(served(&mut late).await.0, victim);
     for n in [0, 2] {
-        assert!(nodes[n].is_running(), "the other nodes go on");
+        assert!(fleet.nodes[n].is_running(), "the other nodes go on");
     }
-}
-
-/// A plain GET to `address` (`127.0.0.1:PORT`): status and body.
-async fn get(address: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = Vec::new();
-    tokio::time::timeout(web_support::WAIT, stream.read_to_end(&mut response))
-        .await
-        .expect("an answer within the wait")
-        .expect("read");
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status line");
-    (status, body.to_owned())
-}
-
-/// A number below `bound`, from a fresh random id (the tests need no random crate).
-fn rand_below(bound: u32) -> u32 {
-    let random = sessions_core::SessionId::random().as_u128();
-    (random % u128::from(bound.max(1))) as u32
 }
 
 /// The README's "Deploying a farm" shows the very HAProxy configuration this test runs.

@@ -86,7 +86,10 @@ async fn a_notice_from_a_tab_on_node_a_reaches_bobs_tabs_on_node_b() {
             json!({"from": "alice", "text": "the line stops at noon"})
         );
     }
-    assert_eq!(b.report().delivered, 2);
+    // Counted once each call has ended, which is just after its push went out.
+    farm_support::wait_until("node B counts the two notices delivered", || {
+        b.report().delivered == 2
+    });
     assert_eq!(a.report().sent, 2);
 
     // Nobody else is told: a notice to a user with no tab anywhere reaches no one.

@@ -4,6 +4,7 @@
 //! id, user, client and registered state, then takes its waiting messages into its own
 //! inbox (HANDOVER), where they run once, in order.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use super::blocking;
@@ -23,7 +24,7 @@ impl Adopter for FarmAdopter {
         let Some(node) = self.node.upgrade() else {
             return Adoption::Refused;
         };
-        if node.check_live().is_err() || node.released.load(std::sync::atomic::Ordering::Acquire) {
+        if node.check_live().is_err() || node.released.load(Ordering::Acquire) {
             return Adoption::Refused;
         }
         blocking::off_worker(|| adopt(&node, key, verifier, client))
@@ -38,7 +39,12 @@ pub(crate) fn adopter(node: &Arc<Node>) -> Arc<dyn Adopter> {
 }
 
 fn adopt(node: &Node, key: &str, verifier: &str, client: &ClientId) -> Adoption {
-    match adopt_open(node, key, verifier, client) {
+    // Counted from before the script moves the session here until it is open (or not): a
+    // post to it in between reaches this node's inbox first, and waits (`inbox.rs`).
+    node.adopting.fetch_add(1, Ordering::AcqRel);
+    let adopted = adopt_open(node, key, verifier, client);
+    node.adopting.fetch_sub(1, Ordering::AcqRel);
+    match adopted {
         Ok(Some(session)) => Adoption::Adopted(session),
         Ok(None) => Adoption::Refused,
         Err(Held) => Adoption::Held,

@@ -182,10 +182,19 @@ impl Reader<'_> {
                     continue;
                 }
             };
-            match node
-                .engine
-                .deliver_now(message.session, &message.method, message.args)
-            {
+            // A session being adopted here may not be open yet: its message waits for it.
+            let again = (node.adopting.load(Ordering::Acquire) > 0).then(|| message.args.clone());
+            let mut delivery =
+                node.engine
+                    .deliver_now(message.session, &message.method, message.args);
+            if let (Delivery::Undelivered, Some(args)) = (&delivery, again) {
+                if node.wait_for_adoptions() {
+                    delivery = node
+                        .engine
+                        .deliver_now(message.session, &message.method, args);
+                }
+            }
+            match delivery {
                 // The farm's mapping of an answer: one counter per verdict.
                 Delivery::Ran(verdict) => Counters::add(counters.of(verdict), 1),
                 Delivery::Undelivered => {

@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | [`Farm::len`], [`Farm::active_count`], [`Farm::nodes`] | one script: the live nodes from the sorted set, then each node's two counts | live nodes |
 //! | [`Farm::get`] | one script: the session's hash, then its node's lease | nothing |
-//! | [`Farm::sessions_for_user`] | one script: the user's set, each session's hash, each node's lease once | that user's sessions |
+//! | [`Farm::sessions_for_user`] | one script: the user's set, each session's hash, each node's lease (and whether it leaves) once | that user's sessions |
 //!
 //! Each node keeps its own counts (`len`, `active`) in Redis, changed in the same script that
 //! announces or withdraws a session, so they are always those of its announced sessions; a
@@ -135,9 +135,13 @@ impl Farm {
         }
     }
 
-    /// The sessions of the user named `name` on all live nodes (every tab, on whichever
-    /// node holds it), in no particular order. One Redis round trip, growing with the
-    /// number of that user's sessions.
+    /// The sessions of the user named `name` that a [`post`](Farm::post) reaches (every
+    /// tab, on whichever node holds it), in no particular order: on live nodes, and on a
+    /// node that died or drained less than the adoption grace ago
+    /// ([`FarmBuilder::adoption_grace`](super::FarmBuilder::adoption_grace)), whose
+    /// sessions may yet be adopted (a post to one waits for its adopter). So a notice to a
+    /// user sent while a node fails over reaches the tabs that are moving too. One Redis
+    /// round trip, growing with the number of that user's sessions.
     ///
     /// # Errors
     /// As [`len`](Farm::len).
@@ -148,7 +152,8 @@ impl Farm {
         let reply = off_worker(|| {
             let deadline = node.link.deadline();
             node.flush_if_dirty(deadline)?;
-            node.script_by(deadline, DOING, true, &scripts::FOR_USER, &[name])
+            let grace = node.grace_ms().to_string();
+            node.script_by(deadline, DOING, true, &scripts::FOR_USER, &[name, &grace])
         })?;
         let fields = texts(DOING, &reply)?;
         if fields.len() % 4 != 0 {

@@ -3,7 +3,7 @@
 //! `keeper.rs` (lease, announcements, reaping) and `inbox.rs` (messages).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,9 @@ use crate::{Engine, SessionId};
 pub(crate) const REAP_BATCH: usize = 500;
 /// How many announcements go to Redis in one pipeline.
 const ANNOUNCE_BATCH: usize = 512;
+/// The most the inbox waits for this node's adoptions under way before it calls a message
+/// for a session it does not have undelivered (an adoption is one script and an opening).
+const ADOPTION_WAIT: Duration = Duration::from_secs(2);
 
 /// Everything the farm's threads and handles share.
 pub(crate) struct Node {
@@ -64,6 +67,10 @@ pub(crate) struct Node {
     /// Set by a drain: the sessions are released to other nodes; this node writes no more
     /// announcements and its inbox thread stops reading (messages wait for the adopters).
     pub(crate) released: AtomicBool,
+    /// Adoptions under way here: from the script that moves a session to this node to its
+    /// opening on the engine. A post to the session in between reaches this node's inbox
+    /// before the engine has it; the inbox waits for them before calling it undelivered.
+    pub(crate) adopting: AtomicUsize,
     /// Adopted sessions whose waiting messages are still to be moved to this node's inbox
     /// (a HANDOVER that failed): the keeper tries again each round.
     pub(crate) handovers: Mutex<BTreeSet<SessionId>>,
@@ -132,6 +139,7 @@ impl Node {
             left: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             released: AtomicBool::new(false),
+            adopting: AtomicUsize::new(0),
             handovers: Mutex::new(BTreeSet::new()),
             stop: AtomicBool::new(false),
             inbox_client: AtomicI64::new(0),
@@ -139,6 +147,19 @@ impl Node {
             shared: Mutex::new(BTreeMap::new()),
             vars_client: AtomicI64::new(0),
         }
+    }
+
+    /// Waits until no adoption is under way here (at most [`ADOPTION_WAIT`]); whether none
+    /// is. Blocks: for the inbox thread.
+    pub(crate) fn wait_for_adoptions(&self) -> bool {
+        let until = Instant::now() + ADOPTION_WAIT;
+        while self.adopting.load(Ordering::Acquire) > 0 {
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
     }
 
     /// How long after a node's lease ended its sessions may still be adopted, in ms.

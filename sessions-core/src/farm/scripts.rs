@@ -219,11 +219,15 @@ return {f[1], f[2] or '0', f[3] or '', f[4] or '0', f[5] or ''}
 "#
 );
 
-// FOR_USER prefix user → {id, node, hasclient, client, …} of the user's sessions on live nodes
+// FOR_USER prefix user grace → {id, node, hasclient, client, …} of the user's sessions that a
+// post reaches (as POST decides): on live nodes, and on nodes whose lease ended less than
+// `grace` ms ago and that are not leaving (the session may yet be adopted, and a post to it
+// waits for its adopter).
 script!(
     FOR_USER,
     r#"
 local t = now()
+local grace = tonumber(ARGV[3])
 local ids = redis.call('SMEMBERS', p .. 'u:' .. ARGV[2])
 local live = {}
 local out = {}
@@ -232,7 +236,8 @@ for _, id in ipairs(ids) do
   if f[1] then
     if live[f[1]] == nil then
       local d = deadline(f[1])
-      live[f[1]] = (d ~= nil and d > t)
+      live[f[1]] = (d ~= nil and d + grace > t
+        and redis.call('HEXISTS', p .. 'n:' .. f[1], 'leaving') == 0)
     end
     if live[f[1]] then
       out[#out + 1] = id

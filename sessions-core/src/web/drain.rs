@@ -252,8 +252,9 @@ impl Drain {
     /// [`TabsStillOpen`]: some sockets had not closed by the deadline (a tab that takes
     /// nothing written to it is dropped at the host's write timeout anyway).
     pub async fn close_tabs(&self, deadline: Duration) -> Result<usize, TabsStillOpen> {
-        self.state.phase.send_replace(Phase::Closing);
+        // Counted before they are told: a socket told may be gone by the next line.
         let told = self.open_tabs();
+        self.state.phase.send_replace(Phase::Closing);
         let mut open = self.state.sockets.subscribe();
         let closed = tokio::time::timeout(deadline, open.wait_for(|open| *open == 0)).await;
         match closed {

@@ -38,7 +38,10 @@
 //!   browser it was given to (the nodes' hosts share one [`CookieKey`]): a node that does
 //!   not know it asks the farm to adopt the session from its dead or draining owner
 //!   (same session, user and registered state, `resumed: true`; see the farm's module
-//!   docs), else the tab gets a new session.
+//!   docs). While another live node holds the session (a node just killed holds its
+//!   sessions until its lease ends) the socket is closed with [`SESSION_HELD`] (4003) and
+//!   the tab tries again with its token; otherwise (no farm, a wrong token or browser) it
+//!   gets a new session.
 //! - **Calls.** JSON-RPC 2.0 requests (single or batch, `params` by position or by name)
 //!   run in the tab's session: `"result": {"value": V, "outs": {NAME: V}}`, or an error
 //!   with the codes below.

@@ -274,6 +274,7 @@ async fn run(
             }
             () = &mut draining => {
                 send_close(socket, SERVICE_RESTART, SERVICE_RESTART_REASON, deadline).await;
+                discard_until_closed(socket).await;
                 return Ended::SocketGone;
             }
             Some(done) = calls.join_next(), if !calls.is_empty() => match done {
@@ -377,6 +378,24 @@ async fn run(
             }
         }
     }
+}
+
+/// How long a draining host waits for a tab to answer its close.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+
+/// Reads and drops what the tab sent, until it answers the close (or [`CLOSE_HANDSHAKE`]
+/// passed): a socket closed with unread data ends with a reset, which can cost the tab the
+/// close frame (and its 1012). A call read here is dropped, never run: the tab sent it
+/// after its server had stopped calls, and the answer -32014 would not reach it either.
+async fn discard_until_closed(socket: &mut WebSocket) {
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Polls `call` once here: a call that does not wait for anything (every sync method, and

@@ -10,6 +10,10 @@
 //!     --cookie-key farm-cookie.key   # one of the servers of a farm
 //! ```
 //!
+//! A session's `Tally` (the count of its `Tally` calls, [`tally`]) is registered durable
+//! state (`Engine::builder().persist`): on a farm it goes with the session to the server
+//! that adopts it when this one dies or drains; every other state of a session stays here.
+//!
 //! SIGTERM drains the server for a rolling deploy ([`sessions_core::web::Drain`]):
 //! `GET /sessions/ready` answers 503 (the load balancer's health check takes it out), new
 //! tabs are refused with 503; once readiness has failed for `--unready-ms` (so the load
@@ -58,6 +62,7 @@ use tokio::signal::unix::{signal, SignalKind};
 mod node;
 mod options;
 mod page;
+mod tally;
 
 use options::Options;
 
@@ -138,7 +143,9 @@ async fn serve(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .name(ENGINE_NAME)
         .idle_timeout(IDLE_TIMEOUT)
         .on_open(live::opened)
-        .on_close(live::closed);
+        .on_close(live::closed)
+        // Each session's `Tally` travels with it to another server of the farm.
+        .persist::<tally::Tally>();
     if let Some(file) = &options.audit {
         engine = engine.audit(sessions_examples::audit::trail(file)?);
     }

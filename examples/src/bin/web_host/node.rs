@@ -24,11 +24,16 @@ pub struct Served {
     pub session: String,
 }
 
+/// This server's name, as `ServerNode` answers it.
+pub fn current() -> &'static str {
+    NODE.get().map_or("standalone", String::as_str)
+}
+
 /// The server (farm node) and the session that answer this call.
 #[export_method(name = "ServerNode")]
 pub fn server_node(session: &Session) -> Result<Served, SessionError> {
     Ok(Served {
-        node: NODE.get().map_or("standalone", String::as_str).to_owned(),
+        node: current().to_owned(),
         session: session.id().to_string(),
     })
 }

@@ -37,9 +37,11 @@ Options:
   --unready-ms N  on SIGTERM, how long readiness fails before the tabs are closed, so
                  the load balancer's health check takes the server out first (default 1000)
   --drain-ms N   on SIGTERM the server drains: GET /sessions/ready answers 503, new tabs
-                 are refused, it leaves the farm, closes every tab with 1012 (service
-                 restart: the pages reconnect to another server) and exits 0; each step
-                 waits at most N milliseconds (default 10000)
+                 are refused, calls stop (answered -32014: not run) and the running
+                 ones finish, it hands its sessions to the farm, closes every tab with 1012
+                 (service restart:
+                 the pages reconnect to another server), leaves the farm and exits 0; each
+                 step waits at most N milliseconds (default 10000)
   --help         this text
 
 Many servers (a notice reaches a user's tabs on every server of the farm):";
