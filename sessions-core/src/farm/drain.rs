@@ -67,7 +67,9 @@ impl Farm {
         if let Some(ours) = &*released {
             return (ours.clone(), Ok(()));
         }
-        // 1. Every session written as it is now.
+        // 1. Every session written as it is now, after what its mailbox held (an
+        //    `Engine::post` of this node's own) ran.
+        node.engine.dispatch();
         let ours: Vec<SessionId> = node.engine.sessions().iter().map(|s| s.id()).collect();
         node.announcer.mark_all(ours.iter().copied());
         let written = node

@@ -11,15 +11,18 @@ impl Farm {
     /// Queues a call of the exported method `method` with `args` (by position, a
     /// `Vec<Value>`, or by name) for session `id`, on whichever node of the farm owns it.
     ///
-    /// A session on this node gets it in its mailbox ([`Engine::post`](crate::Engine::post):
-    /// it runs at the engine's next dispatch). A session on another node gets it through
-    /// that node's inbox, a Redis Stream that the node reads as it comes and runs in the
+    /// Without failover ([`FarmBuilder::failover`](super::FarmBuilder::failover)`(false)`),
+    /// a session on this node gets it in its mailbox ([`Engine::post`](crate::Engine::post):
+    /// it runs at the engine's next dispatch). Otherwise, and for a session on another
+    /// node, it goes through the owner's inbox (so it survives its node: a message waiting
+    /// for a node that dies or drains runs on the node that adopts its session), a Redis Stream that the node reads as it comes and runs in the
     /// session's context, in the order queued; a message is acknowledged only after it
     /// ran, and one that Redis hands over again is not run twice. A message whose session
     /// closed before it ran is counted undelivered and logged, never dropped silently
     /// ([`FarmReport`](super::FarmReport)).
     ///
-    /// This blocks for one Redis round trip (no Redis call for a session on this node), at
+    /// This blocks for one Redis round trip (none for a session on this node without
+    /// failover), at
     /// most the I/O timeout; on a worker of a multi-threaded tokio runtime it blocks off
     /// the worker (see the module's docs).
     ///
@@ -41,7 +44,8 @@ impl Farm {
         let node = self.node();
         node.check_live()?;
         let args = args.into();
-        if node.engine.get(id).is_some() {
+        let here = node.engine.get(id).is_some();
+        if here && !node.failover {
             return node
                 .engine
                 .post(id, method, args)
@@ -52,6 +56,10 @@ impl Farm {
         }
         let (kind, json) = encode_args(&args);
         let reply = off_worker(|| {
+            if here {
+                // A session opened a moment ago may not be announced yet.
+                node.flush_if_dirty(node.link.deadline())?;
+            }
             node.script(
                 DOING,
                 false,
