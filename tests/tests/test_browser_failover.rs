@@ -16,24 +16,20 @@
 
 mod browser_support;
 mod farm_support;
+mod fleet_support;
 mod haproxy_support;
 mod web_support;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use browser_support::driver::{Browser, ChromeDriver, Tab, PATIENCE};
-use browser_support::server::WebHostProcess;
 use browser_support::{parts_or_skip, TempDir};
-use farm_support::Redis;
-use haproxy_support::Haproxy;
+use fleet_support::{Fleet, NAMES};
 use serde_json::json;
 use web_support::Handshake;
 
 const TEST: &str = "a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node";
-/// The nodes' names, in HAProxy's order.
-const NODES: [&str; 3] = ["node1", "node2", "node3"];
 /// Each node's lease (`web_host --lease-ms`): a killed node's sessions may be adopted this
 /// long after its last renewal at most.
 const LEASE: Duration = Duration::from_secs(3);
@@ -49,62 +45,17 @@ const ACCOUNTS: &str = concat!(
     "/../examples/demo-accounts.toml"
 );
 
-/// Three `web_host` nodes of one farm on one Redis, behind HAProxy. Dropped in this order:
-/// the nodes, then HAProxy.
-struct Fleet {
-    nodes: Vec<WebHostProcess>,
-    _haproxy: Haproxy,
-    /// Where browsers connect: HAProxy.
-    lb: SocketAddr,
-}
-
-impl Fleet {
-    /// The node named `name`.
-    fn node(&mut self, name: &str) -> &mut WebHostProcess {
-        let at = NODES
-            .iter()
-            .position(|node| *node == name)
-            .unwrap_or_else(|| panic!("no node {name:?}"));
-        &mut self.nodes[at]
-    }
-
-    /// Where the node named `name` listens, bypassing HAProxy.
-    fn direct(&mut self, name: &str) -> SocketAddr {
-        self.node(name).addr().parse().expect("an address")
-    }
-}
-
-/// Starts [`NODES`] as `web_host --farm` on `redis`, each with one cookie key file and
-/// `args`, and `haproxy` in front of them; logs in `dir`. One call, so that a shared fleet
-/// helper can take its place.
-fn start_fleet(dir: &Path, redis: &Redis, haproxy: &Path, args: &[&str]) -> Fleet {
-    let key_file = dir.join("cookie.key");
-    let key = format!(
-        "{}{}",
-        sessions_core::SessionId::random(),
-        sessions_core::SessionId::random()
-    );
-    std::fs::write(&key_file, key).expect("the cookie key file");
-    let key_file = key_file.to_str().expect("a UTF-8 path").to_owned();
-    let url = redis.url();
-    let nodes: Vec<WebHostProcess> = NODES
+/// Where the node named `name` is in the fleet's nodes.
+fn at(name: &str) -> usize {
+    NAMES
         .iter()
-        .map(|name| {
-            let node_dir = dir.join(name);
-            std::fs::create_dir_all(&node_dir).expect("a log directory");
-            let mut node_args = vec!["--farm", &url, "--node", name, "--cookie-key", &key_file];
-            node_args.extend_from_slice(args);
-            WebHostProcess::start(&node_dir, &node_args)
-        })
-        .collect();
-    let addresses = [nodes[0].addr(), nodes[1].addr(), nodes[2].addr()];
-    let haproxy = Haproxy::start(haproxy, dir, &addresses);
-    let lb = haproxy.addr.parse().expect("an address");
-    Fleet {
-        nodes,
-        _haproxy: haproxy,
-        lb,
-    }
+        .position(|node| *node == name)
+        .unwrap_or_else(|| panic!("no node {name:?}"))
+}
+
+/// Where the node named `name` listens, bypassing HAProxy.
+fn direct(fleet: &Fleet, name: &str) -> SocketAddr {
+    fleet.addresses[at(name)].parse().expect("an address")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,32 +63,23 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
     let Some(parts) = parts_or_skip(TEST) else {
         return;
     };
-    let Some(redis) = Redis::start(TEST) else {
+    let lease_ms = LEASE.as_millis().to_string();
+    let extra = [
+        "--accounts",
+        ACCOUNTS,
+        "--lease-ms",
+        &lease_ms,
+        // When the test ends, the survivors drain at once (their tabs are gone).
+        "--unready-ms",
+        "0",
+        "--drain-ms",
+        "1000",
+    ];
+    let Some(mut fleet) = Fleet::start(TEST, &extra).await else {
         return;
     };
-    let Some(haproxy) = haproxy_support::program_or_skip(TEST) else {
-        return;
-    };
-    // Dropped last: the processes below write into it until they end.
     // A short name: Chromium's socket goes in a folder of it (see `ChromeDriver::start`).
     let dir = TempDir::new("failover");
-    let lease_ms = LEASE.as_millis().to_string();
-    let mut fleet = start_fleet(
-        dir.path(),
-        &redis,
-        &haproxy,
-        &[
-            "--accounts",
-            ACCOUNTS,
-            "--lease-ms",
-            &lease_ms,
-            // When the test ends, the survivors drain at once (their tabs are gone).
-            "--unready-ms",
-            "0",
-            "--drain-ms",
-            "1000",
-        ],
-    );
     let driver = ChromeDriver::start(&parts, dir.path());
     let lb = fleet.lb;
 
@@ -165,7 +107,7 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
     browser.wait_text(&page, "#tabs", "1").await;
     browser.wait_text(&page, "#active", "1").await;
     // They are live: carol logs in and out on the page's node, and the page shows it.
-    let victim_addr = fleet.direct(&victim);
+    let victim_addr = direct(&fleet, &victim);
     let mut carol = direct_tab(victim_addr, None).await;
     log_in_over(&mut carol, "carol", "carol-demo").await;
     browser.wait_text(&page, "#active", "2").await;
@@ -178,7 +120,7 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
 
     // The page's node dies: SIGKILL, nothing drained, nothing told.
     let killed = Instant::now();
-    fleet.node(&victim).kill(KILL_PATIENCE);
+    fleet.nodes[at(&victim)].kill(KILL_PATIENCE);
 
     // The same page comes back, through HAProxy, on another node, in its own session.
     let status = browser
@@ -219,7 +161,7 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
     // shows another client logging in there, and another tab of this browser opening there.
     browser.wait_text(&page, "#active", "1").await;
     browser.wait_text(&page, "#tabs", "1").await;
-    let adopter_addr = fleet.direct(&adopter);
+    let adopter_addr = direct(&fleet, &adopter);
     let mut carol = direct_tab(adopter_addr, None).await;
     log_in_over(&mut carol, "carol", "carol-demo").await;
     browser.wait_text(&page, "#active", "2").await;
@@ -264,8 +206,8 @@ async fn a_logged_in_page_stays_logged_in_and_live_across_a_kill_of_its_node() {
     assert!(wrote.get("result").is_some(), "{wrote}");
     browser.wait_text(&page, "#oven-target", "215.5").await;
 
-    for name in NODES.iter().filter(|name| **name != victim) {
-        assert!(fleet.node(name).is_running(), "{name} runs on");
+    for name in NAMES.iter().filter(|name| **name != victim) {
+        assert!(fleet.nodes[at(name)].is_running(), "{name} runs on");
     }
     second.drop_connection();
     browser.quit().await;

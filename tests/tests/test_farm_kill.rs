@@ -19,6 +19,7 @@ mod browser_support;
 mod farm_support;
 mod fleet_support;
 mod haproxy_support;
+mod web_support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

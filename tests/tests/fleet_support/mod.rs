@@ -6,7 +6,7 @@
 //! [`Fleet::start`] says why and the test returns, unless `SESSIONS_EXTERNAL_TESTS=require`.
 //!
 //! A test file that uses it declares `mod browser_support; mod farm_support; mod
-//! haproxy_support; mod fleet_support;`.
+//! haproxy_support; mod fleet_support; mod web_support;`.
 
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
@@ -216,44 +216,9 @@ fn unique() -> u128 {
 
 /// A plain GET to `address` (`127.0.0.1:PORT`): status and body.
 pub async fn get(address: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
-        .await
-        .expect("an answer within the wait")
-        .expect("read");
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status line");
-    (status, dechunk(body))
-}
-
-/// A body sent in chunks, put together (a body sent with a length, as it is).
-fn dechunk(body: &str) -> String {
-    let mut rest = body;
-    let mut out = String::new();
-    loop {
-        let Some((size, after)) = rest.split_once("\r\n") else {
-            return body.to_owned();
-        };
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            return body.to_owned();
-        };
-        if size == 0 || after.len() < size + 2 {
-            return if size == 0 { out } else { body.to_owned() };
-        }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
+    let addr = address.parse().expect("an address");
+    let (status, _, body) = crate::web_support::http_at(addr, "GET", path, &[], "").await;
+    (status, body)
 }
 
 /// A number below `bound`, from a fresh random id (the tests need no random crate).

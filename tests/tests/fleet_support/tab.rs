@@ -303,12 +303,7 @@ async fn connect(
         Ok(Err(error)) => return Err(Refused::Failed(error.to_string())),
         Ok(Ok(connected)) => connected,
     };
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(str::to_owned);
+    let set_cookie = crate::web_support::set_cookie_of(&response);
     let opened = match tokio::time::timeout(WAIT, socket.next()).await {
         Err(_) => return Err(Refused::Failed("no session.opened in time".to_owned())),
         Ok(Some(Ok(Message::Text(text)))) => {

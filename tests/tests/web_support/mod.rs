@@ -162,6 +162,18 @@ pub struct Tab {
     next_id: u64,
 }
 
+/// The `sessions_client=…` pair a handshake's response set, if it set one.
+pub fn set_cookie_of<B>(
+    response: &tokio_tungstenite::tungstenite::http::Response<B>,
+) -> Option<String> {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::to_owned)
+}
+
 /// Why a handshake did not give a tab.
 #[derive(Debug)]
 pub enum Refused {
@@ -216,12 +228,7 @@ impl Tab {
             Ok(Err(error)) => panic!("the handshake failed: {error}"),
             Ok(Ok(connected)) => connected,
         };
-        let set_cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .map(str::to_owned);
+        let set_cookie = set_cookie_of(&response);
         let mut tab = Tab {
             socket,
             opened: Json::Null,
@@ -363,13 +370,24 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Vec<(String, String)>, String) {
+    http_at(server.addr, method, path, headers, body).await
+}
+
+/// [`http`] to the server at `addr`.
+pub async fn http_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
     // A `host` among `headers` replaces the server's own address.
     let host = headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("host"))
-        .map_or_else(|| server.addr.to_string(), |(_, host)| (*host).to_owned());
+        .map_or_else(|| addr.to_string(), |(_, host)| (*host).to_owned());
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
