@@ -191,18 +191,21 @@ async fn a_drain_waits_for_a_stalled_tab_only_until_its_deadline() {
     honest_call(&mut honest).await;
     assert_eq!(drain.open_tabs(), 2);
 
-    // The honest tab's socket closes at once; the stalled one's cannot before the write
-    // timeout.
-    let still_open = drain
-        .close_tabs(Duration::from_millis(300))
-        .await
-        .expect_err("a stalled socket outlives a short deadline");
+    // The honest tab's socket closes at once (the tab reads, so it answers the close, as a
+    // browser does); the stalled one's cannot before the write timeout.
+    let (still_open, honest_end) =
+        tokio::join!(drain.close_tabs(Duration::from_millis(300)), async move {
+            let end = honest.next_message().await;
+            honest.close().await;
+            end
+        });
+    let still_open = still_open.expect_err("a stalled socket outlives a short deadline");
     assert_eq!(still_open.open, 1, "{still_open}");
     assert!(
         still_open.to_string().contains("still open"),
         "{still_open}"
     );
-    match honest.next_message().await {
+    match honest_end {
         web_support::Incoming::Closed(code, _) => assert_eq!(code, 1012),
         other => panic!("expected 1012, got {other:?}"),
     }
