@@ -5,6 +5,11 @@
 //! notification (`OutboxFull`), and those left when the session closes are counted
 //! ([`Engine::undelivered_notifications`]) and logged.
 //!
+//! Each notification is numbered: the session's count of notifications so far, which a
+//! farm carries to the node that adopts the session. On a farm with failover a
+//! notification may leave only once the farm has written it to Redis (`carry.rs`); until
+//! then the host's `next_notification` waits for it, and `take_notifications` leaves it.
+//!
 //! The outbox lives in the session's typed state, made at the first notification: a
 //! session that is never notified pays nothing for it.
 
@@ -205,7 +210,9 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Takes every queued notification, oldest first; empty when there is none.
+    /// Takes every queued notification that may leave, oldest first; empty when there is
+    /// none. (On a farm with failover, one not yet written to Redis stays, with those after
+    /// it: see `FarmBuilder::failover`, feature `farm`.)
     pub fn take_notifications(&self) -> Vec<Notification> {
         match self.get::<Outbox>() {
             Some(outbox) => {
@@ -217,9 +224,10 @@ impl Session {
         }
     }
 
-    /// The next notification, when one is queued: what a host awaits to forward them to
-    /// the client in order. `None` once the session is closed and nothing is left. One
-    /// task at a time waits: a second waiting task takes the first one's place.
+    /// The next notification, when one is queued and may leave (on a farm with failover:
+    /// once written to Redis): what a host awaits to forward them to the client in order.
+    /// `None` once the session is closed and nothing is left. One task at a time waits: a
+    /// second waiting task takes the first one's place.
     pub fn next_notification(&self) -> NextNotification {
         NextNotification {
             outbox: self.get_or_insert_with(Outbox::default),
