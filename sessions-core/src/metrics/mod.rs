@@ -19,15 +19,16 @@
 //! - `sessions_notifications_undelivered_total{engine}` (counter):
 //!   [`Engine::undelivered_notifications`](crate::Engine::undelivered_notifications), the
 //!   notifications left queued when their sessions closed.
-//! - With feature `farm`, for each [registered](Metrics::farm) node:
+//! - With feature `farm`, for each node registered (`Metrics::farm`; plain names here, so
+//!   the docs build without the feature):
 //!   `sessions_farm_messages_total{node,outcome}` (counter), its
-//!   [`FarmReport`](crate::farm::FarmReport) read at each scrape;
+//!   `farm::FarmReport` read at each scrape;
 //!   `sessions_farm_shared_changes_total{node,outcome}` (counter), its shared variables'
 //!   changes taken from Redis, `applied` or `invalid`;
 //!   `sessions_farm_lease_renewals_total{node}` (counter), its
-//!   [lease renewals](crate::farm::Farm::lease_renewals); and
+//!   lease renewals (`Farm::lease_renewals`); and
 //!   `sessions_farm_inbox_messages{node}` (gauge), the messages waiting in its inbox as
-//!   [read at its last renewal](crate::farm::Farm::inbox_len) (no sample before the first).
+//!   read at its last renewal (`Farm::inbox_len`; no sample before the first).
 //!
 //! Labels never hold a session id, a client id or a user name. A method label is a name
 //! from the method table (an object's method is labelled by its type-level name,
