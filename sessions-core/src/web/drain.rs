@@ -214,7 +214,7 @@ impl Drain {
     /// from now on is answered [`SERVER_RESTARTING`](super::SERVER_RESTARTING), "did not
     /// run". Then waits, at most `deadline`, until the calls that were running have
     /// finished, so that the sessions' state written next (a farm's
-    /// [`release`](crate::farm::Farm::release)) has all their effects. Returns how many
+    /// `Farm::release`) has all their effects. Returns how many
     /// were running when it was called.
     ///
     /// # Errors
