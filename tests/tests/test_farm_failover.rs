@@ -7,11 +7,16 @@
 //! session: exactly one wins, the other refuses the tab for now (4003), as a node does while
 //! a killed owner's lease runs.
 
+mod browser_support;
 mod failover_support;
 mod farm_support;
 mod web_support;
 
+use std::path::Path;
 use std::time::Duration;
+
+use browser_support::server::WebHostProcess;
+use browser_support::TempDir;
 
 use failover_support::{drain, logged_in_tab, node, runs_of, Cart, Scratch, LONG_DRAIN};
 use farm_support::{wait_until, Redis};
@@ -235,73 +240,18 @@ async fn a_session_nobody_adopts_by_the_drains_deadline_is_counted_with_its_mess
     drop(old);
 }
 
-/// The `web_host` example's executable, built (once) as a user builds it.
-fn web_host_binary() -> std::path::PathBuf {
-    let output = std::process::Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "sessions-examples",
-            "--bin",
-            "web_host",
-            "--message-format=json",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .expect("cargo starts");
-    assert!(output.status.success(), "web_host builds");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["target"]["name"] == "web_host")
-        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
-        .expect("cargo names the web_host executable")
-}
+/// How long a killed `web_host` may take to be gone.
+const KILLED_WITHIN: Duration = Duration::from_secs(5);
 
-/// A file removed when dropped, also when the test fails.
-struct TempFile(std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Starts `web_host` as node `a` of the farm on `redis`, signing cookies with `key_file`;
-/// returns it (killed when dropped) and where it listens.
-async fn web_host(
-    binary: &std::path::Path,
-    redis: &Redis,
-    key_file: &TempFile,
-) -> (tokio::process::Child, std::net::SocketAddr) {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut host = tokio::process::Command::new(binary)
-        .args(["--port", "0", "--node", "a", "--farm", &redis.url()])
-        .arg("--cookie-key")
-        .arg(&key_file.0)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("web_host starts");
-    let stdout = host.stdout.take().expect("piped");
-    let first = tokio::time::timeout(
-        farm_support::WAIT,
-        BufReader::new(stdout).lines().next_line(),
+/// Starts `web_host` as node `a` of the farm on `redis`, signing cookies with `key_file`,
+/// its log in `dir`; it is stopped when dropped.
+fn web_host(dir: &Path, redis: &Redis, key_file: &str) -> WebHostProcess {
+    std::fs::create_dir_all(dir).expect("a log directory");
+    let url = redis.url();
+    WebHostProcess::start(
+        dir,
+        &["--node", "a", "--farm", &url, "--cookie-key", key_file],
     )
-    .await
-    .expect("web_host says where it listens")
-    .expect("its stdout")
-    .expect("a line");
-    let addr = first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("the first line is `listening on URL`: {first:?}"))
-        .parse()
-        .expect("an address");
-    (host, addr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,13 +260,13 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     let Some(redis) = Redis::start("failover_kill") else {
         return;
     };
-    let key_file = TempFile(
-        std::env::temp_dir().join(format!("sessions-failover-key-{}", std::process::id())),
-    );
-    std::fs::write(&key_file.0, b"failover-test-key-0123456789abcdef").expect("the key file");
+    let dir = TempDir::new("failover-kill");
+    let key_file = dir.path().join("cookie.key");
+    std::fs::write(&key_file, b"failover-test-key-0123456789abcdef").expect("the key file");
+    let key_file = key_file.to_str().expect("a UTF-8 path").to_owned();
     // Node A: the web_host example, a process of its own, on the farm.
-    let binary = web_host_binary();
-    let (mut host_a, addr) = web_host(&binary, &redis, &key_file).await;
+    let mut host_a = web_host(&dir.path().join("a"), &redis, &key_file);
+    let addr = host_a.addr().parse().expect("an address");
     let b = node(&redis, "failover-kill-b", "b").await;
 
     let mut old = Tab::try_open_at(addr, Handshake::default())
@@ -338,9 +288,8 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     });
 
     // A hard stop: SIGKILL, no drain, nothing told.
-    host_a.start_kill().expect("SIGKILL");
     let killed_at = std::time::Instant::now();
-    host_a.wait().await.expect("web_host is gone");
+    host_a.kill(KILLED_WITHIN);
     old.drop_connection();
     // The tab reconnects at once (as a browser does) to B: A's lease still runs, so B may
     // not adopt the session yet; it refuses the socket with 4003 (client.js tries again
@@ -379,7 +328,7 @@ async fn a_killed_web_hosts_tab_is_adopted_by_another_node_after_its_lease_even_
     });
     // A is started again under its name (a supervisor restarting it): the dead
     // incarnation's sessions stay adoptable (a ghost node) until the grace ends.
-    let (_host_a_again, _) = web_host(&binary, &redis, &key_file).await;
+    let _host_a_again = web_host(&dir.path().join("a-again"), &redis, &key_file);
     let back = Tab::open(&b.host, Handshake::resuming(Some(&cookie), &token)).await;
     eprintln!(
         "the killed node's tab was adopted {:?} after the kill (web_host's lease: the farm's default)",
