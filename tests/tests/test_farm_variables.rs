@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use farm_support::{captured, wait_until, Redis, LEASE, WAIT};
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use sessions_core::farm::{Farm, FarmError};
 use sessions_core::web::WebHost;
 use sessions_core::{
@@ -751,17 +751,6 @@ async fn a_node_cut_off_from_the_changes_reads_them_again_when_back() {
     assert_eq!(farm_b.report().shared_invalid, 0);
 }
 
-/// The next `variable.changed` notification's params on `tab` (other messages skipped).
-async fn next_web_change(tab: &mut Tab) -> Json {
-    for _ in 0..1000 {
-        let message = tab.next_json().await;
-        if message["method"] == "variable.changed" {
-            return message["params"].clone();
-        }
-    }
-    panic!("no variable.changed among 1000 messages");
-}
-
 /// Two web hosts on one farm, over real WebSockets: an operator's `variable.write` in a tab
 /// on node A reaches a tab watching on node B, with Redis's version; a visitor's write is
 /// refused as a refused call is and reaches no one; with Redis down, the write fails with
@@ -819,7 +808,7 @@ async fn a_tab_on_node_a_writes_and_a_tab_on_node_b_sees_it() {
             .call("variable.write", json!({"path": PATH, "value": value}))
             .await;
         assert_eq!(written["result"]["version"], n + 1, "{written}");
-        let change = next_web_change(&mut watcher).await;
+        let change = watcher.next_change().await;
         assert_eq!(change["path"], PATH);
         assert_eq!(change["value"], value, "{change}");
         assert_eq!(

@@ -58,17 +58,6 @@ async fn call_collecting(tab: &mut Tab, id: u64, method: &str, params: Json) -> 
     }
 }
 
-/// The next `variable.changed` notification's params (other messages are skipped).
-async fn next_change(tab: &mut Tab) -> Json {
-    for _ in 0..1000 {
-        let message = tab.next_json().await;
-        if message["method"] == "variable.changed" {
-            return message["params"].clone();
-        }
-    }
-    panic!("no variable.changed among 1000 messages");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_answers_the_value_and_its_version() {
     let (server, target, _handle) = oven().await;
@@ -189,7 +178,7 @@ async fn watch_sends_the_current_value_then_each_change_in_order() {
             .call("variable.write", json!({"path": TARGET, "value": value}))
             .await;
         assert_eq!(written["result"]["version"], n + 1, "{written}");
-        let change = next_change(&mut watcher).await;
+        let change = watcher.next_change().await;
         assert_eq!(change["path"], TARGET);
         assert_eq!(change["value"], value, "{change}");
         assert_eq!(change["version"], n + 1);
@@ -201,7 +190,7 @@ async fn watch_sends_the_current_value_then_each_change_in_order() {
         let _root = server.engine.impersonate_root();
         target.set(100.0).expect("root writes");
     }
-    let change = next_change(&mut watcher).await;
+    let change = watcher.next_change().await;
     assert_eq!(
         (change["value"].clone(), change["version"].clone()),
         (json!(100.0), json!(4))
@@ -234,7 +223,7 @@ async fn a_slow_tab_gets_the_latest_value_not_every_change() {
     let mut received = 0_u64;
     let mut last = 0_u64;
     while last < WRITES {
-        let change = next_change(&mut tab).await;
+        let change = tab.next_change().await;
         let version = change["version"].as_u64().expect("a version");
         assert!(version > last, "version {version} after {last}");
         let value = change["value"].as_str().expect("a string");
@@ -259,7 +248,7 @@ async fn unwatch_stops_the_changes() {
         let _root = server.engine.impersonate_root();
         target.set(181.0).expect("root writes");
     }
-    assert_eq!(next_change(&mut tab).await["version"], 1);
+    assert_eq!(tab.next_change().await["version"], 1);
 
     let unwatched = tab.call("variable.unwatch", json!({"path": TARGET})).await;
     assert_eq!(unwatched["result"], true, "{unwatched}");

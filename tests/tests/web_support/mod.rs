@@ -302,6 +302,17 @@ impl Tab {
         }
     }
 
+    /// The next `variable.changed` notification's params (other messages are skipped).
+    pub async fn next_change(&mut self) -> Json {
+        for _ in 0..1000 {
+            let message = self.next_json().await;
+            if message["method"] == "variable.changed" {
+                return message["params"].clone();
+            }
+        }
+        panic!("no variable.changed among 1000 messages");
+    }
+
     /// The next message, or how the socket closed.
     pub async fn next_message(&mut self) -> Incoming {
         loop {
