@@ -9,15 +9,12 @@
 
 mod opcua_support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use opcua_support::python::{python, scenario, script, SCENARIO_TIMEOUT};
+use opcua_support::python::{python, scenario, Running};
 use opcua_support::{Counter, Host};
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use sessions_core::{methods, User};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_and_user_clients_browse_every_method_with_its_arguments() {
@@ -120,23 +117,8 @@ async fn a_user_without_the_role_is_denied_and_the_admin_succeeds() {
 async fn a_closed_clients_session_is_closed() {
     let Some(python) = python() else { return };
     let host = Host::start("py-close", |b| b).await;
-    let mut child = Command::new(python)
-        .arg(script())
-        .args(["hold", &host.url(), "operator", "operator-pw"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python runs");
-    let stdout = child.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(SCENARIO_TIMEOUT, lines.next_line())
-        .await
-        .expect("the client says who it is in time")
-        .expect("its stdout")
-        .expect("a line");
-    let who: Json = serde_json::from_str(&first).expect("JSON");
+    let mut client = Running::start(python, &["hold", &host.url(), "operator", "operator-pw"]);
+    let who = client.next().await;
     assert_eq!(
         who["who"]["outputs"][0],
         json!(["String", "operator"]),
@@ -153,17 +135,9 @@ async fn a_closed_clients_session_is_closed() {
     );
     assert_eq!((host.engine.len(), host.engine.active_count()), (1, 1));
 
-    let mut stdin = child.stdin.take().expect("piped");
-    stdin
-        .write_all(b"close\n")
-        .await
-        .expect("the client reads its stdin");
+    client.say("close").await;
     let closed = Instant::now();
-    let status = tokio::time::timeout(SCENARIO_TIMEOUT, child.wait())
-        .await
-        .expect("the client ends")
-        .expect("its status");
-    assert!(status.success());
+    client.finish().await;
     host.wait_until("the session is closed", || host.engine.is_empty())
         .await;
     assert!(

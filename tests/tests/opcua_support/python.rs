@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 /// The version of `asyncua` the tests pin.
 pub const ASYNCUA: &str = "asyncua==2.1.0";
@@ -119,6 +119,7 @@ pub async fn scenario(python: &Path, args: &[&str]) -> Json {
 /// ([`Running::next`]). It is killed when dropped (also when a test fails).
 pub struct Running {
     child: Child,
+    stdin: ChildStdin,
     lines: Lines<BufReader<ChildStdout>>,
 }
 
@@ -128,15 +129,17 @@ impl Running {
         let mut child = Command::new(python)
             .arg(script())
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .expect("python runs");
         let stdout = child.stdout.take().expect("piped");
+        let stdin = child.stdin.take().expect("piped");
         Running {
             child,
+            stdin,
             lines: BufReader::new(stdout).lines(),
         }
     }
@@ -149,6 +152,14 @@ impl Running {
             .expect("its stdout")
             .expect("a line before the scenario ends");
         serde_json::from_str(&line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+    }
+
+    /// Writes `line` to its stdin (a scenario that waits for a word, as `hold` does).
+    pub async fn say(&mut self, line: &str) {
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("the scenario reads its stdin");
     }
 
     /// Waits for its end: it must succeed.
