@@ -305,19 +305,26 @@ async def variables(url):
             await client.disconnect()
 
 
-async def subscribe(url, path, changes):
-    """Subscribes to the value of the variable at PATH: prints {"subscribed": VALUE} with the
-    first value, then {"seen": VALUE} for each of CHANGES changes, then all it saw."""
-    client = await connect(url)
+async def watch(client, node):
+    """Subscribes to NODE's value (every 50 ms): the subscription, and a queue of the values
+    the server sends."""
     seen = asyncio.Queue()
 
     class Handler:
         def datachange_notification(self, node, value, data):
             seen.put_nowait(value)
 
+    subscription = await client.create_subscription(50, Handler())
+    await subscription.subscribe_data_change(node)
+    return subscription, seen
+
+
+async def subscribe(url, path, changes):
+    """Subscribes to the value of the variable at PATH: prints {"subscribed": VALUE} with the
+    first value, then {"seen": VALUE} for each of CHANGES changes, then all it saw."""
+    client = await connect(url)
     try:
-        subscription = await client.create_subscription(50, Handler())
-        await subscription.subscribe_data_change(client.get_node(ua.NodeId(path, client.ns)))
+        subscription, seen = await watch(client, client.get_node(ua.NodeId(path, client.ns)))
         first = await asyncio.wait_for(seen.get(), 20)
         print(json.dumps({"subscribed": first}), flush=True)
         changes_seen = []
@@ -335,16 +342,10 @@ async def oven(url):
     """Reads line 1's oven's target, and subscribes to its actual temperature for three
     changes (the line's heater moves it every second)."""
     client = await connect(url)
-    seen = asyncio.Queue()
-
-    class Handler:
-        def datachange_notification(self, node, value, data):
-            seen.put_nowait(value)
-
     try:
         target = await client.get_node(ua.NodeId("Line1/Oven/Target", client.ns)).read_value()
-        subscription = await client.create_subscription(50, Handler())
-        await subscription.subscribe_data_change(client.get_node(ua.NodeId("Line1/Oven/Actual", client.ns)))
+        actual_node = client.get_node(ua.NodeId("Line1/Oven/Actual", client.ns))
+        subscription, seen = await watch(client, actual_node)
         actual = [await asyncio.wait_for(seen.get(), 20) for _ in range(4)]
         await subscription.delete()
         return {"target": target, "actual": actual}
