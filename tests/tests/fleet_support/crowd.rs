@@ -192,6 +192,22 @@ pub struct Tallied {
     pub short: Vec<String>,
 }
 
+/// The tally as the tests print it.
+impl std::fmt::Display for Tallied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tab-notice pairs: {} missing, {} duplicated, {} not meant for the tab; {} \
+             notices whose NotifyUser `sent` was not the user's tab count",
+            self.pairs,
+            self.missing,
+            self.duplicated,
+            self.strays,
+            self.wrong_sent.len()
+        )
+    }
+}
+
 /// Waits up to `settle` until every tab has at least as many notices as were posted to its
 /// user, then counts what each got.
 pub async fn tally_notices(members: &[&Member], posted: &[Posted], settle: Duration) -> Tallied {
