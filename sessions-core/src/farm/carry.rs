@@ -26,9 +26,25 @@ const IDLE: Duration = Duration::from_millis(250);
 /// The longest a failed write waits before the next try.
 const RETRY: Duration = Duration::from_millis(100);
 
+/// The `ACK` script's call for this node: it acknowledges the inbox entries `ids` and, in
+/// the same step, writes `notifications`.
+pub(crate) fn ack_command(node: &Node, ids: &[String], notifications: &[Entry]) -> redis::Cmd {
+    let mut cmd = scripts::ACK.call();
+    cmd.arg(node.keys.prefix())
+        .arg(&node.name)
+        .arg(GROUP)
+        .arg(kept_per_session(node))
+        .arg(ids.len());
+    for id in ids {
+        cmd.arg(id);
+    }
+    add_args(&mut cmd, notifications);
+    cmd
+}
+
 /// How many notifications a session's list keeps: as many as a host sends again to a
 /// resuming tab, and as many as its outbox may hold unsent.
-pub(crate) fn kept_per_session(node: &Node) -> usize {
+fn kept_per_session(node: &Node) -> usize {
     crate::engine::CARRIED_SENT + node.engine.outbox_capacity()
 }
 
@@ -131,13 +147,7 @@ pub(crate) fn write(node: &Node) -> Result<(), super::FarmError> {
     if entries.is_empty() || node.released.load(Ordering::Acquire) {
         return Ok(());
     }
-    let mut cmd = scripts::ACK.call();
-    cmd.arg(node.keys.prefix())
-        .arg(&node.name)
-        .arg(GROUP)
-        .arg(kept_per_session(node))
-        .arg(0);
-    add_args(&mut cmd, &entries);
+    let cmd = ack_command(node, &[], &entries);
     // Repeatable: an entry written twice is read once (`carried`).
     match node
         .link

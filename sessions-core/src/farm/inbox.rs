@@ -14,13 +14,12 @@ use std::time::{Duration, Instant};
 
 use redis::{Connection, Value as Reply};
 
-use super::carry::kept_per_session;
+use super::carry::ack_command;
 use super::keys::GROUP;
 use super::link::{is_broken, with_scripts};
 use super::node::Node;
-use super::outgoing::{add_args, Outgoing, RunningMessages};
+use super::outgoing::{Outgoing, RunningMessages};
 use super::report::Counters;
-use super::scripts;
 use super::wire::{read_reply, Entry, EntryId};
 use super::FarmError;
 use crate::engine::Delivery;
@@ -218,16 +217,7 @@ impl Reader<'_> {
     fn ack(&mut self, ids: &[String]) -> Result<(), FarmError> {
         let node = self.node;
         let (_one_writer, notifications) = node.outgoing.take(true);
-        let mut cmd = scripts::ACK.call();
-        cmd.arg(node.keys.prefix())
-            .arg(&node.name)
-            .arg(GROUP)
-            .arg(kept_per_session(node))
-            .arg(ids.len());
-        for id in ids {
-            cmd.arg(id);
-        }
-        add_args(&mut cmd, &notifications);
+        let cmd = ack_command(node, ids, &notifications);
         let Some(con) = self.con.as_mut() else {
             node.outgoing.put_back(notifications);
             return Ok(());
