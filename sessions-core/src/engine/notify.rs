@@ -114,7 +114,8 @@ impl Session {
         if !self.is_open() {
             return Err(SessionError::NotFound(self.id()));
         }
-        let capacity = self.engine().map_or(DEFAULT_OUTBOX_CAPACITY, |engine| {
+        let engine = self.engine();
+        let capacity = engine.as_ref().map_or(DEFAULT_OUTBOX_CAPACITY, |engine| {
             engine.shared.outbox_capacity
         });
         let outbox = self.get_or_insert_with(Outbox::default);
@@ -125,9 +126,7 @@ impl Session {
         if state.queue.len() >= capacity {
             return Err(SessionError::OutboxFull(self.id()));
         }
-        let writer = self
-            .engine()
-            .and_then(|engine| engine.shared.notification_writer.get());
+        let writer = engine.and_then(|engine| engine.shared.notification_writer.get());
         let for_writer = writer.as_ref().map(|_| payload.clone());
         state.numbered += 1;
         let number = state.numbered;
